@@ -1,0 +1,19 @@
+//! patarm: the native core of PaTaRM (preference-aware task-adaptive reward models).
+//!
+//! Pure Rust, no PyO3: one module per concern. The Python bindings live in `python/`,
+//! compiled only with the `python` feature, so `cargo test` needs no interpreter.
+//! The contract for every rule and number is METHOD.md (see README).
+
+pub mod parallel;
+pub mod parse;
+pub mod shape;
+pub mod par;
+pub mod batch;
+pub mod sampler;
+pub mod vote;
+pub mod rubrics;
+pub mod prompt;
+pub mod decode;
+
+#[cfg(feature = "python")]
+mod python;

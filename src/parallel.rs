@@ -1,0 +1,1 @@
+//! (core-reward helper fills this module)

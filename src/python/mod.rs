@@ -1,0 +1,21 @@
+//! The only PyO3 code of the crate: one binding file per core concern, and `errors.rs`,
+//! the single place where core errors become Python exceptions.
+
+use pyo3::prelude::*;
+
+mod errors;
+mod reward;
+mod sampler;
+mod prompt;
+mod decode;
+
+#[pymodule]
+#[pyo3(name = "_core")]
+fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    reward::register(m)?;
+    sampler::register(m)?;
+    prompt::register(m)?;
+    decode::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! (prompt helper fills this module)

@@ -1,0 +1,1 @@
+//! (sampler/vote helper fills this module)
