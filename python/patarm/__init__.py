@@ -12,3 +12,14 @@ from ._core import __version__
 __all__ = [
     "__version__",
 ]
+
+# verl integration (lazy: `import patarm` must not import verl or torch).
+__all__ += ["PairRewardManager"]
+
+
+def __getattr__(name: str):
+    if name == "PairRewardManager":
+        from .verl import PairRewardManager
+
+        return PairRewardManager
+    raise AttributeError(f"module 'patarm' has no attribute {name!r}")
