@@ -18,7 +18,7 @@ from .manager import REGISTERED_NAME, PairRewardManager
 
 _LAZY = {
     "PairAgentLoopManager": "agent_loop",
-    "apply_par": "agent_loop",
+    "PairBoard": "pairing",
     "PairShuffledDataset": "data",
     "PairSampler": "data",
     "check_pair_batch_sizes": "data",

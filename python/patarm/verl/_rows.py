@@ -17,6 +17,7 @@ PAIRWISE_SIDES = ("A", "B")
 # Names of the options a user may set (verl <= 0.7: reward_model.reward_kwargs; verl 0.9:
 # reward.reward_kwargs). Anything else there is ignored, as verl's own managers do.
 OPTION_KEYS = ("f", "thresholds", "values", "constant", "pairwise", "think_in_prompt", "num_threads", "verify_rows")
+# Read elsewhere: pair_timeout_s (agent-loop rendezvous), allow_pointwise_fallback (reward loop).
 
 
 @dataclass
