@@ -114,7 +114,8 @@ fn push_permutation(rng: &mut Pcg64, n: u64, out: &mut Vec<u64>) {
 fn vec_with_capacity<T>(len: u64) -> Result<Vec<T>, SamplerError> {
     let mut v = Vec::new();
     let n = usize::try_from(len).map_err(|_| SamplerError::TooLarge(len))?;
-    v.try_reserve_exact(n).map_err(|_| SamplerError::TooLarge(len))?;
+    v.try_reserve_exact(n)
+        .map_err(|_| SamplerError::TooLarge(len))?;
     Ok(v)
 }
 
@@ -150,7 +151,10 @@ pub fn resolve_num_samples(num_rows: i64, num_samples: Option<i64>) -> Result<u6
     }
     match num_samples {
         None => Ok(2 * num_pairs),
-        Some(n) if n < 0 => Err(SamplerError::Negative { name: "num_samples", value: n }),
+        Some(n) if n < 0 => Err(SamplerError::Negative {
+            name: "num_samples",
+            value: n,
+        }),
         Some(0) => Err(SamplerError::ZeroNumSamples),
         Some(n) if n % 2 != 0 => Err(SamplerError::OddNumSamples(n)),
         Some(n) => Ok(n as u64),
@@ -212,7 +216,12 @@ fn check_replicas(num_replicas: i64, rank: i64) -> Result<(u64, u64), SamplerErr
 }
 
 /// Rows one rank yields per epoch: `2 * pairs_per_rank`.
-pub fn distributed_len(num_rows: i64, num_replicas: i64, rank: i64, drop_last: bool) -> Result<u64, SamplerError> {
+pub fn distributed_len(
+    num_rows: i64,
+    num_replicas: i64,
+    rank: i64,
+    drop_last: bool,
+) -> Result<u64, SamplerError> {
     let num_pairs = pair_count(non_negative("num_rows", num_rows)?);
     let (replicas, _) = check_replicas(num_replicas, rank)?;
     Ok(2 * pairs_per_rank(num_pairs, replicas, drop_last))
@@ -256,10 +265,16 @@ pub fn distributed_pair_rows(
 /// Checks that a batch size keeps pairs whole: positive and even.
 pub fn check_pair_batch_size(batch_size: i64, name: &str) -> Result<(), SamplerError> {
     if batch_size <= 0 {
-        return Err(SamplerError::NonPositiveBatchSize { name: name.to_owned(), value: batch_size });
+        return Err(SamplerError::NonPositiveBatchSize {
+            name: name.to_owned(),
+            value: batch_size,
+        });
     }
     if batch_size % 2 != 0 {
-        return Err(SamplerError::OddBatchSize { name: name.to_owned(), value: batch_size });
+        return Err(SamplerError::OddBatchSize {
+            name: name.to_owned(),
+            value: batch_size,
+        });
     }
     Ok(())
 }
@@ -285,8 +300,17 @@ mod tests {
     fn splitmix64_matches_reference_vectors() {
         // Reference: SplitMix64 seeded with 1234567, outputs are splitmix64(1234567 + k * gamma).
         let gamma = 0x9e37_79b9_7f4a_7c15_u64;
-        let outs: Vec<u64> = (0..3_u64).map(|k| splitmix64(1_234_567_u64.wrapping_add(k.wrapping_mul(gamma)))).collect();
-        assert_eq!(outs, vec![6457827717110365317, 3203168211198807973, 9817491932198370423]);
+        let outs: Vec<u64> = (0..3_u64)
+            .map(|k| splitmix64(1_234_567_u64.wrapping_add(k.wrapping_mul(gamma))))
+            .collect();
+        assert_eq!(
+            outs,
+            vec![
+                6457827717110365317,
+                3203168211198807973,
+                9817491932198370423
+            ]
+        );
     }
 
     #[test]
@@ -296,7 +320,10 @@ mod tests {
         let mut rng = Pcg64::new(state0, PCG_STREAM);
         let mult: u128 = 0x2360_ed05_1fc6_5da4_4385_df64_9fcc_f645;
         let inc = (PCG_STREAM << 1) | 1;
-        let mut s = state0.wrapping_add(inc).wrapping_mul(mult).wrapping_add(inc);
+        let mut s = state0
+            .wrapping_add(inc)
+            .wrapping_mul(mult)
+            .wrapping_add(inc);
         for _ in 0..5 {
             s = s.wrapping_mul(mult).wrapping_add(inc);
             let xored = ((s >> 64) as u64) ^ (s as u64);
@@ -337,20 +364,46 @@ mod tests {
 
     #[test]
     fn caller_mistakes_are_errors() {
-        assert_eq!(resolve_num_samples(10, Some(3)), Err(SamplerError::OddNumSamples(3)));
-        assert_eq!(resolve_num_samples(10, Some(0)), Err(SamplerError::ZeroNumSamples));
-        assert!(matches!(resolve_num_samples(10, Some(-2)), Err(SamplerError::Negative { .. })));
-        assert_eq!(resolve_num_samples(1, None), Err(SamplerError::NoCompletePair { num_rows: 1 }));
-        assert!(matches!(pair_permutation(-1, 0, 0), Err(SamplerError::Negative { .. })));
-        assert_eq!(distributed_pair_rows(10, 0, 0, true, 0, 0, false), Err(SamplerError::NoReplicas(0)));
+        assert_eq!(
+            resolve_num_samples(10, Some(3)),
+            Err(SamplerError::OddNumSamples(3))
+        );
+        assert_eq!(
+            resolve_num_samples(10, Some(0)),
+            Err(SamplerError::ZeroNumSamples)
+        );
+        assert!(matches!(
+            resolve_num_samples(10, Some(-2)),
+            Err(SamplerError::Negative { .. })
+        ));
+        assert_eq!(
+            resolve_num_samples(1, None),
+            Err(SamplerError::NoCompletePair { num_rows: 1 })
+        );
+        assert!(matches!(
+            pair_permutation(-1, 0, 0),
+            Err(SamplerError::Negative { .. })
+        ));
+        assert_eq!(
+            distributed_pair_rows(10, 0, 0, true, 0, 0, false),
+            Err(SamplerError::NoReplicas(0))
+        );
         assert!(matches!(
             distributed_pair_rows(10, 2, 2, true, 0, 0, false),
             Err(SamplerError::RankOutOfRange { .. })
         ));
-        assert!(matches!(distributed_pair_rows(10, 2, -1, true, 0, 0, false), Err(SamplerError::RankOutOfRange { .. })));
+        assert!(matches!(
+            distributed_pair_rows(10, 2, -1, true, 0, 0, false),
+            Err(SamplerError::RankOutOfRange { .. })
+        ));
         assert!(check_pair_batch_size(4, "b").is_ok());
-        let message = check_pair_batch_size(3, "train_batch_size").unwrap_err().to_string();
-        assert!(message.contains("train_batch_size=3") && message.contains("even"), "{message}");
+        let message = check_pair_batch_size(3, "train_batch_size")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("train_batch_size=3") && message.contains("even"),
+            "{message}"
+        );
         assert!(check_pair_batch_size(0, "b").is_err());
         let message = resolve_num_samples(10, Some(5)).unwrap_err().to_string();
         assert!(message.contains("even"), "{message}");
@@ -358,8 +411,14 @@ mod tests {
 
     #[test]
     fn huge_requests_fail_cleanly() {
-        assert!(matches!(random_pair_rows(4, Some(i64::MAX - 1), true, 0, 0), Err(SamplerError::TooLarge(_))));
-        assert!(matches!(pair_permutation(i64::MAX, 0, 0), Err(SamplerError::TooLarge(_))));
+        assert!(matches!(
+            random_pair_rows(4, Some(i64::MAX - 1), true, 0, 0),
+            Err(SamplerError::TooLarge(_))
+        ));
+        assert!(matches!(
+            pair_permutation(i64::MAX, 0, 0),
+            Err(SamplerError::TooLarge(_))
+        ));
     }
 
     #[test]
@@ -386,8 +445,12 @@ mod tests {
         // Fewer pairs than ranks: padding cycles several times.
         let c = pairs_of(&distributed_pair_rows(2, 3, 2, false, 0, 0, false).unwrap());
         assert_eq!(c, vec![0]);
-        assert!(distributed_pair_rows(2, 3, 2, false, 0, 0, true).unwrap().is_empty());
-        assert!(distributed_pair_rows(0, 3, 2, true, 0, 0, false).unwrap().is_empty());
+        assert!(distributed_pair_rows(2, 3, 2, false, 0, 0, true)
+            .unwrap()
+            .is_empty());
+        assert!(distributed_pair_rows(0, 3, 2, true, 0, 0, false)
+            .unwrap()
+            .is_empty());
         assert_eq!(distributed_len(10, 2, 0, false), Ok(6));
         assert_eq!(distributed_len(10, 2, 0, true), Ok(4));
     }

@@ -29,7 +29,10 @@ pub enum VoteError {
         "chosen_scores has shape {chosen:?} but rejected_scores has shape {rejected:?}: pass two \
          [pairs, n] arrays of the same shape (pad missing judgements with NaN)"
     )]
-    ShapeMismatch { chosen: [usize; 2], rejected: [usize; 2] },
+    ShapeMismatch {
+        chosen: [usize; 2],
+        rejected: [usize; 2],
+    },
     #[error("choices has {choices} pair(s) but correct has {correct}: pass one correct verdict (A or B) per row of choices")]
     RowMismatch { choices: usize, correct: usize },
     #[error("rounds={rounds} is out of range: there are {available} judgement(s) per response; pass 1 <= rounds <= {available}, or None for all")]
@@ -44,13 +47,20 @@ pub enum VoteError {
 fn resolve_rounds(rounds: Option<usize>, available: usize) -> Result<usize, VoteError> {
     match rounds {
         None => Ok(available),
-        Some(k) if k == 0 || k > available => Err(VoteError::RoundsOutOfRange { rounds: k, available }),
+        Some(k) if k == 0 || k > available => Err(VoteError::RoundsOutOfRange {
+            rounds: k,
+            available,
+        }),
         Some(k) => Ok(k),
     }
 }
 
 /// Mean of the valid (non-NaN) scores of each row; NaN for a row without a valid score.
-pub fn mean_vote(scores: ArrayView2<'_, f64>, rounds: Option<usize>, threads: Option<usize>) -> Result<Vec<f64>, VoteError> {
+pub fn mean_vote(
+    scores: ArrayView2<'_, f64>,
+    rounds: Option<usize>,
+    threads: Option<usize>,
+) -> Result<Vec<f64>, VoteError> {
     let used = resolve_rounds(rounds, scores.ncols())?;
     let scores = scores.slice(s![.., ..used]);
     let mean_of_row = |r: usize| {
@@ -59,10 +69,18 @@ pub fn mean_vote(scores: ArrayView2<'_, f64>, rounds: Option<usize>, threads: Op
             .iter()
             .filter(|v| !v.is_nan())
             .fold((0.0_f64, 0_u32), |(sum, count), &v| (sum + v, count + 1));
-        if count == 0 { f64::NAN } else { sum / f64::from(count) }
+        if count == 0 {
+            f64::NAN
+        } else {
+            sum / f64::from(count)
+        }
     };
     Ok(crate::parallel::run(threads, || {
-        (0..scores.nrows()).into_par_iter().with_min_len(MIN_ROWS_PER_TASK).map(mean_of_row).collect()
+        (0..scores.nrows())
+            .into_par_iter()
+            .with_min_len(MIN_ROWS_PER_TASK)
+            .map(mean_of_row)
+            .collect()
     }))
 }
 
@@ -76,12 +94,19 @@ pub struct MajorityCounts {
 impl MajorityCounts {
     /// The chosen response wins with strictly more votes; a tie is not a win.
     pub fn chosen_wins(&self) -> Vec<bool> {
-        self.chosen_votes.iter().zip(&self.rejected_votes).map(|(c, r)| c > r).collect()
+        self.chosen_votes
+            .iter()
+            .zip(&self.rejected_votes)
+            .map(|(c, r)| c > r)
+            .collect()
     }
 
     fn from_votes(votes: Vec<(i64, i64)>) -> Self {
         let (chosen_votes, rejected_votes) = votes.into_iter().unzip();
-        MajorityCounts { chosen_votes, rejected_votes }
+        MajorityCounts {
+            chosen_votes,
+            rejected_votes,
+        }
     }
 }
 
@@ -95,24 +120,35 @@ pub fn majority_vote(
 ) -> Result<MajorityCounts, VoteError> {
     if chosen.dim() != rejected.dim() {
         let (c, r) = (chosen.dim(), rejected.dim());
-        return Err(VoteError::ShapeMismatch { chosen: [c.0, c.1], rejected: [r.0, r.1] });
+        return Err(VoteError::ShapeMismatch {
+            chosen: [c.0, c.1],
+            rejected: [r.0, r.1],
+        });
     }
     let used = resolve_rounds(rounds, chosen.ncols())?;
     let (chosen, rejected) = (chosen.slice(s![.., ..used]), rejected.slice(s![.., ..used]));
     let votes_of_pair = |p: usize| {
-        chosen.row(p).iter().zip(rejected.row(p).iter()).fold((0, 0), |(c, r), (&sc, &sr)| {
-            // Comparisons with NaN are false, so an invalid round votes for nobody.
-            if sc > sr {
-                (c + 1, r)
-            } else if sr > sc {
-                (c, r + 1)
-            } else {
-                (c, r)
-            }
-        })
+        chosen
+            .row(p)
+            .iter()
+            .zip(rejected.row(p).iter())
+            .fold((0, 0), |(c, r), (&sc, &sr)| {
+                // Comparisons with NaN are false, so an invalid round votes for nobody.
+                if sc > sr {
+                    (c + 1, r)
+                } else if sr > sc {
+                    (c, r + 1)
+                } else {
+                    (c, r)
+                }
+            })
     };
     let votes = crate::parallel::run(threads, || {
-        (0..chosen.nrows()).into_par_iter().with_min_len(MIN_ROWS_PER_TASK).map(votes_of_pair).collect()
+        (0..chosen.nrows())
+            .into_par_iter()
+            .with_min_len(MIN_ROWS_PER_TASK)
+            .map(votes_of_pair)
+            .collect()
     });
     Ok(MajorityCounts::from_votes(votes))
 }
@@ -128,14 +164,20 @@ pub fn majority_vote_verdicts(
     threads: Option<usize>,
 ) -> Result<MajorityCounts, VoteError> {
     if choices.nrows() != correct.len() {
-        return Err(VoteError::RowMismatch { choices: choices.nrows(), correct: correct.len() });
+        return Err(VoteError::RowMismatch {
+            choices: choices.nrows(),
+            correct: correct.len(),
+        });
     }
     let used = resolve_rounds(rounds, choices.ncols())?;
     let choices = choices.slice(s![.., ..used]);
     let votes_of_pair = |p: usize| -> Result<(i64, i64), VoteError> {
         let answer = correct[p];
         if answer != verdict::A && answer != verdict::B {
-            return Err(VoteError::InvalidCorrect { pair: p, code: answer });
+            return Err(VoteError::InvalidCorrect {
+                pair: p,
+                code: answer,
+            });
         }
         let mut votes = (0, 0);
         for &code in choices.row(p) {
@@ -179,8 +221,16 @@ mod tests {
 
     #[test]
     fn majority_counts_strict_wins_and_ignores_nan_and_ties() {
-        let chosen = array![[8.0, 5.0, NAN, 6.0], [3.0, 3.0, 9.0, 1.0], [5.0, 5.0, 5.0, 5.0]];
-        let rejected = array![[7.0, 6.0, 9.0, 2.0], [4.0, 3.0, 2.0, 1.0], [5.0, NAN, 5.0, 5.0]];
+        let chosen = array![
+            [8.0, 5.0, NAN, 6.0],
+            [3.0, 3.0, 9.0, 1.0],
+            [5.0, 5.0, 5.0, 5.0]
+        ];
+        let rejected = array![
+            [7.0, 6.0, 9.0, 2.0],
+            [4.0, 3.0, 2.0, 1.0],
+            [5.0, NAN, 5.0, 5.0]
+        ];
         let counts = majority_vote(chosen.view(), rejected.view(), None, Some(2)).unwrap();
         assert_eq!(counts.chosen_votes, vec![2, 1, 0]);
         assert_eq!(counts.rejected_votes, vec![1, 1, 0]);
@@ -204,9 +254,18 @@ mod tests {
     fn caller_mistakes_are_errors() {
         let a = Array2::<f64>::zeros((2, 3));
         let b = Array2::<f64>::zeros((2, 4));
-        assert!(matches!(majority_vote(a.view(), b.view(), None, None), Err(VoteError::ShapeMismatch { .. })));
-        assert!(matches!(mean_vote(a.view(), Some(0), None), Err(VoteError::RoundsOutOfRange { .. })));
-        assert!(matches!(mean_vote(a.view(), Some(4), None), Err(VoteError::RoundsOutOfRange { .. })));
+        assert!(matches!(
+            majority_vote(a.view(), b.view(), None, None),
+            Err(VoteError::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            mean_vote(a.view(), Some(0), None),
+            Err(VoteError::RoundsOutOfRange { .. })
+        ));
+        assert!(matches!(
+            mean_vote(a.view(), Some(4), None),
+            Err(VoteError::RoundsOutOfRange { .. })
+        ));
         let choices = array![[1_i8, 3]];
         assert_eq!(
             majority_vote_verdicts(choices.view(), array![1_i8].view(), None, None),
@@ -227,7 +286,10 @@ mod tests {
         let none = Array2::<f64>::zeros((0, 4));
         assert!(mean_vote(none.view(), None, None).unwrap().is_empty());
         let no_rounds = Array2::<f64>::zeros((2, 0));
-        assert!(mean_vote(no_rounds.view(), None, None).unwrap().iter().all(|m| m.is_nan()));
+        assert!(mean_vote(no_rounds.view(), None, None)
+            .unwrap()
+            .iter()
+            .all(|m| m.is_nan()));
         let counts = majority_vote(no_rounds.view(), no_rounds.view(), None, None).unwrap();
         assert_eq!(counts.chosen_wins(), vec![false, false]);
     }
@@ -236,12 +298,21 @@ mod tests {
     fn parallel_and_serial_agree_on_large_input() {
         let n = 20_000;
         let chosen = Array2::from_shape_fn((n, 8), |(i, j)| ((i * 7 + j * 3) % 11) as f64);
-        let rejected = Array2::from_shape_fn((n, 8), |(i, j)| if (i + j) % 5 == 0 { NAN } else { ((i * 3 + j) % 10) as f64 });
+        let rejected = Array2::from_shape_fn((n, 8), |(i, j)| {
+            if (i + j) % 5 == 0 {
+                NAN
+            } else {
+                ((i * 3 + j) % 10) as f64
+            }
+        });
         let one = majority_vote(chosen.view(), rejected.view(), None, Some(1)).unwrap();
         let two = majority_vote(chosen.view(), rejected.view(), None, Some(2)).unwrap();
         assert_eq!(one, two);
         let m1 = mean_vote(rejected.view(), None, Some(1)).unwrap();
         let m2 = mean_vote(rejected.view(), None, Some(2)).unwrap();
-        assert!(m1.iter().zip(&m2).all(|(a, b)| a == b || (a.is_nan() && b.is_nan())));
+        assert!(m1
+            .iter()
+            .zip(&m2)
+            .all(|(a, b)| a == b || (a.is_nan() && b.is_nan())));
     }
 }

@@ -10,7 +10,12 @@ use crate::sampler;
 /// Row indices of one epoch's random pair order (pairs kept adjacent); empty below 2 rows.
 #[pyfunction]
 #[pyo3(signature = (num_rows, seed, epoch = 0))]
-fn pair_permutation(py: Python<'_>, num_rows: i64, seed: u64, epoch: u64) -> PyResult<Bound<'_, PyArray1<i64>>> {
+fn pair_permutation(
+    py: Python<'_>,
+    num_rows: i64,
+    seed: u64,
+    epoch: u64,
+) -> PyResult<Bound<'_, PyArray1<i64>>> {
     let rows = py.detach(|| sampler::pair_permutation(num_rows, seed, epoch))?;
     Ok(PyArray1::from_vec(py, rows))
 }
@@ -33,7 +38,8 @@ fn random_pair_indices(
     num_samples: Option<i64>,
     replacement: bool,
 ) -> PyResult<Bound<'_, PyArray1<i64>>> {
-    let rows = py.detach(|| sampler::random_pair_rows(num_rows, num_samples, replacement, seed, epoch))?;
+    let rows =
+        py.detach(|| sampler::random_pair_rows(num_rows, num_samples, replacement, seed, epoch))?;
     Ok(PyArray1::from_vec(py, rows))
 }
 
@@ -51,15 +57,35 @@ fn distributed_pair_indices(
     shuffle: bool,
     drop_last: bool,
 ) -> PyResult<Bound<'_, PyArray1<i64>>> {
-    let rows = py.detach(|| sampler::distributed_pair_rows(num_rows, num_replicas, rank, shuffle, seed, epoch, drop_last))?;
+    let rows = py.detach(|| {
+        sampler::distributed_pair_rows(
+            num_rows,
+            num_replicas,
+            rank,
+            shuffle,
+            seed,
+            epoch,
+            drop_last,
+        )
+    })?;
     Ok(PyArray1::from_vec(py, rows))
 }
 
 /// Rows one rank yields per epoch (validates num_replicas and rank).
 #[pyfunction]
 #[pyo3(signature = (num_rows, num_replicas, rank, drop_last = false))]
-fn distributed_pair_len(num_rows: i64, num_replicas: i64, rank: i64, drop_last: bool) -> PyResult<u64> {
-    Ok(sampler::distributed_len(num_rows, num_replicas, rank, drop_last)?)
+fn distributed_pair_len(
+    num_rows: i64,
+    num_replicas: i64,
+    rank: i64,
+    drop_last: bool,
+) -> PyResult<u64> {
+    Ok(sampler::distributed_len(
+        num_rows,
+        num_replicas,
+        rank,
+        drop_last,
+    )?)
 }
 
 /// Raises ValueError unless `batch_size` is a positive even number (pairs stay whole).

@@ -6,7 +6,11 @@ use pyo3::prelude::*;
 
 use crate::vote;
 
-type Counts<'py> = (Bound<'py, PyArray1<bool>>, Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<i64>>);
+type Counts<'py> = (
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<i64>>,
+);
 
 fn counts_to_numpy(py: Python<'_>, counts: vote::MajorityCounts) -> Counts<'_> {
     let wins = counts.chosen_wins();
@@ -58,7 +62,8 @@ fn majority_vote_verdict_counts<'py>(
     num_threads: Option<usize>,
 ) -> PyResult<Counts<'py>> {
     let (choices, correct) = (choices.as_array(), correct.as_array());
-    let counts = py.detach(|| vote::majority_vote_verdicts(choices, correct, rounds, num_threads))?;
+    let counts =
+        py.detach(|| vote::majority_vote_verdicts(choices, correct, rounds, num_threads))?;
     Ok(counts_to_numpy(py, counts))
 }
 
