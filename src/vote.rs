@@ -128,19 +128,14 @@ pub fn majority_vote(
     let used = resolve_rounds(rounds, chosen.ncols())?;
     let (chosen, rejected) = (chosen.slice(s![.., ..used]), rejected.slice(s![.., ..used]));
     let votes_of_pair = |p: usize| {
+        // Branch-free counting (random scores defeat branch prediction). Comparisons with NaN
+        // are false, so an invalid round votes for nobody; so does a tie.
         chosen
             .row(p)
             .iter()
             .zip(rejected.row(p).iter())
-            .fold((0, 0), |(c, r), (&sc, &sr)| {
-                // Comparisons with NaN are false, so an invalid round votes for nobody.
-                if sc > sr {
-                    (c + 1, r)
-                } else if sr > sc {
-                    (c, r + 1)
-                } else {
-                    (c, r)
-                }
+            .fold((0_i64, 0_i64), |(c, r), (&sc, &sr)| {
+                (c + i64::from(sc > sr), r + i64::from(sr > sc))
             })
     };
     let votes = crate::parallel::run(threads, || {
