@@ -390,7 +390,7 @@ These are the primary rubrics of this task. They are fixed, and they carry the m
 {rubrics}
 </rubrics>
 
-Before you judge, write 1 to 3 additional rubrics suited to this specific prompt that cover what the \
+As part of your evaluation, write 1 to 3 additional rubrics suited to this specific prompt that cover what the \
 primary rubrics miss. Give each additional rubric a name, what it checks and score bands. Weight the \
 additional rubrics below the primary rubrics in your final judgement.
 

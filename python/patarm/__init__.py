@@ -8,7 +8,12 @@ and import their framework lazily: ``import patarm`` never imports torch or verl
 from __future__ import annotations
 
 from ._core import __version__
+from .prompts import (Rubrics, PromptTemplate, RubricError, TemplateError, RUBRICS_PATH_ENV, load_rubrics, rubric_domains, build_prompt, build_pairwise_prompt, build_messages, build_prompts, build_pairwise_prompts)
 
 __all__ = [
     "__version__",
+    # prompts and rubrics
+    "Rubrics", "PromptTemplate", "RubricError", "TemplateError", "RUBRICS_PATH_ENV", "load_rubrics",
+    "rubric_domains", "build_prompt", "build_pairwise_prompt", "build_messages", "build_prompts",
+    "build_pairwise_prompts",
 ]
