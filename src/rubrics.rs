@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Environment variable: rubric directories searched before the built-ins, separated like
 /// `PATH` (`:` on Unix, `;` on Windows).
@@ -301,6 +302,28 @@ pub fn builtin_rubrics() -> Result<&'static [Arc<Rubrics>], RubricError> {
         .map_err(Clone::clone)
 }
 
+/// Reads a rubric file, reusing the parsed rubrics while the file's size and modification time
+/// are unchanged: per-row prompt builds with user directories then cost a `stat`, not a parse.
+fn load_cached(path: &Path) -> Result<Arc<Rubrics>, RubricError> {
+    type Stamp = (Option<std::time::SystemTime>, u64);
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, (Stamp, Arc<Rubrics>)>>> = OnceLock::new();
+    let stamp: Option<Stamp> = std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()));
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(stamp) = stamp.filter(|s| s.0.is_some()) {
+        // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
+        let cached = cache.lock().unwrap_or_else(|p| p.into_inner()).get(path).cloned();
+        if let Some((seen, rubrics)) = cached {
+            if seen == stamp {
+                return Ok(rubrics);
+            }
+        }
+        let rubrics = Arc::new(Rubrics::from_path(path)?);
+        cache.lock().unwrap_or_else(|p| p.into_inner()).insert(path.to_path_buf(), (stamp, Arc::clone(&rubrics)));
+        return Ok(rubrics);
+    }
+    Rubrics::from_path(path).map(Arc::new)
+}
+
 /// Where domains are looked up: user directories in priority order, then the built-ins.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RubricSource {
@@ -333,15 +356,17 @@ impl RubricSource {
 
     /// Resolves a domain name (any spelling, or an alias) or the path of a rubric file.
     ///
-    /// A string ending in `.json`, or naming an existing file, is a path. In each directory a
+    /// A string ending in `.json`, or naming an existing file and not a bare name, is a path. In each directory a
     /// file `<domain>.json` wins; otherwise the directory's `*.json` files are read in name order
     /// and the first whose domain or aliases match is used.
     pub fn resolve(&self, domain_or_path: &str) -> Result<Arc<Rubrics>, RubricError> {
         let as_path = Path::new(domain_or_path);
-        if domain_or_path.trim_end().to_ascii_lowercase().ends_with(".json") || as_path.is_file() {
-            return Rubrics::from_path(as_path).map(Arc::new);
-        }
         let name = normalize_domain(domain_or_path);
+        // A bare name is always a domain, even if a file of that name sits in the working directory.
+        let is_json = domain_or_path.trim_end().to_ascii_lowercase().ends_with(".json");
+        if is_json || (!is_domain_name(&name) && as_path.is_file()) {
+            return load_cached(as_path);
+        }
         if is_domain_name(&name) {
             for dir in &self.dirs {
                 if let Some(found) = Self::find_in_dir(dir, &name)? {
@@ -359,18 +384,18 @@ impl RubricSource {
     fn find_in_dir(dir: &Path, name: &str) -> Result<Option<Arc<Rubrics>>, RubricError> {
         let direct = dir.join(format!("{name}.json"));
         if direct.is_file() {
-            let rubrics = Rubrics::from_path(&direct)?;
+            let rubrics = load_cached(&direct)?;
             if rubrics.answers_to(name) {
-                return Ok(Some(Arc::new(rubrics)));
+                return Ok(Some(rubrics));
             }
         }
         for path in Self::rubric_files(dir)? {
             if path == direct {
                 continue;
             }
-            let rubrics = Rubrics::from_path(&path)?;
+            let rubrics = load_cached(&path)?;
             if rubrics.answers_to(name) {
-                return Ok(Some(Arc::new(rubrics)));
+                return Ok(Some(rubrics));
             }
         }
         Ok(None)
@@ -396,7 +421,7 @@ impl RubricSource {
         let mut names: Vec<String> = builtin_rubrics()?.iter().map(|r| r.domain.clone()).collect();
         for dir in &self.dirs {
             for path in Self::rubric_files(dir)? {
-                names.push(Rubrics::from_path(&path)?.domain);
+                names.push(load_cached(&path)?.domain.clone());
             }
         }
         names.sort();
@@ -496,6 +521,9 @@ mod tests {
         assert_eq!(source.domains().unwrap(), ["chat", "code", "instruction_following", "legal", "math", "safety", "tax"]);
         let by_path = source.resolve(dir.join("legal.json").to_str().unwrap()).unwrap();
         assert_eq!(by_path.domain, "legal");
+        // An edited file is read again (the parse cache keys on size and modification time).
+        std::fs::write(dir.join("legal.json"), LEGAL.replace("Judge legal advice.", "Judge legal advice, strictly.")).unwrap();
+        assert_eq!(source.resolve("legal").unwrap().task.as_deref(), Some("Judge legal advice, strictly."));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
