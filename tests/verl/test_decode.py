@@ -118,8 +118,8 @@ def test_a_failed_check_switches_to_the_tokenizer(tokenizer):
     class Shouting(type(tokenizer)):
         """A tokenizer whose decode differs from its vocabulary table (e.g. a custom class)."""
 
-        def decode(self, token_ids, **kwargs):
-            return super().decode(token_ids, **kwargs).upper()
+        def _decode(self, *args, **kwargs):
+            return super()._decode(*args, **kwargs).upper()
 
     shouting = Shouting.from_pretrained(tokenizer.name_or_path)
     with pytest.warns(RuntimeWarning, match="disagrees"):
