@@ -198,7 +198,9 @@ class _PairSamplerBase:
 
     def state_dict(self) -> dict[str, int]:
         """Checkpoint state: the base seed, the epoch in progress and how many indices of it
-        were yielded. Restoring it resumes the order exactly where it stopped."""
+        were handed out. Restoring it resumes the order exactly there. (A DataLoader with
+        workers takes indices ahead of the training loop; save at an epoch boundary, or count
+        the prefetched batches, if that matters.)"""
         progress = self._progress()
         if progress is not None:
             epoch, yielded = progress  # an epoch is under way
