@@ -8,7 +8,10 @@ and import their framework lazily: ``import patarm`` never imports torch or verl
 from __future__ import annotations
 
 from ._core import __version__
-from .prompts import (Rubrics, PromptTemplate, RubricError, TemplateError, RUBRICS_PATH_ENV, load_rubrics, rubric_domains, build_prompt, build_pairwise_prompt, build_messages, build_prompts, build_pairwise_prompts)
+from .prompts import (  # judge prompts and rubrics
+    RUBRICS_PATH_ENV, PromptTemplate, RubricError, Rubrics, TemplateError, build_messages, build_pairwise_prompt,
+    build_pairwise_prompts, build_prompt, build_prompts, load_rubrics, rubric_domains,
+)
 
 __all__ = [
     "__version__",
