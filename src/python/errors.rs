@@ -45,10 +45,6 @@ impl From<crate::prompt::TemplateError> for PyErr {
 }
 // --- end prompts and rubrics ---------------------------------------------------------------
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
-    Ok(())
-}
-
 // --- decoding (verl helper): token-id decoding tables -------------------------------------
 use pyo3::exceptions::PyValueError;
 use pyo3::PyErr;
