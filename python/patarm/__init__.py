@@ -8,7 +8,21 @@ and import their framework lazily: ``import patarm`` never imports torch or verl
 from __future__ import annotations
 
 from ._core import __version__
+from .parsing import ERROR_KINDS, Judgement, parse_judgement, parse_judgements
+from .rewards import Constant, Graded, PairRewards, SideRewards, compute_score, par_rewards, score_batch
 
 __all__ = [
     "__version__",
+    # core: parsing and rewards
+    "ERROR_KINDS",
+    "Judgement",
+    "parse_judgement",
+    "parse_judgements",
+    "Graded",
+    "Constant",
+    "PairRewards",
+    "SideRewards",
+    "par_rewards",
+    "score_batch",
+    "compute_score",
 ]
