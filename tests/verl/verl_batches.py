@@ -17,7 +17,7 @@ from qwen_fixture import build_qwen_tokenizer
 
 PROMPT_LEN = 16
 TAG_RE = re.compile(r"</?(?:think|generate_rubrics|eval|answer)>")
-VERDICT_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+VERDICT_RE = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)")  # "3." is not a number (digits, then optionally "." and digits)
 
 
 def tokenizer_dir() -> str:
