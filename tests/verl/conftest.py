@@ -25,3 +25,14 @@ def tokenizer(qwen_dir):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(qwen_dir)
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One small local Ray for the whole test session (starting Ray is the slow part)."""
+    from frameworks import require
+
+    ray = require("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    yield ray
+    ray.shutdown()

@@ -224,25 +224,22 @@ def test_reward_loop_config_without_the_agent_loop_manager_is_refused(tokenizer,
     assert isinstance(load_reward_manager(config, tokenizer), PairRewardManager)
 
 
-def test_pickles_and_survives_a_ray_actor(tokenizer, batch):
-    ray = require("ray")
+def test_pickles_and_survives_a_ray_actor(tokenizer, batch, ray_session):
+    ray = ray_session
     manager = PairRewardManager(tokenizer, num_examine=0, f="constant")
     clone = pickle.loads(pickle.dumps(manager))
     want = reward_vector(batch, manager(batch))
     assert np.allclose(reward_vector(batch, clone(batch)), want)
     assert "PairRewardManager(" in repr(manager)
 
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-    try:
-        @ray.remote
-        class Scorer:
-            def __init__(self, manager):
-                self.manager = manager
+    @ray.remote
+    class Scorer:
+        def __init__(self, manager):
+            self.manager = manager
 
-            def score(self, data):
-                return self.manager(data)
+        def score(self, data):
+            return self.manager(data)
 
-        actor = Scorer.remote(manager)
-        assert np.allclose(reward_vector(batch, ray.get(actor.score.remote(batch))), want)
-    finally:
-        ray.shutdown()
+    actor = Scorer.remote(manager)
+    assert np.allclose(reward_vector(batch, ray.get(actor.score.remote(batch))), want)
+    ray.kill(actor)

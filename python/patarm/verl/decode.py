@@ -25,11 +25,20 @@ logger = logging.getLogger(__name__)
 SINGLE_ROW_CHECK_EVERY = 64
 
 
-def _native_table(tokenizer: Any) -> "_core.TokenDecoder":
+#: Tables that passed the vocabulary check, by (tokenizer class, tokenizer JSON): building a
+#: manager per process or per test must not re-run the check each time.
+_VERIFIED: dict = {}
+
+
+def _tokenizer_json(tokenizer: Any) -> str:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is None or not hasattr(backend, "to_str"):
         raise ValueError(f"{type(tokenizer).__name__} is not a Hugging Face fast tokenizer")
-    return _core.TokenDecoder.from_tokenizer_json(backend.to_str())
+    return backend.to_str()
+
+
+def _native_table(tokenizer: Any) -> "_core.TokenDecoder":
+    return _core.TokenDecoder.from_tokenizer_json(_tokenizer_json(tokenizer))
 
 
 class FastDecoder:
@@ -47,14 +56,20 @@ class FastDecoder:
         self._calls = 0
         self._table: Optional[_core.TokenDecoder] = None
         try:
-            table = _native_table(tokenizer)
+            json = _tokenizer_json(tokenizer)
+            key = (type(tokenizer), getattr(tokenizer, "clean_up_tokenization_spaces", None), len(tokenizer), json)
+            table = _VERIFIED.get(key)
+            if table is None:
+                table = _core.TokenDecoder.from_tokenizer_json(json)
         except ValueError as exc:
             self._fall_back(f"unsupported tokenizer: {exc}")
             return
-        mismatch = self._probe_vocabulary(table)
-        if mismatch is not None:
-            self._fall_back(mismatch)
-            return
+        if key not in _VERIFIED:
+            mismatch = self._probe_vocabulary(table)
+            if mismatch is not None:
+                self._fall_back(mismatch)
+                return
+            _VERIFIED[key] = table
         self._table = table
 
     @property
