@@ -4,11 +4,17 @@
 
 use std::sync::Arc;
 
-use numpy::{PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyTuple};
 
+use super::inputs;
+use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::decode::TokenDecoder;
+use crate::par::Side;
+use crate::parse::Choice;
+use crate::shape::Shape;
 
 /// A byte-level BPE decoding table (see `patarm.verl.decode.FastDecoder` for the checked,
 /// self-falling-back wrapper used by the reward managers).
@@ -101,7 +107,97 @@ impl PyTokenDecoder {
     }
 }
 
+/// The rows' side labels as pointwise sides or pairwise verdicts (a clear error on any other).
+enum RowSides {
+    Pointwise(Vec<Side>),
+    Pairwise(Vec<Choice>),
+}
+
+fn read_sides(labels: &[String], pairwise: bool) -> PyResult<RowSides> {
+    let bad = |row: usize, label: &str| {
+        let want = if pairwise { "the correct verdict 'A' or 'B'" } else { "'chosen' or 'rejected'" };
+        PyValueError::new_err(format!("sides[{row}] is {label:?}; each side must be {want}"))
+    };
+    if pairwise {
+        let sides = labels.iter().enumerate().map(|(r, l)| Choice::from_label(l).ok_or_else(|| bad(r, l)));
+        Ok(RowSides::Pairwise(sides.collect::<PyResult<_>>()?))
+    } else {
+        let sides = labels.iter().enumerate().map(|(r, l)| Side::from_label(l).ok_or_else(|| bad(r, l)));
+        Ok(RowSides::Pointwise(sides.collect::<PyResult<_>>()?))
+    }
+}
+
+fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
+    let kind: String = shape.get_item(0)?.extract()?;
+    match kind.as_str() {
+        "graded" => Ok(Shape::graded(shape.get_item(1)?.extract()?, shape.get_item(2)?.extract()?)?),
+        "constant" => Ok(Shape::constant(shape.get_item(1)?.extract()?)?),
+        other => Err(PyValueError::new_err(format!(
+            "shape kind {other:?}: pass ('graded', thresholds, values) or ('constant', value)"
+        ))),
+    }
+}
+
+fn scores_to_dict<'py>(py: Python<'py>, scores: BatchScores) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("reward", scores.reward.into_pyarray(py))?;
+    out.set_item("par", scores.par.into_pyarray(py))?;
+    out.set_item("format_reward", scores.format_reward.into_pyarray(py))?;
+    out.set_item("score", scores.score.into_pyarray(py))?;
+    out.set_item("opposite_mean", scores.opposite_mean.into_pyarray(py))?;
+    out.set_item("error_code", scores.error_code.into_pyarray(py))?;
+    out.set_item("partner_found", scores.partner_found.into_pyarray(py))?;
+    Ok(out)
+}
+
+/// Decodes the response rows and scores them in one native pass (no Python strings in
+/// between): the arrays of `patarm.score_batch` for the decoded texts. `shape` is
+/// `('graded', thresholds, values)` or `('constant', value)`.
+#[pyfunction]
+#[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, shape, *, pairwise = false, think_in_prompt = false, num_threads = None))]
+#[allow(clippy::too_many_arguments)]
+fn decode_and_score<'py>(
+    py: Python<'py>,
+    decoder: &PyTokenDecoder,
+    ids: PyReadonlyArray2<'py, i64>,
+    lengths: PyReadonlyArray1<'py, i64>,
+    pair_ids: &Bound<'py, PyAny>,
+    sides: &Bound<'py, PyAny>,
+    sources: &Bound<'py, PyAny>,
+    shape: &Bound<'py, PyTuple>,
+    pairwise: bool,
+    think_in_prompt: bool,
+    num_threads: Option<i64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let threads = inputs::num_threads(num_threads)?;
+    let shape = read_shape(shape)?;
+    let ids = ids.as_array();
+    let rows = ids.nrows();
+    let lengths = lengths.as_array().to_vec();
+    let owned_ids = inputs::pair_ids(pair_ids)?;
+    let labels = inputs::labels(sides, "sides")?;
+    if owned_ids.len() != rows || labels.len() != rows {
+        return Err(batch::BatchError::LengthMismatch { what: "pair_ids/sides", len: owned_ids.len().min(labels.len()), expected: rows }.into());
+    }
+    let row_sides = read_sides(&labels, pairwise)?;
+    let sources = inputs::Sources::read(Some(sources), rows)?;
+    let keys: Vec<PairKey<'_>> =
+        owned_ids.iter().enumerate().map(|(row, id)| PairKey { source: sources.get(row), id: id.as_key() }).collect();
+    let table = &decoder.inner;
+    let scores = py.detach(|| -> PyResult<BatchScores> {
+        let texts = table.decode_rows(ids, &lengths, true, threads)?;
+        Ok(match &row_sides {
+            RowSides::Pointwise(sides) => batch::score_pointwise(&texts, &keys, sides, think_in_prompt, Some(&shape), threads)?,
+            RowSides::Pairwise(correct) => {
+                batch::score_pairwise(&texts, correct, think_in_prompt, PairwiseRewards::default(), threads)?
+            }
+        })
+    })?;
+    scores_to_dict(py, scores)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTokenDecoder>()?;
+    m.add_function(wrap_pyfunction!(decode_and_score, m)?)?;
     Ok(())
 }

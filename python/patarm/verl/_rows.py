@@ -52,23 +52,28 @@ def pair_rows(non_tensor_batch: Mapping[str, Any], size: int, reward_fn_key: str
     sources_col = non_tensor_batch[reward_fn_key]
     extra_col = non_tensor_batch.get("extra_info")
     reward_col = non_tensor_batch.get("reward_model")
-    sources, pair_ids, sides = [], [], []
+    extras = [e if isinstance(e, Mapping) else {} for e in extra_col[:size]] if extra_col is not None else [{}] * size
+    # Fast path (plain ids and sides in extra_info); rows that need more care are redone below.
+    pair_ids = [e.get("pair_id") for e in extras]
+    sides = [e.get("side") for e in extras]
+    sources = [s if type(s) is str else str(_plain(s)) for s in sources_col[:size]]
     for row in range(size):
-        extra = _row_dict(extra_col[row]) if extra_col is not None else {}
-        pair_id = _plain(extra.get("pair_id"))
-        if pair_id is None or not isinstance(pair_id, (str, numbers.Integral)) or isinstance(pair_id, bool):
-            raise ValueError(f"row {row} has no usable extra_info['pair_id'] (got {pair_id!r}); {fix}")
-        side = _plain(extra.get("side"))
-        if side is None:
-            side = _plain(_row_dict(reward_col[row] if reward_col is not None else None).get("ground_truth"))
-        if not isinstance(side, str):
-            raise ValueError(
-                f"row {row} has no side: set extra_info['side'] or reward_model['ground_truth'] to "
-                f"'chosen'/'rejected' (pointwise) or 'A'/'B' (pairwise), got {side!r}; {fix}"
-            )
-        sources.append(str(_plain(sources_col[row])))
-        pair_ids.append(pair_id)
-        sides.append(side)
+        pair_id, side = pair_ids[row], sides[row]
+        if type(pair_id) not in (str, int):
+            pair_id = _plain(pair_id)
+            if pair_id is None or not isinstance(pair_id, (str, numbers.Integral)) or isinstance(pair_id, bool):
+                raise ValueError(f"row {row} has no usable extra_info['pair_id'] (got {pair_id!r}); {fix}")
+            pair_ids[row] = int(pair_id) if isinstance(pair_id, numbers.Integral) else pair_id
+        if type(side) is not str:
+            side = _plain(side)
+            if side is None:
+                side = _plain(_row_dict(reward_col[row] if reward_col is not None else None).get("ground_truth"))
+            if not isinstance(side, str):
+                raise ValueError(
+                    f"row {row} has no side: set extra_info['side'] or reward_model['ground_truth'] to "
+                    f"'chosen'/'rejected' (pointwise) or 'A'/'B' (pairwise), got {side!r}; {fix}"
+                )
+            sides[row] = side
     return PairRows(sources, pair_ids, sides)
 
 

@@ -107,7 +107,7 @@ class FastDecoder:
     def decode_rows(self, ids: Any, lengths: Any) -> list[str]:
         """Decodes ``ids[r, :lengths[r]]`` for each row r. `ids` is a 2-D integer array or CPU
         tensor (read without a copy when it is C-contiguous int64), `lengths` one int per row."""
-        ids = _as_int64_matrix(ids)
+        ids = as_int64_matrix(ids)
         lengths = np.ascontiguousarray(_to_numpy(lengths), dtype=np.int64).reshape(-1)
         if lengths.shape[0] != ids.shape[0]:
             raise ValueError(
@@ -130,9 +130,24 @@ class FastDecoder:
                 return self._decode_with_tokenizer(ids, lengths)
         return texts
 
+    def checked_table(self, ids: np.ndarray, lengths: np.ndarray) -> Optional["_core.TokenDecoder"]:
+        """The native table for a batch about to be decoded natively in one pass (e.g. fused
+        with scoring), after the per-call check of its first rows; None if decoding must go
+        through the tokenizer."""
+        if self._table is None:
+            return None
+        rows = min(self.verify_rows, ids.shape[0])
+        if rows:
+            native = self._table.decode_rows(ids[:rows], lengths[:rows], skip_special_tokens=True)
+            for row in range(rows):
+                if native[row] != self.tokenizer.decode(ids[row, : lengths[row]].tolist(), skip_special_tokens=True):
+                    self._fall_back(f"row {row} decoded differently from tokenizer.decode")
+                    return None
+        return self._table
+
     def decode(self, ids: Sequence[int]) -> str:
         """Decodes one sequence of ids."""
-        row = _as_int64_matrix(np.asarray(_to_numpy(ids), dtype=np.int64).reshape(1, -1))
+        row = as_int64_matrix(np.asarray(_to_numpy(ids), dtype=np.int64).reshape(1, -1))
         return self.decode_rows(row, np.array([row.shape[1]], dtype=np.int64))[0]
 
     def __getstate__(self) -> dict:
@@ -162,7 +177,8 @@ def _to_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def _as_int64_matrix(ids: Any) -> np.ndarray:
+def as_int64_matrix(ids: Any) -> np.ndarray:
+    """A C-contiguous int64 view (no copy for a contiguous int64 CPU tensor) of a 2-D id matrix."""
     array = _to_numpy(ids)
     if array.ndim != 2:
         raise ValueError(f"ids must be a 2-D array (rows x tokens), got shape {array.shape}")

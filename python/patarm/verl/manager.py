@@ -23,12 +23,13 @@ import numpy as np
 import torch
 
 import patarm
+from patarm import _core
 from verl import DataProto
 from verl.workers.reward_manager import register as register_batch_manager
 from verl.workers.reward_manager.abstract import AbstractRewardManager
 
 from ._rows import POINTWISE_SIDES, Options, PairRows, infer_pairwise, pair_rows, unwrap_compute_score
-from .decode import FastDecoder
+from .decode import FastDecoder, as_int64_matrix
 
 try:  # verl >= 0.7: the reward loop
     from verl.experimental.reward_loop.reward_manager import register as register_loop_manager
@@ -54,7 +55,7 @@ _bases: tuple = (AbstractRewardManager,) if RewardManagerBase is None else (Rewa
 
 def _nan_to_none(values: np.ndarray) -> list:
     """Floats for verl's extra info, None where undefined (verl's metrics skip None, not NaN)."""
-    return [None if np.isnan(v) else float(v) for v in values.tolist()]
+    return [None if v != v else v for v in values.astype(float).tolist()]
 
 
 def valid_response_lengths(data: DataProto) -> torch.Tensor:
@@ -120,21 +121,51 @@ class PairRewardManager(*_bases):
             return data.batch["rm_scores"]
 
         lengths = valid_response_lengths(data)
-        texts = self.decoder.decode_rows(data.batch["responses"], lengths)
         rows = pair_rows(data.non_tensor_batch, len(data), self.reward_fn_key)
-        if self.compute_score is not None and not infer_pairwise(rows.sides, self.options.pairwise):
-            rewards, extra = self._score_with_user_fn(texts, rows, data)
-        else:
-            scores = self.score_texts(texts, rows)
+        ids = as_int64_matrix(data.batch["responses"])
+        lengths_np = np.ascontiguousarray(lengths.cpu().numpy(), dtype=np.int64)
+        texts: Optional[list[str]] = None
+        scores = None
+        if self.compute_score is None or infer_pairwise(rows.sides, self.options.pairwise):
+            scores = self._decode_and_score(ids, lengths_np, rows)
+        if scores is None:
+            texts = self.decoder.decode_rows(ids, lengths_np)
+            if self.compute_score is not None and not infer_pairwise(rows.sides, self.options.pairwise):
+                rewards, extra = self._score_with_user_fn(texts, rows, data)
+            else:
+                scores = self.score_texts(texts, rows)
+        if scores is not None:
             rewards, extra = scores["reward"], self.extra_info(scores)
-        self._examine(texts, rows, rewards)
+        self._examine(lambda row: texts[row] if texts is not None else self.decoder.decode(ids[row, : lengths_np[row]]), rows, rewards)
         reward_tensor = reward_at_last_token(data, lengths, rewards)
         if return_dict:
             return {"reward_tensor": reward_tensor, "reward_extra_info": extra}
         return reward_tensor
 
-    def score_texts(self, texts: list[str], rows: PairRows) -> dict[str, np.ndarray]:
-        """`patarm.score_batch` on decoded texts with this manager's options."""
+    def _native_shape(self) -> Optional[tuple]:
+        f = self.options.f
+        if isinstance(f, patarm.Graded):
+            return ("graded", tuple(f.thresholds), tuple(f.values))
+        if isinstance(f, patarm.Constant):
+            return ("constant", float(f.value))
+        return None  # a Python callable: applied by score_batch after the native pass
+
+    def _decode_and_score(self, ids: np.ndarray, lengths: np.ndarray, rows: PairRows) -> Optional[dict[str, np.ndarray]]:
+        """Decoding and scoring in one native pass (no Python strings), when the tokenizer is
+        natively decodable and f is built in; None otherwise."""
+        shape = self._native_shape()
+        if shape is None:
+            return None
+        table = self.decoder.checked_table(ids, lengths)
+        if table is None:
+            return None
+        pairwise = self._check_sides(rows)
+        return _core.decode_and_score(
+            table, ids, lengths, rows.pair_ids, rows.sides, rows.sources, shape,
+            pairwise=pairwise, think_in_prompt=self.options.think_in_prompt, num_threads=self.options.num_threads,
+        )
+
+    def _check_sides(self, rows: PairRows) -> bool:
         pairwise = infer_pairwise(rows.sides, self.options.pairwise)
         if not pairwise:
             bad = next((i for i, side in enumerate(rows.sides) if side not in POINTWISE_SIDES), None)
@@ -143,6 +174,11 @@ class PairRewardManager(*_bases):
                     f"row {bad} has side {rows.sides[bad]!r}; pointwise rows need 'chosen' or 'rejected' "
                     "(pairwise rows need the correct verdict 'A'/'B' on every row, or set pairwise=True)"
                 )
+        return pairwise
+
+    def score_texts(self, texts: list[str], rows: PairRows) -> dict[str, np.ndarray]:
+        """`patarm.score_batch` on decoded texts with this manager's options."""
+        pairwise = self._check_sides(rows)
         return patarm.score_batch(
             texts,
             rows.pair_ids,
@@ -163,9 +199,9 @@ class PairRewardManager(*_bases):
             "format_reward": scores["format_reward"].astype(float).tolist(),
             "par": scores["par"].astype(float).tolist(),
             "opposite_mean": _nan_to_none(scores["opposite_mean"]),
-            "error": [kinds[int(code)] for code in scores["error_code"]],
-            "partner_found": [float(found) for found in scores["partner_found"]],
-            "pair_correct": [float(par > 0) for par in scores["par"]],
+            "error": np.array(kinds, dtype=object)[scores["error_code"].astype(np.intp)].tolist(),
+            "partner_found": scores["partner_found"].astype(float).tolist(),
+            "pair_correct": (scores["par"] > 0).astype(float).tolist(),
         }
 
     def _score_with_user_fn(self, texts: list[str], rows: PairRows, data: DataProto) -> tuple[np.ndarray, dict]:
@@ -200,7 +236,7 @@ class PairRewardManager(*_bases):
             rewards[order] = np.asarray(result["score"], dtype=np.float64)
         return rewards, extra
 
-    def _examine(self, texts: list[str], rows: PairRows, rewards: np.ndarray) -> None:
+    def _examine(self, text_of: Callable[[int], str], rows: PairRows, rewards: np.ndarray) -> None:
         """Prints up to `num_examine` pairs per data source, as verl's managers print samples."""
         if self.num_examine <= 0:
             return
@@ -212,7 +248,7 @@ class PairRewardManager(*_bases):
             for other, (other_source, other_id) in enumerate(zip(rows.sources, rows.pair_ids)):
                 if other_source == source and other_id == pair_id:
                     print(f"[patarm] source={source} pair={pair_id} side={rows.sides[other]} reward={rewards[other]:.3f}")
-                    print("[response]", texts[other])
+                    print("[response]", text_of(other))
 
     # ------------------------------------------------------------------ reward-loop interface
     def _check_loop_setup(self, config: Any) -> None:
