@@ -244,7 +244,7 @@ def main() -> int:
     print("|---|---|---|---|")
     print(f"| verl NaiveRewardManager + plain-Python rules and PAR | {t_naive:.3f} | {t_naive_min:.3f} | 1.0x |")
     print(f"| patarm PairRewardManager | {t_ours:.4f} | {t_ours_min:.4f} | {t_naive / t_ours:.1f}x |")
-    print(f"| of which native decoding | {t_decode:.4f} | | |")
+    print(f"| for reference: decoding alone, to Python str | {t_decode:.4f} | | |")
     print("\n| verl 0.9 route, per rollout | microseconds |")
     print("|---|---|")
     for name, seconds in per.items():

@@ -159,7 +159,7 @@ class PairSampler(_SamplerBase):
     each epoch. Needs ``data.dataloader_num_workers=0`` (verl's rule for custom samplers)."""
 
     def __init__(self, data_source: Any, data_config: Mapping[str, Any]) -> None:
-        check_pair_batch_sizes(data_config, shuffled_by_verl=True)
+        check_pair_batch_sizes(data_config)  # data.shuffle is moot: this sampler replaces verl's
         seed = data_config.get(SEED_KEY)
         self.seed = int(seed if seed is not None else (data_config.get("seed") or 0))
         dataframe = getattr(data_source, "dataframe", None)

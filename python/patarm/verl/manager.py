@@ -256,6 +256,9 @@ class PairRewardManager(*_bases):
         rather than train silently on format rewards only."""
         if self.options.extra.get("allow_pointwise_fallback", False):
             return
+        legacy = config.get("reward_model") if hasattr(config, "get") else None
+        if legacy is not None and hasattr(legacy, "get") and legacy.get("use_reward_loop") is False:
+            return  # verl 0.7.0 with reward_model.use_reward_loop=False: the batch interface is used
         try:
             agent_cfg = config.actor_rollout_ref.rollout.get("agent", {}) or {}
             manager_class = agent_cfg.get("agent_loop_manager_class")
