@@ -149,11 +149,15 @@ impl Sources {
     }
 }
 
-/// `num_threads`: None or 0 for the default, else a positive count.
+/// Upper bound on an explicit `num_threads`: each distinct count keeps a pool alive, and a
+/// huge count would try to spawn that many OS threads.
+pub const MAX_THREADS: i64 = 256;
+
+/// `num_threads`: None or 0 for the default, else a positive count (capped at [`MAX_THREADS`]).
 pub fn num_threads(requested: Option<i64>) -> PyResult<Option<usize>> {
     match requested {
         None => Ok(None),
         Some(n) if n < 0 => Err(errors::bad_num_threads(n)),
-        Some(n) => Ok(usize::try_from(n).ok()),
+        Some(n) => Ok(usize::try_from(n.min(MAX_THREADS)).ok()),
     }
 }
