@@ -51,7 +51,7 @@ __all__ = [
     "majority_vote",
     "majority_vote_verdicts",
     "MajorityVote",
-    # core: parsing and rewards
+    # core: parsing and rewards (METHOD 3-5)
     "ERROR_KINDS",
     "Judgement",
     "parse_judgement",

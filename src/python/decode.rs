@@ -113,16 +113,16 @@ enum RowSides {
     Pairwise(Vec<Choice>),
 }
 
-fn read_sides(labels: &[String], pairwise: bool) -> PyResult<RowSides> {
+fn read_sides(labels: &[inputs::Utf8<'_>], pairwise: bool) -> PyResult<RowSides> {
     let bad = |row: usize, label: &str| {
         let want = if pairwise { "the correct verdict 'A' or 'B'" } else { "'chosen' or 'rejected'" };
         PyValueError::new_err(format!("sides[{row}] is {label:?}; each side must be {want}"))
     };
     if pairwise {
-        let sides = labels.iter().enumerate().map(|(r, l)| Choice::from_label(l).ok_or_else(|| bad(r, l)));
+        let sides = labels.iter().enumerate().map(|(r, l)| Choice::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
         Ok(RowSides::Pairwise(sides.collect::<PyResult<_>>()?))
     } else {
-        let sides = labels.iter().enumerate().map(|(r, l)| Side::from_label(l).ok_or_else(|| bad(r, l)));
+        let sides = labels.iter().enumerate().map(|(r, l)| Side::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
         Ok(RowSides::Pointwise(sides.collect::<PyResult<_>>()?))
     }
 }

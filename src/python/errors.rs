@@ -1,5 +1,6 @@
 //! Core errors become Python exceptions here and nowhere else: caller mistakes are
 //! `ValueError` / `TypeError` subclasses whose message says what was wrong and how to fix it.
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 // --- sampling and voting (METHOD sections 6 and 8) ---
@@ -44,31 +45,6 @@ impl From<crate::prompt::TemplateError> for PyErr {
     }
 }
 // --- end prompts and rubrics ---------------------------------------------------------------
-
-// --- decoding (verl helper): token-id decoding tables -------------------------------------
-use crate::decode::DecodeError;
-
-impl From<DecodeError> for pyo3::PyErr {
-    fn from(err: DecodeError) -> pyo3::PyErr {
-        let hint = match &err {
-            DecodeError::InvalidJson(_) | DecodeError::UnsupportedTokenizer(_) => {
-                "pass a Hugging Face fast tokenizer with a byte-level BPE decoder, or use the \
-                 tokenizer's own decode (patarm.verl.FastDecoder falls back automatically)"
-            }
-            DecodeError::InvalidVocabulary(_) => "build the table from a valid tokenizer.json",
-            DecodeError::LengthOutOfRange { .. } | DecodeError::LengthCountMismatch { .. } => {
-                "give one length per row, each between 0 and the number of columns \
-                 (the valid response lengths, attention_mask[:, prompt_len:].sum(-1))"
-            }
-        };
-        pyo3::exceptions::PyValueError::new_err(format!("{err}; {hint}"))
-    }
-}
-use pyo3::exceptions::{PyTypeError, PyValueError};
-
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
-    Ok(())
-}
 
 // ---- core (parsing, shapes, PAR, batches) -------------------------------------------------
 
@@ -140,3 +116,23 @@ pub fn bad_shape_result(delta: f64, got: String) -> PyErr {
 }
 
 // ---- end core ------------------------------------------------------------------------------
+
+// --- decoding (verl helper): token-id decoding tables -------------------------------------
+use crate::decode::DecodeError;
+
+impl From<DecodeError> for pyo3::PyErr {
+    fn from(err: DecodeError) -> pyo3::PyErr {
+        let hint = match &err {
+            DecodeError::InvalidJson(_) | DecodeError::UnsupportedTokenizer(_) => {
+                "pass a Hugging Face fast tokenizer with a byte-level BPE decoder, or use the \
+                 tokenizer's own decode (patarm.verl.FastDecoder falls back automatically)"
+            }
+            DecodeError::InvalidVocabulary(_) => "build the table from a valid tokenizer.json",
+            DecodeError::LengthOutOfRange { .. } | DecodeError::LengthCountMismatch { .. } => {
+                "give one length per row, each between 0 and the number of columns \
+                 (the valid response lengths, attention_mask[:, prompt_len:].sum(-1))"
+            }
+        };
+        pyo3::exceptions::PyValueError::new_err(format!("{err}; {hint}"))
+    }
+}

@@ -460,10 +460,10 @@ fn par_rewards(
 
 // ---- PAR for a batch ---------------------------------------------------------------------
 
-fn read_sides(labels: &[String], pairwise: bool) -> PyResult<(Vec<Side>, Vec<Choice>)> {
+fn read_sides(labels: &[Utf8<'_>], pairwise: bool) -> PyResult<(Vec<Side>, Vec<Choice>)> {
     let mut sides = Vec::new();
     let mut correct = Vec::new();
-    for (row, label) in labels.iter().enumerate() {
+    for (row, label) in labels.iter().map(Utf8::as_str).enumerate() {
         if pairwise {
             correct.push(Choice::from_label(label).ok_or_else(|| errors::bad_side(row, label, true))?);
         } else {
