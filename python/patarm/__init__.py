@@ -8,7 +8,15 @@ and import their framework lazily: ``import patarm`` never imports torch or verl
 from __future__ import annotations
 
 from ._core import __version__
+from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
 
 __all__ = [
     "__version__",
+    # workflow: the judge client (patarm.data, patarm.evaluate, patarm.openrlhf and
+    # patarm.reward_model are imported on use)
+    "Judge",
+    "JudgeError",
+    "PairResult",
+    "Results",
+    "ScoreResult",
 ]
