@@ -196,3 +196,19 @@ def test_mismatched_lengths_are_caller_errors():
         judge.score_many(["a", "b"], ["x"])
     with pytest.raises(ValueError, match="differ in length"):
         judge.compare_many(["a"], ["x", "y"], ["z"])
+
+
+def test_results_pickle_with_their_raw_judgements():
+    from patarm.judge import ScoreResult, pair_results
+
+    chosen = ScoreResult("Q", "A", "chat", [judgement(8), MALFORMED], np.array([8.0, np.nan]),
+                         [None, "missing_or_misordered_tags"], 8.0)
+    rejected = ScoreResult("Q", "B", "chat", [judgement(3), judgement(9)], np.array([3.0, 9.0]), [None, None], 6.0)
+    (pair,) = pair_results([chosen], [rejected])
+    # round 1: 8 > 3 votes chosen; round 2: the malformed judgement votes for nobody
+    assert pair.mean_correct and pair.votes == (1, 0) and pair.majority_correct
+    results = Results([pair])
+    clone = pickle.loads(pickle.dumps(results))
+    assert isinstance(clone, Results) and clone[0].chosen.judgements == chosen.judgements
+    assert np.isnan(clone[0].chosen.scores[1]) and clone[0].votes == (1, 0)
+    assert repr(clone[0]) == "PairResult(chosen=8, rejected=6, mean_correct=True, majority_correct=True)"

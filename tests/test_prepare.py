@@ -254,3 +254,52 @@ def test_cli_prepare_key_mapping_and_pairwise(tmp_path):
     assert code == 0
     rows = read_rows(out)
     assert len(rows) == 2 and all(r["reward_model"]["ground_truth"] in ("A", "B") for r in rows)
+
+
+# ---- invariants, for any pairs, seed and split ------------------------------------------------
+
+from hypothesis import given, settings, strategies as st
+
+from patarm.data import PreferencePair, build_rows, shuffle_pairs, split_pairs
+
+
+def synthetic_pairs(count):
+    return [PreferencePair(pair_id=str(i), prompt=f"q{i}", chosen=f"good {i}", rejected=f"bad {i}",
+                           domain=("chat", "math", "code")[i % 3]) for i in range(count)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(count=st.integers(1, 40), seed=st.integers(0, 2**32), val=st.floats(0.0, 0.9), pairwise=st.booleans())
+def test_rows_keep_pairs_whole_for_any_seed_and_split(count, seed, val, pairwise):
+    pairs = synthetic_pairs(count)
+    ordered = shuffle_pairs(pairs, seed)
+    assert shuffle_pairs(pairs, seed) == ordered  # reproducible
+    try:
+        train, val_pairs = split_pairs(ordered, val)
+    except ValueError:
+        assert round(val * count) >= count  # only refused when nothing would be left to train on
+        return
+    assert sorted(p.pair_id for p in train + val_pairs) == sorted(p.pair_id for p in pairs)
+    for part in (train, val_pairs):
+        rows = build_rows(part, pairwise=pairwise, seed=seed, show_progress=False)
+        if pairwise:
+            assert [r["extra_info"]["pair_id"] for r in rows] == [p.pair_id for p in part]
+            assert all(r["reward_model"]["ground_truth"] == r["extra_info"]["side"] in ("A", "B") for r in rows)
+        else:
+            assert len(rows) == 2 * len(part)
+            assert [r["extra_info"]["pair_id"] for r in rows[::2]] == [p.pair_id for p in part]
+            assert [r["extra_info"]["pair_id"] for r in rows[1::2]] == [p.pair_id for p in part]
+            assert {r["extra_info"]["side"] for r in rows[::2]} <= {"chosen"}
+            assert {r["extra_info"]["side"] for r in rows[1::2]} <= {"rejected"}
+
+
+def test_public_objects_pickle_and_have_short_reprs(tmp_path):
+    import pickle
+
+    out = tmp_path / "o.parquet"
+    summary = prepare(PAIRS, out, show_progress=False)
+    pair = synthetic_pairs(1)[0]
+    for obj in (summary, pair, Columns()):
+        assert pickle.loads(pickle.dumps(obj)) == obj
+    assert repr(summary) == "PrepareSummary(pairs=6, rows=12, domains=5)"
+    assert repr(pair) == "PreferencePair(pair_id='0', domain='chat', where='')"
