@@ -253,3 +253,15 @@ def test_json_report_has_no_nan(tmp_path):
     path = tmp_path / "r.json"
     write_json({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": 2.5}}, path)
     assert json.loads(path.read_text()) == {"a": None, "b": [1.0, None], "c": {"d": 2.5}}
+
+
+def test_cli_evaluate_unreachable_judge_is_one_clear_error(capsys):
+    pytest.importorskip("httpx")
+    from chat_server import ChatServer
+
+    with ChatServer([]) as server:
+        url = server.url  # closed again: nothing listens there any more
+    assert main(["evaluate", str(RB), "--judge-url", url, "--model", "m", "-n", "1", "--max-retries", "0",
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("patarm evaluate: error:") and "failed after 1 attempts" in err

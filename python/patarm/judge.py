@@ -29,8 +29,9 @@ T = TypeVar("T")
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
-class JudgeError(RuntimeError):
-    """The judge server could not be reached or kept failing after all retries."""
+class JudgeError(ConnectionError):
+    """The judge server could not be reached, refused a request, or kept failing after all
+    retries (a ``ConnectionError``, so the CLI reports it as one clear line)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,10 +310,14 @@ class Judge:
 
         state = self._state()
         last_problem = "no attempt made"
+        retry_after: Optional[float] = None
         for attempt in range(self.max_retries + 1):
             if attempt:
-                delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+                delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+                if retry_after is not None:  # the server said when to come back (429 / 503)
+                    delay = min(self.max_backoff, max(delay, retry_after))
+                await asyncio.sleep(delay)
+                retry_after = None
             try:
                 async with state.semaphore:
                     state.requests += 1
@@ -322,6 +327,7 @@ class Judge:
                 continue
             if response.status_code in RETRY_STATUS:
                 last_problem = f"HTTP {response.status_code}: {response.text[:200]}"
+                retry_after = _seconds(response.headers.get("Retry-After"))
                 continue
             if response.status_code >= 400:
                 raise JudgeError(
@@ -468,6 +474,13 @@ def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult])
         mean_correct = bool(c.score > r.score)  # NaN compares False: no valid score is not a win
         out.append(PairResult(c, r, mean_correct, bool(wins[i]), (int(c_votes[i]), int(r_votes[i]))))
     return out
+
+
+def _seconds(value: Optional[str]) -> Optional[float]:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to exponential backoff
 
 
 def _choice_texts(body: Dict[str, Any]) -> List[str]:

@@ -23,6 +23,7 @@ def register(subparsers) -> None:
     parser.add_argument("--max-tokens", type=int, default=4096)
     parser.add_argument("--max-concurrency", type=int, default=32)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per request")
+    parser.add_argument("--max-retries", type=int, default=4, help="retries per request on errors and timeouts")
     parser.add_argument("--save-judgements", help="live judging: write the judgements here (.jsonl)")
     parser.add_argument("--think-in-prompt", action="store_true", help="judgements start inside <think>")
     parser.add_argument("--json", dest="json_out", help="write the full report as JSON")
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         from ..judge import Judge
 
         judge = Judge(args.judge_url, args.model, n=args.n, temperature=args.temperature,
-                      max_tokens=args.max_tokens, max_concurrency=args.max_concurrency, timeout=args.timeout,
+                      max_tokens=args.max_tokens, max_concurrency=args.max_concurrency, timeout=args.timeout, max_retries=args.max_retries,
                       think_in_prompt=args.think_in_prompt)
         rows = judge_benchmark(benchmark, items, judge, show_progress=not args.quiet)
         if args.save_judgements:
