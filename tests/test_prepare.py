@@ -281,7 +281,7 @@ def test_rows_keep_pairs_whole_for_any_seed_and_split(count, seed, val, pairwise
         return
     assert sorted(p.pair_id for p in train + val_pairs) == sorted(p.pair_id for p in pairs)
     for part in (train, val_pairs):
-        rows = build_rows(part, pairwise=pairwise, seed=seed, show_progress=False)
+        rows = build_rows(part, pairwise=pairwise, seed=seed)
         if pairwise:
             assert [r["extra_info"]["pair_id"] for r in rows] == [p.pair_id for p in part]
             assert all(r["reward_model"]["ground_truth"] == r["extra_info"]["side"] in ("A", "B") for r in rows)

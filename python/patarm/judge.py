@@ -356,11 +356,6 @@ class Judge:
 
     # -- scoring -----------------------------------------------------------------------------
 
-    def _messages(self, prompt: str, response: str, domain: str, rubrics: Any) -> List[Dict[str, str]]:
-        from .data.prepare import judge_messages
-
-        return judge_messages(prompt, [response], domain=domain, rubrics=rubrics)
-
     def _results(self, prompts, responses, domains, judgement_lists) -> List[ScoreResult]:
         from . import ERROR_KINDS, parse_judgements
 
@@ -397,7 +392,10 @@ class Judge:
         if len(domains) != len(prompts):
             raise ValueError(f"got {len(domains)} domains for {len(prompts)} responses; pass one per response or none")
         rubrics = self.rubrics if rubrics is None else rubrics
-        messages = [self._messages(p, r, d, rubrics) for p, r, d in zip(prompts, responses, domains)]
+        from .data.prepare import judge_prompt_texts
+
+        texts = judge_prompt_texts(prompts, responses, domains, rubrics=rubrics)  # one Rust batch
+        messages = [[{"role": "user", "content": text}] for text in texts]
         tasks = [asyncio.ensure_future(self.sample(m)) for m in messages]
         if show_progress:
             await _progress(tasks, "judging")

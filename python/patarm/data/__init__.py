@@ -13,6 +13,7 @@ from .prepare import (
     RubricCache,
     build_rows,
     judge_messages,
+    judge_prompt_texts,
     shuffle_pairs,
     split_pairs,
     summarize,
@@ -54,8 +55,7 @@ def prepare(
     )
     ordered = shuffle_pairs(pairs, seed)
     train, val = split_pairs(ordered, val_size)
-    build = dict(pairwise=pairwise, seed=seed, rubrics=rubrics, data_source_prefix=data_source_prefix,
-                 show_progress=show_progress)
+    build = dict(pairwise=pairwise, seed=seed, rubrics=rubrics, data_source_prefix=data_source_prefix)
     train_rows = build_rows(train, split="train", **build)
     outputs = [(train_rows, output_path)]
     all_rows = list(train_rows)
@@ -86,6 +86,7 @@ __all__ = [
     "RubricCache",
     "build_rows",
     "judge_messages",
+    "judge_prompt_texts",
     "load_judgements",
     "load_pairs",
     "pair_from_record",

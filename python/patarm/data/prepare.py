@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from .io import DataError, progress
+from .io import DataError
 from .pairs import PreferencePair
 
 DEFAULT_PREFIX = "patarm"
@@ -48,6 +48,25 @@ class RubricCache:
         return None if key == pair.domain else self.get(key)
 
 
+def judge_prompt_texts(
+    prompts: Sequence[str],
+    responses: Sequence[str],
+    domains: Sequence[str],
+    *,
+    responses_b: Optional[Sequence[str]] = None,
+    rubrics: Any = None,
+) -> List[str]:
+    """Judge prompts for a whole batch, built in parallel by the Rust core: pointwise, or
+    pairwise (``responses`` are A, ``responses_b`` are B). ``rubrics`` (None: each row's
+    domain rubrics) applies to every row."""
+    from .. import build_pairwise_prompts, build_prompts
+
+    if responses_b is None:
+        return list(build_prompts(list(prompts), list(responses), list(domains), rubrics=rubrics))
+    return list(build_pairwise_prompts(list(prompts), list(responses), list(responses_b), list(domains),
+                                       rubrics=rubrics))
+
+
 def judge_messages(
     prompt: str,
     responses: Sequence[str],
@@ -56,14 +75,10 @@ def judge_messages(
     rubrics: Any = None,
 ) -> List[Dict[str, str]]:
     """The chat messages of one judge prompt: one response (pointwise) or two (A, B)."""
-    from .. import build_pairwise_prompt, build_prompt
-
-    if len(responses) == 1:
-        text = build_prompt(prompt, responses[0], domain=domain, rubrics=rubrics)
-    elif len(responses) == 2:
-        text = build_pairwise_prompt(prompt, responses[0], responses[1], domain=domain, rubrics=rubrics)
-    else:
+    if len(responses) not in (1, 2):
         raise ValueError(f"a judge prompt takes one or two responses, got {len(responses)}")
+    second = [responses[1]] if len(responses) == 2 else None
+    (text,) = judge_prompt_texts([prompt], [responses[0]], [domain], responses_b=second, rubrics=rubrics)
     return [{"role": "user", "content": text}]
 
 
@@ -111,27 +126,41 @@ def build_rows(
     split: str = "train",
     rubrics: Optional[RubricCache] = None,
     data_source_prefix: str = DEFAULT_PREFIX,
-    show_progress: bool = True,
 ) -> List[Dict[str, Any]]:
-    """verl rows for pairs already in their final order (see :func:`shuffle_pairs`)."""
+    """verl rows for pairs already in their final order (see :func:`shuffle_pairs`). The judge
+    prompts are built in batches (one per rubric set) by the Rust core."""
     rubrics = rubrics or RubricCache()
     positions = random.Random(f"patarm-positions-{seed}")
-    rows: List[Dict[str, Any]] = []
-    iterable = progress(pairs, desc="building prompts") if show_progress else pairs
-    for pair in iterable:
-        own_rubrics = rubrics.for_pair(pair)
+    # One slot per row: (pair, ground truth, response or response A, response B or None).
+    slots: List[Tuple[PreferencePair, str, str, Optional[str]]] = []
+    for pair in pairs:
         if pairwise:
             chosen_first = positions.random() < 0.5
             a, b = (pair.chosen, pair.rejected) if chosen_first else (pair.rejected, pair.chosen)
-            verdict = "A" if chosen_first else "B"
-            messages = judge_messages(pair.prompt, [a, b], domain=pair.domain, rubrics=own_rubrics)
-            extra = {"index": len(rows), "split": split, "pairwise": True}
-            rows.append(_row(pair, messages, verdict, pair.domain, data_source_prefix, extra))
-            continue
-        for side, response in (("chosen", pair.chosen), ("rejected", pair.rejected)):
-            messages = judge_messages(pair.prompt, [response], domain=pair.domain, rubrics=own_rubrics)
-            extra = {"index": len(rows), "split": split, "pairwise": False}
-            rows.append(_row(pair, messages, side, pair.domain, data_source_prefix, extra))
+            slots.append((pair, "A" if chosen_first else "B", a, b))
+        else:
+            slots.append((pair, "chosen", pair.chosen, None))
+            slots.append((pair, "rejected", pair.rejected, None))
+    groups: Dict[Optional[str], List[int]] = {}
+    for index, (pair, _, _, _) in enumerate(slots):
+        key = rubrics.key_for(pair)
+        groups.setdefault(None if key == pair.domain else key, []).append(index)
+    texts: List[str] = [""] * len(slots)
+    for key, members in groups.items():
+        batch = [slots[i] for i in members]
+        built = judge_prompt_texts(
+            [s[0].prompt for s in batch],
+            [s[2] for s in batch],
+            [s[0].domain for s in batch],
+            responses_b=[s[3] for s in batch] if pairwise else None,
+            rubrics=None if key is None else rubrics.get(key),
+        )
+        for i, text in zip(members, built):
+            texts[i] = text
+    rows = []
+    for index, ((pair, truth, _, _), text) in enumerate(zip(slots, texts)):
+        extra = {"index": index, "split": split, "pairwise": pairwise}
+        rows.append(_row(pair, [{"role": "user", "content": text}], truth, pair.domain, data_source_prefix, extra))
     return rows
 
 
@@ -235,6 +264,7 @@ __all__ = [
     "RubricCache",
     "build_rows",
     "judge_messages",
+    "judge_prompt_texts",
     "shuffle_pairs",
     "split_pairs",
     "summarize",
