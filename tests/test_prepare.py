@@ -303,3 +303,14 @@ def test_public_objects_pickle_and_have_short_reprs(tmp_path):
         assert pickle.loads(pickle.dumps(obj)) == obj
     assert repr(summary) == "PrepareSummary(pairs=6, rows=12, domains=5)"
     assert repr(pair) == "PreferencePair(pair_id='0', domain='chat', where='')"
+
+
+def test_domain_spellings_and_aliases_become_the_rubric_domain(tmp_path):
+    src = tmp_path / "pairs.jsonl"
+    src.write_text(json.dumps({"prompt": "a", "chosen": "b", "rejected": "c", "domain": "Instruction-Following"}) + "\n")
+    out = tmp_path / "out.parquet"
+    summary = prepare(src, out, show_progress=False)
+    rows = read_rows(out)
+    assert {r["data_source"] for r in rows} == {"patarm/instruction_following"}
+    assert {r["extra_info"]["domain"] for r in rows} == {"instruction_following"}
+    assert summary.pairs_per_domain == {"instruction_following": 1}

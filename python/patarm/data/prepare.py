@@ -42,10 +42,12 @@ class RubricCache:
     def check(self, pair: PreferencePair) -> None:
         self.get(self.key_for(pair))
 
-    def for_pair(self, pair: PreferencePair):
-        """The rubrics to pass to the prompt builder: None means "the domain's own"."""
-        key = self.key_for(pair)
-        return None if key == pair.domain else self.get(key)
+    def domain_of(self, pair: PreferencePair) -> str:
+        """The canonical domain name: an alias or spelling variant ("Instruction-Following",
+        "general") becomes the rubric set's own name; a custom rubric file keeps the row's."""
+        if self.key_for(pair) != pair.domain:
+            return pair.domain
+        return str(getattr(self.get(pair.domain), "domain", pair.domain))
 
 
 def judge_prompt_texts(
@@ -160,7 +162,8 @@ def build_rows(
     rows = []
     for index, ((pair, truth, _, _), text) in enumerate(zip(slots, texts)):
         extra = {"index": index, "split": split, "pairwise": pairwise}
-        rows.append(_row(pair, [{"role": "user", "content": text}], truth, pair.domain, data_source_prefix, extra))
+        domain = rubrics.domain_of(pair)
+        rows.append(_row(pair, [{"role": "user", "content": text}], truth, domain, data_source_prefix, extra))
     return rows
 
 
@@ -218,8 +221,10 @@ def summarize(
     """Pairs per domain and judge-prompt length percentiles (characters; tokens when a
     ``count_tokens(texts) -> lengths`` function is given)."""
     per_domain: Dict[str, int] = {}
-    for pair in pairs:
-        per_domain[pair.domain] = per_domain.get(pair.domain, 0) + 1
+    for row in rows:
+        info = row["extra_info"]
+        if info["pairwise"] or info["side"] == "chosen":  # one count per pair
+            per_domain[info["domain"]] = per_domain.get(info["domain"], 0) + 1
     texts = ["".join(m["content"] for m in row["prompt"]) for row in rows]
     tokens = _percentiles(count_tokens(texts)) if count_tokens is not None else None
     return PrepareSummary(
