@@ -1,7 +1,5 @@
 """`patarm prepare`: preference pairs -> verl judge-training rows (METHOD sections 1, 2, 5)."""
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -207,7 +205,7 @@ def test_parquet_input(tmp_path):
 
 
 def test_summary_counts_domains_and_length_percentiles(tmp_path):
-    tokenizers = pytest.importorskip("tokenizers")
+    pytest.importorskip("tokenizers")
     from tokenizers import Tokenizer, models, pre_tokenizers
 
     tok = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))

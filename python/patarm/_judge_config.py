@@ -6,7 +6,7 @@ import json
 import os
 import re
 import threading
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 # The rubric domain of the paper's downstream experiments (IFEval / InFoBench).
 DOWNSTREAM_DOMAIN = "instruction_following"

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import math
 import random
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np

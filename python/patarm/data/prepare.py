@@ -13,7 +13,6 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from .io import DataError
 from .pairs import PreferencePair
 
 DEFAULT_PREFIX = "patarm"
