@@ -105,8 +105,10 @@ def test_reward_func_needs_the_server_settings(monkeypatch):
 
 def test_integration_modules_import_no_framework():
     code = (
-        "import sys, patarm.openrlhf, patarm.reward_model, patarm.judge; "
-        "bad = [m for m in ('openrlhf', 'verl', 'torch', 'deepspeed', 'transformers') if m in sys.modules]; "
+        "import sys, patarm; "
+        "bad = [m for m in ('httpx', 'pyarrow', 'pandas', 'matplotlib', 'tqdm') if m in sys.modules]; "
+        "import patarm.openrlhf, patarm.reward_model, patarm.judge, patarm.evaluate, patarm.data; "
+        "bad += [m for m in ('openrlhf', 'verl', 'torch', 'deepspeed', 'transformers') if m in sys.modules]; "
         "print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
