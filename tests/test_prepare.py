@@ -96,6 +96,8 @@ def test_validation_split_never_splits_a_pair(tmp_path, val_size, val_pairs):
 def test_split_that_leaves_no_training_pairs_is_refused(tmp_path):
     with pytest.raises(ValueError, match="no training pairs"):
         prepare(PAIRS, tmp_path / "t.parquet", val_output=tmp_path / "v.parquet", val_size=6, show_progress=False)
+    with pytest.raises(ValueError, match="rounds to no validation pair"):
+        prepare(PAIRS, tmp_path / "t.parquet", val_output=tmp_path / "v.parquet", val_size=0.05, show_progress=False)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -275,7 +277,8 @@ def test_rows_keep_pairs_whole_for_any_seed_and_split(count, seed, val, pairwise
     try:
         train, val_pairs = split_pairs(ordered, val)
     except ValueError:
-        assert round(val * count) >= count  # only refused when nothing would be left to train on
+        # only refused when the split would leave nothing to train on, or no validation pair
+        assert val > 0 and (round(val * count) >= count or round(val * count) == 0)
         return
     assert sorted(p.pair_id for p in train + val_pairs) == sorted(p.pair_id for p in pairs)
     for part in (train, val_pairs):

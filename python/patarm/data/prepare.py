@@ -100,6 +100,10 @@ def split_pairs(
     if val_size < 0 or (isinstance(val_size, float) and math.isnan(val_size)):
         raise ValueError(f"val_size must be >= 0, got {val_size}; use a fraction (0.1) or a pair count (100)")
     count = int(round(val_size * len(pairs))) if val_size < 1 else int(val_size)
+    if count == 0:
+        raise ValueError(
+            f"val_size={val_size} of {len(pairs)} pairs rounds to no validation pair; use a larger fraction or a count"
+        )
     if count >= len(pairs):
         raise ValueError(
             f"val_size={val_size} leaves no training pairs out of {len(pairs)}; use a smaller value"
