@@ -1,8 +1,8 @@
-"""Thin adapters from score matrices to the Rust core's voting (``patarm.mean_vote`` and
-``patarm.majority_vote``), shared by the judge client, the evaluator and the filters."""
+"""Score matrices for the Rust core's voting (``patarm.mean_vote``, ``patarm.majority_vote``),
+shared by the judge client, the evaluator and the filters."""
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -18,7 +18,7 @@ def score_matrix(rows: Sequence[Sequence[float]]) -> np.ndarray:
 
 def mean_scores(matrix: np.ndarray, rounds: Optional[int] = None) -> np.ndarray:
     """Mean of the valid scores of each row (NaN when none), over the first ``rounds`` columns."""
-    from . import mean_vote
+    from .voting import mean_vote
 
     matrix = np.ascontiguousarray(matrix, dtype=np.float64)
     if matrix.shape[0] == 0 or matrix.shape[1] == 0:
@@ -26,15 +26,10 @@ def mean_scores(matrix: np.ndarray, rounds: Optional[int] = None) -> np.ndarray:
     return np.asarray(mean_vote(matrix, rounds=rounds), dtype=np.float64)
 
 
-def majority_counts(
-    chosen: np.ndarray, rejected: np.ndarray, rounds: Optional[int] = None
-) -> Tuple[np.ndarray, np.ndarray]:
-    """Rounds won by the chosen and by the rejected response of each pair (ties and invalid
-    rounds vote for nobody); the chosen response wins with strictly more votes."""
-    from . import majority_vote
+def majority(chosen: np.ndarray, rejected: np.ndarray, rounds: Optional[int] = None):
+    """Majority voting per pair (a ``patarm.MajorityVote``: ``chosen_wins``, ``chosen_votes``,
+    ``rejected_votes``); ties and invalid rounds vote for nobody, a tie is not a win."""
+    from .voting import majority_vote
 
-    chosen = np.ascontiguousarray(chosen, dtype=np.float64)
-    rejected = np.ascontiguousarray(rejected, dtype=np.float64)
-    result = majority_vote(chosen, rejected, rounds=rounds)
-    get = result.__getitem__ if isinstance(result, dict) else lambda k: getattr(result, k)
-    return (np.asarray(get("chosen_votes"), dtype=np.int64), np.asarray(get("rejected_votes"), dtype=np.int64))
+    return majority_vote(np.ascontiguousarray(chosen, dtype=np.float64),
+                         np.ascontiguousarray(rejected, dtype=np.float64), rounds=rounds)

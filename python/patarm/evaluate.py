@@ -231,10 +231,9 @@ def _mean_vote(matrix: np.ndarray) -> np.ndarray:
 
 
 def _majority_wins(chosen: np.ndarray, rejected: np.ndarray) -> np.ndarray:
-    from ._voting import majority_counts
+    from ._voting import majority
 
-    c_votes, r_votes = majority_counts(chosen, rejected)
-    return c_votes > r_votes  # a tie is not a win
+    return np.asarray(majority(chosen, rejected).chosen_wins, dtype=bool)  # a tie is not a win
 
 
 def correct_matrix(chosen: np.ndarray, rejected: np.ndarray, n: int, method: str) -> np.ndarray:

@@ -148,13 +148,13 @@ def _mean_votes(score_rows: Sequence[np.ndarray]) -> np.ndarray:
 
 def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[np.ndarray]):
     """(chosen won, chosen votes, rejected votes) per pair, from the Rust core."""
-    from ._voting import majority_counts, score_matrix
+    from ._voting import majority, score_matrix
 
     width = max([len(r) for r in chosen_rows] + [len(r) for r in rejected_rows] + [1])
     chosen = score_matrix([list(r) + [np.nan] * (width - len(r)) for r in chosen_rows])
     rejected = score_matrix([list(r) + [np.nan] * (width - len(r)) for r in rejected_rows])
-    c_votes, r_votes = majority_counts(chosen, rejected)
-    return c_votes > r_votes, c_votes, r_votes
+    vote = majority(chosen, rejected)
+    return vote.chosen_wins, vote.chosen_votes, vote.rejected_votes
 
 
 # --------------------------------------------------------------------------------------------
