@@ -142,38 +142,16 @@ def check_pair_batch_size(batch_size: int, *, name: str = "batch_size") -> None:
     _core.check_pair_batch_size(_as_int(batch_size, name), name=name)
 
 
-class _EpochIterator(Iterator[int]):
-    """One epoch of indices; reports its position so the sampler can checkpoint mid-epoch."""
-
-    __slots__ = ("_indices", "_position", "_owner", "_epoch")
-
-    def __init__(self, indices: list[int], start: int, owner: "_PairSamplerBase", epoch: int) -> None:
-        self._indices = indices
-        self._position = start
-        self._owner = owner
-        self._epoch = epoch
-
-    def __iter__(self) -> "_EpochIterator":
-        return self
-
-    def __next__(self) -> int:
-        position = self._position
-        if position >= len(self._indices):
-            raise StopIteration
-        self._position = position + 1
-        self._owner._progress = (self._epoch, position + 1)
-        return self._indices[position]
-
-
 class _PairSamplerBase:
     """Shared epoch bookkeeping: each ``__iter__`` serves the current epoch, then moves on."""
 
     _seed: int
     _epoch: int
     _resume_at: int
-    # (epoch, yielded) of the epoch last started by __iter__; None once set_epoch or
-    # load_state_dict chose what comes next.
-    _progress: Optional[tuple[int, int]]
+    # The epoch last started by __iter__: (epoch, its length, its list iterator). The iterator
+    # is a plain list iterator (C speed); its length hint tells how far it got, for state_dict.
+    # None once set_epoch or load_state_dict chose what comes next.
+    _live: Optional[tuple[int, int, Iterator[int]]]
 
     def _epoch_indices(self, epoch: int) -> np.ndarray:
         raise NotImplementedError
@@ -182,15 +160,31 @@ class _PairSamplerBase:
         epoch, start = self._epoch, self._resume_at
         # The next __iter__ reshuffles, unless set_epoch / load_state_dict says otherwise.
         self._epoch, self._resume_at = epoch + 1, 0
-        self._progress = (epoch, start)
-        return _EpochIterator(self._epoch_indices(epoch).tolist(), start, self, epoch)
+        indices = self._epoch_indices(epoch).tolist()
+        iterator = iter(indices[start:] if start else indices)
+        self._live = (epoch, len(indices), iterator)
+        return iterator
+
+    def _progress(self) -> Optional[tuple[int, int]]:
+        """(epoch, rows yielded) of an epoch under way, else None."""
+        if self._live is None:
+            return None
+        epoch, total, iterator = self._live
+        yielded = total - operator.length_hint(iterator)
+        return (epoch, yielded) if yielded < total else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickle carries the settings and the next epoch, not a live iterator.
+        state = self.__dict__.copy()
+        state["_live"] = None
+        return state
 
     def set_epoch(self, epoch: int) -> None:
         """Makes the next ``__iter__`` yield epoch ``epoch``'s order: a pure function of
         (seed, epoch). Without calls to set_epoch, successive ``__iter__`` calls give epochs
         0, 1, 2, ..."""
         self._epoch, self._resume_at = _as_epoch(epoch), 0
-        self._progress = None
+        self._live = None
 
     @property
     def seed(self) -> int:
@@ -204,9 +198,12 @@ class _PairSamplerBase:
 
     def state_dict(self) -> dict[str, int]:
         """Checkpoint state: the base seed, the epoch in progress and how many indices of it
-        were yielded. Restoring it resumes the order exactly where it stopped."""
-        if self._progress is not None and self._progress[1] < len(self):
-            epoch, yielded = self._progress  # an epoch is under way
+        were handed out. Restoring it resumes the order exactly there. (A DataLoader with
+        workers takes indices ahead of the training loop; save at an epoch boundary, or count
+        the prefetched batches, if that matters.)"""
+        progress = self._progress()
+        if progress is not None:
+            epoch, yielded = progress  # an epoch is under way
         else:
             epoch, yielded = self._epoch, self._resume_at  # what the next __iter__ yields
         return {"seed": self._seed, "epoch": epoch, "yielded": yielded}
@@ -222,7 +219,7 @@ class _PairSamplerBase:
         self._resume_at = _as_int(yielded, "yielded")
         if not 0 <= self._resume_at <= len(self):
             raise ValueError(f"yielded={self._resume_at} is outside 0..{len(self)}: the state is from another sampler")
-        self._progress = None
+        self._live = None
 
     def __len__(self) -> int:
         raise NotImplementedError
@@ -270,7 +267,7 @@ class PairRandomSampler(_PairSamplerBase):
         self._seed = _resolve_seed(seed, generator)
         self._epoch = 0
         self._resume_at = 0
-        self._progress = None
+        self._live = None
 
     @property
     def num_rows(self) -> int:
@@ -351,7 +348,7 @@ class DistributedPairSampler(_PairSamplerBase):
         self._len = int(_core.distributed_pair_len(self._num_rows, self._num_replicas, self._rank, self._drop_last))
         self._epoch = 0
         self._resume_at = 0
-        self._progress = None
+        self._live = None
 
     @property
     def num_rows(self) -> int:
