@@ -134,9 +134,8 @@ def build_pairwise_prompts(
     num_threads: Optional[int] = None,
 ) -> List[str]: ...
 # ---- core: parsing, shapes, PAR, batches (src/python/reward.rs) ----------------------------
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Union
 
-import numpy as np
 
 ERROR_KINDS: Tuple[Optional[str], ...]
 

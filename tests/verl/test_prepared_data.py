@@ -1,5 +1,4 @@
 """`patarm prepare` output read by verl 0.9's own RLHFDataset: the rows are what verl expects."""
-import pytest
 
 from frameworks import require
 
