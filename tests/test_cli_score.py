@@ -1,11 +1,13 @@
 """`patarm score [FILE]`: per-pair table, totals, JSON-lines output."""
 import json
+import math
 import shutil
 import subprocess
 import sys
 
 import pytest
 
+import patarm
 from patarm.cli import main
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import patarm
 from patarm import DistributedPairSampler, PairRandomSampler, check_pair_batch_size, pair_permutation
 
 # ---------------------------------------------------------------------------------------------

@@ -134,8 +134,9 @@ def build_pairwise_prompts(
     num_threads: Optional[int] = None,
 ) -> List[str]: ...
 # ---- core: parsing, shapes, PAR, batches (src/python/reward.rs) ----------------------------
-from typing import Callable, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 
 ERROR_KINDS: Tuple[Optional[str], ...]
 
