@@ -30,8 +30,11 @@ pub const FORMAT_REWARD_TAGS: f64 = -1.5;
 pub const FORMAT_REWARD_VERDICT: f64 = -1.0;
 
 /// The error kinds in code order: index 0 is "no error" (`None` in Python).
-pub const ERROR_KINDS: [Option<&str>; 3] =
-    [None, Some("missing_or_misordered_tags"), Some("invalid_verdict")];
+pub const ERROR_KINDS: [Option<&str>; 3] = [
+    None,
+    Some("missing_or_misordered_tags"),
+    Some("invalid_verdict"),
+];
 
 impl FormatError {
     /// Stable code for arrays: 1 for tags, 2 for the verdict (0 is "no error").
@@ -185,13 +188,20 @@ struct LessThans<'a> {
 #[cfg(target_arch = "x86_64")]
 impl<'a> LessThans<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        LessThans { bytes, next_block: 0, base: 0, mask: 0 }
+        LessThans {
+            bytes,
+            next_block: 0,
+            base: 0,
+            mask: 0,
+        }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 fn less_than_mask16(chunk: &[u8; 16]) -> u64 {
-    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
     // SAFETY: SSE2 is always available on x86-64, and the unaligned load reads exactly the
     // 16 bytes that `chunk` borrows.
     let bits = unsafe {
@@ -278,11 +288,17 @@ fn scan(
     think_in_prompt: bool,
     mut rubrics: Option<&mut Vec<Range<usize>>>,
 ) -> Result<Spans, FormatError> {
-    let mut state = if think_in_prompt { State::InThink } else { State::BeforeThink };
+    let mut state = if think_in_prompt {
+        State::InThink
+    } else {
+        State::BeforeThink
+    };
     let mut spans = Spans::default();
     let mut open_end = 0; // end of the last opening tag: start of the current block's content
     for at in less_thans(bytes) {
-        let Some((tag, len)) = bytes.get(at..).and_then(tag_at) else { continue };
+        let Some((tag, len)) = bytes.get(at..).and_then(tag_at) else {
+            continue;
+        };
         let end = at + len;
         state = match (state, tag) {
             (State::BeforeThink, Tag::ThinkOpen) => State::InThink,
@@ -366,13 +382,25 @@ fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
             _ => None,
         };
         match choice {
-            Some(choice) => Outcome { choice: Some(choice), ..Outcome::default() },
-            None => Outcome { error: Some(FormatError::InvalidVerdict), ..Outcome::default() },
+            Some(choice) => Outcome {
+                choice: Some(choice),
+                ..Outcome::default()
+            },
+            None => Outcome {
+                error: Some(FormatError::InvalidVerdict),
+                ..Outcome::default()
+            },
         }
     } else {
         match parse_score(verdict) {
-            Some(score) => Outcome { score: Some(score), ..Outcome::default() },
-            None => Outcome { error: Some(FormatError::InvalidVerdict), ..Outcome::default() },
+            Some(score) => Outcome {
+                score: Some(score),
+                ..Outcome::default()
+            },
+            None => Outcome {
+                error: Some(FormatError::InvalidVerdict),
+                ..Outcome::default()
+            },
         }
     }
 }
@@ -382,7 +410,10 @@ fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
 pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
     match scan(text, options.think_in_prompt, None) {
         Ok(spans) => verdict_of(text.get(spans.answer).unwrap_or_default(), options),
-        Err(error) => Outcome { error: Some(error), ..Outcome::default() },
+        Err(error) => Outcome {
+            error: Some(error),
+            ..Outcome::default()
+        },
     }
 }
 
@@ -390,16 +421,28 @@ pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
 pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
     let mut rubric_spans = Vec::new();
     let section = |range: Range<usize>| text.get(range).map(str::trim);
-    match scan(text.as_bytes(), options.think_in_prompt, Some(&mut rubric_spans)) {
+    match scan(
+        text.as_bytes(),
+        options.think_in_prompt,
+        Some(&mut rubric_spans),
+    ) {
         Ok(spans) => Judgement {
-            outcome: verdict_of(text.as_bytes().get(spans.answer.clone()).unwrap_or_default(), options),
+            outcome: verdict_of(
+                text.as_bytes()
+                    .get(spans.answer.clone())
+                    .unwrap_or_default(),
+                options,
+            ),
             think: section(spans.think),
             rubrics: rubric_spans.into_iter().filter_map(section).collect(),
             eval: section(spans.eval),
             answer: section(spans.answer),
         },
         Err(error) => Judgement {
-            outcome: Outcome { error: Some(error), ..Outcome::default() },
+            outcome: Outcome {
+                error: Some(error),
+                ..Outcome::default()
+            },
             think: None,
             rubrics: Vec::new(),
             eval: None,
@@ -413,8 +456,14 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const POINTWISE: ParseOptions = ParseOptions { pairwise: false, think_in_prompt: false };
-    const PAIRWISE: ParseOptions = ParseOptions { pairwise: true, think_in_prompt: false };
+    const POINTWISE: ParseOptions = ParseOptions {
+        pairwise: false,
+        think_in_prompt: false,
+    };
+    const PAIRWISE: ParseOptions = ParseOptions {
+        pairwise: true,
+        think_in_prompt: false,
+    };
 
     fn judgement(answer: &str) -> String {
         format!(
@@ -427,7 +476,14 @@ mod tests {
     fn well_formed_pointwise() {
         let text = judgement(" 7.5\n");
         let j = parse(&text, POINTWISE);
-        assert_eq!(j.outcome, Outcome { score: Some(7.5), choice: None, error: None });
+        assert_eq!(
+            j.outcome,
+            Outcome {
+                score: Some(7.5),
+                choice: None,
+                error: None
+            }
+        );
         assert_eq!(j.think, Some("reasoning"));
         assert_eq!(j.rubrics, vec!["r1", "r2"]);
         assert_eq!(j.eval, Some("ok"));
@@ -437,8 +493,14 @@ mod tests {
 
     #[test]
     fn well_formed_pairwise() {
-        assert_eq!(parse_outcome(judgement("B").as_bytes(), PAIRWISE).choice, Some(Choice::B));
-        assert_eq!(parse_outcome(judgement(" A ").as_bytes(), PAIRWISE).choice, Some(Choice::A));
+        assert_eq!(
+            parse_outcome(judgement("B").as_bytes(), PAIRWISE).choice,
+            Some(Choice::B)
+        );
+        assert_eq!(
+            parse_outcome(judgement(" A ").as_bytes(), PAIRWISE).choice,
+            Some(Choice::A)
+        );
         for bad in ["a", "AB", "A.", "", "7"] {
             let o = parse_outcome(judgement(bad).as_bytes(), PAIRWISE);
             assert_eq!(o.error, Some(FormatError::InvalidVerdict), "{bad:?}");
@@ -448,8 +510,16 @@ mod tests {
     #[test]
     fn verdict_grammar() {
         for (text, want) in [
-            ("0", 0.0), ("10", 10.0), ("+3", 3.0), ("-0", 0.0), ("-0.0", 0.0), (".5", 0.5),
-            ("+.5", 0.5), ("007", 7.0), ("9.99", 9.99), ("10.000", 10.0),
+            ("0", 0.0),
+            ("10", 10.0),
+            ("+3", 3.0),
+            ("-0", 0.0),
+            ("-0.0", 0.0),
+            (".5", 0.5),
+            ("+.5", 0.5),
+            ("007", 7.0),
+            ("9.99", 9.99),
+            ("10.000", 10.0),
         ] {
             assert_eq!(parse_score(text.as_bytes()), Some(want), "{text:?}");
         }
@@ -464,17 +534,32 @@ mod tests {
 
     #[test]
     fn tag_errors() {
-        let missing_think = "<generate_rubrics>r</generate_rubrics><eval>e</eval><answer>5</answer>";
+        let missing_think =
+            "<generate_rubrics>r</generate_rubrics><eval>e</eval><answer>5</answer>";
         let no_rubrics = "<think>t</think><eval>e</eval><answer>5</answer>";
         let repeated_answer = format!("{}<answer>5</answer>", judgement("5"));
         let nested = "<think><think>t</think></think><generate_rubrics>r</generate_rubrics>\
                       <eval>e</eval><answer>5</answer>";
         let swapped = "<think>t</think><generate_rubrics>r</generate_rubrics>\
                        <answer>5</answer><eval>e</eval>";
-        let unclosed = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>5";
-        for text in [missing_think, no_rubrics, &repeated_answer, nested, swapped, unclosed, "", "5"] {
+        let unclosed =
+            "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>5";
+        for text in [
+            missing_think,
+            no_rubrics,
+            &repeated_answer,
+            nested,
+            swapped,
+            unclosed,
+            "",
+            "5",
+        ] {
             let j = parse(text, POINTWISE);
-            assert_eq!(j.outcome.error, Some(FormatError::MissingOrMisorderedTags), "{text:?}");
+            assert_eq!(
+                j.outcome.error,
+                Some(FormatError::MissingOrMisorderedTags),
+                "{text:?}"
+            );
             assert_eq!(j.outcome.score, None);
             assert_eq!(j.think, None);
             assert!(j.rubrics.is_empty());
@@ -495,14 +580,23 @@ mod tests {
     fn think_in_prompt() {
         let text = "reasoning</think><generate_rubrics>r</generate_rubrics><eval>e</eval>\
                     <answer>4</answer>";
-        let opts = ParseOptions { think_in_prompt: true, ..POINTWISE };
+        let opts = ParseOptions {
+            think_in_prompt: true,
+            ..POINTWISE
+        };
         let j = parse(text, opts);
         assert_eq!(j.outcome.score, Some(4.0));
         assert_eq!(j.think, Some("reasoning"));
-        assert_eq!(parse_outcome(text.as_bytes(), POINTWISE).error, Some(FormatError::MissingOrMisorderedTags));
+        assert_eq!(
+            parse_outcome(text.as_bytes(), POINTWISE).error,
+            Some(FormatError::MissingOrMisorderedTags)
+        );
         // An own <think> under the option is a repeated tag.
         let own = format!("<think>{text}");
-        assert_eq!(parse_outcome(own.as_bytes(), opts).error, Some(FormatError::MissingOrMisorderedTags));
+        assert_eq!(
+            parse_outcome(own.as_bytes(), opts).error,
+            Some(FormatError::MissingOrMisorderedTags)
+        );
     }
 
     #[test]
@@ -510,18 +604,31 @@ mod tests {
         assert_eq!(format_reward(None), 0.0);
         assert_eq!(FormatError::MissingOrMisorderedTags.reward(), -1.5);
         assert_eq!(FormatError::InvalidVerdict.reward(), -1.0);
-        for error in [FormatError::MissingOrMisorderedTags, FormatError::InvalidVerdict] {
+        for error in [
+            FormatError::MissingOrMisorderedTags,
+            FormatError::InvalidVerdict,
+        ] {
             assert_eq!(ERROR_KINDS[error.code() as usize], Some(error.kind()));
         }
     }
 
     #[test]
     fn hostile_bytes_do_not_panic() {
-        for text in [&b"<"[..], b"</", b"<\0", b"\xff\xfe<answer>", b"<think>\xff</think>", b"</generate_rubrics"] {
+        for text in [
+            &b"<"[..],
+            b"</",
+            b"<\0",
+            b"\xff\xfe<answer>",
+            b"<think>\xff</think>",
+            b"</generate_rubrics",
+        ] {
             let _ = parse_outcome(text, POINTWISE);
         }
         let noise = "<think><".repeat(100_000);
-        assert_eq!(parse(&noise, POINTWISE).outcome.error, Some(FormatError::MissingOrMisorderedTags));
+        assert_eq!(
+            parse(&noise, POINTWISE).outcome.error,
+            Some(FormatError::MissingOrMisorderedTags)
+        );
         let unicode = judgement("\u{3000}8\u{a0}");
         assert_eq!(parse(&unicode, POINTWISE).outcome.score, Some(8.0));
     }
@@ -530,8 +637,14 @@ mod tests {
     /// trying each literal at each position, compare against the grammar as a string.
     fn reference(text: &str, pairwise: bool) -> Outcome {
         const TAGS: [&str; 8] = [
-            "<think>", "</think>", "<generate_rubrics>", "</generate_rubrics>", "<eval>", "</eval>",
-            "<answer>", "</answer>",
+            "<think>",
+            "</think>",
+            "<generate_rubrics>",
+            "</generate_rubrics>",
+            "<eval>",
+            "</eval>",
+            "<answer>",
+            "</answer>",
         ];
         let mut found = Vec::new();
         for i in 0..text.len() {
@@ -549,10 +662,19 @@ mod tests {
             && (n - 6) % 2 == 0
             && kinds[2..n - 4].chunks(2).all(|c| c == [2, 3]);
         if !ok {
-            return Outcome { error: Some(FormatError::MissingOrMisorderedTags), ..Outcome::default() };
+            return Outcome {
+                error: Some(FormatError::MissingOrMisorderedTags),
+                ..Outcome::default()
+            };
         }
         let answer = &text[found[n - 2].1 + "<answer>".len()..found[n - 1].1];
-        verdict_of(answer.as_bytes(), ParseOptions { pairwise, think_in_prompt: false })
+        verdict_of(
+            answer.as_bytes(),
+            ParseOptions {
+                pairwise,
+                think_in_prompt: false,
+            },
+        )
     }
 
     fn piece() -> impl Strategy<Value = String> {
