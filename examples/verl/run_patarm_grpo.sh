@@ -2,7 +2,7 @@
 # PaTaRM judge training with GRPO on verl 0.9.x (verl's reward loop; both of its trainers).
 #
 #   pip install "patarm[verl]" vllm       # on the GPU nodes (patarm must be importable by Ray workers)
-#   python examples/verl/prepare_data.py --input pairs.jsonl --out "$DATA"
+#   patarm prepare pairs.jsonl -o "$DATA/train.parquet" --val-output "$DATA/val.parquet" --val-size 0.05
 #   MODEL=Qwen/Qwen3-8B DATA=data/patarm bash examples/verl/run_patarm_grpo.sh [extra overrides...]
 #
 # Every patarm-specific key is marked "patarm:". The rest is a plain verl GRPO setup; size it to

@@ -3,7 +3,7 @@
 # notes below). The reward manager sees the whole batch, so it finds each rollout's pair by id.
 #
 #   pip install "patarm[verl]" "verl==0.7.0" vllm
-#   python examples/verl/prepare_data.py --input pairs.jsonl --out "$DATA"
+#   patarm prepare pairs.jsonl -o "$DATA/train.parquet" --val-output "$DATA/val.parquet" --val-size 0.05
 #   MODEL=Qwen/Qwen3-8B DATA=data/patarm bash examples/verl/run_patarm_grpo_legacy.sh
 #
 # verl 0.6.x: drop reward_model.use_reward_loop and the reward_manager.* lines, and use

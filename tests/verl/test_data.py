@@ -135,3 +135,35 @@ def test_legacy_sampler_contract_and_pickling(tokenizer, qwen_dir, tmp_path, ray
     with pytest.raises(ValueError, match="data.train_batch_size"):
         PairSampler(range(4), {"train_batch_size": 5})
     assert list(PairSampler(range(5), {"train_batch_size": 2, "seed": 1})).__len__() == 4
+
+
+def test_patarm_prepare_output_through_the_pair_dataset_and_manager(tokenizer, qwen_dir, tmp_path):
+    """The data CLI's files -> verl's dataset loading -> PairShuffledDataset -> rewards by pair."""
+    from pathlib import Path
+
+    from patarm.data import prepare
+    from patarm.verl import PairRewardManager
+    from verl.trainer.ppo.utils import create_rl_dataset
+    from verl_batches import judgement, make_batch
+
+    pairs = Path(__file__).resolve().parents[1] / "data" / "pairs.jsonl"
+    out = tmp_path / "train.parquet"
+    prepare(pairs, out, seed=3, show_progress=False)
+    config = data_config(qwen_dir, str(out), None, "data.train_batch_size=2")
+    dataset = create_rl_dataset(config.data.train_files, config.data, tokenizer, None)
+    items = [dataset[i] for i in range(len(dataset))]
+    for k in range(0, len(items), 2):
+        assert items[k]["extra_info"]["pair_id"] == items[k + 1]["extra_info"]["pair_id"]
+    # judge each row: chosen rows 8, rejected rows 3 -> every chosen 1.4 (gap 5), every rejected 1.4
+    rows = [
+        {
+            "text": judgement(8 if item["reward_model"]["ground_truth"] == "chosen" else 3),
+            "source": item["data_source"],
+            "pair_id": item["extra_info"]["pair_id"],
+            "side": item["extra_info"]["side"],
+        }
+        for item in items
+    ]
+    data = make_batch(tokenizer, rows)
+    rewards = PairRewardManager(tokenizer, 0)(data).sum(-1)
+    assert torch.allclose(rewards, torch.full_like(rewards, 1.4))
