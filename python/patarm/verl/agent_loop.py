@@ -149,8 +149,9 @@ class PairWorkerMixin:
     async def _agent_loop_postprocess(self, output: Any, validate: Any, **kwargs: Any) -> Any:
         outputs = output if isinstance(output, list) else [output]
         final = outputs[-1] if outputs else None
-        step = kwargs.get("global_steps", None)
-        ident = self._patarm_key(kwargs, validate, step if step is not None else self._patarm_step(kwargs))
+        # TransferQueue workers pass each rollout its step; legacy workers: the batch's (see below).
+        step = kwargs.get("global_steps", getattr(self, "_patarm_current_step", -1))
+        ident = self._patarm_key(kwargs, validate, step)
         if final is not None and final.reward_score is None and ident is not None:
             board = self._patarm_board()
             text = board.scorer.decoder.decode(final.response_ids)
@@ -159,9 +160,6 @@ class PairWorkerMixin:
             final.reward_score = info.pop("reward")
             final.extra_fields["reward_extra_info"] = info
         return await super()._agent_loop_postprocess(output, validate, **kwargs)
-
-    def _patarm_step(self, kwargs: Mapping[str, Any]) -> Any:
-        return getattr(self, "_patarm_current_step", -1)
 
     async def pair_stats(self) -> dict:
         """Counters of this worker's rendezvous (rollouts, partner_missing, partner_timeout, withdrawn)."""
