@@ -139,7 +139,9 @@ def _worker(config, tokenizer):
     return worker
 
 
-def test_agent_loop_worker_sets_par_before_verl_scores_and_builds_rm_scores(tokenizer, qwen_dir):
+def _scored_batch(tokenizer, qwen_dir):
+    """Rollouts post-processed by verl's agent-loop worker code with patarm's mixin, then
+    assembled into a batch by verl's ``_postprocess`` (what a worker returns to the manager)."""
     from verl.experimental.agent_loop.agent_loop import AgentLoopMetrics, AgentLoopOutput
 
     config = loop_config(qwen_dir, "actor_rollout_ref.rollout.prompt_length=32", "actor_rollout_ref.rollout.response_length=96")
@@ -166,13 +168,41 @@ def test_agent_loop_worker_sets_par_before_verl_scores_and_builds_rm_scores(toke
     outputs = asyncio.run(run())
     batch = worker._postprocess(outputs, input_non_tensor_batch=None, validate=False)
     want = reference_rewards([r["text"] for r in rows], [r["source"] for r in rows], [r["pair_id"] for r in rows], [r["side"] for r in rows])
+    assert worker._patarm_board().groups == {}
+    return config, data, batch, want
+
+
+def test_agent_loop_worker_sets_par_before_verl_scores_and_builds_rm_scores(tokenizer, qwen_dir):
+    _, _, batch, want = _scored_batch(tokenizer, qwen_dir)
     assert np.allclose(batch.batch["rm_scores"].sum(-1).numpy(), want)
     prompt_len = batch.batch["prompts"].shape[1]
     last = batch.batch["attention_mask"][:, prompt_len:].sum(-1) - 1
-    assert np.allclose(batch.batch["rm_scores"][torch.arange(len(rows)), last].numpy(), want, atol=1e-6)
+    assert np.allclose(batch.batch["rm_scores"][torch.arange(len(want)), last].numpy(), want, atol=1e-6)
     assert {"judge_score", "par", "partner_found", "partner_timeout"} <= set(batch.meta_info["reward_extra_keys"])
     assert pair_metrics(batch) == {"patarm/partner_missing": 0.0, "patarm/partner_timeout": 0.0}
-    assert worker._patarm_board().groups == {}
+
+
+def test_legacy_manager_returns_the_batch_with_pair_metrics(tokenizer, qwen_dir, ray_session):
+    """verl's AgentLoopManager.generate_sequences (chunking, gathering, timing) under patarm's
+    subclass; the worker actor hands back a batch built by verl's worker code above."""
+    config, prompts, batch, want = _scored_batch(tokenizer, qwen_dir)
+
+    @ray_session.remote
+    class PrebuiltWorker:
+        def __init__(self, batch):
+            self.batch = batch
+
+        async def generate_sequences(self, chunk):
+            return self.batch
+
+    manager = object.__new__(PairAgentLoopManager)
+    manager.config = config
+    manager.agent_loop_workers = [PrebuiltWorker.remote(batch)]
+    output = manager.generate_sequences(prompts)
+    ray_session.kill(manager.agent_loop_workers[0])
+    assert np.allclose(output.batch["rm_scores"].sum(-1).numpy(), want)
+    assert output.meta_info["timing"]["patarm/partner_missing"] == 0.0
+    assert "agent_loop/generate_sequences/mean" in output.meta_info["timing"]
 
 
 def test_agent_loop_worker_withdraws_a_failed_rollout(tokenizer, qwen_dir):
