@@ -243,3 +243,15 @@ def test_pickles_and_survives_a_ray_actor(tokenizer, batch, ray_session):
     actor = Scorer.remote(manager)
     assert np.allclose(reward_vector(batch, ray.get(actor.score.remote(batch))), want)
     ray.kill(actor)
+
+
+def test_patarm_resolves_the_manager_lazily():
+    import subprocess
+    import sys
+
+    code = "import sys, patarm; assert 'verl' not in sys.modules and 'torch' not in sys.modules; print(patarm.PairRewardManager.__module__)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "patarm.verl.manager"
+    assert patarm.PairRewardManager is PairRewardManager
+    assert "PairRewardManager" not in patarm.__all__
