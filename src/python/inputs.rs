@@ -9,7 +9,8 @@ use pyo3::types::{PyBytes, PyInt, PyString};
 use super::errors;
 use crate::batch::PairId;
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
+/// The Python type name of `obj`, for error messages.
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
         .map_or_else(|_| "an object".to_string(), |n| n.to_string())
@@ -202,14 +203,7 @@ impl<'py> Sources<'py> {
             return Ok(Sources::One(single.to_string_lossy().into_owned()));
         }
         let per_row = labels(obj, "sources")?;
-        if per_row.len() != rows {
-            return Err(crate::batch::BatchError::LengthMismatch {
-                what: "sources",
-                len: per_row.len(),
-                expected: rows,
-            }
-            .into());
-        }
+        crate::batch::check_len("sources", per_row.len(), rows)?;
         Ok(Sources::PerRow(per_row))
     }
 
