@@ -10,10 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::errors::{RubricError, TemplateError};
-
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
-}
+use super::inputs::{self, type_name};
 
 /// The primary rubrics of one domain (frozen; pickles; compare with ==).
 #[pyclass(module = "patarm._core", name = "Rubrics", frozen, eq)]
@@ -350,10 +347,6 @@ fn per_row_strings(obj: Option<&Bound<'_, PyAny>>, what: &str, rows: usize) -> P
         .collect()
 }
 
-fn context_for(rubrics: &Rubrics, task: Option<&str>) -> JudgeContext {
-    JudgeContext::new(rubrics, task)
-}
-
 #[allow(clippy::too_many_arguments)]
 fn build_one(
     kind: Kind,
@@ -368,7 +361,7 @@ fn build_one(
     let template = resolve_template(template, kind)?;
     let prompt = extract_prompt(prompt, "prompt")?;
     let rubrics = resolve_rubrics(&source_for(rubrics_dir), domain, rubrics)?;
-    let context = context_for(&rubrics, task);
+    let context = JudgeContext::new(&rubrics, task);
     let text = match responses {
         (one, None) => template.fill(&context, &prompt.render(), Responses::One(&extract_response(one, "response")?)),
         (a, Some(b)) => {
@@ -420,13 +413,14 @@ fn build_many(
     prompts: &Bound<'_, PyAny>,
     responses: &Bound<'_, PyAny>,
     responses_b: Option<&Bound<'_, PyAny>>,
-    domains: &Bound<'_, PyAny>,
+    domains: Option<&Bound<'_, PyAny>>,
     rubrics: Option<&Bound<'_, PyAny>>,
     tasks: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
-    num_threads: Option<usize>,
+    num_threads: Option<i64>,
 ) -> PyResult<Vec<String>> {
+    let num_threads = inputs::num_threads(num_threads)?;
     let template = resolve_template(template, kind)?;
     let prompts = sequence(prompts, "prompts")?;
     let rows = prompts.len();
@@ -444,7 +438,8 @@ fn build_many(
         }
         None => None,
     };
-    let domains = per_row_strings(Some(domains), "domains", rows)?;
+    // A None entry (or domains=None) takes the default domain, "chat".
+    let domains = per_row_strings(domains, "domains", rows)?;
     let tasks = per_row_strings(tasks, "tasks", rows)?;
     let source = source_for(rubrics_dir);
     let fixed = match rubrics {
@@ -476,7 +471,7 @@ fn build_many(
                         }
                     },
                 };
-                let context = Arc::new(context_for(&rubrics, key.1.as_deref()));
+                let context = Arc::new(JudgeContext::new(&rubrics, key.1.as_deref()));
                 contexts.insert(key, Arc::clone(&context));
                 context
             }
@@ -511,10 +506,8 @@ fn build_prompts(
     tasks: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
-    num_threads: Option<usize>,
+    num_threads: Option<i64>,
 ) -> PyResult<Vec<String>> {
-    let chat = PyString::new(py, "chat").into_any();
-    let domains = domains.filter(|d| !d.is_none()).unwrap_or(&chat);
     build_many(py, Kind::Pointwise, prompts, responses, None, domains, rubrics, tasks, template, rubrics_dir, num_threads)
 }
 
@@ -532,10 +525,8 @@ fn build_pairwise_prompts(
     tasks: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
-    num_threads: Option<usize>,
+    num_threads: Option<i64>,
 ) -> PyResult<Vec<String>> {
-    let chat = PyString::new(py, "chat").into_any();
-    let domains = domains.filter(|d| !d.is_none()).unwrap_or(&chat);
     build_many(
         py,
         Kind::Pairwise,
