@@ -97,9 +97,9 @@ mod tests {
 
     #[test]
     fn pool_runs_parallel_iterators_with_its_thread_count() {
-        let seen = run(None, || rayon::current_num_threads());
+        let seen = run(None, rayon::current_num_threads);
         assert_eq!(seen, resolve_threads(None));
-        let serial = run(Some(1), || rayon::current_num_threads());
+        let serial = run(Some(1), rayon::current_num_threads);
         assert_eq!(serial, 1);
     }
 

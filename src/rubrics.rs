@@ -324,8 +324,10 @@ pub fn builtin_rubrics() -> Result<&'static [Arc<Rubrics>], RubricError> {
 /// Reads a rubric file, reusing the parsed rubrics while the file's size and modification time
 /// are unchanged: per-row prompt builds with user directories then cost a `stat`, not a parse.
 fn load_cached(path: &Path) -> Result<Arc<Rubrics>, RubricError> {
+    /// (modification time, size) of the file when it was parsed.
     type Stamp = (Option<std::time::SystemTime>, u64);
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, (Stamp, Arc<Rubrics>)>>> = OnceLock::new();
+    type Cache = Mutex<HashMap<PathBuf, (Stamp, Arc<Rubrics>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let stamp: Option<Stamp> = std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()));
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(stamp) = stamp.filter(|s| s.0.is_some()) {
