@@ -7,9 +7,11 @@ from typing import Optional, Sequence
 import numpy as np
 
 
-def score_matrix(rows: Sequence[Sequence[float]]) -> np.ndarray:
-    """Rows of scores as a [rows, n] float64 matrix, short rows padded with NaN (no vote)."""
-    width = max((len(r) for r in rows), default=0)
+def score_matrix(rows: Sequence[Sequence[float]], width: Optional[int] = None) -> np.ndarray:
+    """Rows of scores as a [rows, width] float64 matrix (default width: the longest row),
+    short rows padded with NaN (no vote)."""
+    if width is None:
+        width = max((len(r) for r in rows), default=0)
     out = np.full((len(rows), width), np.nan, dtype=np.float64)
     for i, row in enumerate(rows):
         out[i, : len(row)] = np.asarray(row, dtype=np.float64)

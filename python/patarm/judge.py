@@ -150,10 +150,9 @@ def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[n
     """(chosen won, chosen votes, rejected votes) per pair, from the Rust core."""
     from ._voting import majority, score_matrix
 
+    # Both sides padded to one width: round i compares the i-th judgement of each side.
     width = max([len(r) for r in chosen_rows] + [len(r) for r in rejected_rows] + [1])
-    chosen = score_matrix([list(r) + [np.nan] * (width - len(r)) for r in chosen_rows])
-    rejected = score_matrix([list(r) + [np.nan] * (width - len(r)) for r in rejected_rows])
-    vote = majority(chosen, rejected)
+    vote = majority(score_matrix(chosen_rows, width), score_matrix(rejected_rows, width))
     return vote.chosen_wins, vote.chosen_votes, vote.rejected_votes
 
 
