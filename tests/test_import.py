@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 HEAVY = ("torch", "verl", "trl", "transformers", "pandas", "matplotlib", "httpx", "pyarrow",
-         "datasets", "ray", "tensorflow", "jax", "openrlhf", "tqdm")
+         "datasets", "ray", "tensorflow", "jax", "openrlhf", "tqdm", "tokenizers")
 
 
 def test_import_patarm_imports_no_heavy_modules():
