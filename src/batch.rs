@@ -115,7 +115,13 @@ impl BatchScores {
     /// Sets `par = f(gap)` for gaps > 0 (0 otherwise) and `reward = par + format_reward`.
     /// f is called only for gaps > 0, in row order; its first error stops the loop.
     pub fn apply_shape<E>(&mut self, f: impl FnMut(f64) -> Result<f64, E>) -> Result<(), E> {
-        fill_par(&self.gap, &self.format_reward, &mut self.par, &mut self.reward, f)
+        fill_par(
+            &self.gap,
+            &self.format_reward,
+            &mut self.par,
+            &mut self.reward,
+            f,
+        )
     }
 
     pub fn len(&self) -> usize {
@@ -219,7 +225,13 @@ pub fn score_pointwise<T: AsRef<[u8]> + Sync>(
         scores.gap[row] = preferred_gap(sides[row], outcome.score, opposite_mean);
     }
     if let Some(shape) = shape {
-        fill_par_builtin(&scores.gap, &scores.format_reward, &mut scores.par, &mut scores.reward, shape);
+        fill_par_builtin(
+            &scores.gap,
+            &scores.format_reward,
+            &mut scores.par,
+            &mut scores.reward,
+            shape,
+        );
     }
     Ok(scores)
 }

@@ -111,7 +111,10 @@ pub(crate) fn fill_par<E>(
     reward: &mut [f64],
     mut f: impl FnMut(f64) -> Result<f64, E>,
 ) -> Result<(), E> {
-    let rows = gap.iter().zip(format_reward).zip(par.iter_mut().zip(reward.iter_mut()));
+    let rows = gap
+        .iter()
+        .zip(format_reward)
+        .zip(par.iter_mut().zip(reward.iter_mut()));
     for ((&gap, &format), (par, reward)) in rows {
         *par = if gap > 0.0 { f(gap)? } else { 0.0 };
         *reward = *par + format;
@@ -120,18 +123,38 @@ pub(crate) fn fill_par<E>(
 }
 
 /// [`fill_par`] with a built-in f, which cannot fail.
-pub(crate) fn fill_par_builtin(gap: &[f64], format_reward: &[f64], par: &mut [f64], reward: &mut [f64], shape: &Shape) {
-    let Ok(()) = fill_par(gap, format_reward, par, reward, |gap| Ok::<f64, std::convert::Infallible>(shape.apply(gap)));
+pub(crate) fn fill_par_builtin(
+    gap: &[f64],
+    format_reward: &[f64],
+    par: &mut [f64],
+    reward: &mut [f64],
+    shape: &Shape,
+) {
+    let Ok(()) = fill_par(gap, format_reward, par, reward, |gap| {
+        Ok::<f64, std::convert::Infallible>(shape.apply(gap))
+    });
 }
 
 impl SideScores {
     /// Sets `par` and `reward` from `gap` with f; f is called only for gaps > 0.
     pub fn apply_shape<E>(&mut self, f: impl FnMut(f64) -> Result<f64, E>) -> Result<(), E> {
-        fill_par(&self.gap, &self.format_reward, &mut self.par, &mut self.reward, f)
+        fill_par(
+            &self.gap,
+            &self.format_reward,
+            &mut self.par,
+            &mut self.reward,
+            f,
+        )
     }
 
     fn apply_builtin(&mut self, shape: &Shape) {
-        fill_par_builtin(&self.gap, &self.format_reward, &mut self.par, &mut self.reward, shape);
+        fill_par_builtin(
+            &self.gap,
+            &self.format_reward,
+            &mut self.par,
+            &mut self.reward,
+            shape,
+        );
     }
 }
 

@@ -39,7 +39,9 @@ fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
     static CACHE: Mutex<Option<CachedPool>> = Mutex::new(None);
     let pid = std::process::id();
     // A poisoned lock only means another call panicked while holding it; the slot is still valid.
-    let mut slot = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(cached) = slot.as_ref() {
         if cached.pid != pid {
             // Forked child: the parent's worker threads do not exist here; dropping the pool
@@ -58,7 +60,11 @@ fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
         .ok()?;
     let pool = Arc::new(pool);
     // Replacing a pool of another size drops it; its threads exit once calls using it finish.
-    *slot = Some(CachedPool { pid, threads, pool: Arc::clone(&pool) });
+    *slot = Some(CachedPool {
+        pid,
+        threads,
+        pool: Arc::clone(&pool),
+    });
     Some(pool)
 }
 
@@ -106,8 +112,12 @@ mod tests {
     #[test]
     fn results_do_not_depend_on_threads() {
         let data: Vec<u64> = (0..10_000).collect();
-        let one = run(Some(1), || data.par_iter().map(|x| x * x).collect::<Vec<_>>());
-        let four = run(Some(4), || data.par_iter().map(|x| x * x).collect::<Vec<_>>());
+        let one = run(Some(1), || {
+            data.par_iter().map(|x| x * x).collect::<Vec<_>>()
+        });
+        let four = run(Some(4), || {
+            data.par_iter().map(|x| x * x).collect::<Vec<_>>()
+        });
         assert_eq!(one, four);
     }
 }

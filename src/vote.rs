@@ -44,12 +44,22 @@ pub enum VoteError {
 }
 
 /// `per_row(r)` for every row `0..rows`, in parallel in a patarm pool; small batches stay serial.
-fn map_rows<T, C>(rows: usize, threads: Option<usize>, per_row: impl Fn(usize) -> T + Sync + Send) -> C
+fn map_rows<T, C>(
+    rows: usize,
+    threads: Option<usize>,
+    per_row: impl Fn(usize) -> T + Sync + Send,
+) -> C
 where
     T: Send,
     C: FromParallelIterator<T> + Send,
 {
-    crate::parallel::run(threads, || (0..rows).into_par_iter().with_min_len(MIN_ROWS_PER_TASK).map(per_row).collect())
+    crate::parallel::run(threads, || {
+        (0..rows)
+            .into_par_iter()
+            .with_min_len(MIN_ROWS_PER_TASK)
+            .map(per_row)
+            .collect()
+    })
 }
 
 /// Number of rounds to use: all `available`, or the first `rounds` of them.
