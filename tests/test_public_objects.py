@@ -1,7 +1,8 @@
 """Every public class pickles (Ray ships objects between processes) and has a short repr.
 
-The factories below must cover every class in ``patarm.__all__``: a new public class without
-one fails ``test_every_public_class_has_a_factory``.
+The factories below must cover every class in the ``__all__`` of ``patarm`` and of the
+workflow modules ``patarm.data`` and ``patarm.evaluate``: a new public class without one
+fails ``test_every_public_class_has_a_factory``.
 """
 import pickle
 
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 import patarm
+import patarm.data
+import patarm.evaluate
 
 GOOD = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>{}</answer>"
 MAX_REPR = 200
@@ -20,6 +23,12 @@ def _score_result(score: float) -> patarm.ScoreResult:
 
 def _pair_result() -> patarm.PairResult:
     return patarm.PairResult(_score_result(8.0), _score_result(3.0), True, True, (1, 0))
+
+
+def _rubric_cache():
+    cache = patarm.data.RubricCache()
+    cache.get("math")
+    return cache
 
 
 # name -> (factory, what a faithful copy must reproduce)
@@ -59,9 +68,45 @@ FACTORIES = {
     "ScoreResult": (lambda: _score_result(7.0), lambda r: r.to_record()),
     "PairResult": (_pair_result, lambda r: r.to_record()),
     "Results": (lambda: patarm.Results([_pair_result()]), lambda r: r.to_records()),
+    # workflow: patarm.data and patarm.evaluate
+    "data.Columns": (lambda: patarm.data.Columns(prompt="question"), lambda c: c),
+    "data.RolloutColumns": (lambda: patarm.data.RolloutColumns(text="judgement"), lambda c: c),
+    "data.DataError": (lambda: patarm.data.DataError("pairs.jsonl:line 3: missing 'chosen'"), lambda e: e.args),
+    "data.PreferencePair": (
+        lambda: patarm.data.PreferencePair("7", "prompt", "good", "bad", "math", where="pairs.jsonl:line 1"),
+        lambda p: p,
+    ),
+    "data.PairJudgements": (
+        lambda: patarm.data.PairJudgements(("src", "7"), [8.0, float("nan")], [3.0]),
+        lambda p: (p.key, p.chosen[:1], p.rejected, p.verdicts_correct, p.fraction_correct()),
+    ),
+    "data.FilterReport": (
+        lambda: patarm.data.FilterReport("rl", [(None, "1")], {(None, "2"): "too easy"}, {(None, "1"): {"f": 0.5}}),
+        lambda r: r,
+    ),
+    "data.PrepareSummary": (
+        lambda: patarm.data.PrepareSummary(2, 4, False, {"chat": 2}, {"p50": 10.0}),
+        lambda s: s.to_dict(),
+    ),
+    "data.RubricCache": (_rubric_cache, lambda c: (c.rubric_file, c.get("math").render())),
+    "evaluate.Item": (
+        lambda: patarm.evaluate.Item("1", "prompt", ("good",), ("bad",), "chat"),
+        lambda i: i,
+    ),
 }
 
-PUBLIC_CLASSES = sorted(name for name in patarm.__all__ if isinstance(getattr(patarm, name), type))
+MODULES = {"": patarm, "data.": patarm.data, "evaluate.": patarm.evaluate}
+PUBLIC_CLASSES = sorted(
+    prefix + name
+    for prefix, module in MODULES.items()
+    for name in module.__all__
+    if isinstance(getattr(module, name), type)
+)
+
+
+def _public_class(name):
+    prefix, _, short = name.rpartition(".")
+    return getattr(MODULES[prefix + "." if prefix else ""], short)
 
 
 def test_every_public_class_has_a_factory():
@@ -72,7 +117,7 @@ def test_every_public_class_has_a_factory():
 def test_pickles_and_has_a_short_repr(name):
     factory, essence = FACTORIES[name]
     original = factory()
-    assert isinstance(original, getattr(patarm, name))
+    assert isinstance(original, _public_class(name))
     copy = pickle.loads(pickle.dumps(original))
     assert type(copy) is type(original)
     text = repr(original)

@@ -50,6 +50,14 @@ class PairJudgements:
     def pairwise(self) -> bool:
         return bool(self.verdicts_correct)
 
+    def __repr__(self) -> str:
+        counts = (
+            f"verdicts={len(self.verdicts_correct)}"
+            if self.pairwise
+            else f"chosen={len(self.chosen)}, rejected={len(self.rejected)}"
+        )
+        return f"PairJudgements(key={self.key!r}, {counts})"
+
     def fraction_correct(self) -> float:
         """Share of correct judgements (NaN when there is nothing to compare)."""
         if self.pairwise:
