@@ -518,20 +518,11 @@ mod tests {
 
     /// The judge tags of METHOD section 3 (R1), in text order.
     fn tag_sequence(text: &str) -> Vec<&str> {
-        const TAGS: [&str; 8] = [
-            "<think>",
-            "</think>",
-            "<generate_rubrics>",
-            "</generate_rubrics>",
-            "<eval>",
-            "</eval>",
-            "<answer>",
-            "</answer>",
-        ];
         let mut found = Vec::new();
         let mut i = 0;
         while i < text.len() {
-            match TAGS.iter().find(|t| text[i..].starts_with(**t)) {
+            // The valid sequence holds each of the eight tags once.
+            match VALID_SEQUENCE.iter().find(|t| text[i..].starts_with(**t)) {
                 Some(tag) => {
                     found.push(*tag);
                     i += tag.len();
@@ -542,6 +533,7 @@ mod tests {
         found
     }
 
+    /// R2's tag order with one generated rubric.
     const VALID_SEQUENCE: [&str; 8] = [
         "<think>",
         "</think>",

@@ -16,6 +16,7 @@ use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::par::{self, PairScores, Side, SideScores};
 use crate::parse::{self, Choice, ParseOptions, ERROR_KINDS};
 use crate::shape::Shape;
+use crate::vote::verdict;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ERROR_KINDS", PyTuple::new(m.py(), ERROR_KINDS)?)?;
@@ -182,7 +183,7 @@ fn parse_judgement(
 }
 
 /// Batch parse: `score` (NaN when invalid), `format_reward`, `error_code`, and for pairwise
-/// `choice_code` (0 none, 1 "A", 2 "B").
+/// `choice_code` (0 none, 1 "A", 2 "B": the verdict codes `majority_vote_verdict_counts` reads).
 #[pyfunction]
 #[pyo3(signature = (texts, *, pairwise = false, think_in_prompt = false, num_threads = None))]
 fn parse_judgements<'py>(
@@ -214,9 +215,9 @@ fn parse_judgements<'py>(
         let codes: Vec<i8> = outcomes
             .iter()
             .map(|o| match o.choice {
-                None => 0,
-                Some(Choice::A) => 1,
-                Some(Choice::B) => 2,
+                None => verdict::NONE,
+                Some(Choice::A) => verdict::A,
+                Some(Choice::B) => verdict::B,
             })
             .collect();
         out.set_item("choice_code", PyArray1::from_vec(py, codes))?;
