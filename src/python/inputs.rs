@@ -123,8 +123,9 @@ pub fn text<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Utf8<'py>> {
     }
 }
 
-/// Every row of `texts` as UTF-8 (a non-str row is a TypeError naming the row).
-pub fn texts<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Utf8<'py>>> {
+/// Every row of a sequence of str as UTF-8 (a non-str row is a TypeError naming the row and
+/// what `expected` it to be).
+fn strs<'py>(obj: &Bound<'py, PyAny>, what: &str, expected: &str) -> PyResult<Vec<Utf8<'py>>> {
     items(obj, what)?
         .iter()
         .enumerate()
@@ -134,22 +135,20 @@ pub fn texts<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Utf8<'py>
                 what,
                 row,
                 &type_name(item),
-                "str (decoded judgement texts)",
+                expected,
             )),
         })
         .collect()
 }
 
+/// Judgement texts.
+pub fn texts<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Utf8<'py>>> {
+    strs(obj, what, "str (decoded judgement texts)")
+}
+
 /// Labels such as sides and sources (borrowed, no copy).
 pub fn labels<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Utf8<'py>>> {
-    items(obj, what)?
-        .iter()
-        .enumerate()
-        .map(|(row, item)| match item.cast::<PyString>() {
-            Ok(s) => Ok(utf8(s)),
-            Err(_) => Err(errors::wrong_item_type(what, row, &type_name(item), "str")),
-        })
-        .collect()
+    strs(obj, what, "str")
 }
 
 /// A pair id as read from Python (a str id is borrowed from the Python object).
