@@ -214,15 +214,12 @@ impl<'py> Sources<'py> {
     }
 }
 
-/// Upper bound on an explicit `num_threads`: each distinct count keeps a pool alive, and a
-/// huge count would try to spawn that many OS threads.
-pub const MAX_THREADS: i64 = 256;
-
-/// `num_threads`: None or 0 for the default, else a positive count (capped at [`MAX_THREADS`]).
+/// `num_threads`: None or 0 for the default, else a positive count (`parallel::resolve_threads`
+/// caps it at the CPU count, so a huge request such as 2**62 is harmless).
 pub fn num_threads(requested: Option<i64>) -> PyResult<Option<usize>> {
     match requested {
         None => Ok(None),
         Some(n) if n < 0 => Err(errors::bad_num_threads(n)),
-        Some(n) => Ok(usize::try_from(n.min(MAX_THREADS)).ok()),
+        Some(n) => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
     }
 }
