@@ -23,6 +23,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tup
 
 import numpy as np
 
+from ._voting import majority, mean_scores, score_matrix
+
 T = TypeVar("T")
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -141,15 +143,11 @@ class Results(list):
 
 
 def _mean_votes(score_rows: Sequence[np.ndarray]) -> np.ndarray:
-    from ._voting import mean_scores, score_matrix
-
     return mean_scores(score_matrix(score_rows))
 
 
 def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[np.ndarray]):
     """(chosen won, chosen votes, rejected votes) per pair, from the Rust core."""
-    from ._voting import majority, score_matrix
-
     # Both sides padded to one width: round i compares the i-th judgement of each side.
     width = max([len(r) for r in chosen_rows] + [len(r) for r in rejected_rows] + [1])
     vote = majority(score_matrix(chosen_rows, width), score_matrix(rejected_rows, width))

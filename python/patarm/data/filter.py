@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from .._voting import mean_scores, score_matrix
 from .io import DataError, PathLike, read_records
 
 PairKey = Tuple[Optional[str], str]
@@ -81,8 +82,6 @@ class PairJudgements:
 def _score_gaps(entries: List[PairJudgements]) -> np.ndarray:
     """``score_gap`` of many pointwise pairs with one mean-voting call (one Rust batch, not
     one per pair); NaN where a side has no valid score."""
-    from .._voting import mean_scores, score_matrix
-
     means = mean_scores(score_matrix([e.chosen for e in entries] + [e.rejected for e in entries]))
     return means[: len(entries)] - means[len(entries):]
 
