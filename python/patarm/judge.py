@@ -212,10 +212,10 @@ class Judge:
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
-        if not isinstance(n, int) or n < 1:
+        if not _is_int(n) or n < 1:
             raise ValueError(f"n must be a positive int (judgements per response), got {n!r}")
-        if max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        if not _is_int(max_concurrency) or max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1 (an int: requests in flight), got {max_concurrency!r}")
         if max_retries < 0 or backoff < 0 or timeout <= 0:
             raise ValueError("max_retries and backoff must be >= 0 and timeout > 0")
         root = base_url.rstrip("/")
@@ -468,6 +468,10 @@ def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult])
         mean_correct = bool(c.score > r.score)  # NaN compares False: no valid score is not a win
         out.append(PairResult(c, r, mean_correct, bool(wins[i]), (int(c_votes[i]), int(r_votes[i]))))
     return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _seconds(value: Optional[str]) -> Optional[float]:
