@@ -58,6 +58,13 @@ pub fn single_string_for_sequence(what: &str) -> PyErr {
     ))
 }
 
+/// An argument that must be a sequence is not iterable at all.
+pub fn not_a_sequence(what: &str, got: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{what} is {got}, but it must be a sequence (list, tuple, numpy array) with one entry per row"
+    ))
+}
+
 /// Row `row` of `what` has the wrong type.
 pub fn wrong_item_type(what: &str, row: usize, got: &str, expected: &str) -> PyErr {
     PyTypeError::new_err(format!(

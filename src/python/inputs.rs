@@ -21,14 +21,9 @@ pub fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py
     if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
         return Err(errors::single_string_for_sequence(what));
     }
-    let iterator = obj.try_iter().map_err(|_| {
-        errors::wrong_item_type(
-            what,
-            0,
-            &format!("not a sequence but {}", type_name(obj)),
-            "given as a list",
-        )
-    })?;
+    let iterator = obj
+        .try_iter()
+        .map_err(|_| errors::not_a_sequence(what, &type_name(obj)))?;
     iterator.collect()
 }
 
