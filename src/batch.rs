@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use thiserror::Error;
 
-use crate::par::{mean_of_sorted, preferred_gap, Side};
+use crate::par::{fill_par, fill_par_builtin, mean_of_sorted, preferred_gap, Side};
 use crate::parse::{error_code, parse_outcome, Choice, Outcome, ParseOptions};
 use crate::shape::Shape;
 
@@ -114,14 +114,14 @@ impl BatchScores {
 
     /// Sets `par = f(gap)` for gaps > 0 (0 otherwise) and `reward = par + format_reward`.
     /// f is called only for gaps > 0, in row order; its first error stops the loop.
-    pub fn apply_shape<E>(&mut self, mut f: impl FnMut(f64) -> Result<f64, E>) -> Result<(), E> {
-        for i in 0..self.gap.len() {
-            let gap = self.gap[i];
-            let par = if gap > 0.0 { f(gap)? } else { 0.0 };
-            self.par[i] = par;
-            self.reward[i] = par + self.format_reward[i];
-        }
-        Ok(())
+    pub fn apply_shape<E>(&mut self, f: impl FnMut(f64) -> Result<f64, E>) -> Result<(), E> {
+        fill_par(
+            &self.gap,
+            &self.format_reward,
+            &mut self.par,
+            &mut self.reward,
+            f,
+        )
     }
 
     pub fn len(&self) -> usize {
@@ -133,7 +133,8 @@ impl BatchScores {
     }
 }
 
-fn check_len(what: &'static str, len: usize, expected: usize) -> Result<(), BatchError> {
+/// `what` must have one entry per text.
+pub fn check_len(what: &'static str, len: usize, expected: usize) -> Result<(), BatchError> {
     if len == expected {
         Ok(())
     } else {
@@ -224,7 +225,13 @@ pub fn score_pointwise<T: AsRef<[u8]> + Sync>(
         scores.gap[row] = preferred_gap(sides[row], outcome.score, opposite_mean);
     }
     if let Some(shape) = shape {
-        let _ = scores.apply_shape(|gap| Ok::<f64, std::convert::Infallible>(shape.apply(gap)));
+        fill_par_builtin(
+            &scores.gap,
+            &scores.format_reward,
+            &mut scores.par,
+            &mut scores.reward,
+            shape,
+        );
     }
     Ok(scores)
 }

@@ -101,16 +101,60 @@ pub struct SideScores {
     pub mean: Option<f64>,
 }
 
+/// Fills `par = f(gap)` for gaps > 0 (0 otherwise) and `reward = par + format_reward`, row
+/// by row; f is called only for gaps > 0, in row order, and its first error stops the loop.
+/// The one place PAR meets f, for a pair ([`SideScores`]) and a batch (`batch::BatchScores`).
+pub(crate) fn fill_par<E>(
+    gap: &[f64],
+    format_reward: &[f64],
+    par: &mut [f64],
+    reward: &mut [f64],
+    mut f: impl FnMut(f64) -> Result<f64, E>,
+) -> Result<(), E> {
+    let rows = gap
+        .iter()
+        .zip(format_reward)
+        .zip(par.iter_mut().zip(reward.iter_mut()));
+    for ((&gap, &format), (par, reward)) in rows {
+        *par = if gap > 0.0 { f(gap)? } else { 0.0 };
+        *reward = *par + format;
+    }
+    Ok(())
+}
+
+/// [`fill_par`] with a built-in f, which cannot fail.
+pub(crate) fn fill_par_builtin(
+    gap: &[f64],
+    format_reward: &[f64],
+    par: &mut [f64],
+    reward: &mut [f64],
+    shape: &Shape,
+) {
+    let Ok(()) = fill_par(gap, format_reward, par, reward, |gap| {
+        Ok::<f64, std::convert::Infallible>(shape.apply(gap))
+    });
+}
+
 impl SideScores {
     /// Sets `par` and `reward` from `gap` with f; f is called only for gaps > 0.
-    pub fn apply_shape<E>(&mut self, mut f: impl FnMut(f64) -> Result<f64, E>) -> Result<(), E> {
-        for i in 0..self.gap.len() {
-            let gap = self.gap[i];
-            let par = if gap > 0.0 { f(gap)? } else { 0.0 };
-            self.par[i] = par;
-            self.reward[i] = par + self.format_reward[i];
-        }
-        Ok(())
+    pub fn apply_shape<E>(&mut self, f: impl FnMut(f64) -> Result<f64, E>) -> Result<(), E> {
+        fill_par(
+            &self.gap,
+            &self.format_reward,
+            &mut self.par,
+            &mut self.reward,
+            f,
+        )
+    }
+
+    fn apply_builtin(&mut self, shape: &Shape) {
+        fill_par_builtin(
+            &self.gap,
+            &self.format_reward,
+            &mut self.par,
+            &mut self.reward,
+            shape,
+        );
     }
 }
 
@@ -165,7 +209,8 @@ pub fn pair_gaps(chosen: &[Outcome], rejected: &[Outcome]) -> PairScores {
 /// PAR and total rewards of one pair with a built-in f.
 pub fn pair_rewards(chosen: &[Outcome], rejected: &[Outcome], shape: &Shape) -> PairScores {
     let mut scores = pair_gaps(chosen, rejected);
-    let _ = scores.apply_shape(|gap| Ok::<f64, std::convert::Infallible>(shape.apply(gap)));
+    scores.chosen.apply_builtin(shape);
+    scores.rejected.apply_builtin(shape);
     scores
 }
 

@@ -39,7 +39,9 @@ fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
     static CACHE: Mutex<Option<CachedPool>> = Mutex::new(None);
     let pid = std::process::id();
     // A poisoned lock only means another call panicked while holding it; the slot is still valid.
-    let mut slot = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(cached) = slot.as_ref() {
         if cached.pid != pid {
             // Forked child: the parent's worker threads do not exist here; dropping the pool
@@ -58,7 +60,11 @@ fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
         .ok()?;
     let pool = Arc::new(pool);
     // Replacing a pool of another size drops it; its threads exit once calls using it finish.
-    *slot = Some(CachedPool { pid, threads, pool: Arc::clone(&pool) });
+    *slot = Some(CachedPool {
+        pid,
+        threads,
+        pool: Arc::clone(&pool),
+    });
     Some(pool)
 }
 
@@ -97,17 +103,21 @@ mod tests {
 
     #[test]
     fn pool_runs_parallel_iterators_with_its_thread_count() {
-        let seen = run(None, || rayon::current_num_threads());
+        let seen = run(None, rayon::current_num_threads);
         assert_eq!(seen, resolve_threads(None));
-        let serial = run(Some(1), || rayon::current_num_threads());
+        let serial = run(Some(1), rayon::current_num_threads);
         assert_eq!(serial, 1);
     }
 
     #[test]
     fn results_do_not_depend_on_threads() {
         let data: Vec<u64> = (0..10_000).collect();
-        let one = run(Some(1), || data.par_iter().map(|x| x * x).collect::<Vec<_>>());
-        let four = run(Some(4), || data.par_iter().map(|x| x * x).collect::<Vec<_>>());
+        let one = run(Some(1), || {
+            data.par_iter().map(|x| x * x).collect::<Vec<_>>()
+        });
+        let four = run(Some(4), || {
+            data.par_iter().map(|x| x * x).collect::<Vec<_>>()
+        });
         assert_eq!(one, four);
     }
 }

@@ -375,34 +375,26 @@ pub fn parse_score(verdict: &[u8]) -> Option<f64> {
 
 fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
     let verdict = trim_bytes(answer);
-    if options.pairwise {
+    let valid = if options.pairwise {
         let choice = match verdict {
             b"A" => Some(Choice::A),
             b"B" => Some(Choice::B),
             _ => None,
         };
-        match choice {
-            Some(choice) => Outcome {
-                choice: Some(choice),
-                ..Outcome::default()
-            },
-            None => Outcome {
-                error: Some(FormatError::InvalidVerdict),
-                ..Outcome::default()
-            },
-        }
+        choice.map(|choice| Outcome {
+            choice: Some(choice),
+            ..Outcome::default()
+        })
     } else {
-        match parse_score(verdict) {
-            Some(score) => Outcome {
-                score: Some(score),
-                ..Outcome::default()
-            },
-            None => Outcome {
-                error: Some(FormatError::InvalidVerdict),
-                ..Outcome::default()
-            },
-        }
-    }
+        parse_score(verdict).map(|score| Outcome {
+            score: Some(score),
+            ..Outcome::default()
+        })
+    };
+    valid.unwrap_or(Outcome {
+        error: Some(FormatError::InvalidVerdict),
+        ..Outcome::default()
+    })
 }
 
 /// The verdict and error of one judgement, without section texts (no allocation).

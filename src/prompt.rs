@@ -23,8 +23,15 @@ pub enum Slot {
 }
 
 impl Slot {
-    pub const ALL: [Slot; 7] =
-        [Slot::Task, Slot::Rubrics, Slot::Domain, Slot::Prompt, Slot::Response, Slot::ResponseA, Slot::ResponseB];
+    pub const ALL: [Slot; 7] = [
+        Slot::Task,
+        Slot::Rubrics,
+        Slot::Domain,
+        Slot::Prompt,
+        Slot::Response,
+        Slot::ResponseA,
+        Slot::ResponseB,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -62,13 +69,22 @@ impl Kind {
     pub fn required(self) -> &'static [Slot] {
         match self {
             Kind::Pointwise => &[Slot::Rubrics, Slot::Prompt, Slot::Response],
-            Kind::Pairwise => &[Slot::Rubrics, Slot::Prompt, Slot::ResponseA, Slot::ResponseB],
+            Kind::Pairwise => &[
+                Slot::Rubrics,
+                Slot::Prompt,
+                Slot::ResponseA,
+                Slot::ResponseB,
+            ],
         }
     }
 }
 
 fn slot_list(slots: &[Slot]) -> String {
-    slots.iter().map(|s| format!("{{{}}}", s.name())).collect::<Vec<_>>().join(", ")
+    slots
+        .iter()
+        .map(|s| format!("{{{}}}", s.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn all_slots() -> String {
@@ -84,9 +100,17 @@ fn all_slots() -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {
     #[error("unknown template slot {{{slot}}} at line {line}, column {column}; the slots are {known}. Write {{{{ and }}}} for literal braces", known = all_slots())]
-    UnknownSlot { slot: String, line: usize, column: usize },
+    UnknownSlot {
+        slot: String,
+        line: usize,
+        column: usize,
+    },
     #[error("unmatched '{brace}' at line {line}, column {column} of the template; write '{brace}{brace}' for a literal brace. The slots are {known}", known = all_slots())]
-    UnmatchedBrace { brace: char, line: usize, column: usize },
+    UnmatchedBrace {
+        brace: char,
+        line: usize,
+        column: usize,
+    },
     #[error("the template is missing the slot(s) {missing}; the slots are {known}", missing = slot_list(.missing), known = all_slots())]
     MissingSlots { missing: Vec<Slot> },
     #[error("the template mixes {{response}} (pointwise) with {{response_a}}/{{response_b}} (pairwise); use one kind. The slots are {known}", known = all_slots())]
@@ -120,7 +144,9 @@ fn line_column(text: &str, at: usize) -> (usize, usize) {
 
 fn is_slot_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -155,10 +181,17 @@ impl Template {
                     };
                     let (line, column) = line_column(text, i);
                     if !is_slot_name(name) {
-                        return Err(TemplateError::UnmatchedBrace { brace: '{', line, column });
+                        return Err(TemplateError::UnmatchedBrace {
+                            brace: '{',
+                            line,
+                            column,
+                        });
                     }
-                    let slot = Slot::from_name(name)
-                        .ok_or_else(|| TemplateError::UnknownSlot { slot: name.to_string(), line, column })?;
+                    let slot = Slot::from_name(name).ok_or_else(|| TemplateError::UnknownSlot {
+                        slot: name.to_string(),
+                        line,
+                        column,
+                    })?;
                     literal.push_str(&text[literal_start..i]);
                     if !literal.is_empty() {
                         pieces.push(Piece::Text(std::mem::take(&mut literal)));
@@ -169,7 +202,11 @@ impl Template {
                 }
                 b'}' => {
                     let (line, column) = line_column(text, i);
-                    return Err(TemplateError::UnmatchedBrace { brace: '}', line, column });
+                    return Err(TemplateError::UnmatchedBrace {
+                        brace: '}',
+                        line,
+                        column,
+                    });
                 }
                 _ => i += 1,
             }
@@ -186,11 +223,20 @@ impl Template {
             (false, true) => Kind::Pairwise,
             _ => Kind::Pointwise,
         };
-        let missing: Vec<Slot> = kind.required().iter().copied().filter(|&s| !uses(s)).collect();
+        let missing: Vec<Slot> = kind
+            .required()
+            .iter()
+            .copied()
+            .filter(|&s| !uses(s))
+            .collect();
         if !missing.is_empty() {
             return Err(TemplateError::MissingSlots { missing });
         }
-        Ok(Template { text: text.to_string(), pieces, kind })
+        Ok(Template {
+            text: text.to_string(),
+            pieces,
+            kind,
+        })
     }
 
     /// The built-in template of a kind (METHOD section 2).
@@ -239,11 +285,21 @@ impl Template {
     }
 
     /// Fills the slots. `responses` must match the template's kind.
-    pub fn fill(&self, context: &JudgeContext, prompt: &str, responses: Responses<'_>) -> Result<String, TemplateError> {
+    pub fn fill(
+        &self,
+        context: &JudgeContext,
+        prompt: &str,
+        responses: Responses<'_>,
+    ) -> Result<String, TemplateError> {
         let (response, response_a, response_b) = match (self.kind, responses) {
             (Kind::Pointwise, Responses::One(r)) => (r, "", ""),
             (Kind::Pairwise, Responses::Two(a, b)) => ("", a, b),
-            (found, given) => return Err(TemplateError::WrongKind { found, wanted: given.kind() }),
+            (found, given) => {
+                return Err(TemplateError::WrongKind {
+                    found,
+                    wanted: given.kind(),
+                })
+            }
         };
         let value = |slot: Slot| match slot {
             Slot::Task => context.task.as_str(),
@@ -365,7 +421,11 @@ pub struct PromptRow {
 }
 
 /// Builds every row's prompt in parallel (`threads` as in [`crate::parallel::run`]).
-pub fn build_batch(template: &Template, rows: &[PromptRow], threads: Option<usize>) -> Result<Vec<String>, TemplateError> {
+pub fn build_batch(
+    template: &Template,
+    rows: &[PromptRow],
+    threads: Option<usize>,
+) -> Result<Vec<String>, TemplateError> {
     crate::parallel::run(threads, || {
         rows.par_iter()
             .map(|row| {
@@ -382,7 +442,8 @@ pub fn build_batch(template: &Template, rows: &[PromptRow], threads: Option<usiz
 // The default templates: one shared layout (METHOD section 2), differing only where one
 // response becomes two. Tag names appear only in the output-format example, so the tags in a
 // rendered prompt read, in order, exactly as a valid judgement's (METHOD section 3, R2).
-const ROLE: &str = "You are an expert assistant that evaluates the quality of responses against rubrics. \
+const ROLE: &str =
+    "You are an expert assistant that evaluates the quality of responses against rubrics. \
 Read the task, the rubrics, the prompt and ";
 
 const TASK_AND_RUBRICS: &str = "
@@ -457,13 +518,11 @@ mod tests {
 
     /// The judge tags of METHOD section 3 (R1), in text order.
     fn tag_sequence(text: &str) -> Vec<&str> {
-        const TAGS: [&str; 8] = [
-            "<think>", "</think>", "<generate_rubrics>", "</generate_rubrics>", "<eval>", "</eval>", "<answer>", "</answer>",
-        ];
         let mut found = Vec::new();
         let mut i = 0;
         while i < text.len() {
-            match TAGS.iter().find(|t| text[i..].starts_with(**t)) {
+            // The valid sequence holds each of the eight tags once.
+            match VALID_SEQUENCE.iter().find(|t| text[i..].starts_with(**t)) {
                 Some(tag) => {
                     found.push(*tag);
                     i += tag.len();
@@ -474,17 +533,38 @@ mod tests {
         found
     }
 
-    const VALID_SEQUENCE: [&str; 8] =
-        ["<think>", "</think>", "<generate_rubrics>", "</generate_rubrics>", "<eval>", "</eval>", "<answer>", "</answer>"];
+    /// R2's tag order with one generated rubric.
+    const VALID_SEQUENCE: [&str; 8] = [
+        "<think>",
+        "</think>",
+        "<generate_rubrics>",
+        "</generate_rubrics>",
+        "<eval>",
+        "</eval>",
+        "<answer>",
+        "</answer>",
+    ];
 
     #[test]
     fn default_templates_parse_with_the_right_slots() {
         let point = Template::default_for(Kind::Pointwise);
         assert_eq!(point.kind(), Kind::Pointwise);
-        assert_eq!(point.slots(), [Slot::Task, Slot::Rubrics, Slot::Prompt, Slot::Response]);
+        assert_eq!(
+            point.slots(),
+            [Slot::Task, Slot::Rubrics, Slot::Prompt, Slot::Response]
+        );
         let pair = Template::default_for(Kind::Pairwise);
         assert_eq!(pair.kind(), Kind::Pairwise);
-        assert_eq!(pair.slots(), [Slot::Task, Slot::Rubrics, Slot::Prompt, Slot::ResponseA, Slot::ResponseB]);
+        assert_eq!(
+            pair.slots(),
+            [
+                Slot::Task,
+                Slot::Rubrics,
+                Slot::Prompt,
+                Slot::ResponseA,
+                Slot::ResponseB
+            ]
+        );
         assert!(Template::parse(&default_text(Kind::Pointwise)).is_ok());
         assert!(Template::parse(&default_text(Kind::Pairwise)).is_ok());
     }
@@ -509,7 +589,9 @@ mod tests {
         ];
         let mut at = 0;
         for part in order {
-            let found = text[at..].find(part).unwrap_or_else(|| panic!("missing or out of order: {part}\n{text}"));
+            let found = text[at..]
+                .find(part)
+                .unwrap_or_else(|| panic!("missing or out of order: {part}\n{text}"));
             at += found + part.len();
         }
         assert_eq!(tag_sequence(&text), VALID_SEQUENCE);
@@ -518,7 +600,11 @@ mod tests {
     #[test]
     fn pairwise_prompt_labels_both_responses() {
         let text = Template::default_for(Kind::Pairwise)
-            .fill(&context("chat"), "Hi", Responses::Two("first answer", "second answer"))
+            .fill(
+                &context("chat"),
+                "Hi",
+                Responses::Two("first answer", "second answer"),
+            )
             .unwrap();
         assert!(text.contains("Response A:\n<response>\nfirst answer\n</response>\n\nResponse B:\n<response>\nsecond answer\n</response>"));
         assert!(text.contains("<answer>\nThe letter of the better response: A or B\n</answer>"));
@@ -530,56 +616,122 @@ mod tests {
         let err = Template::default_for(Kind::Pointwise)
             .fill(&context("chat"), "p", Responses::Two("a", "b"))
             .unwrap_err();
-        assert_eq!(err, TemplateError::WrongKind { found: Kind::Pointwise, wanted: Kind::Pairwise });
+        assert_eq!(
+            err,
+            TemplateError::WrongKind {
+                found: Kind::Pointwise,
+                wanted: Kind::Pairwise
+            }
+        );
         assert!(err.to_string().contains("{response_a}, {response_b}"));
     }
 
     #[test]
     fn user_template_slots_and_escapes() {
-        let t = Template::parse("{{json}} {domain}|{task}|{rubrics}|{prompt}|{response}}}").unwrap();
+        let t =
+            Template::parse("{{json}} {domain}|{task}|{rubrics}|{prompt}|{response}}}").unwrap();
         assert_eq!(t.kind(), Kind::Pointwise);
-        let ctx = JudgeContext { domain: "d".into(), task: "t".into(), rubrics: "r".into() };
+        let ctx = JudgeContext {
+            domain: "d".into(),
+            task: "t".into(),
+            rubrics: "r".into(),
+        };
         // Braces inside values are inserted verbatim, never read as slots.
-        assert_eq!(t.fill(&ctx, "{prompt}", Responses::One("{x}")).unwrap(), "{json} d|t|r|{prompt}|{x}}");
+        assert_eq!(
+            t.fill(&ctx, "{prompt}", Responses::One("{x}")).unwrap(),
+            "{json} d|t|r|{prompt}|{x}}"
+        );
         let pair = Template::parse("{rubrics}{prompt}{response_a}{response_b}").unwrap();
         assert_eq!(pair.kind(), Kind::Pairwise);
-        assert_eq!(pair.fill(&ctx, "p", Responses::Two("a", "b")).unwrap(), "rpab");
+        assert_eq!(
+            pair.fill(&ctx, "p", Responses::Two("a", "b")).unwrap(),
+            "rpab"
+        );
     }
 
     #[test]
     fn template_errors_say_what_exists() {
         let err = Template::parse("{rubrics}\n{prompt} {respons}").unwrap_err();
-        assert_eq!(err, TemplateError::UnknownSlot { slot: "respons".into(), line: 2, column: 10 });
+        assert_eq!(
+            err,
+            TemplateError::UnknownSlot {
+                slot: "respons".into(),
+                line: 2,
+                column: 10
+            }
+        );
         let message = err.to_string();
-        assert!(message.contains("{task}, {rubrics}, {domain}, {prompt}, {response}, {response_a}, {response_b}"));
+        assert!(message.contains(
+            "{task}, {rubrics}, {domain}, {prompt}, {response}, {response_a}, {response_b}"
+        ));
         assert!(message.contains("{{"));
 
         assert_eq!(
             Template::parse("{prompt} {response}").unwrap_err(),
-            TemplateError::MissingSlots { missing: vec![Slot::Rubrics] }
+            TemplateError::MissingSlots {
+                missing: vec![Slot::Rubrics]
+            }
         );
         assert_eq!(
             Template::parse("{rubrics} {prompt} {response_a}").unwrap_err(),
-            TemplateError::MissingSlots { missing: vec![Slot::ResponseB] }
+            TemplateError::MissingSlots {
+                missing: vec![Slot::ResponseB]
+            }
         );
         assert_eq!(
             Template::parse("just text").unwrap_err(),
-            TemplateError::MissingSlots { missing: vec![Slot::Rubrics, Slot::Prompt, Slot::Response] }
+            TemplateError::MissingSlots {
+                missing: vec![Slot::Rubrics, Slot::Prompt, Slot::Response]
+            }
         );
-        assert_eq!(Template::parse("{rubrics}{prompt}{response}{response_a}{response_b}").unwrap_err(), TemplateError::MixedKinds);
+        assert_eq!(
+            Template::parse("{rubrics}{prompt}{response}{response_a}{response_b}").unwrap_err(),
+            TemplateError::MixedKinds
+        );
         assert_eq!(
             Template::parse("é {\"a\": 1}").unwrap_err(),
-            TemplateError::UnmatchedBrace { brace: '{', line: 1, column: 3 }
+            TemplateError::UnmatchedBrace {
+                brace: '{',
+                line: 1,
+                column: 3
+            }
         );
-        assert_eq!(Template::parse("ab}").unwrap_err(), TemplateError::UnmatchedBrace { brace: '}', line: 1, column: 3 });
-        assert!(matches!(Template::parse("{").unwrap_err(), TemplateError::UnmatchedBrace { .. }));
-        assert!(matches!(Template::parse("{prompt").unwrap_err(), TemplateError::UnmatchedBrace { .. }));
-        assert!(matches!(Template::parse("{}").unwrap_err(), TemplateError::UnmatchedBrace { .. }));
+        assert_eq!(
+            Template::parse("ab}").unwrap_err(),
+            TemplateError::UnmatchedBrace {
+                brace: '}',
+                line: 1,
+                column: 3
+            }
+        );
+        assert!(matches!(
+            Template::parse("{").unwrap_err(),
+            TemplateError::UnmatchedBrace { .. }
+        ));
+        assert!(matches!(
+            Template::parse("{prompt").unwrap_err(),
+            TemplateError::UnmatchedBrace { .. }
+        ));
+        assert!(matches!(
+            Template::parse("{}").unwrap_err(),
+            TemplateError::UnmatchedBrace { .. }
+        ));
     }
 
     #[test]
     fn hostile_templates_never_panic() {
-        for text in ["{{{", "}}}", "{{}", "{é}", "{\u{0}}", "\u{0}{", "{{prompt}}", "{a{b}", "日本{語}", "{response_a}{"] {
+        for text in [
+            "{{{",
+            "}}}",
+            "{{}",
+            "{é}",
+            "{\u{0}}",
+            "\u{0}{",
+            "{{prompt}}",
+            "{a{b}",
+            "日本{語}",
+            "{response_a}{",
+        ] {
             let _ = Template::parse(text);
         }
     }
@@ -587,13 +739,31 @@ mod tests {
     #[test]
     fn conversations_render_readably() {
         let turns = vec![
-            Turn { role: "system".into(), content: "Be brief.".into() },
-            Turn { role: "user".into(), content: "Hi".into() },
-            Turn { role: "assistant".into(), content: "Hello!".into() },
-            Turn { role: "user".into(), content: "Ça va ?".into() },
+            Turn {
+                role: "system".into(),
+                content: "Be brief.".into(),
+            },
+            Turn {
+                role: "user".into(),
+                content: "Hi".into(),
+            },
+            Turn {
+                role: "assistant".into(),
+                content: "Hello!".into(),
+            },
+            Turn {
+                role: "user".into(),
+                content: "Ça va ?".into(),
+            },
         ];
-        assert_eq!(render_conversation(&turns), "System: Be brief.\n\nUser: Hi\n\nAssistant: Hello!\n\nUser: Ça va ?");
-        let lone = [Turn { role: "user".into(), content: "Only this".into() }];
+        assert_eq!(
+            render_conversation(&turns),
+            "System: Be brief.\n\nUser: Hi\n\nAssistant: Hello!\n\nUser: Ça va ?"
+        );
+        let lone = [Turn {
+            role: "user".into(),
+            content: "Only this".into(),
+        }];
         assert_eq!(render_conversation(&lone), "Only this");
         assert_eq!(render_conversation(&[]), "");
     }
@@ -608,7 +778,10 @@ mod tests {
                 prompt: if i % 2 == 0 {
                     PromptText::Plain(format!("prompt {i}"))
                 } else {
-                    PromptText::Conversation(vec![Turn { role: "user".into(), content: format!("prompt {i}") }])
+                    PromptText::Conversation(vec![Turn {
+                        role: "user".into(),
+                        content: format!("prompt {i}"),
+                    }])
                 },
                 response: format!("response {i} ✓"),
                 response_b: None,
@@ -619,13 +792,26 @@ mod tests {
         let many = build_batch(template, &rows, Some(3)).unwrap();
         assert_eq!(one, many);
         for (row, built) in rows.iter().zip(&one) {
-            let single = template.fill(&row.context, &row.prompt.render(), Responses::One(&row.response)).unwrap();
+            let single = template
+                .fill(
+                    &row.context,
+                    &row.prompt.render(),
+                    Responses::One(&row.response),
+                )
+                .unwrap();
             assert_eq!(&single, built);
         }
-        let pairwise_rows: Vec<PromptRow> = rows.iter().cloned().map(|mut r| {
-            r.response_b = Some("b".into());
-            r
-        }).collect();
-        assert!(matches!(build_batch(template, &pairwise_rows, Some(2)), Err(TemplateError::WrongKind { .. })));
+        let pairwise_rows: Vec<PromptRow> = rows
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.response_b = Some("b".into());
+                r
+            })
+            .collect();
+        assert!(matches!(
+            build_batch(template, &pairwise_rows, Some(2)),
+            Err(TemplateError::WrongKind { .. })
+        ));
     }
 }

@@ -7,8 +7,8 @@
 //! documented in `rubrics/README.md`.
 
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Environment variable: rubric directories searched before the built-ins, separated like
@@ -19,7 +19,8 @@ pub const RUBRICS_PATH_ENV: &str = "PATARM_RUBRICS_PATH";
 pub const MAX_SCORE: u8 = 10;
 
 /// How a domain can be added, appended to unknown-domain errors.
-const HOW_TO_ADD: &str = "To add a domain, write a rubric file <domain>.json (format: rubrics/README.md) \
+const HOW_TO_ADD: &str =
+    "To add a domain, write a rubric file <domain>.json (format: rubrics/README.md) \
 and pass its path, or put it in a directory given by rubrics_dir= or the PATARM_RUBRICS_PATH \
 environment variable";
 
@@ -125,7 +126,13 @@ struct BandFile {
 pub fn normalize_domain(name: &str) -> String {
     name.trim()
         .chars()
-        .map(|c| if c == '-' || c.is_whitespace() { '_' } else { c })
+        .map(|c| {
+            if c == '-' || c.is_whitespace() {
+                '_'
+            } else {
+                c
+            }
+        })
         .flat_map(char::to_lowercase)
         .collect()
 }
@@ -140,7 +147,13 @@ fn parse_band_scores(text: &str) -> Result<(u8, u8), String> {
     let bad = || {
         format!("score band {text:?} must be \"low-high\" or a single score, whole numbers from 0 to {MAX_SCORE}")
     };
-    let parse = |s: &str| s.trim().parse::<u8>().ok().filter(|&v| v <= MAX_SCORE).ok_or_else(bad);
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|&v| v <= MAX_SCORE)
+            .ok_or_else(bad)
+    };
     let (min, max) = match text.split_once('-') {
         Some((low, high)) => (parse(low)?, parse(high)?),
         None => {
@@ -149,7 +162,9 @@ fn parse_band_scores(text: &str) -> Result<(u8, u8), String> {
         }
     };
     if min > max {
-        return Err(format!("score band {text:?} has its low end above its high end"));
+        return Err(format!(
+            "score band {text:?} has its low end above its high end"
+        ));
     }
     Ok((min, max))
 }
@@ -166,7 +181,10 @@ fn non_empty(value: &str, what: &str) -> Result<String, String> {
 impl Rubrics {
     /// Parses and validates rubric JSON; `origin` names the file in error messages.
     pub fn from_json(text: &str, origin: &str) -> Result<Rubrics, RubricError> {
-        let invalid = |reason: String| RubricError::Invalid { origin: origin.to_string(), reason };
+        let invalid = |reason: String| RubricError::Invalid {
+            origin: origin.to_string(),
+            reason,
+        };
         let file: RubricFile = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
         Self::from_file_data(file, origin).map_err(invalid)
     }
@@ -174,8 +192,10 @@ impl Rubrics {
     /// Reads and validates a rubric file.
     pub fn from_path(path: &Path) -> Result<Rubrics, RubricError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| RubricError::Unreadable { path: shown.clone(), reason: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| RubricError::Unreadable {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
         Self::from_json(&text, &shown)
     }
 
@@ -190,7 +210,9 @@ impl Rubrics {
         let mut aliases = Vec::with_capacity(file.aliases.len());
         for alias in file.aliases {
             if !is_domain_name(&normalize_domain(&alias)) {
-                return Err(format!("alias {alias:?} must be a name made of letters, digits, '_', '-' or spaces"));
+                return Err(format!(
+                    "alias {alias:?} must be a name made of letters, digits, '_', '-' or spaces"
+                ));
             }
             aliases.push(alias.trim().to_string());
         }
@@ -207,13 +229,17 @@ impl Rubrics {
             if criteria.iter().any(|c| c.name.eq_ignore_ascii_case(&name)) {
                 return Err(format!("criterion {name:?} appears twice"));
             }
-            let description = non_empty(&raw.description, &format!("the description of criterion {name:?}"))?;
+            let description = non_empty(
+                &raw.description,
+                &format!("the description of criterion {name:?}"),
+            )?;
             if raw.bands.is_empty() {
                 return Err(format!("criterion {name:?} has no score bands"));
             }
             let mut bands: Vec<ScoreBand> = Vec::with_capacity(raw.bands.len());
             for band in raw.bands {
-                let (min, max) = parse_band_scores(&band.scores).map_err(|e| format!("criterion {name:?}: {e}"))?;
+                let (min, max) = parse_band_scores(&band.scores)
+                    .map_err(|e| format!("criterion {name:?}: {e}"))?;
                 if let Some(other) = bands.iter().find(|b| min <= b.max && b.min <= max) {
                     return Err(format!(
                         "criterion {name:?}: score bands {} and {} overlap",
@@ -221,13 +247,33 @@ impl Rubrics {
                         band.scores.trim()
                     ));
                 }
-                let description =
-                    non_empty(&band.description, &format!("criterion {name:?}: the description of band {}", band.scores))?;
-                bands.push(ScoreBand { min, max, description });
+                let description = non_empty(
+                    &band.description,
+                    &format!(
+                        "criterion {name:?}: the description of band {}",
+                        band.scores
+                    ),
+                )?;
+                bands.push(ScoreBand {
+                    min,
+                    max,
+                    description,
+                });
             }
-            criteria.push(Criterion { name, description, bands });
+            criteria.push(Criterion {
+                name,
+                description,
+                bands,
+            });
         }
-        Ok(Rubrics { domain, aliases, task, criteria, source: origin.to_string(), rendered: OnceLock::new() })
+        Ok(Rubrics {
+            domain,
+            aliases,
+            task,
+            criteria,
+            source: origin.to_string(),
+            rendered: OnceLock::new(),
+        })
     }
 
     /// The rubrics in the file format (pretty JSON): a starting point for a user's own domain.
@@ -245,7 +291,10 @@ impl Rubrics {
                     bands: c
                         .bands
                         .iter()
-                        .map(|b| BandFile { scores: b.label(), description: b.description.clone() })
+                        .map(|b| BandFile {
+                            scores: b.label(),
+                            description: b.description.clone(),
+                        })
                         .collect(),
                 })
                 .collect(),
@@ -282,7 +331,12 @@ impl Rubrics {
             if i > 0 {
                 out.push('\n');
             }
-            out.push_str(&format!("{}. {}: {}\n", i + 1, criterion.name, criterion.description));
+            out.push_str(&format!(
+                "{}. {}: {}\n",
+                i + 1,
+                criterion.name,
+                criterion.description
+            ));
             out.push_str("   Score bands:\n");
             for band in &criterion.bands {
                 out.push_str(&format!("   - {}: {}\n", band.label(), band.description));
@@ -302,7 +356,10 @@ const BUILTIN_FILES: [(&str, &str); 5] = [
     ("math.json", include_str!("../rubrics/math.json")),
     ("code.json", include_str!("../rubrics/code.json")),
     ("safety.json", include_str!("../rubrics/safety.json")),
-    ("instruction_following.json", include_str!("../rubrics/instruction_following.json")),
+    (
+        "instruction_following.json",
+        include_str!("../rubrics/instruction_following.json"),
+    ),
 ];
 
 /// The built-in domains, parsed once. An error here means a broken built-in file (the tests
@@ -313,7 +370,9 @@ pub fn builtin_rubrics() -> Result<&'static [Arc<Rubrics>], RubricError> {
         .get_or_init(|| {
             BUILTIN_FILES
                 .iter()
-                .map(|(name, text)| Rubrics::from_json(text, &format!("built-in {name}")).map(Arc::new))
+                .map(|(name, text)| {
+                    Rubrics::from_json(text, &format!("built-in {name}")).map(Arc::new)
+                })
                 .collect()
         })
         .as_ref()
@@ -324,20 +383,31 @@ pub fn builtin_rubrics() -> Result<&'static [Arc<Rubrics>], RubricError> {
 /// Reads a rubric file, reusing the parsed rubrics while the file's size and modification time
 /// are unchanged: per-row prompt builds with user directories then cost a `stat`, not a parse.
 fn load_cached(path: &Path) -> Result<Arc<Rubrics>, RubricError> {
+    /// (modification time, size) of the file when it was parsed.
     type Stamp = (Option<std::time::SystemTime>, u64);
-    static CACHE: OnceLock<Mutex<HashMap<PathBuf, (Stamp, Arc<Rubrics>)>>> = OnceLock::new();
-    let stamp: Option<Stamp> = std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()));
+    type Cache = Mutex<HashMap<PathBuf, (Stamp, Arc<Rubrics>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let stamp: Option<Stamp> = std::fs::metadata(path)
+        .ok()
+        .map(|m| (m.modified().ok(), m.len()));
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     if let Some(stamp) = stamp.filter(|s| s.0.is_some()) {
         // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
-        let cached = cache.lock().unwrap_or_else(|p| p.into_inner()).get(path).cloned();
+        let cached = cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(path)
+            .cloned();
         if let Some((seen, rubrics)) = cached {
             if seen == stamp {
                 return Ok(rubrics);
             }
         }
         let rubrics = Arc::new(Rubrics::from_path(path)?);
-        cache.lock().unwrap_or_else(|p| p.into_inner()).insert(path.to_path_buf(), (stamp, Arc::clone(&rubrics)));
+        cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path.to_path_buf(), (stamp, Arc::clone(&rubrics)));
         return Ok(rubrics);
     }
     Rubrics::from_path(path).map(Arc::new)
@@ -382,7 +452,10 @@ impl RubricSource {
         let as_path = Path::new(domain_or_path);
         let name = normalize_domain(domain_or_path);
         // A bare name is always a domain, even if a file of that name sits in the working directory.
-        let is_json = domain_or_path.trim_end().to_ascii_lowercase().ends_with(".json");
+        let is_json = domain_or_path
+            .trim_end()
+            .to_ascii_lowercase()
+            .ends_with(".json");
         if is_json || (!is_domain_name(&name) && as_path.is_file()) {
             return load_cached(as_path);
         }
@@ -397,7 +470,10 @@ impl RubricSource {
             }
         }
         let known = self.domains().or_else(|_| Self::builtin_only().domains())?;
-        Err(RubricError::UnknownDomain { domain: domain_or_path.to_string(), known })
+        Err(RubricError::UnknownDomain {
+            domain: domain_or_path.to_string(),
+            known,
+        })
     }
 
     fn find_in_dir(dir: &Path, name: &str) -> Result<Option<Arc<Rubrics>>, RubricError> {
@@ -422,11 +498,16 @@ impl RubricSource {
 
     /// The `*.json` files of a rubric directory, in name order.
     fn rubric_files(dir: &Path) -> Result<Vec<PathBuf>, RubricError> {
-        let bad = |e: std::io::Error| RubricError::BadDirectory { path: dir.display().to_string(), reason: e.to_string() };
+        let bad = |e: std::io::Error| RubricError::BadDirectory {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(bad)? {
             let path = entry.map_err(bad)?.path();
-            let is_json = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+            let is_json = path
+                .extension()
+                .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
             if is_json && path.is_file() {
                 files.push(path);
             }
@@ -437,7 +518,10 @@ impl RubricSource {
 
     /// Every known domain (canonical names, sorted): user directories and built-ins.
     pub fn domains(&self) -> Result<Vec<String>, RubricError> {
-        let mut names: Vec<String> = builtin_rubrics()?.iter().map(|r| r.domain.clone()).collect();
+        let mut names: Vec<String> = builtin_rubrics()?
+            .iter()
+            .map(|r| r.domain.clone())
+            .collect();
         for dir in &self.dirs {
             for path in Self::rubric_files(dir)? {
                 names.push(load_cached(&path)?.domain.clone());
@@ -466,8 +550,15 @@ mod tests {
 
     #[test]
     fn builtins_parse_and_cover_the_five_domains() {
-        let domains: Vec<&str> = builtin_rubrics().unwrap().iter().map(|r| r.domain.as_str()).collect();
-        assert_eq!(domains, ["chat", "math", "code", "safety", "instruction_following"]);
+        let domains: Vec<&str> = builtin_rubrics()
+            .unwrap()
+            .iter()
+            .map(|r| r.domain.as_str())
+            .collect();
+        assert_eq!(
+            domains,
+            ["chat", "math", "code", "safety", "instruction_following"]
+        );
     }
 
     #[test]
@@ -480,7 +571,12 @@ mod tests {
                         covered[s as usize] = true;
                     }
                 }
-                assert!(covered.iter().all(|&c| c), "{} / {}", rubrics.domain, criterion.name);
+                assert!(
+                    covered.iter().all(|&c| c),
+                    "{} / {}",
+                    rubrics.domain,
+                    criterion.name
+                );
             }
         }
     }
@@ -498,8 +594,16 @@ mod tests {
     #[test]
     fn aliases_and_spellings_resolve() {
         let source = RubricSource::builtin_only();
-        for name in ["if", "Instruction-Following", " instruction following ", "IFEval"] {
-            assert_eq!(source.resolve(name).unwrap().domain, "instruction_following");
+        for name in [
+            "if",
+            "Instruction-Following",
+            " instruction following ",
+            "IFEval",
+        ] {
+            assert_eq!(
+                source.resolve(name).unwrap().domain,
+                "instruction_following"
+            );
         }
         assert_eq!(source.resolve("CODING").unwrap().domain, "code");
     }
@@ -511,8 +615,14 @@ mod tests {
         assert!(text.contains("\"legal\""));
         assert!(text.contains("chat, code, instruction_following, math, safety"));
         assert!(text.contains("PATARM_RUBRICS_PATH"));
-        assert!(matches!(RubricSource::builtin_only().resolve("patarm/chat"), Err(RubricError::UnknownDomain { .. })));
-        assert!(matches!(RubricSource::builtin_only().resolve(""), Err(RubricError::UnknownDomain { .. })));
+        assert!(matches!(
+            RubricSource::builtin_only().resolve("patarm/chat"),
+            Err(RubricError::UnknownDomain { .. })
+        ));
+        assert!(matches!(
+            RubricSource::builtin_only().resolve(""),
+            Err(RubricError::UnknownDomain { .. })
+        ));
     }
 
     #[test]
@@ -528,21 +638,52 @@ mod tests {
         let dir = temp_dir("user");
         std::fs::write(dir.join("legal.json"), LEGAL).unwrap();
         // Found by alias through a scan, under a file name that is not the domain.
-        std::fs::write(dir.join("zz_other.json"), LEGAL.replace("\"legal\"", "\"tax\"").replace("\"law\"", "\"fiscal\"")).unwrap();
-        let chat = LEGAL.replace("\"legal\"", "\"chat\"").replace("\"law\"", "\"talk\"");
+        std::fs::write(
+            dir.join("zz_other.json"),
+            LEGAL
+                .replace("\"legal\"", "\"tax\"")
+                .replace("\"law\"", "\"fiscal\""),
+        )
+        .unwrap();
+        let chat = LEGAL
+            .replace("\"legal\"", "\"chat\"")
+            .replace("\"law\"", "\"talk\"");
         std::fs::write(dir.join("my_chat.json"), chat).unwrap();
         let source = RubricSource::with_dirs(vec![dir.clone()]);
-        assert_eq!(source.resolve("legal").unwrap().task.as_deref(), Some("Judge legal advice."));
+        assert_eq!(
+            source.resolve("legal").unwrap().task.as_deref(),
+            Some("Judge legal advice.")
+        );
         assert_eq!(source.resolve("law").unwrap().domain, "legal");
         assert_eq!(source.resolve("fiscal").unwrap().domain, "tax");
         assert_eq!(source.resolve("chat").unwrap().criteria[0].name, "Accuracy");
         assert_eq!(source.resolve("math").unwrap().source, "built-in math.json");
-        assert_eq!(source.domains().unwrap(), ["chat", "code", "instruction_following", "legal", "math", "safety", "tax"]);
-        let by_path = source.resolve(dir.join("legal.json").to_str().unwrap()).unwrap();
+        assert_eq!(
+            source.domains().unwrap(),
+            [
+                "chat",
+                "code",
+                "instruction_following",
+                "legal",
+                "math",
+                "safety",
+                "tax"
+            ]
+        );
+        let by_path = source
+            .resolve(dir.join("legal.json").to_str().unwrap())
+            .unwrap();
         assert_eq!(by_path.domain, "legal");
         // An edited file is read again (the parse cache keys on size and modification time).
-        std::fs::write(dir.join("legal.json"), LEGAL.replace("Judge legal advice.", "Judge legal advice, strictly.")).unwrap();
-        assert_eq!(source.resolve("legal").unwrap().task.as_deref(), Some("Judge legal advice, strictly."));
+        std::fs::write(
+            dir.join("legal.json"),
+            LEGAL.replace("Judge legal advice.", "Judge legal advice, strictly."),
+        )
+        .unwrap();
+        assert_eq!(
+            source.resolve("legal").unwrap().task.as_deref(),
+            Some("Judge legal advice, strictly.")
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -551,29 +692,71 @@ mod tests {
         let dir = temp_dir("broken");
         let cases = [
             ("syntax.json", "{\"domain\": ", "EOF"),
-            ("typo.json", r#"{"domain": "x", "critera": []}"#, "unknown field `critera`"),
-            ("empty.json", r#"{"domain": "x", "criteria": []}"#, "criteria is empty"),
-            ("band.json", r#"{"domain": "x", "criteria": [{"name": "A", "description": "d", "bands": [{"scores": "8-11", "description": "d"}]}]}"#, "whole numbers from 0 to 10"),
-            ("reversed.json", r#"{"domain": "x", "criteria": [{"name": "A", "description": "d", "bands": [{"scores": "8-2", "description": "d"}]}]}"#, "low end above"),
-            ("overlap.json", r#"{"domain": "x", "criteria": [{"name": "A", "description": "d", "bands": [{"scores": "5-10", "description": "d"}, {"scores": "0-5", "description": "e"}]}]}"#, "overlap"),
-            ("name.json", r#"{"domain": "a/b", "criteria": []}"#, "must be a name"),
-            ("blank.json", r#"{"domain": "x", "criteria": [{"name": " ", "description": "d", "bands": []}]}"#, "criterion name is empty"),
+            (
+                "typo.json",
+                r#"{"domain": "x", "critera": []}"#,
+                "unknown field `critera`",
+            ),
+            (
+                "empty.json",
+                r#"{"domain": "x", "criteria": []}"#,
+                "criteria is empty",
+            ),
+            (
+                "band.json",
+                r#"{"domain": "x", "criteria": [{"name": "A", "description": "d", "bands": [{"scores": "8-11", "description": "d"}]}]}"#,
+                "whole numbers from 0 to 10",
+            ),
+            (
+                "reversed.json",
+                r#"{"domain": "x", "criteria": [{"name": "A", "description": "d", "bands": [{"scores": "8-2", "description": "d"}]}]}"#,
+                "low end above",
+            ),
+            (
+                "overlap.json",
+                r#"{"domain": "x", "criteria": [{"name": "A", "description": "d", "bands": [{"scores": "5-10", "description": "d"}, {"scores": "0-5", "description": "e"}]}]}"#,
+                "overlap",
+            ),
+            (
+                "name.json",
+                r#"{"domain": "a/b", "criteria": []}"#,
+                "must be a name",
+            ),
+            (
+                "blank.json",
+                r#"{"domain": "x", "criteria": [{"name": " ", "description": "d", "bands": []}]}"#,
+                "criterion name is empty",
+            ),
         ];
         for (file, text, expected) in cases {
             let path = dir.join(file);
             std::fs::write(&path, text).unwrap();
-            let err = RubricSource::builtin_only().resolve(path.to_str().unwrap()).unwrap_err();
+            let err = RubricSource::builtin_only()
+                .resolve(path.to_str().unwrap())
+                .unwrap_err();
             assert!(matches!(err, RubricError::Invalid { .. }), "{file}: {err}");
             let message = err.to_string();
-            assert!(message.contains(file) && message.contains(expected), "{file}: {message}");
+            assert!(
+                message.contains(file) && message.contains(expected),
+                "{file}: {message}"
+            );
         }
         let missing = dir.join("missing.json");
-        let err = RubricSource::builtin_only().resolve(missing.to_str().unwrap()).unwrap_err();
-        assert!(matches!(err, RubricError::Unreadable { .. }) && err.to_string().contains("missing.json"));
+        let err = RubricSource::builtin_only()
+            .resolve(missing.to_str().unwrap())
+            .unwrap_err();
+        assert!(
+            matches!(err, RubricError::Unreadable { .. })
+                && err.to_string().contains("missing.json")
+        );
         // A broken file in a user directory is reported when the directory is searched.
-        let err = RubricSource::with_dirs(vec![dir.clone()]).resolve("anything").unwrap_err();
+        let err = RubricSource::with_dirs(vec![dir.clone()])
+            .resolve("anything")
+            .unwrap_err();
         assert!(matches!(err, RubricError::Invalid { .. }));
-        let err = RubricSource::with_dirs(vec![dir.join("nope")]).resolve("anything").unwrap_err();
+        let err = RubricSource::with_dirs(vec![dir.join("nope")])
+            .resolve("anything")
+            .unwrap_err();
         assert!(matches!(err, RubricError::BadDirectory { .. }));
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -43,6 +43,25 @@ pub enum VoteError {
     InvalidCorrect { pair: usize, code: i8 },
 }
 
+/// `per_row(r)` for every row `0..rows`, in parallel in a patarm pool; small batches stay serial.
+fn map_rows<T, C>(
+    rows: usize,
+    threads: Option<usize>,
+    per_row: impl Fn(usize) -> T + Sync + Send,
+) -> C
+where
+    T: Send,
+    C: FromParallelIterator<T> + Send,
+{
+    crate::parallel::run(threads, || {
+        (0..rows)
+            .into_par_iter()
+            .with_min_len(MIN_ROWS_PER_TASK)
+            .map(per_row)
+            .collect()
+    })
+}
+
 /// Number of rounds to use: all `available`, or the first `rounds` of them.
 fn resolve_rounds(rounds: Option<usize>, available: usize) -> Result<usize, VoteError> {
     match rounds {
@@ -75,13 +94,7 @@ pub fn mean_vote(
             sum / f64::from(count)
         }
     };
-    Ok(crate::parallel::run(threads, || {
-        (0..scores.nrows())
-            .into_par_iter()
-            .with_min_len(MIN_ROWS_PER_TASK)
-            .map(mean_of_row)
-            .collect()
-    }))
+    Ok(map_rows(scores.nrows(), threads, mean_of_row))
 }
 
 /// Votes per pair: how many rounds preferred the chosen response, and how many the rejected.
@@ -138,13 +151,7 @@ pub fn majority_vote(
                 (c + i64::from(sc > sr), r + i64::from(sr > sc))
             })
     };
-    let votes = crate::parallel::run(threads, || {
-        (0..chosen.nrows())
-            .into_par_iter()
-            .with_min_len(MIN_ROWS_PER_TASK)
-            .map(votes_of_pair)
-            .collect()
-    });
+    let votes = map_rows(chosen.nrows(), threads, votes_of_pair);
     Ok(MajorityCounts::from_votes(votes))
 }
 
@@ -185,13 +192,7 @@ pub fn majority_vote_verdicts(
         }
         Ok(votes)
     };
-    let votes = crate::parallel::run(threads, || {
-        (0..choices.nrows())
-            .into_par_iter()
-            .with_min_len(MIN_ROWS_PER_TASK)
-            .map(votes_of_pair)
-            .collect::<Result<Vec<_>, _>>()
-    })?;
+    let votes = map_rows::<_, Result<Vec<_>, _>>(choices.nrows(), threads, votes_of_pair)?;
     Ok(MajorityCounts::from_votes(votes))
 }
 

@@ -1,6 +1,5 @@
 """`patarm score [FILE]`: per-pair table, totals, JSON-lines output."""
 import json
-import math
 import shutil
 import subprocess
 import sys

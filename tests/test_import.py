@@ -4,18 +4,24 @@ import subprocess
 import sys
 
 HEAVY = ("torch", "verl", "trl", "transformers", "pandas", "matplotlib", "httpx", "pyarrow",
-         "datasets", "ray", "tensorflow", "jax", "openrlhf", "tqdm")
+         "datasets", "ray", "tensorflow", "jax", "openrlhf", "tqdm", "tokenizers", "deepspeed")
+
+
+def _heavy_modules_after(statements: str) -> list:
+    code = f"import json, sys\n{statements}\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_import_patarm_imports_no_heavy_modules():
-    code = (
-        "import json, sys, patarm\n"
-        "patarm.score_batch(['x'], [1], ['chosen'])\n"
-        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    assert _heavy_modules_after("import patarm\npatarm.score_batch(['x'], [1], ['chosen'])") == []
+
+
+def test_workflow_modules_import_no_heavy_modules():
+    # Their optional dependencies (pandas, pyarrow, httpx, tqdm, matplotlib) load on use only.
+    modules = "patarm.data, patarm.evaluate, patarm.judge, patarm.openrlhf, patarm.reward_model, patarm.cli"
+    assert _heavy_modules_after(f"import {modules}") == []
 
 
 def test_public_names_exist():

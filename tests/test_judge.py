@@ -212,3 +212,9 @@ def test_results_pickle_with_their_raw_judgements():
     assert isinstance(clone, Results) and clone[0].chosen.judgements == chosen.judgements
     assert np.isnan(clone[0].chosen.scores[1]) and clone[0].votes == (1, 0)
     assert repr(clone[0]) == "PairResult(chosen=8, rejected=6, mean_correct=True, majority_correct=True)"
+
+
+@pytest.mark.parametrize("settings", [dict(n=True), dict(n=2.0), dict(max_concurrency="8"), dict(max_concurrency=False)])
+def test_judge_refuses_non_int_counts(settings):
+    with pytest.raises(ValueError, match="must be"):
+        patarm.Judge("http://127.0.0.1:9/v1", "m", **settings)

@@ -3,8 +3,6 @@ compute_score, against a real chat-completions server on 127.0.0.1."""
 import asyncio
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -101,18 +99,6 @@ def test_reward_func_needs_the_server_settings(monkeypatch):
         reward_func(["q"], ["p"], [""])
     with pytest.raises(ValueError, match="differ in length"):
         reward_func(["q", "r"], ["p"], [""])
-
-
-def test_integration_modules_import_no_framework():
-    code = (
-        "import sys, patarm; "
-        "bad = [m for m in ('httpx', 'pyarrow', 'pandas', 'matplotlib', 'tqdm') if m in sys.modules]; "
-        "import patarm.openrlhf, patarm.reward_model, patarm.judge, patarm.evaluate, patarm.data; "
-        "bad += [m for m in ('openrlhf', 'verl', 'torch', 'deepspeed', 'transformers') if m in sys.modules]; "
-        "print(bad)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
 
 
 # ---- verl 0.9 reward loop: async compute_score with reward_router_address ---------------------

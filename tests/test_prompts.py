@@ -533,3 +533,10 @@ def test_any_template_text_parses_or_raises_template_error(template):
     except TemplateError:
         return
     assert set(compiled.slots) >= {"rubrics", "prompt"}
+
+
+@pytest.mark.parametrize("build", [patarm.build_prompts, lambda p, r, **kw: patarm.build_pairwise_prompts(p, r, r, **kw)])
+def test_batch_num_threads_is_checked_and_capped(build):
+    with pytest.raises(ValueError, match="num_threads is -1"):
+        build(["p"], ["r"], num_threads=-1)
+    assert build(["p"], ["r"], num_threads=2**62) == build(["p"], ["r"], num_threads=1)

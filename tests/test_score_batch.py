@@ -226,3 +226,8 @@ def test_repeating_every_row_keeps_means(rows, repeat):
         np.testing.assert_array_equal(many["reward"][k * n : (k + 1) * n], many["reward"][:n])
     np.testing.assert_allclose(many["opposite_mean"][:n], once["opposite_mean"], rtol=1e-12)
     np.testing.assert_array_equal(many["partner_found"][:n], once["partner_found"])
+
+
+def test_a_non_sequence_argument_is_named():
+    with pytest.raises(TypeError, match=r"^texts is int, but it must be a sequence"):
+        patarm.score_batch(5, [1], ["chosen"])

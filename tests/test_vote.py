@@ -188,3 +188,17 @@ def test_accuracy_at_growing_n_from_one_sample_set():
     mean_accuracy = {k: float(np.mean(mean_vote(chosen, rounds=k) > mean_vote(rejected, rounds=k))) for k in (1, 8)}
     assert accuracy[8] > accuracy[1] and mean_accuracy[8] > mean_accuracy[1]
     assert set(patarm.__all__) >= {"mean_vote", "majority_vote", "majority_vote_verdicts", "MajorityVote"}
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda threads: mean_vote([1.0, 2.0], num_threads=threads),
+        lambda threads: majority_vote([1.0], [2.0], num_threads=threads),
+        lambda threads: majority_vote_verdicts(["A"], ["A"], num_threads=threads),
+    ],
+)
+def test_num_threads_is_checked_and_capped(call):
+    with pytest.raises(ValueError, match="num_threads is -1"):
+        call(-1)
+    call(2**62)  # capped, not 2**62 threads

@@ -23,6 +23,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tup
 
 import numpy as np
 
+from ._voting import majority, mean_scores, score_matrix
+
 T = TypeVar("T")
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -141,19 +143,14 @@ class Results(list):
 
 
 def _mean_votes(score_rows: Sequence[np.ndarray]) -> np.ndarray:
-    from ._voting import mean_scores, score_matrix
-
     return mean_scores(score_matrix(score_rows))
 
 
 def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[np.ndarray]):
     """(chosen won, chosen votes, rejected votes) per pair, from the Rust core."""
-    from ._voting import majority, score_matrix
-
+    # Both sides padded to one width: round i compares the i-th judgement of each side.
     width = max([len(r) for r in chosen_rows] + [len(r) for r in rejected_rows] + [1])
-    chosen = score_matrix([list(r) + [np.nan] * (width - len(r)) for r in chosen_rows])
-    rejected = score_matrix([list(r) + [np.nan] * (width - len(r)) for r in rejected_rows])
-    vote = majority(chosen, rejected)
+    vote = majority(score_matrix(chosen_rows, width), score_matrix(rejected_rows, width))
     return vote.chosen_wins, vote.chosen_votes, vote.rejected_votes
 
 
@@ -215,10 +212,10 @@ class Judge:
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
-        if not isinstance(n, int) or n < 1:
+        if not _is_int(n) or n < 1:
             raise ValueError(f"n must be a positive int (judgements per response), got {n!r}")
-        if max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        if not _is_int(max_concurrency) or max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1 (an int: requests in flight), got {max_concurrency!r}")
         if max_retries < 0 or backoff < 0 or timeout <= 0:
             raise ValueError("max_retries and backoff must be >= 0 and timeout > 0")
         root = base_url.rstrip("/")
@@ -471,6 +468,10 @@ def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult])
         mean_correct = bool(c.score > r.score)  # NaN compares False: no valid score is not a win
         out.append(PairResult(c, r, mean_correct, bool(wins[i]), (int(c_votes[i]), int(r_votes[i]))))
     return out
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _seconds(value: Optional[str]) -> Optional[float]:

@@ -62,6 +62,11 @@ def _rubrics(rubrics: Optional[RubricsLike]) -> Optional[Union[Rubrics, str]]:
     return rubrics
 
 
+def _core_options(rubrics: Optional[RubricsLike], rubrics_dir: Optional[RubricsDir], **rest: Any) -> Dict[str, Any]:
+    """The keyword arguments of the core's prompt builders, with paths as plain strings."""
+    return dict(rest, rubrics=_rubrics(rubrics), rubrics_dir=_dirs(rubrics_dir))
+
+
 def load_rubrics(domain_or_path: PathLike, *, rubrics_dir: Optional[RubricsDir] = None) -> Rubrics:
     """The rubrics of a domain (name in any spelling, or an alias such as ``"if"``) or of a rubric file.
 
@@ -93,15 +98,8 @@ def build_prompt(
     string with the slots ``{task} {rubrics} {domain} {prompt} {response}``.
     """
     _check_domain_and_task(domain, task)
-    return _core.build_prompt(
-        prompt,
-        response,
-        domain=domain,
-        rubrics=_rubrics(rubrics),
-        task=task,
-        template=template,
-        rubrics_dir=_dirs(rubrics_dir),
-    )
+    options = _core_options(rubrics, rubrics_dir, domain=domain, task=task, template=template)
+    return _core.build_prompt(prompt, response, **options)
 
 
 def build_pairwise_prompt(
@@ -120,16 +118,8 @@ def build_pairwise_prompt(
     A user template uses ``{response_a}`` and ``{response_b}`` instead of ``{response}``.
     """
     _check_domain_and_task(domain, task)
-    return _core.build_pairwise_prompt(
-        prompt,
-        response_a,
-        response_b,
-        domain=domain,
-        rubrics=_rubrics(rubrics),
-        task=task,
-        template=template,
-        rubrics_dir=_dirs(rubrics_dir),
-    )
+    options = _core_options(rubrics, rubrics_dir, domain=domain, task=task, template=template)
+    return _core.build_pairwise_prompt(prompt, response_a, response_b, **options)
 
 
 def build_messages(
@@ -180,16 +170,8 @@ def build_prompts(
     the default). Each distinct domain's rubrics are loaded once. ``num_threads`` (or
     ``PATARM_NUM_THREADS``) bounds the threads.
     """
-    return _core.build_prompts(
-        prompts,
-        responses,
-        domains,
-        rubrics=_rubrics(rubrics),
-        tasks=tasks,
-        template=template,
-        rubrics_dir=_dirs(rubrics_dir),
-        num_threads=num_threads,
-    )
+    options = _core_options(rubrics, rubrics_dir, tasks=tasks, template=template, num_threads=num_threads)
+    return _core.build_prompts(prompts, responses, domains, **options)
 
 
 def build_pairwise_prompts(
@@ -205,14 +187,5 @@ def build_pairwise_prompts(
     num_threads: Optional[int] = None,
 ) -> List[str]:
     """Pairwise judge prompts for a batch (the batch form of ``build_pairwise_prompt``)."""
-    return _core.build_pairwise_prompts(
-        prompts,
-        responses_a,
-        responses_b,
-        domains,
-        rubrics=_rubrics(rubrics),
-        tasks=tasks,
-        template=template,
-        rubrics_dir=_dirs(rubrics_dir),
-        num_threads=num_threads,
-    )
+    options = _core_options(rubrics, rubrics_dir, tasks=tasks, template=template, num_threads=num_threads)
+    return _core.build_pairwise_prompts(prompts, responses_a, responses_b, domains, **options)

@@ -32,14 +32,19 @@ __all__ = [
 _U64 = 1 << 64
 
 
-def _as_int(value: Any, name: str) -> int:
+def _integer(value: Any, name: str) -> int:
     """An int (or numpy integer) argument; bools and floats are refused with a clear TypeError."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an integer, got a bool ({value!r})")
     try:
-        number = operator.index(value)
+        return operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} ({value!r})") from None
+
+
+def _as_int(value: Any, name: str) -> int:
+    """A signed 64-bit integer argument."""
+    number = _integer(value, name)
     if not -(1 << 63) <= number < (1 << 63):
         raise ValueError(f"{name}={number} is out of range: pass a value that fits in 64 bits")
     return number
@@ -48,12 +53,7 @@ def _as_int(value: Any, name: str) -> int:
 def _as_seed(seed: Any) -> int:
     """A seed as an unsigned 64-bit integer. Like torch.manual_seed, negative seeds down to
     -2**63 are accepted and taken modulo 2**64."""
-    if isinstance(seed, bool):
-        raise TypeError(f"seed must be an integer, got a bool ({seed!r})")
-    try:
-        number = operator.index(seed)
-    except TypeError:
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__} ({seed!r})") from None
+    number = _integer(seed, "seed")
     if not -(1 << 63) <= number < _U64:
         raise ValueError(f"seed={number} is out of range: pass an integer in [-2**63, 2**64)")
     return number % _U64
@@ -145,6 +145,8 @@ def check_pair_batch_size(batch_size: int, *, name: str = "batch_size") -> None:
 class _PairSamplerBase:
     """Shared epoch bookkeeping: each ``__iter__`` serves the current epoch, then moves on."""
 
+    _num_rows: int
+    _num_samples: int
     _seed: int
     _epoch: int
     _resume_at: int
@@ -152,6 +154,13 @@ class _PairSamplerBase:
     # is a plain list iterator (C speed); its length hint tells how far it got, for state_dict.
     # None once set_epoch or load_state_dict chose what comes next.
     _live: Optional[tuple[int, int, Iterator[int]]]
+
+    def _start(self, seed: int) -> None:
+        """Epoch 0 from its start, nothing under way."""
+        self._seed = seed
+        self._epoch = 0
+        self._resume_at = 0
+        self._live = None
 
     def _epoch_indices(self, epoch: int) -> np.ndarray:
         raise NotImplementedError
@@ -192,6 +201,19 @@ class _PairSamplerBase:
         return self._seed
 
     @property
+    def num_rows(self) -> int:
+        """Rows of the data source (the last one is unused when odd)."""
+        return self._num_rows
+
+    @property
+    def num_samples(self) -> int:
+        """Rows yielded per epoch (even); for DistributedPairSampler, by this rank."""
+        return self._num_samples
+
+    def __len__(self) -> int:
+        return self._num_samples
+
+    @property
     def epoch(self) -> int:
         """The epoch the next ``__iter__`` yields."""
         return self._epoch
@@ -220,9 +242,6 @@ class _PairSamplerBase:
         if not 0 <= self._resume_at <= len(self):
             raise ValueError(f"yielded={self._resume_at} is outside 0..{len(self)}: the state is from another sampler")
         self._live = None
-
-    def __len__(self) -> int:
-        raise NotImplementedError
 
 
 class PairRandomSampler(_PairSamplerBase):
@@ -264,20 +283,7 @@ class PairRandomSampler(_PairSamplerBase):
         self._num_samples = int(_core.resolve_pair_num_samples(self._num_rows, requested))
         self._explicit_num_samples = requested
         self._replacement = bool(replacement)
-        self._seed = _resolve_seed(seed, generator)
-        self._epoch = 0
-        self._resume_at = 0
-        self._live = None
-
-    @property
-    def num_rows(self) -> int:
-        """Rows of the data source (the last one is unused when odd)."""
-        return self._num_rows
-
-    @property
-    def num_samples(self) -> int:
-        """Rows yielded per epoch (even)."""
-        return self._num_samples
+        self._start(_resolve_seed(seed, generator))
 
     @property
     def replacement(self) -> bool:
@@ -287,9 +293,6 @@ class PairRandomSampler(_PairSamplerBase):
         return _core.random_pair_indices(
             self._num_rows, self._seed, epoch, self._explicit_num_samples, self._replacement
         )
-
-    def __len__(self) -> int:
-        return self._num_samples
 
     def __repr__(self) -> str:
         return (
@@ -344,15 +347,10 @@ class DistributedPairSampler(_PairSamplerBase):
         self._rank = _distributed_default(rank, "rank")
         self._shuffle = bool(shuffle)
         self._drop_last = bool(drop_last)
-        self._seed = _as_seed(seed)
-        self._len = int(_core.distributed_pair_len(self._num_rows, self._num_replicas, self._rank, self._drop_last))
-        self._epoch = 0
-        self._resume_at = 0
-        self._live = None
-
-    @property
-    def num_rows(self) -> int:
-        return self._num_rows
+        self._num_samples = int(
+            _core.distributed_pair_len(self._num_rows, self._num_replicas, self._rank, self._drop_last)
+        )
+        self._start(_as_seed(seed))
 
     @property
     def num_replicas(self) -> int:
@@ -370,18 +368,10 @@ class DistributedPairSampler(_PairSamplerBase):
     def drop_last(self) -> bool:
         return self._drop_last
 
-    @property
-    def num_samples(self) -> int:
-        """Rows this rank yields per epoch (even)."""
-        return self._len
-
     def _epoch_indices(self, epoch: int) -> np.ndarray:
         return _core.distributed_pair_indices(
             self._num_rows, self._num_replicas, self._rank, self._seed, epoch, self._shuffle, self._drop_last
         )
-
-    def __len__(self) -> int:
-        return self._len
 
     def __repr__(self) -> str:
         return (

@@ -100,15 +100,6 @@ def _rounds(rounds: Optional[int]) -> Optional[int]:
     return value
 
 
-def _threads(num_threads: Optional[int]) -> Optional[int]:
-    if num_threads is None:
-        return None
-    value = operator.index(num_threads)
-    if value < 0:
-        raise ValueError(f"num_threads={value} must be >= 0 (0 or None: PATARM_NUM_THREADS or all CPUs)")
-    return value
-
-
 def mean_vote(
     scores: Any, *, rounds: Optional[int] = None, num_threads: Optional[int] = None
 ) -> Union[float, np.ndarray]:
@@ -127,7 +118,7 @@ def mean_vote(
     """
     array = _scores(scores, "scores")
     matrix = array.reshape(1, -1) if array.ndim == 1 else array
-    means = _core.mean_vote_rows(matrix, _rounds(rounds), _threads(num_threads))
+    means = _core.mean_vote_rows(matrix, _rounds(rounds), num_threads)
     return float(means[0]) if array.ndim == 1 else means
 
 
@@ -198,7 +189,7 @@ def majority_vote(
     chosen = _as_matrix(_scores(chosen_scores, "chosen_scores"))
     rejected = _as_matrix(_scores(rejected_scores, "rejected_scores"))
     used = _rounds(rounds)
-    wins, chosen_votes, rejected_votes = _core.majority_vote_counts(chosen, rejected, used, _threads(num_threads))
+    wins, chosen_votes, rejected_votes = _core.majority_vote_counts(chosen, rejected, used, num_threads)
     return MajorityVote(wins, chosen_votes, rejected_votes, used if used is not None else chosen.shape[1])
 
 
@@ -266,6 +257,6 @@ def majority_vote_verdicts(
         raise ValueError(f"correct must be 1-D [pairs], got shape {labels.shape}")
     used = _rounds(rounds)
     wins, chosen_votes, rejected_votes = _core.majority_vote_verdict_counts(
-        np.ascontiguousarray(codes), np.ascontiguousarray(labels), used, _threads(num_threads)
+        np.ascontiguousarray(codes), np.ascontiguousarray(labels), used, num_threads
     )
     return MajorityVote(wins, chosen_votes, rejected_votes, used if used is not None else codes.shape[1])

@@ -6,30 +6,31 @@ use pyo3::prelude::*;
 // --- sampling and voting (METHOD sections 6 and 8) ---
 // Every sampler and vote error is a caller mistake whose message names the fix: ValueError.
 
-impl From<crate::sampler::SamplerError> for pyo3::PyErr {
-    fn from(err: crate::sampler::SamplerError) -> Self {
-        pyo3::exceptions::PyValueError::new_err(err.to_string())
-    }
+/// Core errors that are all caller mistakes: each becomes `ValueError(<its message>)`.
+macro_rules! value_error_from {
+    ($($error:ty),+ $(,)?) => {$(
+        impl From<$error> for PyErr {
+            fn from(err: $error) -> PyErr {
+                PyValueError::new_err(err.to_string())
+            }
+        }
+    )+};
 }
 
-impl From<crate::vote::VoteError> for pyo3::PyErr {
-    fn from(err: crate::vote::VoteError) -> Self {
-        pyo3::exceptions::PyValueError::new_err(err.to_string())
-    }
-}
+value_error_from!(crate::sampler::SamplerError, crate::vote::VoteError);
 
 // --- prompts and rubrics (registered by python/prompt.rs) ----------------------------------
 // Named under `patarm` (and re-exported there), so the exceptions pickle across processes.
 pyo3::create_exception!(
     patarm,
     RubricError,
-    pyo3::exceptions::PyValueError,
+    PyValueError,
     "Rubrics could not be found or loaded: an unknown domain, or an unreadable or invalid rubric file."
 );
 pyo3::create_exception!(
     patarm,
     TemplateError,
-    pyo3::exceptions::PyValueError,
+    PyValueError,
     "A judge-prompt template is unusable: an unknown or missing slot, or an unmatched brace."
 );
 
@@ -48,22 +49,19 @@ impl From<crate::prompt::TemplateError> for PyErr {
 
 // ---- core (parsing, shapes, PAR, batches) -------------------------------------------------
 
-impl From<crate::shape::ShapeError> for PyErr {
-    fn from(error: crate::shape::ShapeError) -> PyErr {
-        PyValueError::new_err(error.to_string())
-    }
-}
-
-impl From<crate::batch::BatchError> for PyErr {
-    fn from(error: crate::batch::BatchError) -> PyErr {
-        PyValueError::new_err(error.to_string())
-    }
-}
+value_error_from!(crate::shape::ShapeError, crate::batch::BatchError);
 
 /// An argument that must be a sequence got a single str/bytes (which would iterate by character).
 pub fn single_string_for_sequence(what: &str) -> PyErr {
     PyTypeError::new_err(format!(
         "{what} must be a sequence (list, tuple, numpy array) with one entry per row, not a single string; wrap it in a list"
+    ))
+}
+
+/// An argument that must be a sequence is not iterable at all.
+pub fn not_a_sequence(what: &str, got: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{what} is {got}, but it must be a sequence (list, tuple, numpy array) with one entry per row"
     ))
 }
 

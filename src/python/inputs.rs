@@ -9,7 +9,8 @@ use pyo3::types::{PyBytes, PyInt, PyString};
 use super::errors;
 use crate::batch::PairId;
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
+/// The Python type name of `obj`, for error messages.
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
         .name()
         .map_or_else(|_| "an object".to_string(), |n| n.to_string())
@@ -20,14 +21,9 @@ pub fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py
     if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() {
         return Err(errors::single_string_for_sequence(what));
     }
-    let iterator = obj.try_iter().map_err(|_| {
-        errors::wrong_item_type(
-            what,
-            0,
-            &format!("not a sequence but {}", type_name(obj)),
-            "given as a list",
-        )
-    })?;
+    let iterator = obj
+        .try_iter()
+        .map_err(|_| errors::not_a_sequence(what, &type_name(obj)))?;
     iterator.collect()
 }
 
@@ -122,8 +118,9 @@ pub fn text<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Utf8<'py>> {
     }
 }
 
-/// Every row of `texts` as UTF-8 (a non-str row is a TypeError naming the row).
-pub fn texts<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Utf8<'py>>> {
+/// Every row of a sequence of str as UTF-8 (a non-str row is a TypeError naming the row and
+/// what `expected` it to be).
+fn strs<'py>(obj: &Bound<'py, PyAny>, what: &str, expected: &str) -> PyResult<Vec<Utf8<'py>>> {
     items(obj, what)?
         .iter()
         .enumerate()
@@ -133,22 +130,20 @@ pub fn texts<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Utf8<'py>
                 what,
                 row,
                 &type_name(item),
-                "str (decoded judgement texts)",
+                expected,
             )),
         })
         .collect()
 }
 
+/// Judgement texts.
+pub fn texts<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Utf8<'py>>> {
+    strs(obj, what, "str (decoded judgement texts)")
+}
+
 /// Labels such as sides and sources (borrowed, no copy).
 pub fn labels<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Utf8<'py>>> {
-    items(obj, what)?
-        .iter()
-        .enumerate()
-        .map(|(row, item)| match item.cast::<PyString>() {
-            Ok(s) => Ok(utf8(s)),
-            Err(_) => Err(errors::wrong_item_type(what, row, &type_name(item), "str")),
-        })
-        .collect()
+    strs(obj, what, "str")
 }
 
 /// A pair id as read from Python (a str id is borrowed from the Python object).
@@ -202,14 +197,7 @@ impl<'py> Sources<'py> {
             return Ok(Sources::One(single.to_string_lossy().into_owned()));
         }
         let per_row = labels(obj, "sources")?;
-        if per_row.len() != rows {
-            return Err(crate::batch::BatchError::LengthMismatch {
-                what: "sources",
-                len: per_row.len(),
-                expected: rows,
-            }
-            .into());
-        }
+        crate::batch::check_len("sources", per_row.len(), rows)?;
         Ok(Sources::PerRow(per_row))
     }
 
@@ -221,15 +209,12 @@ impl<'py> Sources<'py> {
     }
 }
 
-/// Upper bound on an explicit `num_threads`: each distinct count keeps a pool alive, and a
-/// huge count would try to spawn that many OS threads.
-pub const MAX_THREADS: i64 = 256;
-
-/// `num_threads`: None or 0 for the default, else a positive count (capped at [`MAX_THREADS`]).
+/// `num_threads`: None or 0 for the default, else a positive count (`parallel::resolve_threads`
+/// caps it at the CPU count, so a huge request such as 2**62 is harmless).
 pub fn num_threads(requested: Option<i64>) -> PyResult<Option<usize>> {
     match requested {
         None => Ok(None),
         Some(n) if n < 0 => Err(errors::bad_num_threads(n)),
-        Some(n) => Ok(usize::try_from(n.min(MAX_THREADS)).ok()),
+        Some(n) => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
     }
 }

@@ -1,6 +1,8 @@
 //! Bindings for rubrics and judge prompts (core: `rubrics.rs`, `prompt.rs`).
 
-use crate::prompt::{build_batch, JudgeContext, Kind, PromptRow, PromptText, Responses, Template, Turn};
+use crate::prompt::{
+    build_batch, JudgeContext, Kind, PromptRow, PromptText, Responses, Template, Turn,
+};
 use crate::rubrics::{RubricSource, Rubrics};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -10,10 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::errors::{RubricError, TemplateError};
-
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
-}
+use super::inputs::{self, type_name};
 
 /// The primary rubrics of one domain (frozen; pickles; compare with ==).
 #[pyclass(module = "patarm._core", name = "Rubrics", frozen, eq)]
@@ -62,16 +61,23 @@ impl PyRubrics {
             data.set_item("task", task)?;
         }
         // json.dumps turns any Python mapping/sequence into the file format; the core validates it.
-        let text: String = py.import("json")?.call_method1("dumps", (data,))?.extract()?;
+        let text: String = py
+            .import("json")?
+            .call_method1("dumps", (data,))?
+            .extract()?;
         let origin = source.unwrap_or_else(|| format!("Rubrics({domain:?})"));
-        Ok(PyRubrics { inner: Arc::new(Rubrics::from_json(&text, &origin)?) })
+        Ok(PyRubrics {
+            inner: Arc::new(Rubrics::from_json(&text, &origin)?),
+        })
     }
 
     /// Rubrics from the text of a rubric file.
     #[staticmethod]
     #[pyo3(signature = (text, source="<json>"))]
     fn from_json(text: &str, source: &str) -> PyResult<Self> {
-        Ok(PyRubrics { inner: Arc::new(Rubrics::from_json(text, source)?) })
+        Ok(PyRubrics {
+            inner: Arc::new(Rubrics::from_json(text, source)?),
+        })
     }
 
     /// The rubrics in the rubric-file format: a starting point for a domain of your own.
@@ -113,15 +119,26 @@ impl PyRubrics {
     }
 
     fn __repr__(&self) -> String {
-        let names: Vec<String> = self.inner.criteria.iter().map(|c| format!("{:?}", c.name)).collect();
-        format!("Rubrics(domain={:?}, criteria=[{}])", self.inner.domain, names.join(", "))
+        let names: Vec<String> = self
+            .inner
+            .criteria
+            .iter()
+            .map(|c| format!("{:?}", c.name))
+            .collect();
+        format!(
+            "Rubrics(domain={:?}, criteria=[{}])",
+            self.inner.domain,
+            names.join(", ")
+        )
     }
 
     fn __str__(&self) -> &str {
         self.inner.render()
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
         let inner = &slf.get().inner;
         let args = (
@@ -146,15 +163,23 @@ pub struct PyPromptTemplate {
 impl PyPromptTemplate {
     #[new]
     fn new(text: &str) -> PyResult<Self> {
-        Ok(PyPromptTemplate { inner: Arc::new(Template::parse(text)?) })
+        Ok(PyPromptTemplate {
+            inner: Arc::new(Template::parse(text)?),
+        })
     }
 
     /// The built-in template (METHOD section 2).
     #[staticmethod]
     #[pyo3(signature = (pairwise=false))]
     fn default(pairwise: bool) -> Self {
-        let kind = if pairwise { Kind::Pairwise } else { Kind::Pointwise };
-        PyPromptTemplate { inner: Arc::clone(Template::shared_default(kind)) }
+        let kind = if pairwise {
+            Kind::Pairwise
+        } else {
+            Kind::Pointwise
+        };
+        PyPromptTemplate {
+            inner: Arc::clone(Template::shared_default(kind)),
+        }
     }
 
     #[getter]
@@ -183,7 +208,9 @@ impl PyPromptTemplate {
         )
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
         let args = (slf.get().inner.text().to_string(),);
         Ok((slf.get_type().into_any(), args.into_pyobject(py)?))
@@ -195,7 +222,11 @@ fn source_for(rubrics_dir: Option<Vec<PathBuf>>) -> RubricSource {
 }
 
 /// `rubrics=` (a Rubrics, or a domain name / file path) wins over `domain`.
-fn resolve_rubrics(source: &RubricSource, domain: &str, rubrics: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<Rubrics>> {
+fn resolve_rubrics(
+    source: &RubricSource,
+    domain: &str,
+    rubrics: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Arc<Rubrics>> {
     match rubrics {
         None => Ok(source.resolve(domain)?),
         Some(obj) => {
@@ -231,7 +262,11 @@ fn resolve_template(template: Option<&Bound<'_, PyAny>>, kind: Kind) -> PyResult
         }
     };
     if template.kind() != kind {
-        return Err(crate::prompt::TemplateError::WrongKind { found: template.kind(), wanted: kind }.into());
+        return Err(crate::prompt::TemplateError::WrongKind {
+            found: template.kind(),
+            wanted: kind,
+        }
+        .into());
     }
     Ok(template)
 }
@@ -249,7 +284,9 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
         for part in content.try_iter()? {
             let part = part?;
             let part = part.cast::<PyDict>().map_err(|_| {
-                PyTypeError::new_err(format!("{what} content parts must be dicts like {{'type': 'text', 'text': ...}}"))
+                PyTypeError::new_err(format!(
+                    "{what} content parts must be dicts like {{'type': 'text', 'text': ...}}"
+                ))
             })?;
             let kind: String = match part.get_item("type")? {
                 Some(kind) => kind.extract()?,
@@ -262,7 +299,10 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
         }
         return Ok(parts.join("\n"));
     }
-    Err(PyTypeError::new_err(format!("{what} content must be a str or a list of content parts, not {}", type_name(content))))
+    Err(PyTypeError::new_err(format!(
+        "{what} content must be a str or a list of content parts, not {}",
+        type_name(content)
+    )))
 }
 
 /// A prompt: a str, or a list of chat messages {"role", "content"}.
@@ -281,7 +321,10 @@ fn extract_prompt(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PromptText> {
         let message = message?;
         let here = format!("{what}[{i}]");
         let message = message.cast::<PyDict>().map_err(|_| {
-            PyTypeError::new_err(format!("{here} must be a dict {{'role': ..., 'content': ...}}, not {}", type_name(&message)))
+            PyTypeError::new_err(format!(
+                "{here} must be a dict {{'role': ..., 'content': ...}}, not {}",
+                type_name(&message)
+            ))
         })?;
         let role = match message.get_item("role")? {
             Some(role) => role
@@ -289,16 +332,26 @@ fn extract_prompt(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PromptText> {
                 .map_err(|_| PyTypeError::new_err(format!("{here}['role'] must be a str")))?
                 .to_cow()?
                 .to_string(),
-            None => return Err(PyValueError::new_err(format!("{here} has no 'role'; chat messages are {{'role': ..., 'content': ...}}"))),
+            None => {
+                return Err(PyValueError::new_err(format!(
+                    "{here} has no 'role'; chat messages are {{'role': ..., 'content': ...}}"
+                )))
+            }
         };
         let content = match message.get_item("content")? {
             Some(content) => message_content(&content, &here)?,
-            None => return Err(PyValueError::new_err(format!("{here} has no 'content'; chat messages are {{'role': ..., 'content': ...}}"))),
+            None => {
+                return Err(PyValueError::new_err(format!(
+                    "{here} has no 'content'; chat messages are {{'role': ..., 'content': ...}}"
+                )))
+            }
         };
         turns.push(Turn { role, content });
     }
     if turns.is_empty() {
-        return Err(PyValueError::new_err(format!("{what} is an empty message list; give at least one message")));
+        return Err(PyValueError::new_err(format!(
+            "{what} is an empty message list; give at least one message"
+        )));
     }
     Ok(PromptText::Conversation(turns))
 }
@@ -306,14 +359,22 @@ fn extract_prompt(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PromptText> {
 fn extract_response(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     match obj.cast::<PyString>() {
         Ok(text) => Ok(text.to_cow()?.into_owned()),
-        Err(_) => Err(PyTypeError::new_err(format!("{what} must be a str, not {}", type_name(obj)))),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "{what} must be a str, not {}",
+            type_name(obj)
+        ))),
     }
 }
 
 /// A list or tuple (never a lone str, which would iterate its characters).
 fn sequence<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    if obj.cast::<PyString>().is_ok() || !(obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok()) {
-        return Err(PyTypeError::new_err(format!("{what} must be a list, not {}", type_name(obj))));
+    if obj.cast::<PyString>().is_ok()
+        || !(obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok())
+    {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be a list, not {}",
+            type_name(obj)
+        )));
     }
     obj.try_iter()?.collect()
 }
@@ -328,7 +389,11 @@ fn check_length(what: &str, len: usize, rows: usize) -> PyResult<()> {
 }
 
 /// One value for all rows (a str or None), or one per row.
-fn per_row_strings(obj: Option<&Bound<'_, PyAny>>, what: &str, rows: usize) -> PyResult<Vec<Option<String>>> {
+fn per_row_strings(
+    obj: Option<&Bound<'_, PyAny>>,
+    what: &str,
+    rows: usize,
+) -> PyResult<Vec<Option<String>>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(vec![None; rows]);
     };
@@ -350,10 +415,6 @@ fn per_row_strings(obj: Option<&Bound<'_, PyAny>>, what: &str, rows: usize) -> P
         .collect()
 }
 
-fn context_for(rubrics: &Rubrics, task: Option<&str>) -> JudgeContext {
-    JudgeContext::new(rubrics, task)
-}
-
 #[allow(clippy::too_many_arguments)]
 fn build_one(
     kind: Kind,
@@ -368,9 +429,13 @@ fn build_one(
     let template = resolve_template(template, kind)?;
     let prompt = extract_prompt(prompt, "prompt")?;
     let rubrics = resolve_rubrics(&source_for(rubrics_dir), domain, rubrics)?;
-    let context = context_for(&rubrics, task);
+    let context = JudgeContext::new(&rubrics, task);
     let text = match responses {
-        (one, None) => template.fill(&context, &prompt.render(), Responses::One(&extract_response(one, "response")?)),
+        (one, None) => template.fill(
+            &context,
+            &prompt.render(),
+            Responses::One(&extract_response(one, "response")?),
+        ),
         (a, Some(b)) => {
             let a = extract_response(a, "response_a")?;
             let b = extract_response(b, "response_b")?;
@@ -393,7 +458,16 @@ fn build_prompt(
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
 ) -> PyResult<String> {
-    build_one(Kind::Pointwise, prompt, (response, None), domain, rubrics, task, template, rubrics_dir)
+    build_one(
+        Kind::Pointwise,
+        prompt,
+        (response, None),
+        domain,
+        rubrics,
+        task,
+        template,
+        rubrics_dir,
+    )
 }
 
 /// The pairwise judge prompt for responses A and B.
@@ -410,7 +484,16 @@ fn build_pairwise_prompt(
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
 ) -> PyResult<String> {
-    build_one(Kind::Pairwise, prompt, (response_a, Some(response_b)), domain, rubrics, task, template, rubrics_dir)
+    build_one(
+        Kind::Pairwise,
+        prompt,
+        (response_a, Some(response_b)),
+        domain,
+        rubrics,
+        task,
+        template,
+        rubrics_dir,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -420,13 +503,14 @@ fn build_many(
     prompts: &Bound<'_, PyAny>,
     responses: &Bound<'_, PyAny>,
     responses_b: Option<&Bound<'_, PyAny>>,
-    domains: &Bound<'_, PyAny>,
+    domains: Option<&Bound<'_, PyAny>>,
     rubrics: Option<&Bound<'_, PyAny>>,
     tasks: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
-    num_threads: Option<usize>,
+    num_threads: Option<i64>,
 ) -> PyResult<Vec<String>> {
+    let num_threads = inputs::num_threads(num_threads)?;
     let template = resolve_template(template, kind)?;
     let prompts = sequence(prompts, "prompts")?;
     let rows = prompts.len();
@@ -444,7 +528,8 @@ fn build_many(
         }
         None => None,
     };
-    let domains = per_row_strings(Some(domains), "domains", rows)?;
+    // A None entry (or domains=None) takes the default domain, "chat".
+    let domains = per_row_strings(domains, "domains", rows)?;
     let tasks = per_row_strings(tasks, "tasks", rows)?;
     let source = source_for(rubrics_dir);
     let fixed = match rubrics {
@@ -457,7 +542,11 @@ fn build_many(
     let mut contexts: HashMap<(String, Option<String>), Arc<JudgeContext>> = HashMap::new();
     let mut built = Vec::with_capacity(rows);
     for (i, prompt) in prompts.iter().enumerate() {
-        let domain = domains.get(i).cloned().flatten().unwrap_or_else(|| "chat".to_string());
+        let domain = domains
+            .get(i)
+            .cloned()
+            .flatten()
+            .unwrap_or_else(|| "chat".to_string());
         let task = tasks.get(i).cloned().flatten();
         let key = (domain, task);
         let context = match contexts.get(&key) {
@@ -476,7 +565,7 @@ fn build_many(
                         }
                     },
                 };
-                let context = Arc::new(context_for(&rubrics, key.1.as_deref()));
+                let context = Arc::new(JudgeContext::new(&rubrics, key.1.as_deref()));
                 contexts.insert(key, Arc::clone(&context));
                 context
             }
@@ -492,7 +581,12 @@ fn build_many(
             },
             None => None,
         };
-        built.push(PromptRow { context, prompt: extract_prompt(prompt, &format!("prompts[{i}]"))?, response, response_b });
+        built.push(PromptRow {
+            context,
+            prompt: extract_prompt(prompt, &format!("prompts[{i}]"))?,
+            response,
+            response_b,
+        });
     }
     let texts = py.detach(|| build_batch(&template, &built, num_threads))?;
     Ok(texts)
@@ -511,11 +605,21 @@ fn build_prompts(
     tasks: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
-    num_threads: Option<usize>,
+    num_threads: Option<i64>,
 ) -> PyResult<Vec<String>> {
-    let chat = PyString::new(py, "chat").into_any();
-    let domains = domains.filter(|d| !d.is_none()).unwrap_or(&chat);
-    build_many(py, Kind::Pointwise, prompts, responses, None, domains, rubrics, tasks, template, rubrics_dir, num_threads)
+    build_many(
+        py,
+        Kind::Pointwise,
+        prompts,
+        responses,
+        None,
+        domains,
+        rubrics,
+        tasks,
+        template,
+        rubrics_dir,
+        num_threads,
+    )
 }
 
 /// Pairwise judge prompts for a batch, built in parallel with the GIL released.
@@ -532,10 +636,8 @@ fn build_pairwise_prompts(
     tasks: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
-    num_threads: Option<usize>,
+    num_threads: Option<i64>,
 ) -> PyResult<Vec<String>> {
-    let chat = PyString::new(py, "chat").into_any();
-    let domains = domains.filter(|d| !d.is_none()).unwrap_or(&chat);
     build_many(
         py,
         Kind::Pairwise,

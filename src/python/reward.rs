@@ -12,10 +12,11 @@ use rayon::prelude::*;
 
 use super::errors;
 use super::inputs::{self, Sources, Utf8};
-use crate::batch::{self, BatchError, BatchScores, PairKey, PairwiseRewards};
+use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::par::{self, PairScores, Side, SideScores};
 use crate::parse::{self, Choice, ParseOptions, ERROR_KINDS};
 use crate::shape::Shape;
+use crate::vote::verdict;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ERROR_KINDS", PyTuple::new(m.py(), ERROR_KINDS)?)?;
@@ -182,7 +183,7 @@ fn parse_judgement(
 }
 
 /// Batch parse: `score` (NaN when invalid), `format_reward`, `error_code`, and for pairwise
-/// `choice_code` (0 none, 1 "A", 2 "B").
+/// `choice_code` (0 none, 1 "A", 2 "B": the verdict codes `majority_vote_verdict_counts` reads).
 #[pyfunction]
 #[pyo3(signature = (texts, *, pairwise = false, think_in_prompt = false, num_threads = None))]
 fn parse_judgements<'py>(
@@ -214,9 +215,9 @@ fn parse_judgements<'py>(
         let codes: Vec<i8> = outcomes
             .iter()
             .map(|o| match o.choice {
-                None => 0,
-                Some(Choice::A) => 1,
-                Some(Choice::B) => 2,
+                None => verdict::NONE,
+                Some(Choice::A) => verdict::A,
+                Some(Choice::B) => verdict::B,
             })
             .collect();
         out.set_item("choice_code", PyArray1::from_vec(py, codes))?;
@@ -229,9 +230,18 @@ fn parse_judgements<'py>(
 /// Graded f: `values[k]` for `thresholds[k-1] < delta <= thresholds[k]`.
 #[pyclass(frozen, module = "patarm._core")]
 pub struct Graded {
+    /// Always `Shape::Graded` (validated by `Shape::graded`).
     shape: Shape,
-    thresholds: Vec<f64>,
-    values: Vec<f64>,
+}
+
+impl Graded {
+    /// (thresholds, values) of the shape.
+    fn parts(&self) -> (&[f64], &[f64]) {
+        match &self.shape {
+            Shape::Graded { thresholds, values } => (thresholds, values),
+            Shape::Constant(_) => (&[], &[]),
+        }
+    }
 }
 
 #[pymethods]
@@ -239,22 +249,19 @@ impl Graded {
     #[new]
     #[pyo3(signature = (thresholds = vec![2.0], values = vec![1.2, 1.4]))]
     fn new(thresholds: Vec<f64>, values: Vec<f64>) -> PyResult<Self> {
-        let shape = Shape::graded(thresholds.clone(), values.clone())?;
         Ok(Graded {
-            shape,
-            thresholds,
-            values,
+            shape: Shape::graded(thresholds, values)?,
         })
     }
 
     #[getter]
     fn thresholds<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, &self.thresholds)
+        PyTuple::new(py, self.parts().0)
     }
 
     #[getter]
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, &self.values)
+        PyTuple::new(py, self.parts().1)
     }
 
     /// f(delta); 0.0 for delta <= 0 (no gap in the preferred direction).
@@ -269,27 +276,29 @@ impl Graded {
     }
 
     fn __hash__(&self) -> u64 {
-        self.thresholds
+        let (thresholds, values) = self.parts();
+        thresholds
             .iter()
-            .chain(&self.values)
+            .chain(values)
             .fold(17u64, |h, v| h.wrapping_mul(31).wrapping_add(v.to_bits()))
     }
 
     fn __repr__(&self) -> String {
+        let (thresholds, values) = self.parts();
         format!(
             "Graded(thresholds={}, values={})",
-            fmt_floats(&self.thresholds),
-            fmt_floats(&self.values)
+            fmt_floats(thresholds),
+            fmt_floats(values)
         )
     }
 
     fn __reduce__<'py>(
         slf: &Bound<'py, Self>,
     ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
-        let g = slf.get();
+        let (thresholds, values) = slf.get().parts();
         Ok((
             slf.get_type(),
-            (g.thresholds.clone(), g.values.clone()).into_pyobject(slf.py())?,
+            (thresholds, values).into_pyobject(slf.py())?,
         ))
     }
 }
@@ -355,12 +364,9 @@ impl<'py> ShapeArg<'py> {
         if f.is_callable() {
             return Ok(ShapeArg::Callable(f.clone()));
         }
-        let name = f
-            .get_type()
-            .name()
-            .map_or_else(|_| "an object".to_string(), |n| n.to_string());
         Err(errors::bad_shape(&format!(
-            "a {name}, which is not callable"
+            "a {}, which is not callable",
+            inputs::type_name(f)
         )))
     }
 
@@ -652,23 +658,9 @@ fn score_batch<'py>(
     let held = inputs::texts(texts, "texts")?;
     let rows = held.len();
     let ids = inputs::pair_ids(pair_ids)?;
-    if ids.len() != rows {
-        return Err(BatchError::LengthMismatch {
-            what: "pair_ids",
-            len: ids.len(),
-            expected: rows,
-        }
-        .into());
-    }
+    batch::check_len("pair_ids", ids.len(), rows)?;
     let side_labels = inputs::labels(sides, "sides")?;
-    if side_labels.len() != rows {
-        return Err(BatchError::LengthMismatch {
-            what: "sides",
-            len: side_labels.len(),
-            expected: rows,
-        }
-        .into());
-    }
+    batch::check_len("sides", side_labels.len(), rows)?;
     let (sides, correct) = read_sides(&side_labels, pairwise)?;
     let sources = Sources::read(sources, rows)?;
     let bytes = slices(&held);

@@ -4,6 +4,7 @@
 use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
+use super::inputs;
 use crate::vote;
 
 type Counts<'py> = (
@@ -28,8 +29,9 @@ fn mean_vote_rows<'py>(
     py: Python<'py>,
     scores: PyReadonlyArray2<'py, f64>,
     rounds: Option<usize>,
-    num_threads: Option<usize>,
+    num_threads: Option<i64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let num_threads = inputs::num_threads(num_threads)?;
     let scores = scores.as_array();
     let means = py.detach(|| vote::mean_vote(scores, rounds, num_threads))?;
     Ok(PyArray1::from_vec(py, means))
@@ -43,8 +45,9 @@ fn majority_vote_counts<'py>(
     chosen_scores: PyReadonlyArray2<'py, f64>,
     rejected_scores: PyReadonlyArray2<'py, f64>,
     rounds: Option<usize>,
-    num_threads: Option<usize>,
+    num_threads: Option<i64>,
 ) -> PyResult<Counts<'py>> {
+    let num_threads = inputs::num_threads(num_threads)?;
     let (chosen, rejected) = (chosen_scores.as_array(), rejected_scores.as_array());
     let counts = py.detach(|| vote::majority_vote(chosen, rejected, rounds, num_threads))?;
     Ok(counts_to_numpy(py, counts))
@@ -59,8 +62,9 @@ fn majority_vote_verdict_counts<'py>(
     choices: PyReadonlyArray2<'py, i8>,
     correct: PyReadonlyArray1<'py, i8>,
     rounds: Option<usize>,
-    num_threads: Option<usize>,
+    num_threads: Option<i64>,
 ) -> PyResult<Counts<'py>> {
+    let num_threads = inputs::num_threads(num_threads)?;
     let (choices, correct) = (choices.as_array(), correct.as_array());
     let counts =
         py.detach(|| vote::majority_vote_verdicts(choices, correct, rounds, num_threads))?;

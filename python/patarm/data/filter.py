@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from .._voting import mean_scores, score_matrix
 from .io import DataError, PathLike, read_records
 
 PairKey = Tuple[Optional[str], str]
@@ -50,6 +51,14 @@ class PairJudgements:
     def pairwise(self) -> bool:
         return bool(self.verdicts_correct)
 
+    def __repr__(self) -> str:
+        counts = (
+            f"verdicts={len(self.verdicts_correct)}"
+            if self.pairwise
+            else f"chosen={len(self.chosen)}, rejected={len(self.rejected)}"
+        )
+        return f"PairJudgements(key={self.key!r}, {counts})"
+
     def fraction_correct(self) -> float:
         """Share of correct judgements (NaN when there is nothing to compare)."""
         if self.pairwise:
@@ -65,12 +74,16 @@ class PairJudgements:
     def score_gap(self) -> float:
         """Mean chosen score minus mean rejected score (mean voting in the Rust core); NaN
         when a side has no valid score."""
-        from .._voting import mean_scores, score_matrix
-
-        if self.pairwise or not self.chosen or not self.rejected:
+        if self.pairwise:
             return math.nan
-        chosen, rejected = mean_scores(score_matrix([self.chosen, self.rejected]))
-        return float(chosen - rejected)
+        return float(_score_gaps([self])[0])
+
+
+def _score_gaps(entries: List[PairJudgements]) -> np.ndarray:
+    """``score_gap`` of many pointwise pairs with one mean-voting call (one Rust batch, not
+    one per pair); NaN where a side has no valid score."""
+    means = mean_scores(score_matrix([e.chosen for e in entries] + [e.rejected for e in entries]))
+    return means[: len(entries)] - means[len(entries):]
 
 
 def load_judgements(
@@ -195,13 +208,14 @@ def sft_filter(judgements: Dict[PairKey, PairJudgements], *, min_gap: float = SF
     """Keep pairs whose mean chosen score exceeds the mean rejected score by more than min_gap."""
     if math.isnan(min_gap):
         raise ValueError("min_gap must be a number, got NaN")
-    kept, dropped, stats = [], {}, {}
     for key, entry in judgements.items():
         if entry.pairwise:
             raise ValueError(
                 f"pair {key[1]!r} has pairwise (A/B) judgements; the SFT filter needs pointwise scores"
             )
-        gap = entry.score_gap()
+    kept, dropped, stats = [], {}, {}
+    gaps = _score_gaps(list(judgements.values())).tolist()
+    for key, gap in zip(judgements, gaps):
         stats[key] = {"score_gap": gap}
         if math.isnan(gap):
             dropped[key] = "no valid score on one side"

@@ -28,6 +28,9 @@ class RubricCache:
         self.rubric_file = rubric_file
         self._cache: Dict[str, Any] = {}
 
+    def __repr__(self) -> str:
+        return f"RubricCache(rubric_file={self.rubric_file!r}, loaded={sorted(self._cache)})"
+
     def key_for(self, pair: PreferencePair) -> str:
         return pair.rubrics or self.rubric_file or pair.domain
 

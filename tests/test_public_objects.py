@@ -1,0 +1,126 @@
+"""Every public class pickles (Ray ships objects between processes) and has a short repr.
+
+The factories below must cover every class in the ``__all__`` of ``patarm`` and of the
+workflow modules ``patarm.data`` and ``patarm.evaluate``: a new public class without one
+fails ``test_every_public_class_has_a_factory``.
+"""
+import pickle
+
+import numpy as np
+import pytest
+
+import patarm
+import patarm.data
+import patarm.evaluate
+
+GOOD = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>{}</answer>"
+MAX_REPR = 200
+
+
+def _score_result(score: float) -> patarm.ScoreResult:
+    return patarm.ScoreResult("prompt", "response", "chat", [GOOD.format(score)], np.array([score]), [None], score)
+
+
+def _pair_result() -> patarm.PairResult:
+    return patarm.PairResult(_score_result(8.0), _score_result(3.0), True, True, (1, 0))
+
+
+def _rubric_cache():
+    cache = patarm.data.RubricCache()
+    cache.get("math")
+    return cache
+
+
+# name -> (factory, what a faithful copy must reproduce)
+FACTORIES = {
+    "Rubrics": (lambda: patarm.load_rubrics("math"), lambda r: (r.domain, r.render(), r.task)),
+    "PromptTemplate": (lambda: patarm.PromptTemplate.default(pairwise=True), lambda t: (t.text, t.slots)),
+    "RubricError": (lambda: patarm.RubricError("unknown domain 'x'"), lambda e: e.args),
+    "TemplateError": (lambda: patarm.TemplateError("missing slot"), lambda e: e.args),
+    "PairRandomSampler": (
+        lambda: patarm.PairRandomSampler(10, seed=3, num_samples=6),
+        lambda s: (list(s), s.state_dict()),
+    ),
+    "DistributedPairSampler": (
+        lambda: patarm.DistributedPairSampler(10, num_replicas=2, rank=1, seed=5),
+        lambda s: (list(s), s.state_dict()),
+    ),
+    "MajorityVote": (
+        lambda: patarm.majority_vote([[8.0, 2.0, 6.0]], [[3.0, 4.0, 1.0]]),
+        lambda v: (v.chosen_wins.tolist(), v.chosen_votes.tolist(), v.rejected_votes.tolist(), v.rounds),
+    ),
+    "Judgement": (lambda: patarm.parse_judgement(GOOD.format(7)), lambda j: j),
+    "Graded": (lambda: patarm.Graded((1.0, 3.0), (1.1, 1.2, 1.5)), lambda g: g),
+    "Constant": (lambda: patarm.Constant(1.3), lambda c: c),
+    "PairRewards": (
+        lambda: patarm.par_rewards([GOOD.format(8), "broken"], [GOOD.format(3)]),
+        lambda p: (p.chosen.reward.tolist(), p.rejected.score.tolist(), p.chosen_mean, p.rejected_mean),
+    ),
+    "SideRewards": (
+        lambda: patarm.par_rewards([GOOD.format(8)], [GOOD.format(3)]).chosen,
+        lambda s: (s.reward.tolist(), s.par.tolist(), s.format_reward.tolist(), s.error_code.tolist(), s.mean),
+    ),
+    "Judge": (
+        lambda: patarm.Judge("http://127.0.0.1:9/v1", "judge", n=4, domain="math"),
+        lambda j: (j.url, j.model, j.n, j.domain, j.temperature, j.max_concurrency, j.timeout),
+    ),
+    "JudgeError": (lambda: patarm.JudgeError("server down"), lambda e: e.args),
+    "ScoreResult": (lambda: _score_result(7.0), lambda r: r.to_record()),
+    "PairResult": (_pair_result, lambda r: r.to_record()),
+    "Results": (lambda: patarm.Results([_pair_result()]), lambda r: r.to_records()),
+    # workflow: patarm.data and patarm.evaluate
+    "data.Columns": (lambda: patarm.data.Columns(prompt="question"), lambda c: c),
+    "data.RolloutColumns": (lambda: patarm.data.RolloutColumns(text="judgement"), lambda c: c),
+    "data.DataError": (lambda: patarm.data.DataError("pairs.jsonl:line 3: missing 'chosen'"), lambda e: e.args),
+    "data.PreferencePair": (
+        lambda: patarm.data.PreferencePair("7", "prompt", "good", "bad", "math", where="pairs.jsonl:line 1"),
+        lambda p: p,
+    ),
+    "data.PairJudgements": (
+        lambda: patarm.data.PairJudgements(("src", "7"), [8.0, float("nan")], [3.0]),
+        lambda p: (p.key, p.chosen[:1], p.rejected, p.verdicts_correct, p.fraction_correct()),
+    ),
+    "data.FilterReport": (
+        lambda: patarm.data.FilterReport("rl", [(None, "1")], {(None, "2"): "too easy"}, {(None, "1"): {"f": 0.5}}),
+        lambda r: r,
+    ),
+    "data.PrepareSummary": (
+        lambda: patarm.data.PrepareSummary(2, 4, False, {"chat": 2}, {"p50": 10.0}),
+        lambda s: s.to_dict(),
+    ),
+    "data.RubricCache": (_rubric_cache, lambda c: (c.rubric_file, c.get("math").render())),
+    "evaluate.Item": (
+        lambda: patarm.evaluate.Item("1", "prompt", ("good",), ("bad",), "chat"),
+        lambda i: i,
+    ),
+}
+
+MODULES = {"": patarm, "data.": patarm.data, "evaluate.": patarm.evaluate}
+PUBLIC_CLASSES = sorted(
+    prefix + name
+    for prefix, module in MODULES.items()
+    for name in module.__all__
+    if isinstance(getattr(module, name), type)
+)
+
+
+def _public_class(name):
+    prefix, _, short = name.rpartition(".")
+    return getattr(MODULES[prefix + "." if prefix else ""], short)
+
+
+def test_every_public_class_has_a_factory():
+    assert sorted(FACTORIES) == PUBLIC_CLASSES
+
+
+@pytest.mark.parametrize("name", PUBLIC_CLASSES)
+def test_pickles_and_has_a_short_repr(name):
+    factory, essence = FACTORIES[name]
+    original = factory()
+    assert isinstance(original, _public_class(name))
+    copy = pickle.loads(pickle.dumps(original))
+    assert type(copy) is type(original)
+    text = repr(original)
+    assert repr(copy) == text
+    assert 0 < len(text) <= MAX_REPR and "\n" not in text, text
+    assert essence(copy) == essence(factory())  # last: iterating a sampler moves its epoch
