@@ -1,12 +1,9 @@
 """patarm.trl.PatarmReward: the METHOD section 4 reward as TRL calls it (no trl import needed)."""
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
-import pathlib
 import pickle
-import random
 import subprocess
 import sys
 
@@ -18,18 +15,7 @@ from hypothesis import strategies as st
 import patarm
 from patarm.trl import PatarmReward, completion_text
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _load_plain_reference():
-    """The independent plain-Python implementation of the rules, shipped with the benchmark."""
-    spec = importlib.util.spec_from_file_location("bench_trl_reward", ROOT / "benches" / "bench_trl_reward.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-plain = _load_plain_reference()
+from reference import plain_score_batch
 
 
 def judgement(verdict: str, rubrics: int = 1) -> str:
@@ -219,7 +205,7 @@ def test_matches_plain_python_rules_in_any_row_order(rows, rng):
     if not rows:
         return
     texts, pair_ids, sides = map(list, zip(*rows))
-    expected = plain.plain_score_batch(texts, pair_ids, sides)["reward"]
+    expected = plain_score_batch(texts, pair_ids, sides)["reward"]
     rewards = np.array(call(PatarmReward(), texts, pair_ids, sides))
     np.testing.assert_allclose(rewards, expected)
     order = list(range(len(rows)))
