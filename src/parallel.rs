@@ -8,44 +8,48 @@
 //! The thread count comes from an explicit argument, else `PATARM_NUM_THREADS`, else the
 //! number of CPUs. One thread means the work runs serially on the calling thread.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 /// Environment variable that bounds the threads of every batch call (`1` turns parallelism off).
 pub const NUM_THREADS_ENV: &str = "PATARM_NUM_THREADS";
 
 /// The number of threads a batch call uses: `requested` if given and non-zero, else
-/// `PATARM_NUM_THREADS` if set to a positive integer, else the available parallelism.
+/// `PATARM_NUM_THREADS` if set to a positive integer, else the available parallelism. Never
+/// more than the available parallelism: the work is CPU-bound, so extra threads only cost
+/// memory (and an absurd request such as 2**62 must not try to spawn that many).
 pub fn resolve_threads(requested: Option<usize>) -> usize {
-    if let Some(n) = requested.filter(|&n| n > 0) {
-        return n;
-    }
-    std::env::var(NUM_THREADS_ENV)
-        .ok()
-        .and_then(|value| value.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let wanted = requested.filter(|&n| n > 0).or_else(|| {
+        std::env::var(NUM_THREADS_ENV)
+            .ok()
+            .and_then(|value| value.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+    });
+    wanted.map_or(available, |n| n.min(available))
 }
 
-struct PoolCache {
+/// The one cached pool, with the process id and thread count it was built for.
+struct CachedPool {
     pid: u32,
-    pools: HashMap<usize, Arc<rayon::ThreadPool>>,
+    threads: usize,
+    pool: Arc<rayon::ThreadPool>,
 }
 
 fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
-    static CACHE: OnceLock<Mutex<PoolCache>> = OnceLock::new();
+    static CACHE: Mutex<Option<CachedPool>> = Mutex::new(None);
     let pid = std::process::id();
-    let cache = CACHE.get_or_init(|| Mutex::new(PoolCache { pid, pools: HashMap::new() }));
-    // A poisoned lock only means another call panicked while holding it; the map is still valid.
-    let mut cache = cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if cache.pid != pid {
-        // Forked child: the parent's worker threads do not exist here. Forget (leak) the pools.
-        let stale = std::mem::take(&mut cache.pools);
-        std::mem::forget(stale);
-        cache.pid = pid;
-    }
-    if let Some(pool) = cache.pools.get(&threads) {
-        return Some(Arc::clone(pool));
+    // A poisoned lock only means another call panicked while holding it; the slot is still valid.
+    let mut slot = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(cached) = slot.as_ref() {
+        if cached.pid != pid {
+            // Forked child: the parent's worker threads do not exist here; dropping the pool
+            // would wait on them. Leak it instead.
+            if let Some(stale) = slot.take() {
+                std::mem::forget(stale);
+            }
+        } else if cached.threads == threads {
+            return Some(Arc::clone(&cached.pool));
+        }
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -53,7 +57,8 @@ fn pool_for(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
         .build()
         .ok()?;
     let pool = Arc::new(pool);
-    cache.pools.insert(threads, Arc::clone(&pool));
+    // Replacing a pool of another size drops it; its threads exit once calls using it finish.
+    *slot = Some(CachedPool { pid, threads, pool: Arc::clone(&pool) });
     Some(pool)
 }
 
@@ -78,8 +83,11 @@ mod tests {
     use rayon::prelude::*;
 
     #[test]
-    fn explicit_request_wins() {
-        assert_eq!(resolve_threads(Some(3)), 3);
+    fn explicit_request_wins_up_to_the_cpu_count() {
+        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(resolve_threads(Some(1)), 1);
+        assert_eq!(resolve_threads(Some(available)), available);
+        assert_eq!(resolve_threads(Some(usize::MAX)), available);
     }
 
     #[test]
@@ -89,8 +97,8 @@ mod tests {
 
     #[test]
     fn pool_runs_parallel_iterators_with_its_thread_count() {
-        let seen = run(Some(2), || rayon::current_num_threads());
-        assert_eq!(seen, 2);
+        let seen = run(None, || rayon::current_num_threads());
+        assert_eq!(seen, resolve_threads(None));
         let serial = run(Some(1), || rayon::current_num_threads());
         assert_eq!(serial, 1);
     }

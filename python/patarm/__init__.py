@@ -8,7 +8,45 @@ and import their framework lazily: ``import patarm`` never imports torch or verl
 from __future__ import annotations
 
 from ._core import __version__
+from .prompts import (
+    RUBRICS_PATH_ENV,
+    PromptTemplate,
+    RubricError,
+    Rubrics,
+    TemplateError,
+    build_messages,
+    build_pairwise_prompt,
+    build_pairwise_prompts,
+    build_prompt,
+    build_prompts,
+    load_rubrics,
+    rubric_domains,
+)
+from .sampling import DistributedPairSampler, PairRandomSampler, check_pair_batch_size, pair_permutation
+from .voting import MajorityVote, majority_vote, majority_vote_verdicts, mean_vote
 
 __all__ = [
     "__version__",
+    # prompts and rubrics (METHOD 2)
+    "Rubrics",
+    "PromptTemplate",
+    "RubricError",
+    "TemplateError",
+    "RUBRICS_PATH_ENV",
+    "load_rubrics",
+    "rubric_domains",
+    "build_prompt",
+    "build_pairwise_prompt",
+    "build_messages",
+    "build_prompts",
+    "build_pairwise_prompts",
+    # sampling (METHOD 8) and voting (METHOD 6)
+    "PairRandomSampler",
+    "DistributedPairSampler",
+    "pair_permutation",
+    "check_pair_batch_size",
+    "mean_vote",
+    "majority_vote",
+    "majority_vote_verdicts",
+    "MajorityVote",
 ]

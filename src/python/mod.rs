@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod errors;
 mod reward;
 mod sampler;
+mod vote;
 mod prompt;
 mod decode;
 
@@ -15,6 +16,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     reward::register(m)?;
     sampler::register(m)?;
+    vote::register(m)?;
     prompt::register(m)?;
     decode::register(m)?;
     Ok(())

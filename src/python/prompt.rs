@@ -1,5 +1,583 @@
-use pyo3::prelude::*;
+//! Bindings for rubrics and judge prompts (core: `rubrics.rs`, `prompt.rs`).
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::prompt::{build_batch, JudgeContext, Kind, PromptRow, PromptText, Responses, Template, Turn};
+use crate::rubrics::{RubricSource, Rubrics};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::errors::{RubricError, TemplateError};
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+}
+
+/// The primary rubrics of one domain (frozen; pickles; compare with ==).
+#[pyclass(module = "patarm._core", name = "Rubrics", frozen, eq)]
+#[derive(PartialEq)]
+pub struct PyRubrics {
+    inner: Arc<Rubrics>,
+}
+
+fn criteria_to_python<'py>(py: Python<'py>, rubrics: &Rubrics) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for criterion in &rubrics.criteria {
+        let bands = PyList::empty(py);
+        for band in &criterion.bands {
+            let entry = PyDict::new(py);
+            entry.set_item("scores", band.label())?;
+            entry.set_item("description", &band.description)?;
+            bands.append(entry)?;
+        }
+        let entry = PyDict::new(py);
+        entry.set_item("name", &criterion.name)?;
+        entry.set_item("description", &criterion.description)?;
+        entry.set_item("bands", bands)?;
+        list.append(entry)?;
+    }
+    Ok(list)
+}
+
+#[pymethods]
+impl PyRubrics {
+    /// Rubrics from Python data in the rubric-file format (see rubrics/README.md).
+    #[new]
+    #[pyo3(signature = (domain, criteria, aliases=None, task=None, source=None))]
+    fn new(
+        py: Python<'_>,
+        domain: &str,
+        criteria: &Bound<'_, PyAny>,
+        aliases: Option<Vec<String>>,
+        task: Option<String>,
+        source: Option<String>,
+    ) -> PyResult<Self> {
+        let data = PyDict::new(py);
+        data.set_item("domain", domain)?;
+        data.set_item("criteria", criteria)?;
+        data.set_item("aliases", aliases.unwrap_or_default())?;
+        if let Some(task) = task {
+            data.set_item("task", task)?;
+        }
+        // json.dumps turns any Python mapping/sequence into the file format; the core validates it.
+        let text: String = py.import("json")?.call_method1("dumps", (data,))?.extract()?;
+        let origin = source.unwrap_or_else(|| format!("Rubrics({domain:?})"));
+        Ok(PyRubrics { inner: Arc::new(Rubrics::from_json(&text, &origin)?) })
+    }
+
+    /// Rubrics from the text of a rubric file.
+    #[staticmethod]
+    #[pyo3(signature = (text, source="<json>"))]
+    fn from_json(text: &str, source: &str) -> PyResult<Self> {
+        Ok(PyRubrics { inner: Arc::new(Rubrics::from_json(text, source)?) })
+    }
+
+    /// The rubrics in the rubric-file format: a starting point for a domain of your own.
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// The text of the `<rubrics>` block.
+    fn render(&self) -> String {
+        self.inner.render()
+    }
+
+    #[getter]
+    fn domain(&self) -> &str {
+        &self.inner.domain
+    }
+
+    #[getter]
+    fn aliases<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, &self.inner.aliases)
+    }
+
+    /// The task description for the `<task>` block (the file's, or one derived from the domain).
+    #[getter]
+    fn task(&self) -> String {
+        self.inner.task_description()
+    }
+
+    /// A list of {"name", "description", "bands": [{"scores", "description"}]} dicts.
+    #[getter]
+    fn criteria<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        criteria_to_python(py, &self.inner)
+    }
+
+    /// Where the rubrics came from: a file path, or "built-in <file>".
+    #[getter]
+    fn source(&self) -> &str {
+        &self.inner.source
+    }
+
+    fn __repr__(&self) -> String {
+        let names: Vec<String> = self.inner.criteria.iter().map(|c| format!("{:?}", c.name)).collect();
+        format!("Rubrics(domain={:?}, criteria=[{}])", self.inner.domain, names.join(", "))
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.render()
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let inner = &slf.get().inner;
+        let args = (
+            inner.domain.clone(),
+            criteria_to_python(py, inner)?,
+            inner.aliases.clone(),
+            inner.task.clone(),
+            inner.source.clone(),
+        );
+        Ok((slf.get_type().into_any(), args.into_pyobject(py)?))
+    }
+}
+
+/// A judge-prompt template with named slots; pointwise or pairwise by the slots it uses.
+#[pyclass(module = "patarm._core", name = "PromptTemplate", frozen, eq)]
+#[derive(PartialEq)]
+pub struct PyPromptTemplate {
+    inner: Arc<Template>,
+}
+
+#[pymethods]
+impl PyPromptTemplate {
+    #[new]
+    fn new(text: &str) -> PyResult<Self> {
+        Ok(PyPromptTemplate { inner: Arc::new(Template::parse(text)?) })
+    }
+
+    /// The built-in template (METHOD section 2).
+    #[staticmethod]
+    #[pyo3(signature = (pairwise=false))]
+    fn default(pairwise: bool) -> Self {
+        let kind = if pairwise { Kind::Pairwise } else { Kind::Pointwise };
+        PyPromptTemplate { inner: Arc::new(Template::default_for(kind).clone()) }
+    }
+
+    #[getter]
+    fn text(&self) -> &str {
+        self.inner.text()
+    }
+
+    #[getter]
+    fn pairwise(&self) -> bool {
+        self.inner.kind() == Kind::Pairwise
+    }
+
+    /// The slot names the template uses, in order of first use.
+    #[getter]
+    fn slots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.slots().iter().map(|s| s.name()))
+    }
+
+    fn __repr__(&self) -> String {
+        let slots: Vec<&str> = self.inner.slots().iter().map(|s| s.name()).collect();
+        format!(
+            "PromptTemplate({}, slots=[{}], {} chars)",
+            self.inner.kind().name(),
+            slots.join(", "),
+            self.inner.text().chars().count()
+        )
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let args = (slf.get().inner.text().to_string(),);
+        Ok((slf.get_type().into_any(), args.into_pyobject(py)?))
+    }
+}
+
+fn source_for(rubrics_dir: Option<Vec<PathBuf>>) -> RubricSource {
+    RubricSource::new(rubrics_dir.unwrap_or_default())
+}
+
+/// `rubrics=` (a Rubrics, or a domain name / file path) wins over `domain`.
+fn resolve_rubrics(source: &RubricSource, domain: &str, rubrics: Option<&Bound<'_, PyAny>>) -> PyResult<Arc<Rubrics>> {
+    match rubrics {
+        None => Ok(source.resolve(domain)?),
+        Some(obj) => {
+            if let Ok(given) = obj.cast::<PyRubrics>() {
+                return Ok(Arc::clone(&given.get().inner));
+            }
+            if let Ok(path) = obj.extract::<PathBuf>() {
+                return Ok(source.resolve(&path.to_string_lossy())?);
+            }
+            Err(PyTypeError::new_err(format!(
+                "rubrics must be a patarm.Rubrics, a domain name or a rubric file path, not {}; \
+                 load one with patarm.load_rubrics(...)",
+                type_name(obj)
+            )))
+        }
+    }
+}
+
+fn resolve_template(template: Option<&Bound<'_, PyAny>>, kind: Kind) -> PyResult<Arc<Template>> {
+    let template = match template {
+        None => return Ok(Arc::new(Template::default_for(kind).clone())),
+        Some(obj) => {
+            if let Ok(given) = obj.cast::<PyPromptTemplate>() {
+                Arc::clone(&given.get().inner)
+            } else if let Ok(text) = obj.cast::<PyString>() {
+                Arc::new(Template::parse(&text.to_cow()?)?)
+            } else {
+                return Err(PyTypeError::new_err(format!(
+                    "template must be a str or a patarm.PromptTemplate, not {}",
+                    type_name(obj)
+                )));
+            }
+        }
+    };
+    if template.kind() != kind {
+        return Err(crate::prompt::TemplateError::WrongKind { found: template.kind(), wanted: kind }.into());
+    }
+    Ok(template)
+}
+
+fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    if content.is_none() {
+        return Ok(String::new());
+    }
+    if let Ok(text) = content.cast::<PyString>() {
+        return Ok(text.to_cow()?.into_owned());
+    }
+    // OpenAI-style content parts: text parts are kept, other parts become a "[type]" marker.
+    if content.cast::<PyList>().is_ok() || content.cast::<PyTuple>().is_ok() {
+        let mut parts = Vec::new();
+        for part in content.try_iter()? {
+            let part = part?;
+            let part = part.cast::<PyDict>().map_err(|_| {
+                PyTypeError::new_err(format!("{what} content parts must be dicts like {{'type': 'text', 'text': ...}}"))
+            })?;
+            let kind: String = match part.get_item("type")? {
+                Some(kind) => kind.extract()?,
+                None => "text".to_string(),
+            };
+            match (kind.as_str(), part.get_item("text")?) {
+                ("text", Some(text)) => parts.push(text.extract::<String>()?),
+                _ => parts.push(format!("[{kind}]")),
+            }
+        }
+        return Ok(parts.join("\n"));
+    }
+    Err(PyTypeError::new_err(format!("{what} content must be a str or a list of content parts, not {}", type_name(content))))
+}
+
+/// A prompt: a str, or a list of chat messages {"role", "content"}.
+fn extract_prompt(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PromptText> {
+    if let Ok(text) = obj.cast::<PyString>() {
+        return Ok(PromptText::Plain(text.to_cow()?.into_owned()));
+    }
+    if obj.cast::<PyList>().is_err() && obj.cast::<PyTuple>().is_err() {
+        return Err(PyTypeError::new_err(format!(
+            "{what} must be a str or a list of chat messages {{'role': ..., 'content': ...}}, not {}",
+            type_name(obj)
+        )));
+    }
+    let mut turns = Vec::new();
+    for (i, message) in obj.try_iter()?.enumerate() {
+        let message = message?;
+        let here = format!("{what}[{i}]");
+        let message = message.cast::<PyDict>().map_err(|_| {
+            PyTypeError::new_err(format!("{here} must be a dict {{'role': ..., 'content': ...}}, not {}", type_name(&message)))
+        })?;
+        let role = match message.get_item("role")? {
+            Some(role) => role
+                .cast::<PyString>()
+                .map_err(|_| PyTypeError::new_err(format!("{here}['role'] must be a str")))?
+                .to_cow()?
+                .to_string(),
+            None => return Err(PyValueError::new_err(format!("{here} has no 'role'; chat messages are {{'role': ..., 'content': ...}}"))),
+        };
+        let content = match message.get_item("content")? {
+            Some(content) => message_content(&content, &here)?,
+            None => return Err(PyValueError::new_err(format!("{here} has no 'content'; chat messages are {{'role': ..., 'content': ...}}"))),
+        };
+        turns.push(Turn { role, content });
+    }
+    if turns.is_empty() {
+        return Err(PyValueError::new_err(format!("{what} is an empty message list; give at least one message")));
+    }
+    Ok(PromptText::Conversation(turns))
+}
+
+fn extract_response(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    match obj.cast::<PyString>() {
+        Ok(text) => Ok(text.to_cow()?.into_owned()),
+        Err(_) => Err(PyTypeError::new_err(format!("{what} must be a str, not {}", type_name(obj)))),
+    }
+}
+
+/// A list or tuple (never a lone str, which would iterate its characters).
+fn sequence<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    if obj.cast::<PyString>().is_ok() || !(obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok()) {
+        return Err(PyTypeError::new_err(format!("{what} must be a list, not {}", type_name(obj))));
+    }
+    obj.try_iter()?.collect()
+}
+
+fn check_length(what: &str, len: usize, rows: usize) -> PyResult<()> {
+    if len != rows {
+        return Err(PyValueError::new_err(format!(
+            "{what} has {len} items but prompts has {rows}; give one per prompt (or a single str for all)"
+        )));
+    }
+    Ok(())
+}
+
+/// One value for all rows (a str or None), or one per row.
+fn per_row_strings(obj: Option<&Bound<'_, PyAny>>, what: &str, rows: usize) -> PyResult<Vec<Option<String>>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(vec![None; rows]);
+    };
+    if let Ok(text) = obj.cast::<PyString>() {
+        return Ok(vec![Some(text.to_cow()?.into_owned()); rows]);
+    }
+    let items = sequence(obj, what)?;
+    check_length(what, items.len(), rows)?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            if item.is_none() {
+                Ok(None)
+            } else {
+                extract_response(item, &format!("{what}[{i}]")).map(Some)
+            }
+        })
+        .collect()
+}
+
+fn context_for(rubrics: &Rubrics, task: Option<&str>) -> JudgeContext {
+    JudgeContext::new(rubrics, task)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_one(
+    kind: Kind,
+    prompt: &Bound<'_, PyAny>,
+    responses: (&Bound<'_, PyAny>, Option<&Bound<'_, PyAny>>),
+    domain: &str,
+    rubrics: Option<&Bound<'_, PyAny>>,
+    task: Option<&str>,
+    template: Option<&Bound<'_, PyAny>>,
+    rubrics_dir: Option<Vec<PathBuf>>,
+) -> PyResult<String> {
+    let template = resolve_template(template, kind)?;
+    let prompt = extract_prompt(prompt, "prompt")?;
+    let rubrics = resolve_rubrics(&source_for(rubrics_dir), domain, rubrics)?;
+    let context = context_for(&rubrics, task);
+    let text = match responses {
+        (one, None) => template.fill(&context, &prompt.render(), Responses::One(&extract_response(one, "response")?)),
+        (a, Some(b)) => {
+            let a = extract_response(a, "response_a")?;
+            let b = extract_response(b, "response_b")?;
+            template.fill(&context, &prompt.render(), Responses::Two(&a, &b))
+        }
+    };
+    Ok(text?)
+}
+
+/// The pointwise judge prompt for one response.
+#[pyfunction]
+#[pyo3(signature = (prompt, response, *, domain="chat", rubrics=None, task=None, template=None, rubrics_dir=None))]
+#[allow(clippy::too_many_arguments)]
+fn build_prompt(
+    prompt: &Bound<'_, PyAny>,
+    response: &Bound<'_, PyAny>,
+    domain: &str,
+    rubrics: Option<&Bound<'_, PyAny>>,
+    task: Option<&str>,
+    template: Option<&Bound<'_, PyAny>>,
+    rubrics_dir: Option<Vec<PathBuf>>,
+) -> PyResult<String> {
+    build_one(Kind::Pointwise, prompt, (response, None), domain, rubrics, task, template, rubrics_dir)
+}
+
+/// The pairwise judge prompt for responses A and B.
+#[pyfunction]
+#[pyo3(signature = (prompt, response_a, response_b, *, domain="chat", rubrics=None, task=None, template=None, rubrics_dir=None))]
+#[allow(clippy::too_many_arguments)]
+fn build_pairwise_prompt(
+    prompt: &Bound<'_, PyAny>,
+    response_a: &Bound<'_, PyAny>,
+    response_b: &Bound<'_, PyAny>,
+    domain: &str,
+    rubrics: Option<&Bound<'_, PyAny>>,
+    task: Option<&str>,
+    template: Option<&Bound<'_, PyAny>>,
+    rubrics_dir: Option<Vec<PathBuf>>,
+) -> PyResult<String> {
+    build_one(Kind::Pairwise, prompt, (response_a, Some(response_b)), domain, rubrics, task, template, rubrics_dir)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_many(
+    py: Python<'_>,
+    kind: Kind,
+    prompts: &Bound<'_, PyAny>,
+    responses: &Bound<'_, PyAny>,
+    responses_b: Option<&Bound<'_, PyAny>>,
+    domains: &Bound<'_, PyAny>,
+    rubrics: Option<&Bound<'_, PyAny>>,
+    tasks: Option<&Bound<'_, PyAny>>,
+    template: Option<&Bound<'_, PyAny>>,
+    rubrics_dir: Option<Vec<PathBuf>>,
+    num_threads: Option<usize>,
+) -> PyResult<Vec<String>> {
+    let template = resolve_template(template, kind)?;
+    let prompts = sequence(prompts, "prompts")?;
+    let rows = prompts.len();
+    let (name_a, name_b) = match kind {
+        Kind::Pointwise => ("responses", ""),
+        Kind::Pairwise => ("responses_a", "responses_b"),
+    };
+    let first = sequence(responses, name_a)?;
+    check_length(name_a, first.len(), rows)?;
+    let second = match responses_b {
+        Some(obj) => {
+            let items = sequence(obj, name_b)?;
+            check_length(name_b, items.len(), rows)?;
+            Some(items)
+        }
+        None => None,
+    };
+    let domains = per_row_strings(Some(domains), "domains", rows)?;
+    let tasks = per_row_strings(tasks, "tasks", rows)?;
+    let source = source_for(rubrics_dir);
+    let fixed = match rubrics {
+        Some(obj) if !obj.is_none() => Some(resolve_rubrics(&source, "", Some(obj))?),
+        _ => None,
+    };
+
+    // One context per distinct (domain, task): rubric files are read and rendered once.
+    let mut rubric_cache: HashMap<String, Arc<Rubrics>> = HashMap::new();
+    let mut contexts: HashMap<(String, Option<String>), Arc<JudgeContext>> = HashMap::new();
+    let mut built = Vec::with_capacity(rows);
+    for (i, prompt) in prompts.iter().enumerate() {
+        let domain = domains.get(i).cloned().flatten().unwrap_or_else(|| "chat".to_string());
+        let task = tasks.get(i).cloned().flatten();
+        let key = (domain, task);
+        let context = match contexts.get(&key) {
+            Some(context) => Arc::clone(context),
+            None => {
+                let rubrics = match &fixed {
+                    Some(rubrics) => Arc::clone(rubrics),
+                    None => match rubric_cache.get(&key.0) {
+                        Some(rubrics) => Arc::clone(rubrics),
+                        None => {
+                            let rubrics = source
+                                .resolve(&key.0)
+                                .map_err(|e| RubricError::new_err(format!("domains[{i}]: {e}")))?;
+                            rubric_cache.insert(key.0.clone(), Arc::clone(&rubrics));
+                            rubrics
+                        }
+                    },
+                };
+                let context = Arc::new(context_for(&rubrics, key.1.as_deref()));
+                contexts.insert(key, Arc::clone(&context));
+                context
+            }
+        };
+        let response = match first.get(i) {
+            Some(obj) => extract_response(obj, &format!("{name_a}[{i}]"))?,
+            None => String::new(),
+        };
+        let response_b = match &second {
+            Some(items) => match items.get(i) {
+                Some(obj) => Some(extract_response(obj, &format!("{name_b}[{i}]"))?),
+                None => Some(String::new()),
+            },
+            None => None,
+        };
+        built.push(PromptRow { context, prompt: extract_prompt(prompt, &format!("prompts[{i}]"))?, response, response_b });
+    }
+    let texts = py.detach(|| build_batch(&template, &built, num_threads))?;
+    Ok(texts)
+}
+
+/// Pointwise judge prompts for a batch, built in parallel with the GIL released.
+#[pyfunction]
+#[pyo3(signature = (prompts, responses, domains=None, *, rubrics=None, tasks=None, template=None, rubrics_dir=None, num_threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn build_prompts(
+    py: Python<'_>,
+    prompts: &Bound<'_, PyAny>,
+    responses: &Bound<'_, PyAny>,
+    domains: Option<&Bound<'_, PyAny>>,
+    rubrics: Option<&Bound<'_, PyAny>>,
+    tasks: Option<&Bound<'_, PyAny>>,
+    template: Option<&Bound<'_, PyAny>>,
+    rubrics_dir: Option<Vec<PathBuf>>,
+    num_threads: Option<usize>,
+) -> PyResult<Vec<String>> {
+    let chat = PyString::new(py, "chat").into_any();
+    let domains = domains.filter(|d| !d.is_none()).unwrap_or(&chat);
+    build_many(py, Kind::Pointwise, prompts, responses, None, domains, rubrics, tasks, template, rubrics_dir, num_threads)
+}
+
+/// Pairwise judge prompts for a batch, built in parallel with the GIL released.
+#[pyfunction]
+#[pyo3(signature = (prompts, responses_a, responses_b, domains=None, *, rubrics=None, tasks=None, template=None, rubrics_dir=None, num_threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn build_pairwise_prompts(
+    py: Python<'_>,
+    prompts: &Bound<'_, PyAny>,
+    responses_a: &Bound<'_, PyAny>,
+    responses_b: &Bound<'_, PyAny>,
+    domains: Option<&Bound<'_, PyAny>>,
+    rubrics: Option<&Bound<'_, PyAny>>,
+    tasks: Option<&Bound<'_, PyAny>>,
+    template: Option<&Bound<'_, PyAny>>,
+    rubrics_dir: Option<Vec<PathBuf>>,
+    num_threads: Option<usize>,
+) -> PyResult<Vec<String>> {
+    let chat = PyString::new(py, "chat").into_any();
+    let domains = domains.filter(|d| !d.is_none()).unwrap_or(&chat);
+    build_many(
+        py,
+        Kind::Pairwise,
+        prompts,
+        responses_a,
+        Some(responses_b),
+        domains,
+        rubrics,
+        tasks,
+        template,
+        rubrics_dir,
+        num_threads,
+    )
+}
+
+/// Rubrics of a domain (any spelling or alias) or of a rubric file.
+#[pyfunction]
+#[pyo3(signature = (domain_or_path, *, rubrics_dir=None))]
+fn load_rubrics(domain_or_path: PathBuf, rubrics_dir: Option<Vec<PathBuf>>) -> PyResult<PyRubrics> {
+    let inner = source_for(rubrics_dir).resolve(&domain_or_path.to_string_lossy())?;
+    Ok(PyRubrics { inner })
+}
+
+/// Every known domain: user rubric directories and the built-ins, sorted.
+#[pyfunction]
+#[pyo3(signature = (*, rubrics_dir=None))]
+fn rubric_domains(rubrics_dir: Option<Vec<PathBuf>>) -> PyResult<Vec<String>> {
+    Ok(source_for(rubrics_dir).domains()?)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("RubricError", py.get_type::<RubricError>())?;
+    m.add("TemplateError", py.get_type::<TemplateError>())?;
+    m.add("RUBRICS_PATH_ENV", crate::rubrics::RUBRICS_PATH_ENV)?;
+    m.add_class::<PyRubrics>()?;
+    m.add_class::<PyPromptTemplate>()?;
+    m.add_function(wrap_pyfunction!(load_rubrics, m)?)?;
+    m.add_function(wrap_pyfunction!(rubric_domains, m)?)?;
+    m.add_function(wrap_pyfunction!(build_prompt, m)?)?;
+    m.add_function(wrap_pyfunction!(build_pairwise_prompt, m)?)?;
+    m.add_function(wrap_pyfunction!(build_prompts, m)?)?;
+    m.add_function(wrap_pyfunction!(build_pairwise_prompts, m)?)?;
     Ok(())
 }

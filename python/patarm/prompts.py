@@ -1,0 +1,209 @@
+"""Judge prompts and task rubrics (METHOD section 2).
+
+The rubrics of a domain are JSON data files: five are built in (chat, math, code, safety,
+instruction_following); your own domains live in files you pass by path, or in directories
+named by ``rubrics_dir=`` or the ``PATARM_RUBRICS_PATH`` environment variable (searched before
+the built-ins). The file format is described in ``rubrics/README.md``.
+
+Prompts are built in Rust; the batch forms run in parallel with the GIL released.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from . import _core
+from ._core import PromptTemplate, RubricError, Rubrics, TemplateError
+
+__all__ = [
+    "Rubrics",
+    "PromptTemplate",
+    "RubricError",
+    "TemplateError",
+    "RUBRICS_PATH_ENV",
+    "load_rubrics",
+    "rubric_domains",
+    "build_prompt",
+    "build_pairwise_prompt",
+    "build_messages",
+    "build_prompts",
+    "build_pairwise_prompts",
+]
+
+#: Environment variable listing rubric directories (separated like PATH), searched before the built-ins.
+RUBRICS_PATH_ENV: str = _core.RUBRICS_PATH_ENV
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: A prompt: plain text, or a conversation as chat messages ``{"role": ..., "content": ...}``.
+PromptLike = Union[str, Sequence[Mapping[str, Any]]]
+RubricsLike = Union[Rubrics, PathLike]
+TemplateLike = Union[str, PromptTemplate]
+RubricsDir = Union[PathLike, Sequence[PathLike]]
+
+
+def _dirs(rubrics_dir: Optional[RubricsDir]) -> Optional[List[str]]:
+    if rubrics_dir is None:
+        return None
+    if isinstance(rubrics_dir, (str, os.PathLike)):
+        return [os.fspath(rubrics_dir)]
+    return [os.fspath(d) for d in rubrics_dir]
+
+
+def _rubrics(rubrics: Optional[RubricsLike]) -> Optional[Union[Rubrics, str]]:
+    if isinstance(rubrics, os.PathLike):
+        return os.fspath(rubrics)
+    return rubrics
+
+
+def load_rubrics(domain_or_path: PathLike, *, rubrics_dir: Optional[RubricsDir] = None) -> Rubrics:
+    """The rubrics of a domain (name in any spelling, or an alias such as ``"if"``) or of a rubric file.
+
+    Raises ``RubricError`` (a ``ValueError``) for an unknown domain, listing the known ones,
+    or for an unreadable or invalid file, naming the file and the problem.
+    """
+    return _core.load_rubrics(os.fspath(domain_or_path), rubrics_dir=_dirs(rubrics_dir))
+
+
+def rubric_domains(*, rubrics_dir: Optional[RubricsDir] = None) -> List[str]:
+    """Every known domain, sorted: the built-ins plus those in the user rubric directories."""
+    return _core.rubric_domains(rubrics_dir=_dirs(rubrics_dir))
+
+
+def build_prompt(
+    prompt: PromptLike,
+    response: str,
+    *,
+    domain: str = "chat",
+    rubrics: Optional[RubricsLike] = None,
+    task: Optional[str] = None,
+    template: Optional[TemplateLike] = None,
+    rubrics_dir: Optional[RubricsDir] = None,
+) -> str:
+    """The pointwise judge prompt for one response (the judge answers a score from 0 to 10).
+
+    ``rubrics`` (a ``Rubrics``, domain name or file path) overrides ``domain``; ``task``
+    overrides the domain's task description; ``template`` is a ``PromptTemplate`` or a template
+    string with the slots ``{task} {rubrics} {domain} {prompt} {response}``.
+    """
+    return _core.build_prompt(
+        prompt,
+        response,
+        domain=domain,
+        rubrics=_rubrics(rubrics),
+        task=task,
+        template=template,
+        rubrics_dir=_dirs(rubrics_dir),
+    )
+
+
+def build_pairwise_prompt(
+    prompt: PromptLike,
+    response_a: str,
+    response_b: str,
+    *,
+    domain: str = "chat",
+    rubrics: Optional[RubricsLike] = None,
+    task: Optional[str] = None,
+    template: Optional[TemplateLike] = None,
+    rubrics_dir: Optional[RubricsDir] = None,
+) -> str:
+    """The pairwise judge prompt for responses A and B (the judge answers ``A`` or ``B``).
+
+    A user template uses ``{response_a}`` and ``{response_b}`` instead of ``{response}``.
+    """
+    return _core.build_pairwise_prompt(
+        prompt,
+        response_a,
+        response_b,
+        domain=domain,
+        rubrics=_rubrics(rubrics),
+        task=task,
+        template=template,
+        rubrics_dir=_dirs(rubrics_dir),
+    )
+
+
+def build_messages(
+    prompt: PromptLike,
+    response: str,
+    *,
+    response_b: Optional[str] = None,
+    domain: str = "chat",
+    rubrics: Optional[RubricsLike] = None,
+    task: Optional[str] = None,
+    template: Optional[TemplateLike] = None,
+    system: Optional[str] = None,
+    rubrics_dir: Optional[RubricsDir] = None,
+) -> List[Dict[str, str]]:
+    """The judge prompt as the chat-message list verl datasets store in their ``prompt`` column.
+
+    ``[{"role": "user", "content": <judge prompt>}]``, preceded by a system message when
+    ``system`` is given. With ``response_b`` the prompt is pairwise (``response`` is A).
+    """
+    common = dict(domain=domain, rubrics=rubrics, task=task, template=template, rubrics_dir=rubrics_dir)
+    if response_b is None:
+        content = build_prompt(prompt, response, **common)
+    else:
+        content = build_pairwise_prompt(prompt, response, response_b, **common)
+    messages: List[Dict[str, str]] = []
+    if system is not None:
+        if not isinstance(system, str):
+            raise TypeError(f"system must be a str or None, not {type(system).__name__}")
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": content})
+    return messages
+
+
+def build_prompts(
+    prompts: Sequence[PromptLike],
+    responses: Sequence[str],
+    domains: Union[str, Sequence[Optional[str]], None] = "chat",
+    *,
+    rubrics: Optional[RubricsLike] = None,
+    tasks: Union[str, Sequence[Optional[str]], None] = None,
+    template: Optional[TemplateLike] = None,
+    rubrics_dir: Optional[RubricsDir] = None,
+    num_threads: Optional[int] = None,
+) -> List[str]:
+    """Pointwise judge prompts for a batch, built in parallel in Rust with the GIL released.
+
+    ``domains`` and ``tasks`` are one value for all rows or one per row (``None`` entries take
+    the default). Each distinct domain's rubrics are loaded once. ``num_threads`` (or
+    ``PATARM_NUM_THREADS``) bounds the threads.
+    """
+    return _core.build_prompts(
+        prompts,
+        responses,
+        domains,
+        rubrics=_rubrics(rubrics),
+        tasks=tasks,
+        template=template,
+        rubrics_dir=_dirs(rubrics_dir),
+        num_threads=num_threads,
+    )
+
+
+def build_pairwise_prompts(
+    prompts: Sequence[PromptLike],
+    responses_a: Sequence[str],
+    responses_b: Sequence[str],
+    domains: Union[str, Sequence[Optional[str]], None] = "chat",
+    *,
+    rubrics: Optional[RubricsLike] = None,
+    tasks: Union[str, Sequence[Optional[str]], None] = None,
+    template: Optional[TemplateLike] = None,
+    rubrics_dir: Optional[RubricsDir] = None,
+    num_threads: Optional[int] = None,
+) -> List[str]:
+    """Pairwise judge prompts for a batch (the batch form of ``build_pairwise_prompt``)."""
+    return _core.build_pairwise_prompts(
+        prompts,
+        responses_a,
+        responses_b,
+        domains,
+        rubrics=_rubrics(rubrics),
+        tasks=tasks,
+        template=template,
+        rubrics_dir=_dirs(rubrics_dir),
+        num_threads=num_threads,
+    )

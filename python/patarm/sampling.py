@@ -1,0 +1,390 @@
+"""Pair-preserving samplers (METHOD section 8).
+
+Row ``2k`` is the chosen judge prompt of pair ``k`` and row ``2k + 1`` its rejected one. The
+samplers here yield whole pairs, chosen row first, and never the partnerless last row of an
+odd-sized dataset. Index generation runs in the Rust core with a fixed algorithm (SplitMix64
+key, PCG64, Lemire bounded integers, Fisher-Yates), so a seed gives the same order on every
+platform and version.
+
+The classes follow torch's Sampler protocol (``__iter__``, ``__len__``, ``set_epoch``) without
+importing torch; pass them as ``sampler=`` to a ``torch.utils.data.DataLoader``. Any batch size
+the order is cut into must be even: see :func:`check_pair_batch_size`.
+"""
+from __future__ import annotations
+
+import operator
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from . import _core
+
+__all__ = [
+    "PairRandomSampler",
+    "DistributedPairSampler",
+    "pair_permutation",
+    "check_pair_batch_size",
+]
+
+_U64 = 1 << 64
+
+
+def _as_int(value: Any, name: str) -> int:
+    """An int (or numpy integer) argument; bools and floats are refused with a clear TypeError."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, got a bool ({value!r})")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} ({value!r})") from None
+    if not -(1 << 63) <= number < (1 << 63):
+        raise ValueError(f"{name}={number} is out of range: pass a value that fits in 64 bits")
+    return number
+
+
+def _as_seed(seed: Any) -> int:
+    """A seed as an unsigned 64-bit integer. Like torch.manual_seed, negative seeds down to
+    -2**63 are accepted and taken modulo 2**64."""
+    if isinstance(seed, bool):
+        raise TypeError(f"seed must be an integer, got a bool ({seed!r})")
+    try:
+        number = operator.index(seed)
+    except TypeError:
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__} ({seed!r})") from None
+    if not -(1 << 63) <= number < _U64:
+        raise ValueError(f"seed={number} is out of range: pass an integer in [-2**63, 2**64)")
+    return number % _U64
+
+
+def _as_epoch(epoch: Any) -> int:
+    number = _as_int(epoch, "epoch")
+    if number < 0:
+        raise ValueError(f"epoch={number} is negative: pass the epoch number (0, 1, 2, ...)")
+    return number
+
+
+def _num_rows(data_source: Any) -> int:
+    """Row count of a sized data source, or the int itself."""
+    if isinstance(data_source, bool):
+        raise TypeError("data_source must be a sized dataset or an int row count, got a bool")
+    if isinstance(data_source, (int, np.integer)):
+        rows = int(data_source)
+    elif hasattr(data_source, "__len__"):
+        rows = len(data_source)
+    else:
+        raise TypeError(
+            f"data_source must be a sized dataset (with __len__) or an int row count, "
+            f"got {type(data_source).__name__}"
+        )
+    if rows < 0:
+        raise ValueError(f"data_source has a negative row count ({rows}): pass a row count >= 0")
+    return rows
+
+
+def _seed_from_generator(generator: Any) -> int:
+    """Draws a base seed from a torch.Generator (as torch's RandomSampler draws its seed) or a
+    numpy Generator. Torch is imported only here, only when such a generator is passed."""
+    if isinstance(generator, np.random.Generator):
+        return int(generator.integers(0, 1 << 63, dtype=np.int64))
+    if hasattr(generator, "manual_seed") and hasattr(generator, "initial_seed"):
+        import torch  # lazy: only a torch.Generator brings torch in
+
+        return int(torch.empty((), dtype=torch.int64).random_(generator=generator).item())
+    raise TypeError(
+        f"generator must be a torch.Generator or numpy.random.Generator, got "
+        f"{type(generator).__name__}; to fix the order use seed=<int> instead"
+    )
+
+
+def _fresh_seed() -> int:
+    """A random base seed. If the program already imported torch, draw it from torch's default
+    generator as RandomSampler does, so torch.manual_seed(...) makes the run reproducible;
+    otherwise from the OS."""
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "empty"):
+        return int(torch.empty((), dtype=torch.int64).random_().item())
+    return int.from_bytes(os.urandom(8), "little") >> 1
+
+
+def _resolve_seed(seed: Any, generator: Any) -> int:
+    if seed is not None and generator is not None:
+        raise ValueError("pass either seed= or generator=, not both")
+    if seed is not None:
+        return _as_seed(seed)
+    if generator is not None:
+        return _seed_from_generator(generator)
+    return _fresh_seed()
+
+
+def pair_permutation(num_rows: int, seed: int, epoch: int = 0) -> np.ndarray:
+    """Row indices (int64) of a random order of the pairs of ``num_rows`` rows, each pair's
+    chosen row directly followed by its rejected row.
+
+    A pure function of ``(num_rows, seed, epoch)``, identical on every platform: use it to
+    pre-order a dataset that a framework then reads with shuffling off (verl >= 0.8,
+    ``data.shuffle=False``). With an odd ``num_rows`` the last row is left out; fewer than two
+    rows give an empty array.
+    """
+    return _core.pair_permutation(_as_int(num_rows, "num_rows"), _as_seed(seed), _as_epoch(epoch))
+
+
+def check_pair_batch_size(batch_size: int, *, name: str = "batch_size") -> None:
+    """Raises ValueError unless ``batch_size`` is a positive even number.
+
+    A batch cut from a pair-preserving order must hold whole pairs (two rows each); ``name`` is
+    the setting named in the message (e.g. ``"data.train_batch_size"``).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (the setting's name), got {type(name).__name__}")
+    _core.check_pair_batch_size(_as_int(batch_size, name), name=name)
+
+
+class _PairSamplerBase:
+    """Shared epoch bookkeeping: each ``__iter__`` serves the current epoch, then moves on."""
+
+    _seed: int
+    _epoch: int
+    _resume_at: int
+    # The epoch last started by __iter__: (epoch, its length, its list iterator). The iterator
+    # is a plain list iterator (C speed); its length hint tells how far it got, for state_dict.
+    # None once set_epoch or load_state_dict chose what comes next.
+    _live: Optional[tuple[int, int, Iterator[int]]]
+
+    def _epoch_indices(self, epoch: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[int]:
+        epoch, start = self._epoch, self._resume_at
+        # The next __iter__ reshuffles, unless set_epoch / load_state_dict says otherwise.
+        self._epoch, self._resume_at = epoch + 1, 0
+        indices = self._epoch_indices(epoch).tolist()
+        iterator = iter(indices[start:] if start else indices)
+        self._live = (epoch, len(indices), iterator)
+        return iterator
+
+    def _progress(self) -> Optional[tuple[int, int]]:
+        """(epoch, rows yielded) of an epoch under way, else None."""
+        if self._live is None:
+            return None
+        epoch, total, iterator = self._live
+        yielded = total - operator.length_hint(iterator)
+        return (epoch, yielded) if yielded < total else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickle carries the settings and the next epoch, not a live iterator.
+        state = self.__dict__.copy()
+        state["_live"] = None
+        return state
+
+    def set_epoch(self, epoch: int) -> None:
+        """Makes the next ``__iter__`` yield epoch ``epoch``'s order: a pure function of
+        (seed, epoch). Without calls to set_epoch, successive ``__iter__`` calls give epochs
+        0, 1, 2, ..."""
+        self._epoch, self._resume_at = _as_epoch(epoch), 0
+        self._live = None
+
+    @property
+    def seed(self) -> int:
+        """The base seed (unsigned 64-bit)."""
+        return self._seed
+
+    @property
+    def epoch(self) -> int:
+        """The epoch the next ``__iter__`` yields."""
+        return self._epoch
+
+    def state_dict(self) -> dict[str, int]:
+        """Checkpoint state: the base seed, the epoch in progress and how many indices of it
+        were handed out. Restoring it resumes the order exactly there. (A DataLoader with
+        workers takes indices ahead of the training loop; save at an epoch boundary, or count
+        the prefetched batches, if that matters.)"""
+        progress = self._progress()
+        if progress is not None:
+            epoch, yielded = progress  # an epoch is under way
+        else:
+            epoch, yielded = self._epoch, self._resume_at  # what the next __iter__ yields
+        return {"seed": self._seed, "epoch": epoch, "yielded": yielded}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Restores :meth:`state_dict`'s output: the next ``__iter__`` continues that epoch."""
+        try:
+            seed, epoch, yielded = state["seed"], state["epoch"], state.get("yielded", 0)
+        except (KeyError, TypeError):
+            raise ValueError("state must be a dict from state_dict() with keys 'seed', 'epoch', 'yielded'") from None
+        self._seed = _as_seed(seed)
+        self._epoch = _as_epoch(epoch)
+        self._resume_at = _as_int(yielded, "yielded")
+        if not 0 <= self._resume_at <= len(self):
+            raise ValueError(f"yielded={self._resume_at} is outside 0..{len(self)}: the state is from another sampler")
+        self._live = None
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+
+class PairRandomSampler(_PairSamplerBase):
+    """Random order of whole preference pairs, for a DataLoader's ``sampler=``.
+
+    Pairs are rows (0, 1), (2, 3), ...: each yields its chosen index then its rejected index;
+    with an odd number of rows the last row is never yielded. Without replacement each epoch is
+    a random permutation of the pairs (``num_samples`` beyond one epoch chains fresh
+    permutations, as torch's RandomSampler does); with replacement pairs are drawn uniformly.
+
+    Args:
+        data_source: a sized dataset (its ``len`` is read once, here) or an int row count.
+        replacement: draw pairs with replacement.
+        num_samples: rows per epoch; must be even (pairs are yielded whole). Default: every
+            pair once, ``2 * (rows // 2)``.
+        generator: a ``torch.Generator`` (or ``numpy.random.Generator``) to draw the base seed
+            from, as torch's RandomSampler does; torch is imported only if one is passed.
+        seed: the base seed. With neither seed nor generator a random one is chosen here (from
+            torch's default generator when torch is already imported, so ``torch.manual_seed``
+            governs it; else from the OS).
+
+    Each ``__iter__`` yields one epoch and moves to the next, so successive epochs reshuffle;
+    ``set_epoch(e)`` makes the next epoch's order a pure function of (seed, e).
+    """
+
+    def __init__(
+        self,
+        data_source: Union[int, Any],
+        replacement: bool = False,
+        num_samples: Optional[int] = None,
+        generator: Any = None,
+        *,
+        seed: Optional[int] = None,
+    ) -> None:
+        if not isinstance(replacement, (bool, np.bool_)):
+            raise TypeError(f"replacement must be a bool, got {type(replacement).__name__}")
+        self._num_rows = _num_rows(data_source)
+        requested = None if num_samples is None else _as_int(num_samples, "num_samples")
+        self._num_samples = int(_core.resolve_pair_num_samples(self._num_rows, requested))
+        self._explicit_num_samples = requested
+        self._replacement = bool(replacement)
+        self._seed = _resolve_seed(seed, generator)
+        self._epoch = 0
+        self._resume_at = 0
+        self._live = None
+
+    @property
+    def num_rows(self) -> int:
+        """Rows of the data source (the last one is unused when odd)."""
+        return self._num_rows
+
+    @property
+    def num_samples(self) -> int:
+        """Rows yielded per epoch (even)."""
+        return self._num_samples
+
+    @property
+    def replacement(self) -> bool:
+        return self._replacement
+
+    def _epoch_indices(self, epoch: int) -> np.ndarray:
+        return _core.random_pair_indices(
+            self._num_rows, self._seed, epoch, self._explicit_num_samples, self._replacement
+        )
+
+    def __len__(self) -> int:
+        return self._num_samples
+
+    def __repr__(self) -> str:
+        return (
+            f"PairRandomSampler(num_rows={self._num_rows}, num_samples={self._num_samples}, "
+            f"replacement={self._replacement}, seed={self._seed}, epoch={self._epoch})"
+        )
+
+
+def _distributed_default(value: Optional[int], what: str) -> int:
+    """``num_replicas``/``rank`` from torch.distributed when it is initialised."""
+    if value is not None:
+        return _as_int(value, what)
+    dist = None
+    if "torch" in sys.modules:  # never import torch just to find out it is not in use
+        try:
+            import torch.distributed as dist
+        except ImportError:  # pragma: no cover - torch without distributed support
+            dist = None
+    if dist is None or not dist.is_available() or not dist.is_initialized():
+        raise ValueError(
+            f"{what} was not given and torch.distributed is not initialised: pass "
+            f"num_replicas=<world size> and rank=<this process's rank>"
+        )
+    return int(dist.get_world_size() if what == "num_replicas" else dist.get_rank())
+
+
+class DistributedPairSampler(_PairSamplerBase):
+    """Shards whole preference pairs across ``num_replicas`` ranks (torch's DistributedSampler,
+    in pairs).
+
+    Every rank computes the same pair order for (seed, epoch) — ``seed`` must be the same on
+    all ranks — pads it by repeating pairs from its start until each rank gets the same number
+    of pairs (or, with ``drop_last``, drops the few pairs that do not divide evenly), then rank
+    ``r`` takes pairs ``r, r + num_replicas, ...``. Each pair yields its chosen then its
+    rejected row. Call ``set_epoch(epoch)`` at the start of each epoch, as with torch's sampler.
+
+    ``num_replicas`` and ``rank`` default to torch.distributed's world size and rank when it is
+    initialised; otherwise pass them.
+    """
+
+    def __init__(
+        self,
+        data_source: Union[int, Any],
+        num_replicas: Optional[int] = None,
+        rank: Optional[int] = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        self._num_rows = _num_rows(data_source)
+        self._num_replicas = _distributed_default(num_replicas, "num_replicas")
+        self._rank = _distributed_default(rank, "rank")
+        self._shuffle = bool(shuffle)
+        self._drop_last = bool(drop_last)
+        self._seed = _as_seed(seed)
+        self._len = int(_core.distributed_pair_len(self._num_rows, self._num_replicas, self._rank, self._drop_last))
+        self._epoch = 0
+        self._resume_at = 0
+        self._live = None
+
+    @property
+    def num_rows(self) -> int:
+        return self._num_rows
+
+    @property
+    def num_replicas(self) -> int:
+        return self._num_replicas
+
+    @property
+    def rank(self) -> int:
+        return self._rank
+
+    @property
+    def shuffle(self) -> bool:
+        return self._shuffle
+
+    @property
+    def drop_last(self) -> bool:
+        return self._drop_last
+
+    @property
+    def num_samples(self) -> int:
+        """Rows this rank yields per epoch (even)."""
+        return self._len
+
+    def _epoch_indices(self, epoch: int) -> np.ndarray:
+        return _core.distributed_pair_indices(
+            self._num_rows, self._num_replicas, self._rank, self._seed, epoch, self._shuffle, self._drop_last
+        )
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __repr__(self) -> str:
+        return (
+            f"DistributedPairSampler(num_rows={self._num_rows}, rank={self._rank}/{self._num_replicas}, "
+            f"shuffle={self._shuffle}, drop_last={self._drop_last}, seed={self._seed}, epoch={self._epoch})"
+        )
