@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -303,9 +304,9 @@ class PatarmReward:
 class PairRepeatSampler:
     """TRL's ``RepeatSampler`` order, over whole pairs.
 
-    Rows 2k and 2k+1 are pair k. The row order comes from :class:`patarm.PairRandomSampler`
-    (shuffled pairs, each yielding its two rows; reshuffled every epoch), or stays in dataset order
-    with ``shuffle=False``. It is cut into chunks of ``prompts_per_batch`` rows (an even number, so
+    Rows 2k and 2k+1 are pair k. The row order is :class:`patarm.PairRandomSampler`'s
+    (:func:`patarm.pair_permutation` of (seed, epoch): shuffled pairs, each yielding its chosen
+    then its rejected row; a new order every epoch), or dataset order with ``shuffle=False``. It is cut into chunks of ``prompts_per_batch`` rows (an even number, so
     a chunk holds whole pairs; an incomplete last chunk is dropped, as TRL does); each chunk is
     yielded ``repeat_count`` times, each row ``num_generations`` times in a row::
 
@@ -343,7 +344,8 @@ class PairRepeatSampler:
         self.prompts_per_batch = prompts_per_batch
         self.repeat_count = repeat_count
         self.shuffle = shuffle
-        self.seed = seed
+        # Every process must shuffle alike: TRL passes args.seed. Without one, draw it here.
+        self.seed = seed if seed is not None else random.SystemRandom().randrange(2**63)
         self.epoch = 0
         self._paired_rows = num_rows - num_rows % 2  # an odd last row has no partner: never yielded
 
@@ -362,11 +364,9 @@ class PairRepeatSampler:
         """One epoch's row order (pairs adjacent), before chunking and repetition."""
         if not self.shuffle:
             return list(range(self._paired_rows))
-        from . import PairRandomSampler
+        from . import pair_permutation  # the PairRandomSampler order: a pure function of (seed, epoch)
 
-        sampler = PairRandomSampler(self._paired_rows, seed=self.seed)
-        sampler.set_epoch(self.epoch)
-        return [int(i) for i in sampler]
+        return pair_permutation(self._paired_rows, self.seed, self.epoch).tolist()
 
     def __iter__(self) -> Iterator[int]:
         order = self.row_order()
