@@ -136,8 +136,9 @@ def _pair_columns(
 class PatarmReward:
     """PaTaRM reward for ``GRPOTrainer(reward_funcs=[PatarmReward()])``.
 
-    Returns, per completion, ``R = R_PAR + R_format`` (METHOD section 4; pairwise variant:
-    section 5). A judgement's pair is found by ``(data_source, pair_id)``, never by position.
+    Returns, per completion, ``R = R_PAR + R_format`` (METHOD section 4; with ``pairwise=True``
+    section 5: ``correct_reward`` / ``wrong_reward`` for a verdict that names / misses the chosen
+    response, plus the format reward). A judgement's pair is found by ``(data_source, pair_id)``, never by position.
 
     Logged through TRL's ``log_metric`` (averaged per logging step, under ``metric_prefix/``):
     ``score/chosen`` and ``score/rejected`` (mean valid judge score per side, pointwise only),
@@ -159,6 +160,8 @@ class PatarmReward:
         pairwise: bool = False,
         think_in_prompt: bool = False,
         num_threads: Optional[int] = None,
+        correct_reward: float = 1.0,
+        wrong_reward: float = 0.0,
         pair_id_column: str = "pair_id",
         side_column: str = "side",
         source_column: Optional[str] = "data_source",
@@ -179,6 +182,8 @@ class PatarmReward:
         self.pairwise = bool(pairwise)
         self.think_in_prompt = bool(think_in_prompt)
         self.num_threads = num_threads
+        self.correct_reward = float(correct_reward)
+        self.wrong_reward = float(wrong_reward)
         self.pair_id_column = pair_id_column
         self.side_column = side_column
         self.source_column = source_column
@@ -229,6 +234,8 @@ class PatarmReward:
             pairwise=self.pairwise,
             think_in_prompt=self.think_in_prompt,
             num_threads=self.num_threads,
+            correct_reward=self.correct_reward,
+            wrong_reward=self.wrong_reward,
         )
 
     def metrics(self, result: Dict[str, np.ndarray], sides: Sequence[str]) -> Dict[str, float]:
@@ -239,11 +246,16 @@ class PatarmReward:
             return {}
         errors = np.asarray(result["error_code"]) != 0
         par = np.asarray(result["par"], dtype=np.float64)
+        if self.pairwise:  # a hit is a valid verdict naming the chosen response
+            hits = ~errors & (par == self.correct_reward) if self.correct_reward != self.wrong_reward else None
+        else:
+            hits = par > 0
         out = {
             f"{prefix}/format_error_rate": float(errors.mean()),
-            f"{prefix}/par_hit_rate": float((par > 0).mean()),
             f"{prefix}/partner_missing": float(self._partner_missing(result).sum()),
         }
+        if hits is not None:
+            out[f"{prefix}/par_hit_rate"] = float(hits.mean())
         if not self.pairwise:
             side_array = np.asarray(sides, dtype=object)
             scores = np.asarray(result["score"], dtype=np.float64)

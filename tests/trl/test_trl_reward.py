@@ -121,6 +121,11 @@ def test_pairwise_variant():
     assert rewards == pytest.approx([1.0, 0.0, -1.0, -1.5])
     assert log.metrics["patarm/par_hit_rate"] == [0.25]
     assert "patarm/score/chosen" not in log.metrics
+    # The verdict rewards are configurable (METHOD section 5).
+    configured = PatarmReward(pairwise=True, correct_reward=2.0, wrong_reward=-0.5)
+    log = MetricLog()
+    assert call(configured, texts, [1, 2, 3, 4], ["A", "A", "B", "B"], log=log) == pytest.approx([2.0, -0.5, -1.0, -1.5])
+    assert log.metrics["patarm/par_hit_rate"] == [0.25]
 
 
 def test_completion_forms():
