@@ -138,15 +138,16 @@ class PatarmReward:
 
     Returns, per completion, ``R = R_PAR + R_format`` (METHOD section 4; with ``pairwise=True``
     section 5: ``correct_reward`` / ``wrong_reward`` for a verdict that names / misses the chosen
-    response, plus the format reward). A judgement's pair is found by ``(data_source, pair_id)``, never by position.
+    response, plus the format reward). A judgement's pair is found by ``(data_source, pair_id)``,
+    never by position.
 
     Logged through TRL's ``log_metric`` (averaged per logging step, under ``metric_prefix/``):
     ``score/chosen`` and ``score/rejected`` (mean valid judge score per side, pointwise only),
     ``format_error_rate``, ``par_hit_rate`` (share of completions with R_PAR > 0; pairwise: the
     share of correct verdicts), ``partner_missing`` (completions whose pair's other side was not in
     the batch). TRL itself logs the total as ``rewards/<name>/mean``. With
-    ``log_completion_columns`` the per-completion score, PAR and error also go to TRL's completions
-    table (``log_completions=True``).
+    ``log_completion_columns`` each completion's pair id, side, score, PAR and error kind also go
+    to TRL's completions table (``GRPOConfig(log_completions=True)``).
 
     A pair seen on one side only gets R_PAR = 0 (the METHOD rule) and a counted warning;
     ``partner_missing_total`` keeps the running count. Use ``PairGRPOTrainer`` so that never
