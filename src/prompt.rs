@@ -195,19 +195,25 @@ impl Template {
 
     /// The built-in template of a kind (METHOD section 2).
     pub fn default_for(kind: Kind) -> &'static Template {
-        static POINTWISE: OnceLock<Template> = OnceLock::new();
-        static PAIRWISE: OnceLock<Template> = OnceLock::new();
-        let (cell, text) = match kind {
-            Kind::Pointwise => (&POINTWISE, default_text(Kind::Pointwise)),
-            Kind::Pairwise => (&PAIRWISE, default_text(Kind::Pairwise)),
+        Self::shared_default(kind)
+    }
+
+    /// The built-in template of a kind, shared (parsed once per process).
+    pub fn shared_default(kind: Kind) -> &'static Arc<Template> {
+        static POINTWISE: OnceLock<Arc<Template>> = OnceLock::new();
+        static PAIRWISE: OnceLock<Arc<Template>> = OnceLock::new();
+        let cell = match kind {
+            Kind::Pointwise => &POINTWISE,
+            Kind::Pairwise => &PAIRWISE,
         };
         // The default texts are tested to parse; a pieces-only fallback keeps this panic-free.
         cell.get_or_init(|| {
-            Template::parse(&text).unwrap_or_else(|_| Template {
+            let text = default_text(kind);
+            Arc::new(Template::parse(&text).unwrap_or_else(|_| Template {
                 text: text.clone(),
                 pieces: vec![Piece::Text(text)],
                 kind,
-            })
+            }))
         })
     }
 
@@ -297,7 +303,7 @@ impl JudgeContext {
         JudgeContext {
             domain: rubrics.domain.clone(),
             task: task.map_or_else(|| rubrics.task_description(), str::to_string),
-            rubrics: rubrics.render(),
+            rubrics: rubrics.render().to_string(),
         }
     }
 }

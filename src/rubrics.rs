@@ -64,7 +64,7 @@ pub struct Criterion {
 }
 
 /// The primary rubrics of one domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Rubrics {
     /// Canonical (normalised) domain name, e.g. `instruction_following`.
     pub domain: String,
@@ -75,7 +75,22 @@ pub struct Rubrics {
     pub criteria: Vec<Criterion>,
     /// Where the rubrics came from: a file path, or `built-in <file>`.
     pub source: String,
+    /// The rendered `<rubrics>` block, computed on first use.
+    rendered: OnceLock<String>,
 }
+
+// Equal when the data is equal; the render cache is not part of the value.
+impl PartialEq for Rubrics {
+    fn eq(&self, other: &Self) -> bool {
+        self.domain == other.domain
+            && self.aliases == other.aliases
+            && self.task == other.task
+            && self.criteria == other.criteria
+            && self.source == other.source
+    }
+}
+
+impl Eq for Rubrics {}
 
 // The on-disk format. Unknown fields are rejected so that a typo ("critera") is an error, not
 // a silently empty rubric.
@@ -212,7 +227,7 @@ impl Rubrics {
             }
             criteria.push(Criterion { name, description, bands });
         }
-        Ok(Rubrics { domain, aliases, task, criteria, source: origin.to_string() })
+        Ok(Rubrics { domain, aliases, task, criteria, source: origin.to_string(), rendered: OnceLock::new() })
     }
 
     /// The rubrics in the file format (pretty JSON): a starting point for a user's own domain.
@@ -257,7 +272,11 @@ impl Rubrics {
     }
 
     /// The text of the `<rubrics>` block: numbered criteria, each with its score bands.
-    pub fn render(&self) -> String {
+    pub fn render(&self) -> &str {
+        self.rendered.get_or_init(|| self.render_uncached())
+    }
+
+    fn render_uncached(&self) -> String {
         let mut out = String::new();
         for (i, criterion) in self.criteria.iter().enumerate() {
             if i > 0 {

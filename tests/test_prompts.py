@@ -375,6 +375,25 @@ def test_bad_responses_are_type_errors():
         patarm.build_pairwise_prompt("p", "a", None)
 
 
+def test_bad_domain_and_task_types():
+    with pytest.raises(TypeError, match="domain must be a str"):
+        patarm.build_prompt("p", "r", domain=None)
+    with pytest.raises(TypeError, match="task must be a str or None"):
+        patarm.build_pairwise_prompt("p", "a", "b", task=1)
+
+
+def test_hostile_text_is_an_exception_or_a_prompt_never_a_crash():
+    # Lone surrogates cannot be UTF-8: a ValueError (UnicodeEncodeError), never a Rust panic.
+    for args in [("\ud800", "r"), ("p", "\udfff"), ([{"role": "user", "content": "\ud800"}], "r")]:
+        with pytest.raises(ValueError):
+            patarm.build_prompt(*args)
+    with pytest.raises(ValueError):
+        patarm.build_prompts(["p", "q"], ["r", "\ud800"])
+    big = "x<answer>{}\x00" * 700_000  # ~10 MB of tag-like noise
+    built = patarm.build_prompt(big, big)
+    assert built.count(big) == 2
+
+
 def test_non_ascii_nul_and_braces_pass_through_verbatim():
     prompt = "Résumé 日本語 🚀 {response} \x00 <answer>"
     response = "Ответ: {{prompt}} \x00 </think>"

@@ -49,6 +49,13 @@ def _dirs(rubrics_dir: Optional[RubricsDir]) -> Optional[List[str]]:
     return [os.fspath(d) for d in rubrics_dir]
 
 
+def _check_domain_and_task(domain: object, task: object) -> None:
+    if not isinstance(domain, str):
+        raise TypeError(f"domain must be a str such as 'chat' (see patarm.rubric_domains()), not {type(domain).__name__}")
+    if task is not None and not isinstance(task, str):
+        raise TypeError(f"task must be a str or None, not {type(task).__name__}")
+
+
 def _rubrics(rubrics: Optional[RubricsLike]) -> Optional[Union[Rubrics, str]]:
     if isinstance(rubrics, os.PathLike):
         return os.fspath(rubrics)
@@ -85,6 +92,7 @@ def build_prompt(
     overrides the domain's task description; ``template`` is a ``PromptTemplate`` or a template
     string with the slots ``{task} {rubrics} {domain} {prompt} {response}``.
     """
+    _check_domain_and_task(domain, task)
     return _core.build_prompt(
         prompt,
         response,
@@ -111,6 +119,7 @@ def build_pairwise_prompt(
 
     A user template uses ``{response_a}`` and ``{response_b}`` instead of ``{response}``.
     """
+    _check_domain_and_task(domain, task)
     return _core.build_pairwise_prompt(
         prompt,
         response_a,

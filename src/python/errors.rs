@@ -44,7 +44,3 @@ impl From<crate::prompt::TemplateError> for PyErr {
     }
 }
 // --- end prompts and rubrics ---------------------------------------------------------------
-
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
-    Ok(())
-}

@@ -80,7 +80,7 @@ impl PyRubrics {
     }
 
     /// The text of the `<rubrics>` block.
-    fn render(&self) -> String {
+    fn render(&self) -> &str {
         self.inner.render()
     }
 
@@ -117,7 +117,7 @@ impl PyRubrics {
         format!("Rubrics(domain={:?}, criteria=[{}])", self.inner.domain, names.join(", "))
     }
 
-    fn __str__(&self) -> String {
+    fn __str__(&self) -> &str {
         self.inner.render()
     }
 
@@ -154,7 +154,7 @@ impl PyPromptTemplate {
     #[pyo3(signature = (pairwise=false))]
     fn default(pairwise: bool) -> Self {
         let kind = if pairwise { Kind::Pairwise } else { Kind::Pointwise };
-        PyPromptTemplate { inner: Arc::new(Template::default_for(kind).clone()) }
+        PyPromptTemplate { inner: Arc::clone(Template::shared_default(kind)) }
     }
 
     #[getter]
@@ -216,7 +216,7 @@ fn resolve_rubrics(source: &RubricSource, domain: &str, rubrics: Option<&Bound<'
 
 fn resolve_template(template: Option<&Bound<'_, PyAny>>, kind: Kind) -> PyResult<Arc<Template>> {
     let template = match template {
-        None => return Ok(Arc::new(Template::default_for(kind).clone())),
+        None => return Ok(Arc::clone(Template::shared_default(kind))),
         Some(obj) => {
             if let Ok(given) = obj.cast::<PyPromptTemplate>() {
                 Arc::clone(&given.get().inner)
