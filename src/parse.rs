@@ -1,1 +1,526 @@
-//! (core-reward helper fills this module)
+//! Parsing a judgement (METHOD section 3, rules R1-R4).
+//!
+//! The scan is one pass over the bytes: `memchr` finds each `<`, and at most 20 following
+//! bytes decide whether it opens one of the eight tags of R1. The tags feed a small state
+//! machine that accepts exactly the order of R2 and stops at the first violation, so any
+//! input (10 MB, NUL bytes, tag noise) is handled in linear time. Nothing here allocates
+//! except the list of rubric blocks of the full [`parse`].
+
+use std::ops::Range;
+
+use thiserror::Error;
+
+/// The two kinds of format error of METHOD section 3. `code()` is the stable integer used
+/// in batch arrays (0 means no error), `kind()` the string used in the Python API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]
+pub enum FormatError {
+    /// R2: a tag is missing, repeated, nested or out of order.
+    #[error("missing or mis-ordered tags")]
+    MissingOrMisorderedTags,
+    /// R4: the answer is not a number in [0, 10] (pointwise) or not `A`/`B` (pairwise).
+    #[error("invalid verdict")]
+    InvalidVerdict,
+}
+
+/// Format reward of a judgement without a format error.
+pub const FORMAT_REWARD_OK: f64 = 0.0;
+/// Format reward for missing or mis-ordered tags.
+pub const FORMAT_REWARD_TAGS: f64 = -1.5;
+/// Format reward for an invalid verdict.
+pub const FORMAT_REWARD_VERDICT: f64 = -1.0;
+
+/// The error kinds in code order: index 0 is "no error" (`None` in Python).
+pub const ERROR_KINDS: [Option<&str>; 3] =
+    [None, Some("missing_or_misordered_tags"), Some("invalid_verdict")];
+
+impl FormatError {
+    /// Stable code for arrays: 1 for tags, 2 for the verdict (0 is "no error").
+    pub fn code(self) -> i8 {
+        match self {
+            FormatError::MissingOrMisorderedTags => 1,
+            FormatError::InvalidVerdict => 2,
+        }
+    }
+
+    /// The error kind as the Python API spells it.
+    pub fn kind(self) -> &'static str {
+        match self {
+            FormatError::MissingOrMisorderedTags => "missing_or_misordered_tags",
+            FormatError::InvalidVerdict => "invalid_verdict",
+        }
+    }
+
+    /// The format reward of METHOD section 3.
+    pub fn reward(self) -> f64 {
+        match self {
+            FormatError::MissingOrMisorderedTags => FORMAT_REWARD_TAGS,
+            FormatError::InvalidVerdict => FORMAT_REWARD_VERDICT,
+        }
+    }
+}
+
+/// Code of an optional error (0 when none).
+pub fn error_code(error: Option<FormatError>) -> i8 {
+    error.map_or(0, FormatError::code)
+}
+
+/// Format reward of an optional error.
+pub fn format_reward(error: Option<FormatError>) -> f64 {
+    error.map_or(FORMAT_REWARD_OK, FormatError::reward)
+}
+
+/// A pairwise verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Choice {
+    A,
+    B,
+}
+
+impl Choice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Choice::A => "A",
+            Choice::B => "B",
+        }
+    }
+
+    /// `A` or `B`, exactly (no other spelling).
+    pub fn from_label(label: &str) -> Option<Choice> {
+        match label {
+            "A" => Some(Choice::A),
+            "B" => Some(Choice::B),
+            _ => None,
+        }
+    }
+}
+
+/// How to read a judgement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// The verdict is `A`/`B` (METHOD section 5) instead of a 0-10 score.
+    pub pairwise: bool,
+    /// The chat template opened `<think>` in the prompt: the text is read as if it began
+    /// with `<think>` (so a `<think>` of its own counts as a repeated tag).
+    pub think_in_prompt: bool,
+}
+
+/// What a judgement decides, without its section texts: the fast form used by batches.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Outcome {
+    /// The pointwise score, when the judgement has no format error (never NaN, never -0.0).
+    pub score: Option<f64>,
+    /// The pairwise verdict, when the judgement has no format error.
+    pub choice: Option<Choice>,
+    pub error: Option<FormatError>,
+}
+
+impl Outcome {
+    pub fn format_reward(&self) -> f64 {
+        format_reward(self.error)
+    }
+
+    /// The score, or NaN when there is none (the array form).
+    pub fn score_or_nan(&self) -> f64 {
+        self.score.unwrap_or(f64::NAN)
+    }
+}
+
+/// A parsed judgement with its section texts (byte ranges resolved to `&str`).
+/// Sections are `None` (and `rubrics` empty) when the tags are missing or mis-ordered.
+/// Section texts have surrounding whitespace removed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement<'a> {
+    pub outcome: Outcome,
+    pub think: Option<&'a str>,
+    pub rubrics: Vec<&'a str>,
+    pub eval: Option<&'a str>,
+    pub answer: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    ThinkOpen,
+    ThinkClose,
+    RubricsOpen,
+    RubricsClose,
+    EvalOpen,
+    EvalClose,
+    AnswerOpen,
+    AnswerClose,
+}
+
+/// The tag starting at `rest[0] == b'<'`, with its length, if `rest` starts with one of the
+/// eight tags of R1 (exact bytes: lower case, no spaces, no attributes).
+fn tag_at(rest: &[u8]) -> Option<(Tag, usize)> {
+    let (closing, name) = match rest.get(1)? {
+        b'/' => (true, rest.get(2..)?),
+        _ => (false, rest.get(1..)?),
+    };
+    let (open, close, literal): (Tag, Tag, &[u8]) = match name.first()? {
+        b't' => (Tag::ThinkOpen, Tag::ThinkClose, b"think>"),
+        b'g' => (Tag::RubricsOpen, Tag::RubricsClose, b"generate_rubrics>"),
+        b'e' => (Tag::EvalOpen, Tag::EvalClose, b"eval>"),
+        b'a' => (Tag::AnswerOpen, Tag::AnswerClose, b"answer>"),
+        _ => return None,
+    };
+    if !name.starts_with(literal) {
+        return None;
+    }
+    let len = literal.len() + if closing { 2 } else { 1 };
+    Some((if closing { close } else { open }, len))
+}
+
+/// Where R2 says we are: each state names the one (or two) tags allowed next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    BeforeThink,
+    InThink,
+    BeforeRubrics,
+    InRubrics,
+    AfterRubrics,
+    InEval,
+    BeforeAnswer,
+    InAnswer,
+    Done,
+}
+
+/// Byte ranges of the blocks' contents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Spans {
+    think: Range<usize>,
+    eval: Range<usize>,
+    answer: Range<usize>,
+}
+
+/// Scans the tags of `bytes` per R1-R3. `rubrics` receives each rubric block's content range
+/// when given (the batch path passes `None` and allocates nothing).
+fn scan(
+    bytes: &[u8],
+    think_in_prompt: bool,
+    mut rubrics: Option<&mut Vec<Range<usize>>>,
+) -> Result<Spans, FormatError> {
+    let mut state = if think_in_prompt { State::InThink } else { State::BeforeThink };
+    let mut spans = Spans::default();
+    let mut open_end = 0; // end of the last opening tag: start of the current block's content
+    for at in memchr::memchr_iter(b'<', bytes) {
+        let Some((tag, len)) = bytes.get(at..).and_then(tag_at) else { continue };
+        let end = at + len;
+        state = match (state, tag) {
+            (State::BeforeThink, Tag::ThinkOpen) => State::InThink,
+            (State::InThink, Tag::ThinkClose) => {
+                spans.think = open_end..at;
+                State::BeforeRubrics
+            }
+            (State::BeforeRubrics | State::AfterRubrics, Tag::RubricsOpen) => State::InRubrics,
+            (State::InRubrics, Tag::RubricsClose) => {
+                if let Some(list) = rubrics.as_deref_mut() {
+                    list.push(open_end..at);
+                }
+                State::AfterRubrics
+            }
+            (State::AfterRubrics, Tag::EvalOpen) => State::InEval,
+            (State::InEval, Tag::EvalClose) => {
+                spans.eval = open_end..at;
+                State::BeforeAnswer
+            }
+            (State::BeforeAnswer, Tag::AnswerOpen) => State::InAnswer,
+            (State::InAnswer, Tag::AnswerClose) => {
+                spans.answer = open_end..at;
+                State::Done
+            }
+            _ => return Err(FormatError::MissingOrMisorderedTags),
+        };
+        open_end = end;
+    }
+    if state == State::Done {
+        Ok(spans)
+    } else {
+        Err(FormatError::MissingOrMisorderedTags)
+    }
+}
+
+/// R4 whitespace: ASCII whitespace plus the other Unicode `White_Space` characters
+/// (what `str::trim` removes).
+fn trim_bytes(bytes: &[u8]) -> &[u8] {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.trim().as_bytes(),
+        // Invalid UTF-8 can only come from callers handing raw bytes; trim ASCII only.
+        Err(_) => bytes.trim_ascii(),
+    }
+}
+
+/// R4, pointwise: a plain decimal number (optional sign, then digits with an optional
+/// `.digits`, or `.digits`), no exponent, no inf/nan, valued in [0, 10]. -0 reads as 0.
+pub fn parse_score(verdict: &[u8]) -> Option<f64> {
+    let mut i = usize::from(matches!(verdict.first(), Some(b'+' | b'-')));
+    let int_start = i;
+    while verdict.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    let has_int = i > int_start;
+    if verdict.get(i) == Some(&b'.') {
+        i += 1;
+        let frac_start = i;
+        while verdict.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == frac_start {
+            return None;
+        }
+    } else if !has_int {
+        return None;
+    }
+    if i != verdict.len() {
+        return None;
+    }
+    // Only ASCII sign, digits and '.' remain: valid UTF-8 and a valid Rust float literal.
+    let value: f64 = std::str::from_utf8(verdict).ok()?.parse().ok()?;
+    (0.0..=10.0).contains(&value).then_some(value + 0.0) // `+ 0.0` turns -0.0 into 0.0
+}
+
+fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
+    let verdict = trim_bytes(answer);
+    if options.pairwise {
+        let choice = match verdict {
+            b"A" => Some(Choice::A),
+            b"B" => Some(Choice::B),
+            _ => None,
+        };
+        match choice {
+            Some(choice) => Outcome { choice: Some(choice), ..Outcome::default() },
+            None => Outcome { error: Some(FormatError::InvalidVerdict), ..Outcome::default() },
+        }
+    } else {
+        match parse_score(verdict) {
+            Some(score) => Outcome { score: Some(score), ..Outcome::default() },
+            None => Outcome { error: Some(FormatError::InvalidVerdict), ..Outcome::default() },
+        }
+    }
+}
+
+/// The verdict and error of one judgement, without section texts (no allocation).
+/// Works on bytes so callers holding UTF-8 buffers (decoded tokens, Python bytes) need no copy.
+pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
+    match scan(text, options.think_in_prompt, None) {
+        Ok(spans) => verdict_of(text.get(spans.answer).unwrap_or_default(), options),
+        Err(error) => Outcome { error: Some(error), ..Outcome::default() },
+    }
+}
+
+/// A judgement with its section texts (METHOD section 3).
+pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
+    let mut rubric_spans = Vec::new();
+    let section = |range: Range<usize>| text.get(range).map(str::trim);
+    match scan(text.as_bytes(), options.think_in_prompt, Some(&mut rubric_spans)) {
+        Ok(spans) => Judgement {
+            outcome: verdict_of(text.as_bytes().get(spans.answer.clone()).unwrap_or_default(), options),
+            think: section(spans.think),
+            rubrics: rubric_spans.into_iter().filter_map(section).collect(),
+            eval: section(spans.eval),
+            answer: section(spans.answer),
+        },
+        Err(error) => Judgement {
+            outcome: Outcome { error: Some(error), ..Outcome::default() },
+            think: None,
+            rubrics: Vec::new(),
+            eval: None,
+            answer: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const POINTWISE: ParseOptions = ParseOptions { pairwise: false, think_in_prompt: false };
+    const PAIRWISE: ParseOptions = ParseOptions { pairwise: true, think_in_prompt: false };
+
+    fn judgement(answer: &str) -> String {
+        format!(
+            "<think>reasoning</think>\n<generate_rubrics>r1</generate_rubrics>\
+             <generate_rubrics>r2</generate_rubrics><eval>ok</eval><answer>{answer}</answer>"
+        )
+    }
+
+    #[test]
+    fn well_formed_pointwise() {
+        let text = judgement(" 7.5\n");
+        let j = parse(&text, POINTWISE);
+        assert_eq!(j.outcome, Outcome { score: Some(7.5), choice: None, error: None });
+        assert_eq!(j.think, Some("reasoning"));
+        assert_eq!(j.rubrics, vec!["r1", "r2"]);
+        assert_eq!(j.eval, Some("ok"));
+        assert_eq!(j.answer, Some("7.5"));
+        assert_eq!(parse_outcome(text.as_bytes(), POINTWISE), j.outcome);
+    }
+
+    #[test]
+    fn well_formed_pairwise() {
+        assert_eq!(parse_outcome(judgement("B").as_bytes(), PAIRWISE).choice, Some(Choice::B));
+        assert_eq!(parse_outcome(judgement(" A ").as_bytes(), PAIRWISE).choice, Some(Choice::A));
+        for bad in ["a", "AB", "A.", "", "7"] {
+            let o = parse_outcome(judgement(bad).as_bytes(), PAIRWISE);
+            assert_eq!(o.error, Some(FormatError::InvalidVerdict), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn verdict_grammar() {
+        for (text, want) in [
+            ("0", 0.0), ("10", 10.0), ("+3", 3.0), ("-0", 0.0), ("-0.0", 0.0), (".5", 0.5),
+            ("+.5", 0.5), ("007", 7.0), ("9.99", 9.99), ("10.000", 10.0),
+        ] {
+            assert_eq!(parse_score(text.as_bytes()), Some(want), "{text:?}");
+        }
+        for text in [
+            "", "-", "+", ".", "5.", "1e1", "inf", "nan", "NaN", "0x1", "10.0001", "-1", "11",
+            "1,5", "7/10", "7 ", " 7", "٣", "１", "1_0", "--1", "+-1", "1.2.3",
+        ] {
+            assert_eq!(parse_score(text.as_bytes()), None, "{text:?}");
+        }
+        assert!(parse_score(b"-0").unwrap().is_sign_positive());
+    }
+
+    #[test]
+    fn tag_errors() {
+        let missing_think = "<generate_rubrics>r</generate_rubrics><eval>e</eval><answer>5</answer>";
+        let no_rubrics = "<think>t</think><eval>e</eval><answer>5</answer>";
+        let repeated_answer = format!("{}<answer>5</answer>", judgement("5"));
+        let nested = "<think><think>t</think></think><generate_rubrics>r</generate_rubrics>\
+                      <eval>e</eval><answer>5</answer>";
+        let swapped = "<think>t</think><generate_rubrics>r</generate_rubrics>\
+                       <answer>5</answer><eval>e</eval>";
+        let unclosed = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>5";
+        for text in [missing_think, no_rubrics, &repeated_answer, nested, swapped, unclosed, "", "5"] {
+            let j = parse(text, POINTWISE);
+            assert_eq!(j.outcome.error, Some(FormatError::MissingOrMisorderedTags), "{text:?}");
+            assert_eq!(j.outcome.score, None);
+            assert_eq!(j.think, None);
+            assert!(j.rubrics.is_empty());
+        }
+    }
+
+    #[test]
+    fn other_tag_like_text_is_plain_text() {
+        let text = "pre <Think> <think >< think><think>a<b <thinker></think>\
+                    <generate_rubrics>x</generate_rubrics ></generate_rubrics>\
+                    <eval>e</EVAL></eval> <answer>6</answer> trailing <answer";
+        let j = parse(text, POINTWISE);
+        assert_eq!(j.outcome.score, Some(6.0));
+        assert_eq!(j.think, Some("a<b <thinker>"));
+    }
+
+    #[test]
+    fn think_in_prompt() {
+        let text = "reasoning</think><generate_rubrics>r</generate_rubrics><eval>e</eval>\
+                    <answer>4</answer>";
+        let opts = ParseOptions { think_in_prompt: true, ..POINTWISE };
+        let j = parse(text, opts);
+        assert_eq!(j.outcome.score, Some(4.0));
+        assert_eq!(j.think, Some("reasoning"));
+        assert_eq!(parse_outcome(text.as_bytes(), POINTWISE).error, Some(FormatError::MissingOrMisorderedTags));
+        // An own <think> under the option is a repeated tag.
+        let own = format!("<think>{text}");
+        assert_eq!(parse_outcome(own.as_bytes(), opts).error, Some(FormatError::MissingOrMisorderedTags));
+    }
+
+    #[test]
+    fn format_rewards_and_codes() {
+        assert_eq!(format_reward(None), 0.0);
+        assert_eq!(FormatError::MissingOrMisorderedTags.reward(), -1.5);
+        assert_eq!(FormatError::InvalidVerdict.reward(), -1.0);
+        for error in [FormatError::MissingOrMisorderedTags, FormatError::InvalidVerdict] {
+            assert_eq!(ERROR_KINDS[error.code() as usize], Some(error.kind()));
+        }
+    }
+
+    #[test]
+    fn hostile_bytes_do_not_panic() {
+        for text in [&b"<"[..], b"</", b"<\0", b"\xff\xfe<answer>", b"<think>\xff</think>", b"</generate_rubrics"] {
+            let _ = parse_outcome(text, POINTWISE);
+        }
+        let noise = "<think><".repeat(100_000);
+        assert_eq!(parse(&noise, POINTWISE).outcome.error, Some(FormatError::MissingOrMisorderedTags));
+        let unicode = judgement("\u{3000}8\u{a0}");
+        assert_eq!(parse(&unicode, POINTWISE).outcome.score, Some(8.0));
+    }
+
+    /// A reference implementation of R1-R4 that is obviously right: list every tag by
+    /// trying each literal at each position, compare against the grammar as a string.
+    fn reference(text: &str, pairwise: bool) -> Outcome {
+        const TAGS: [&str; 8] = [
+            "<think>", "</think>", "<generate_rubrics>", "</generate_rubrics>", "<eval>", "</eval>",
+            "<answer>", "</answer>",
+        ];
+        let mut found = Vec::new();
+        for i in 0..text.len() {
+            for (k, tag) in TAGS.iter().enumerate() {
+                if text.as_bytes()[i..].starts_with(tag.as_bytes()) {
+                    found.push((k, i));
+                }
+            }
+        }
+        let kinds: Vec<usize> = found.iter().map(|&(k, _)| k).collect();
+        let n = kinds.len();
+        let ok = n >= 8
+            && kinds[..2] == [0, 1]
+            && kinds[n - 4..] == [4, 5, 6, 7]
+            && (n - 6) % 2 == 0
+            && kinds[2..n - 4].chunks(2).all(|c| c == [2, 3]);
+        if !ok {
+            return Outcome { error: Some(FormatError::MissingOrMisorderedTags), ..Outcome::default() };
+        }
+        let answer = &text[found[n - 2].1 + "<answer>".len()..found[n - 1].1];
+        verdict_of(answer.as_bytes(), ParseOptions { pairwise, think_in_prompt: false })
+    }
+
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("<think>".to_string()),
+            Just("</think>".to_string()),
+            Just("<generate_rubrics>".to_string()),
+            Just("</generate_rubrics>".to_string()),
+            Just("<eval>".to_string()),
+            Just("</eval>".to_string()),
+            Just("<answer>".to_string()),
+            Just("</answer>".to_string()),
+            Just("<".to_string()),
+            Just("</".to_string()),
+            "[0-9. +-]{0,4}",
+            "[AB \n]{0,2}",
+            "\\PC{0,6}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn matches_reference(pieces in proptest::collection::vec(piece(), 0..24), pairwise: bool) {
+            let text: String = pieces.concat();
+            let opts = ParseOptions { pairwise, think_in_prompt: false };
+            prop_assert_eq!(parse_outcome(text.as_bytes(), opts), reference(&text, pairwise));
+            prop_assert_eq!(parse(&text, opts).outcome, reference(&text, pairwise));
+        }
+
+        #[test]
+        fn well_formed_always_parses(
+            think in "[^<]{0,20}", rubrics in proptest::collection::vec("[^<]{0,10}", 1..4),
+            eval in "[^<]{0,10}", score in 0u32..=1000, noise in "[^<]{0,10}",
+        ) {
+            let blocks: String = rubrics.iter().map(|r| format!("<generate_rubrics>{r}</generate_rubrics>{noise}")).collect();
+            let value = f64::from(score) / 100.0;
+            let text = format!("{noise}<think>{think}</think>{blocks}<eval>{eval}</eval><answer> {value} </answer>{noise}");
+            let j = parse(&text, POINTWISE);
+            prop_assert_eq!(j.outcome.score, Some(value));
+            prop_assert_eq!(j.rubrics.len(), rubrics.len());
+            prop_assert_eq!(j.think, Some(think.trim()));
+        }
+
+        #[test]
+        fn any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_outcome(&bytes, POINTWISE);
+            let _ = parse_outcome(&bytes, ParseOptions { pairwise: true, think_in_prompt: true });
+        }
+    }
+}

@@ -8,6 +8,8 @@ and import their framework lazily: ``import patarm`` never imports torch or verl
 from __future__ import annotations
 
 from ._core import __version__
+from .parsing import ERROR_KINDS, Judgement, parse_judgement, parse_judgements
+from .rewards import Constant, Graded, PairRewards, SideRewards, compute_score, par_rewards, score_batch
 from .prompts import (
     RUBRICS_PATH_ENV,
     PromptTemplate,
@@ -49,4 +51,16 @@ __all__ = [
     "majority_vote",
     "majority_vote_verdicts",
     "MajorityVote",
+    # core: parsing and rewards (METHOD 3-5)
+    "ERROR_KINDS",
+    "Judgement",
+    "parse_judgement",
+    "parse_judgements",
+    "Graded",
+    "Constant",
+    "PairRewards",
+    "SideRewards",
+    "par_rewards",
+    "score_batch",
+    "compute_score",
 ]

@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod errors;
+mod inputs;
 mod reward;
 mod sampler;
 mod vote;

@@ -1,0 +1,152 @@
+"""``patarm score [FILE]``: score JSON-lines rollouts with PAR and print a per-pair table.
+
+Each line is an object with ``pair_id`` (str or int), ``side`` ("chosen"/"rejected", or the
+correct verdict "A"/"B" with ``--pairwise``), ``text`` (the judgement) and optional
+``source``. Without FILE the example rollouts bundled with patarm are scored.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from importlib import resources
+from typing import Any, Dict, List, Sequence, TextIO, Tuple
+
+EXAMPLE = "example_rollouts.jsonl"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "score",
+        help="score JSON-lines rollouts (PAR) and print a per-pair table",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("file", nargs="?", metavar="FILE", help="rollouts .jsonl (default: bundled example)")
+    parser.add_argument("--output", "-o", metavar="FILE.jsonl", help="also write one scored JSON line per rollout")
+    parser.add_argument("--pairwise", action="store_true", help="judgements answer A/B; sides hold the correct verdict")
+    parser.add_argument("--f", dest="shape", choices=("graded", "constant"), default="graded",
+                        help="shape of PAR: graded (1.2 / 1.4 above a gap of 2, default) or constant (1.3)")
+    parser.add_argument("--think-in-prompt", action="store_true",
+                        help="the chat template opened <think> in the prompt")
+    parser.add_argument("--num-threads", type=int, default=None, help="threads (default: PATARM_NUM_THREADS or all CPUs)")
+    parser.set_defaults(func=run)
+
+
+def read_rollouts(stream: TextIO, name: str) -> List[Dict[str, Any]]:
+    """Parse JSON lines; a bad line is a ValueError naming the file, line and fix."""
+    rows = []
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{name}:{number}: not valid JSON ({exc.msg}); each line must be one JSON object") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{name}:{number}: expected a JSON object with pair_id, side and text")
+        missing = [key for key in ("pair_id", "side", "text") if key not in row]
+        if missing:
+            raise ValueError(f"{name}:{number}: missing {', '.join(missing)}; each line needs pair_id, side and text")
+        if not isinstance(row["pair_id"], (str, int)) or isinstance(row["pair_id"], bool):
+            raise ValueError(f"{name}:{number}: pair_id must be a string or an integer")
+        for key in ("side", "text"):
+            if not isinstance(row[key], str):
+                raise ValueError(f"{name}:{number}: {key} must be a string")
+        if "source" in row and row["source"] is not None and not isinstance(row["source"], str):
+            raise ValueError(f"{name}:{number}: source must be a string")
+        row["_line"] = number
+        rows.append(row)
+    return rows
+
+
+def _fmt(value: float) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
+
+
+def _table(header: Sequence[str], lines: List[Sequence[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
+    render = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([render(header), render(["-" * w for w in widths])] + [render(line) for line in lines])
+
+
+def run(args: argparse.Namespace) -> int:
+    import patarm
+
+    if args.file is None:
+        name = f"(bundled) {EXAMPLE}"
+        with resources.files("patarm").joinpath("data", EXAMPLE).open("r", encoding="utf-8") as stream:
+            rows = read_rollouts(stream, EXAMPLE)
+    elif args.file == "-":
+        name = "<stdin>"
+        rows = read_rollouts(sys.stdin, name)
+    else:
+        name = args.file
+        with open(args.file, "r", encoding="utf-8") as stream:
+            rows = read_rollouts(stream, args.file)
+
+    shape = patarm.Constant() if args.shape == "constant" else patarm.Graded()
+    sides = [row["side"] for row in rows]
+    if args.pairwise:
+        sides = [side.strip() for side in sides]
+    try:
+        result = patarm.score_batch(
+            [row["text"] for row in rows],
+            [row["pair_id"] for row in rows],
+            sides,
+            sources=[row.get("source") or "" for row in rows],
+            f=shape,
+            pairwise=args.pairwise,
+            think_in_prompt=args.think_in_prompt,
+            num_threads=args.num_threads,
+        )
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+    groups: Dict[Tuple[str, Any, str], List[int]] = {}
+    for index, row in enumerate(rows):
+        groups.setdefault((row.get("source") or "", row["pair_id"], sides[index]), []).append(index)
+
+    lines = []
+    for (source, pair_id, side), indices in groups.items():
+        errors = sum(int(result["error_code"][i]) != 0 for i in indices)
+        lines.append([
+            source or "-",
+            str(pair_id),
+            side,
+            str(len(indices)),
+            " ".join(_fmt(float(result["score"][i])) for i in indices) if not args.pairwise else "-",
+            _fmt(float(result["opposite_mean"][indices[0]])) if not args.pairwise else "-",
+            " ".join(_fmt(float(result["par"][i])) for i in indices),
+            str(errors),
+            _fmt(round(float(sum(result["reward"][i] for i in indices)), 6)),
+            "" if bool(result["partner_found"][indices[0]]) else "other side missing",
+        ])
+    header = ["source", "pair_id", "side", "n", "scores", "opp_mean", "par", "fmt_err", "reward", "note"]
+    print(f"patarm score: {name}  ({len(rows)} judgements, f={shape!r}{', pairwise' if args.pairwise else ''})\n")
+    print(_table(header, lines))
+
+    codes = result["error_code"]
+    kinds = patarm.ERROR_KINDS
+    by_kind = ", ".join(f"{kinds[k]} {int((codes == k).sum())}" for k in range(1, len(kinds)))
+    pairs = {(row.get("source") or "", row["pair_id"]) for row in rows}
+    total = float(result["reward"].sum()) if len(rows) else 0.0
+    mean = total / len(rows) if rows else math.nan
+    print(
+        f"\ntotals: {len(rows)} judgements in {len(pairs)} pairs; format errors {int((codes != 0).sum())} "
+        f"({by_kind}); PAR {float(result['par'].sum()):g}; reward {total:g} (mean {_fmt(round(mean, 6))})"
+    )
+
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            for index, row in enumerate(rows):
+                record = {key: value for key, value in row.items() if key != "_line"}
+                for key in ("reward", "par", "format_reward", "score", "opposite_mean"):
+                    value = float(result[key][index])
+                    record[key] = None if math.isnan(value) else value
+                record["error"] = kinds[int(codes[index])]
+                record["partner_found"] = bool(result["partner_found"][index])
+                out.write(json.dumps(record) + "\n")
+        print(f"wrote {len(rows)} lines to {args.output}")
+    return 0

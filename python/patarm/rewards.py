@@ -1,0 +1,135 @@
+"""The preference-aware reward (PAR, METHOD section 4) for one pair, for a whole batch in any
+row order, and in the pair form of a verl-style ``compute_score``. All work runs in Rust with
+the GIL released; a plain Python callable used as f is applied afterwards to the gaps > 0."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+
+import numpy as np
+
+from . import _core
+from ._core import Constant, Graded, PairRewards, SideRewards
+
+__all__ = [
+    "Constant",
+    "Graded",
+    "PairRewards",
+    "SideRewards",
+    "ShapeLike",
+    "compute_score",
+    "par_rewards",
+    "score_batch",
+]
+
+#: Anything accepted as f: a built-in shape (runs in Rust) or a callable of the gap.
+ShapeLike = Union[Graded, Constant, Callable[[float], float]]
+
+
+def par_rewards(
+    chosen: Sequence[str],
+    rejected: Sequence[str],
+    *,
+    f: Optional[ShapeLike] = None,
+    think_in_prompt: bool = False,
+    num_threads: Optional[int] = None,
+) -> PairRewards:
+    """PAR for one pair: ``chosen`` and ``rejected`` are the judgement texts of each side
+    (their counts may differ). ``f`` defaults to ``Graded()``."""
+    return _core.par_rewards(
+        chosen, rejected, f=f, think_in_prompt=think_in_prompt, num_threads=num_threads
+    )
+
+
+def score_batch(
+    texts: Sequence[str],
+    pair_ids: Sequence[Union[str, int]],
+    sides: Sequence[str],
+    *,
+    sources: Union[None, str, Sequence[str]] = None,
+    f: Optional[ShapeLike] = None,
+    pairwise: bool = False,
+    think_in_prompt: bool = False,
+    num_threads: Optional[int] = None,
+    correct_reward: float = 1.0,
+    wrong_reward: float = 0.0,
+) -> Dict[str, np.ndarray]:
+    """Rewards for a batch of judgements in any row order, rows grouped by (source, pair_id).
+
+    ``sides`` holds "chosen"/"rejected", or with ``pairwise=True`` the correct verdict
+    "A"/"B" (reward ``correct_reward`` / ``wrong_reward`` plus the format reward).
+    Returns arrays aligned with the rows: ``reward``, ``par``, ``format_reward``, ``score``,
+    ``opposite_mean`` (NaN when the other side has no valid score), ``error_code`` (int8, an
+    index into ``ERROR_KINDS``) and ``partner_found`` (bool)."""
+    return _core.score_batch(
+        texts,
+        pair_ids,
+        sides,
+        sources=sources,
+        f=f,
+        pairwise=pairwise,
+        think_in_prompt=think_in_prompt,
+        num_threads=num_threads,
+        correct_reward=correct_reward,
+        wrong_reward=wrong_reward,
+    )
+
+
+def _side_texts(solution_str: Mapping[str, Any], side: str) -> List[str]:
+    texts = solution_str.get(side)
+    if texts is None or isinstance(texts, (str, bytes)):
+        raise TypeError(
+            f'solution_str["{side}"] must be a list of judgement texts, got {type(texts).__name__}; '
+            'pass {"chosen": [texts...], "rejected": [texts...]}'
+        )
+    return list(texts)
+
+
+def compute_score(
+    data_source: Optional[str],
+    solution_str: Mapping[str, Sequence[str]],
+    ground_truth: Any = None,
+    extra_info: Optional[Mapping[str, Any]] = None,
+    **kwargs: Any,
+) -> Dict[str, List[Any]]:
+    """Pair-form reward function for PaTaRM-style managers (and users' own).
+
+    ``solution_str = {"chosen": [...], "rejected": [...]}`` holds the judgement texts of one
+    pair. Returns ``{"score": [chosen rewards..., rejected rewards...]}`` plus per-judgement
+    lists in the same order: ``par``, ``format_reward``, ``judge_score`` (NaN when invalid),
+    ``opposite_mean`` (NaN when the other side has no valid score) and ``error`` (kind or None).
+    Keyword options: ``f`` (default ``Graded()``), ``think_in_prompt``, ``num_threads``; other
+    keywords (verl passes several) are ignored. ``ground_truth``/``extra_info`` are unused: the
+    side of each text is given by its key."""
+    if not isinstance(solution_str, Mapping):
+        raise TypeError(
+            f"solution_str is {type(solution_str).__name__}; compute_score scores a whole pair: "
+            'pass {"chosen": [judgement texts...], "rejected": [judgement texts...]}'
+        )
+    chosen = _side_texts(solution_str, "chosen")
+    rejected = _side_texts(solution_str, "rejected")
+    pair = par_rewards(
+        chosen,
+        rejected,
+        f=kwargs.get("f"),
+        think_in_prompt=bool(kwargs.get("think_in_prompt", False)),
+        num_threads=kwargs.get("num_threads"),
+    )
+    sides = (pair.chosen, pair.rejected)
+    opposite = (pair.rejected_mean, pair.chosen_mean)
+
+    def joined(name: str) -> List[float]:
+        return [float(x) for side in sides for x in getattr(side, name)]
+
+    return {
+        "score": joined("reward"),
+        "par": joined("par"),
+        "format_reward": joined("format_reward"),
+        "judge_score": joined("score"),
+        "opposite_mean": [
+            math.nan if mean is None else float(mean)
+            for side, mean in zip(sides, opposite)
+            for _ in range(len(side))
+        ],
+        "error": [_core.ERROR_KINDS[int(code)] for side in sides for code in side.error_code],
+    }

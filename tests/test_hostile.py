@@ -1,0 +1,121 @@
+"""Hostile input: huge, empty, NUL, non-ASCII, surrogate and tag-noise texts, odd objects.
+
+A malformed judgement is data; no Rust panic may reach Python; everything is linear time
+(a quadratic scan of these inputs would not finish; no timing is asserted)."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import patarm
+
+MB = 1 << 20
+HEAD = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>"
+TAIL = "</answer>"
+
+
+def no_panic(call, *args, **kwargs):
+    """Run a call; ordinary exceptions are fine for caller mistakes, a Rust panic never is."""
+    try:
+        return call(*args, **kwargs)
+    except BaseException as exc:  # noqa: B902 - PanicException derives from BaseException
+        assert type(exc).__name__ != "PanicException", f"Rust panic reached Python: {exc!r}"
+        if not isinstance(exc, (TypeError, ValueError)):
+            raise
+        return None
+
+
+HUGE = {
+    "valid, 10 MB of reasoning": ("<think>" + "reasoning " * MB + "</think><generate_rubrics>r</generate_rubrics>"
+                                  "<eval>e</eval><answer>7</answer>", 7.0, None),
+    "10 MB of '<'": ("<" * (10 * MB), None, "missing_or_misordered_tags"),
+    "10 MB of open think tags": ("<think>" * (10 * MB // 7), None, "missing_or_misordered_tags"),
+    "10 MB of near-miss tags": ("<thin</answe<generate_rubric" * (10 * MB // 28), None, "missing_or_misordered_tags"),
+    "10 MB of NUL": ("\x00" * (10 * MB), None, "missing_or_misordered_tags"),
+    "10 MB of non-ASCII": ("ü漢😀\u2028" * (10 * MB // 12), None, "missing_or_misordered_tags"),
+    "10 MB verdict of zeros": (HEAD + "0" * (10 * MB) + "7" + TAIL, 7.0, None),
+    "10 MB verdict of digits": (HEAD + "9" * (10 * MB) + TAIL, None, "invalid_verdict"),
+    "10 MB verdict of whitespace": (HEAD + " \u3000" * (5 * MB) + "3" + "\n" * MB + TAIL, 3.0, None),
+    "10 MB of repeated rubric blocks": ("<think>t</think>" + "<generate_rubrics>r</generate_rubrics>" * (10 * MB // 37)
+                                        + "<eval>e</eval><answer>2</answer>", 2.0, None),
+}
+
+
+@pytest.mark.parametrize("name", list(HUGE))
+def test_huge_judgements(name):
+    text, score, error = HUGE[name]
+    j = patarm.parse_judgement(text)
+    assert (j.score, j.error) == (score, error)
+    out = patarm.parse_judgements([text, text], num_threads=2)
+    assert patarm.ERROR_KINDS[out["error_code"][0]] == error
+
+
+def test_a_million_rows():
+    n = 1_000_000
+    texts = [HEAD + str(i % 11) + TAIL if i % 7 else "" for i in range(n)]
+    ids = [i // 4 for i in range(n)]
+    sides = ["chosen", "chosen", "rejected", "rejected"] * (n // 4)
+    out = patarm.score_batch(texts, ids, sides, sources="s")
+    assert out["reward"].shape == (n,)
+    assert int((out["error_code"] == 1).sum()) == len(range(0, n, 7))
+    assert np.isfinite(out["reward"]).all()
+    string_ids = patarm.score_batch(texts, [str(i) for i in ids], sides)
+    np.testing.assert_array_equal(string_ids["reward"], out["reward"])
+
+
+def test_empty_and_whitespace_texts():
+    out = patarm.parse_judgements(["", " ", "\n\t", HEAD + TAIL, HEAD + " " + TAIL])
+    assert out["error_code"].tolist() == [1, 1, 1, 2, 2]
+
+
+def test_lone_surrogates_and_nul_are_data():
+    for text in ("\ud800", HEAD + "\udfff7" + TAIL, HEAD + "7\x00" + TAIL, "\x00" + HEAD + "7" + TAIL + "\ud83d"):
+        j = patarm.parse_judgement(text)
+        assert j.error in patarm.ERROR_KINDS
+    assert patarm.parse_judgement("\ud800" + HEAD + "7" + TAIL).score == 7.0
+    out = patarm.score_batch(["\ud800", HEAD + "5" + TAIL], ["\udc00", "\udc00"], ["chosen", "rejected"],
+                             sources=["\ud800", "\ud800"])
+    assert out["error_code"].tolist() == [1, 0]
+
+
+def test_odd_objects_give_clear_errors_not_panics():
+    class StrLike(str):
+        pass
+
+    class BadIndex:
+        def __index__(self):
+            raise RuntimeError("no index")
+
+    def failing_generator():
+        yield HEAD + "5" + TAIL
+        raise RuntimeError("generator failed")
+
+    assert patarm.parse_judgement(StrLike(HEAD + "5" + TAIL)).score == 5.0
+    with pytest.raises(TypeError):
+        patarm.score_batch(["a"], [BadIndex()], ["chosen"])
+    with pytest.raises(RuntimeError, match="generator failed"):
+        patarm.parse_judgements(failing_generator())
+    for args in ([None, None, None], [[object()], [1], ["chosen"]], [["a"], [[1]], ["chosen"]],
+                 [["a"], [1], [None]], [["a"], {1: 2}, ["chosen"]], [5, 5, 5]):
+        no_panic(patarm.score_batch, *args)
+    no_panic(patarm.Graded, thresholds=[1e308, float("inf")], values=[0, 1, 2])
+    no_panic(patarm.Graded, thresholds=[], values=[])
+    no_panic(patarm.Constant, float("-inf"))
+    no_panic(patarm.par_rewards, [HEAD + "5" + TAIL], [HEAD + "1" + TAIL], f=lambda d: "not a float")
+    no_panic(patarm.score_batch, ["a"], [1], ["chosen"], num_threads=2**62)
+
+
+ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.one_of(ANY_TEXT, st.builds(lambda a: HEAD + a + TAIL, ANY_TEXT)), max_size=10),
+       pairwise=st.booleans(), think_in_prompt=st.booleans())
+def test_any_text_is_data(texts, pairwise, think_in_prompt):
+    for text in texts:
+        j = patarm.parse_judgement(text, pairwise=pairwise, think_in_prompt=think_in_prompt)
+        assert j.format_reward in (0.0, -1.0, -1.5)
+    sides = ["A" if pairwise else "chosen"] * len(texts)
+    out = patarm.score_batch(texts, list(range(len(texts))), sides, pairwise=pairwise,
+                             think_in_prompt=think_in_prompt)
+    assert np.isfinite(out["reward"]).all()
