@@ -41,6 +41,7 @@ __all__ = [
     "check_pair_batching",
     "check_pair_layout",
     "completion_text",
+    "completion_texts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,26 @@ def completion_text(completion: Any) -> str:
         elif isinstance(content, list):  # content blocks: keep the text ones
             parts.extend(block.get("text", "") for block in content if isinstance(block, dict))
     return "".join(parts)
+
+
+def completion_texts(completions: Sequence[Any]) -> List[str]:
+    """:func:`completion_text` of each completion, with a fast path for TRL's usual
+    ``[{"role": "assistant", "content": text}]`` and plain strings."""
+    texts: List[str] = []
+    append = texts.append
+    for completion in completions:
+        if type(completion) is str:
+            append(completion)
+            continue
+        if type(completion) is list and len(completion) == 1:
+            message = completion[0]
+            if type(message) is dict and len(message) == 2 and "role" in message:
+                content = message.get("content")
+                if type(content) is str:
+                    append(content)
+                    continue
+        append(completion_text(completion))
+    return texts
 
 
 def _pair_columns(
@@ -208,7 +229,7 @@ class PatarmReward:
     ) -> List[float]:
         if completions is None:
             raise TypeError("PatarmReward needs `completions`; it is called by GRPOTrainer as a reward function")
-        texts = [completion_text(c) for c in completions]
+        texts = completion_texts(completions)
         pair_ids, sides, sources = _pair_columns(
             columns, len(texts), self.pair_id_column, self.side_column, self.source_column
         )

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import patarm
-from patarm.trl import PatarmReward, completion_text
+from patarm.trl import PatarmReward, completion_text, completion_texts
 
 from reference import plain_score_batch
 
@@ -139,6 +139,10 @@ def test_completion_forms():
     assert completion_text(blocks) == text
     with pytest.raises(TypeError, match="string or a list of chat messages"):
         completion_text(42)
+    # The batch form's fast path gives the same texts for every form.
+    forms = [text, [{"role": "assistant", "content": text}], parsed, blocks, {"role": "assistant", "content": text},
+             [{"content": "x", "reasoning_content": "y"}], [{"role": "assistant", "content": None}]]
+    assert completion_texts(forms) == [completion_text(form) for form in forms]
     # Plain-text (non-conversational) completions work the same.
     rewards = call(PatarmReward(), [judgement("9"), judgement("1")], [0, 0], ["chosen", "rejected"], conversational=False)
     assert rewards == pytest.approx([1.4, 1.4])
