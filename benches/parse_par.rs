@@ -13,16 +13,44 @@ use patarm::parse::{parse, parse_outcome, ParseOptions};
 use patarm::shape::Shape;
 
 const WORDS: &[&str] = &[
-    "the", "response", "answers", "question", "clearly", "correct", "step", "reasoning", "because",
-    "however", "detail", "rubric", "usefulness", "structure", "example", "missing", "accurate",
-    "relevant", "claim", "evidence", "user", "asked", "explains", "formula", "result", "if", "a", "<", "b",
+    "the",
+    "response",
+    "answers",
+    "question",
+    "clearly",
+    "correct",
+    "step",
+    "reasoning",
+    "because",
+    "however",
+    "detail",
+    "rubric",
+    "usefulness",
+    "structure",
+    "example",
+    "missing",
+    "accurate",
+    "relevant",
+    "claim",
+    "evidence",
+    "user",
+    "asked",
+    "explains",
+    "formula",
+    "result",
+    "if",
+    "a",
+    "<",
+    "b",
 ];
 
 /// Deterministic pseudo-random prose of about `size` bytes.
 fn prose(state: &mut u64, size: usize) -> String {
     let mut text = String::with_capacity(size + 16);
     while text.len() < size {
-        *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         text.push_str(WORDS[(*state >> 33) as usize % WORDS.len()]);
         text.push(' ');
     }
@@ -52,7 +80,10 @@ fn bench(c: &mut Criterion) {
         for (side, score) in [(Side::Chosen, 7.0), (Side::Rejected, 4.5)] {
             for k in 0..per_side {
                 texts.push(judgement(&mut state, score + k as f64 * 0.25));
-                keys.push(PairKey { source: "patarm/chat", id: PairId::Int(pair as i64) });
+                keys.push(PairKey {
+                    source: "patarm/chat",
+                    id: PairId::Int(pair as i64),
+                });
                 sides.push(side);
             }
         }
@@ -62,9 +93,15 @@ fn bench(c: &mut Criterion) {
 
     let mut single = c.benchmark_group("one judgement (~3.5 KB)");
     single.throughput(Throughput::Bytes(one.len() as u64));
-    single.bench_function("parse_outcome", |b| b.iter(|| parse_outcome(black_box(one.as_bytes()), options)));
-    single.bench_function("parse (with sections)", |b| b.iter(|| parse(black_box(&one), options).outcome));
-    single.bench_function("memchr count '<'", |b| b.iter(|| memchr::memchr_iter(b'<', black_box(one.as_bytes())).count()));
+    single.bench_function("parse_outcome", |b| {
+        b.iter(|| parse_outcome(black_box(one.as_bytes()), options))
+    });
+    single.bench_function("parse (with sections)", |b| {
+        b.iter(|| parse(black_box(&one), options).outcome)
+    });
+    single.bench_function("memchr count '<'", |b| {
+        b.iter(|| memchr::memchr_iter(b'<', black_box(one.as_bytes())).count())
+    });
     single.finish();
 
     let mut batch = c.benchmark_group("16,384 judgements");
@@ -75,18 +112,39 @@ fn bench(c: &mut Criterion) {
             b.iter(|| parse_outcomes(black_box(&texts), options, Some(threads)))
         });
         batch.bench_function(format!("score_pointwise, {threads} thread(s)"), |b| {
-            b.iter(|| score_pointwise(black_box(&texts), &keys, &sides, false, Some(&Shape::default()), Some(threads)))
+            b.iter(|| {
+                score_pointwise(
+                    black_box(&texts),
+                    &keys,
+                    &sides,
+                    false,
+                    Some(&Shape::default()),
+                    Some(threads),
+                )
+            })
         });
     }
     batch.bench_function("memchr count '<', 1 thread", |b| {
-        b.iter(|| texts.iter().map(|t| memchr::memchr_iter(b'<', black_box(t.as_bytes())).count()).sum::<usize>())
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| memchr::memchr_iter(b'<', black_box(t.as_bytes())).count())
+                .sum::<usize>()
+        })
     });
     batch.finish();
 
-    let outcomes: Vec<_> = texts[..16].iter().map(|t| parse_outcome(t.as_bytes(), options)).collect();
+    let outcomes: Vec<_> = texts[..16]
+        .iter()
+        .map(|t| parse_outcome(t.as_bytes(), options))
+        .collect();
     let mut par = c.benchmark_group("PAR");
     par.bench_function("pair_rewards, 8 + 8 judgements", |b| {
-        b.iter_batched(|| outcomes.clone(), |o| pair_rewards(&o[..8], &o[8..], &Shape::default()), BatchSize::SmallInput)
+        b.iter_batched(
+            || outcomes.clone(),
+            |o| pair_rewards(&o[..8], &o[8..], &Shape::default()),
+            BatchSize::SmallInput,
+        )
     });
     par.finish();
 }

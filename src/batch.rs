@@ -58,7 +58,10 @@ pub struct PairwiseRewards {
 
 impl Default for PairwiseRewards {
     fn default() -> Self {
-        PairwiseRewards { correct: 1.0, wrong: 0.0 }
+        PairwiseRewards {
+            correct: 1.0,
+            wrong: 0.0,
+        }
     }
 }
 
@@ -66,7 +69,11 @@ impl Default for PairwiseRewards {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum BatchError {
     #[error("{what} has {len} entries but texts has {expected}; pass one {what} entry per text (row i of every argument describes the same judgement)")]
-    LengthMismatch { what: &'static str, len: usize, expected: usize },
+    LengthMismatch {
+        what: &'static str,
+        len: usize,
+        expected: usize,
+    },
 }
 
 /// Per-row results, every vector aligned with the input rows.
@@ -130,7 +137,11 @@ fn check_len(what: &'static str, len: usize, expected: usize) -> Result<(), Batc
     if len == expected {
         Ok(())
     } else {
-        Err(BatchError::LengthMismatch { what, len, expected })
+        Err(BatchError::LengthMismatch {
+            what,
+            len,
+            expected,
+        })
     }
 }
 
@@ -141,7 +152,11 @@ pub fn parse_outcomes<T: AsRef<[u8]> + Sync>(
     threads: Option<usize>,
 ) -> Vec<Outcome> {
     crate::parallel::run(threads, || {
-        texts.par_iter().with_min_len(16).map(|text| parse_outcome(text.as_ref(), options)).collect()
+        texts
+            .par_iter()
+            .with_min_len(16)
+            .map(|text| parse_outcome(text.as_ref(), options))
+            .collect()
     })
 }
 
@@ -158,7 +173,10 @@ pub fn score_pointwise<T: AsRef<[u8]> + Sync>(
 ) -> Result<BatchScores, BatchError> {
     check_len("pair_ids", keys.len(), texts.len())?;
     check_len("sides", sides.len(), texts.len())?;
-    let options = ParseOptions { pairwise: false, think_in_prompt };
+    let options = ParseOptions {
+        pairwise: false,
+        think_in_prompt,
+    };
     let outcomes = parse_outcomes(texts, options, threads);
     let mut scores = BatchScores::with_outcomes(&outcomes);
 
@@ -194,8 +212,9 @@ pub fn score_pointwise<T: AsRef<[u8]> + Sync>(
             cursor[slot] += 1;
         }
     }
-    let means: Vec<Option<f64>> =
-        (0..slot_count).map(|slot| mean_of_sorted(&mut valid_scores[start[slot]..start[slot + 1]])).collect();
+    let means: Vec<Option<f64>> = (0..slot_count)
+        .map(|slot| mean_of_sorted(&mut valid_scores[start[slot]..start[slot + 1]]))
+        .collect();
 
     for (row, (&slot, outcome)) in slots.iter().zip(&outcomes).enumerate() {
         let opposite = slot ^ 1;
@@ -220,7 +239,10 @@ pub fn score_pairwise<T: AsRef<[u8]> + Sync>(
     threads: Option<usize>,
 ) -> Result<BatchScores, BatchError> {
     check_len("sides", correct.len(), texts.len())?;
-    let options = ParseOptions { pairwise: true, think_in_prompt };
+    let options = ParseOptions {
+        pairwise: true,
+        think_in_prompt,
+    };
     let outcomes = parse_outcomes(texts, options, threads);
     let mut scores = BatchScores::with_outcomes(&outcomes);
     for (row, (outcome, &want)) in outcomes.iter().zip(correct).enumerate() {
@@ -247,15 +269,44 @@ mod tests {
     }
 
     fn key(source: &str, id: i64) -> PairKey<'_> {
-        PairKey { source, id: PairId::Int(id) }
+        PairKey {
+            source,
+            id: PairId::Int(id),
+        }
     }
 
     #[test]
     fn groups_by_source_and_id_in_any_order() {
-        let texts = [judgement("8"), judgement("2"), judgement("3"), judgement("6"), judgement("9")];
-        let keys = [key("a", 1), key("b", 1), key("a", 1), key("b", 1), key("c", 5)];
-        let sides = [Side::Chosen, Side::Chosen, Side::Rejected, Side::Rejected, Side::Chosen];
-        let s = score_pointwise(&texts, &keys, &sides, false, Some(&Shape::default()), Some(2)).unwrap();
+        let texts = [
+            judgement("8"),
+            judgement("2"),
+            judgement("3"),
+            judgement("6"),
+            judgement("9"),
+        ];
+        let keys = [
+            key("a", 1),
+            key("b", 1),
+            key("a", 1),
+            key("b", 1),
+            key("c", 5),
+        ];
+        let sides = [
+            Side::Chosen,
+            Side::Chosen,
+            Side::Rejected,
+            Side::Rejected,
+            Side::Chosen,
+        ];
+        let s = score_pointwise(
+            &texts,
+            &keys,
+            &sides,
+            false,
+            Some(&Shape::default()),
+            Some(2),
+        )
+        .unwrap();
         assert_eq!(s.gap, vec![5.0, 0.0, 5.0, 0.0, 0.0]);
         assert_eq!(s.reward, vec![1.4, 0.0, 1.4, 0.0, 0.0]);
         assert_eq!(s.partner_found, vec![true, true, true, true, false]);
@@ -266,8 +317,22 @@ mod tests {
     #[test]
     fn string_and_int_ids_are_distinct() {
         let texts = [judgement("8"), judgement("2")];
-        let keys = [PairKey { source: "", id: PairId::Str("1") }, key("", 1)];
-        let s = score_pointwise(&texts, &keys, &[Side::Chosen, Side::Rejected], false, Some(&Shape::default()), None).unwrap();
+        let keys = [
+            PairKey {
+                source: "",
+                id: PairId::Str("1"),
+            },
+            key("", 1),
+        ];
+        let s = score_pointwise(
+            &texts,
+            &keys,
+            &[Side::Chosen, Side::Rejected],
+            false,
+            Some(&Shape::default()),
+            None,
+        )
+        .unwrap();
         assert_eq!(s.partner_found, vec![false, false]);
     }
 
@@ -275,16 +340,38 @@ mod tests {
     fn length_mismatch_is_an_error() {
         let texts = [judgement("8")];
         let err = score_pointwise(&texts, &[], &[Side::Chosen], false, None, None).unwrap_err();
-        assert_eq!(err, BatchError::LengthMismatch { what: "pair_ids", len: 0, expected: 1 });
+        assert_eq!(
+            err,
+            BatchError::LengthMismatch {
+                what: "pair_ids",
+                len: 0,
+                expected: 1
+            }
+        );
         assert!(err.to_string().contains("one pair_ids entry per text"));
         assert!(score_pairwise(&texts, &[], false, PairwiseRewards::default(), None).is_err());
     }
 
     #[test]
     fn pairwise_rewards() {
-        let texts = [judgement("A"), judgement("B"), judgement("7"), "junk".to_string()];
+        let texts = [
+            judgement("A"),
+            judgement("B"),
+            judgement("7"),
+            "junk".to_string(),
+        ];
         let correct = [Choice::A, Choice::A, Choice::B, Choice::B];
-        let s = score_pairwise(&texts, &correct, false, PairwiseRewards { correct: 1.0, wrong: -0.5 }, Some(1)).unwrap();
+        let s = score_pairwise(
+            &texts,
+            &correct,
+            false,
+            PairwiseRewards {
+                correct: 1.0,
+                wrong: -0.5,
+            },
+            Some(1),
+        )
+        .unwrap();
         assert_eq!(s.par, vec![1.0, -0.5, 0.0, 0.0]);
         assert_eq!(s.reward, vec![1.0, -0.5, -1.0, -1.5]);
         assert_eq!(s.error_code, vec![0, 0, 2, 1]);

@@ -70,12 +70,18 @@ pub fn mean_of_sorted(valid: &mut [f64]) -> Option<f64> {
 /// chosen: `score - opposite_mean` if positive; rejected: `opposite_mean - score` if positive;
 /// 0.0 when the judgement has no score or the other side has no valid score.
 pub fn preferred_gap(side: Side, score: Option<f64>, opposite_mean: Option<f64>) -> f64 {
-    let (Some(score), Some(opposite)) = (score, opposite_mean) else { return 0.0 };
+    let (Some(score), Some(opposite)) = (score, opposite_mean) else {
+        return 0.0;
+    };
     let gap = match side {
         Side::Chosen => score - opposite,
         Side::Rejected => opposite - score,
     };
-    if gap > 0.0 { gap } else { 0.0 }
+    if gap > 0.0 {
+        gap
+    } else {
+        0.0
+    }
 }
 
 /// Per-judgement rewards of one side of a pair (all vectors have one entry per judgement).
@@ -122,13 +128,21 @@ impl PairScores {
     }
 }
 
-fn side_scores(side: Side, outcomes: &[Outcome], mean: Option<f64>, opposite_mean: Option<f64>) -> SideScores {
+fn side_scores(
+    side: Side,
+    outcomes: &[Outcome],
+    mean: Option<f64>,
+    opposite_mean: Option<f64>,
+) -> SideScores {
     let n = outcomes.len();
     let format_reward: Vec<f64> = outcomes.iter().map(Outcome::format_reward).collect();
     SideScores {
         score: outcomes.iter().map(Outcome::score_or_nan).collect(),
         error_code: outcomes.iter().map(|o| error_code(o.error)).collect(),
-        gap: outcomes.iter().map(|o| preferred_gap(side, o.score, opposite_mean)).collect(),
+        gap: outcomes
+            .iter()
+            .map(|o| preferred_gap(side, o.score, opposite_mean))
+            .collect(),
         par: vec![0.0; n],
         reward: format_reward.clone(),
         format_reward,
@@ -162,18 +176,33 @@ mod tests {
     use proptest::prelude::*;
 
     fn valid(score: f64) -> Outcome {
-        Outcome { score: Some(score), ..Outcome::default() }
+        Outcome {
+            score: Some(score),
+            ..Outcome::default()
+        }
     }
 
     fn broken(error: FormatError) -> Outcome {
-        Outcome { error: Some(error), ..Outcome::default() }
+        Outcome {
+            error: Some(error),
+            ..Outcome::default()
+        }
     }
 
     #[test]
     fn papers_example() {
         // mean_r = 5, mean_c = 7.
-        let chosen = [valid(8.0), valid(6.0), valid(5.0), broken(FormatError::InvalidVerdict)];
-        let rejected = [valid(4.0), valid(6.0), broken(FormatError::MissingOrMisorderedTags)];
+        let chosen = [
+            valid(8.0),
+            valid(6.0),
+            valid(5.0),
+            broken(FormatError::InvalidVerdict),
+        ];
+        let rejected = [
+            valid(4.0),
+            valid(6.0),
+            broken(FormatError::MissingOrMisorderedTags),
+        ];
         let p = pair_rewards(&chosen, &rejected, &Shape::default());
         assert_eq!(p.chosen.mean, Some(19.0 / 3.0));
         assert_eq!(p.rejected.mean, Some(5.0));

@@ -1,7 +1,7 @@
 //! Parsing a judgement (METHOD section 3, rules R1-R4).
 //!
-//! The scan is one pass over the bytes: `memchr` finds each `<`, and at most 20 following
-//! bytes decide whether it opens one of the eight tags of R1. The tags feed a small state
+//! The scan is one pass over the bytes: a SIMD compare finds each `<` (see [`less_thans`]),
+//! and at most 20 following bytes decide whether it opens one of the eight tags of R1. The tags feed a small state
 //! machine that accepts exactly the order of R2 and stops at the first violation, so any
 //! input (10 MB, NUL bytes, tag noise) is handled in linear time. Nothing here allocates
 //! except the list of rubric blocks of the full [`parse`].
@@ -30,8 +30,11 @@ pub const FORMAT_REWARD_TAGS: f64 = -1.5;
 pub const FORMAT_REWARD_VERDICT: f64 = -1.0;
 
 /// The error kinds in code order: index 0 is "no error" (`None` in Python).
-pub const ERROR_KINDS: [Option<&str>; 3] =
-    [None, Some("missing_or_misordered_tags"), Some("invalid_verdict")];
+pub const ERROR_KINDS: [Option<&str>; 3] = [
+    None,
+    Some("missing_or_misordered_tags"),
+    Some("invalid_verdict"),
+];
 
 impl FormatError {
     /// Stable code for arrays: 1 for tags, 2 for the verdict (0 is "no error").
@@ -170,6 +173,92 @@ fn tag_at(rest: &[u8]) -> Option<(Tag, usize)> {
     Some((if closing { close } else { open }, len))
 }
 
+/// Positions of `<` in `bytes`, in order, for x86-64. It works in 64-byte blocks: four SSE2
+/// compares and movemasks (SSE2 is part of the x86-64 baseline) give a bit mask per block, and
+/// set bits are read off with `trailing_zeros`. Unlike restarting `memchr` after every hit, a
+/// `<` that is not a tag (common in code and maths) then costs a few instructions.
+#[cfg(target_arch = "x86_64")]
+struct LessThans<'a> {
+    bytes: &'a [u8],
+    next_block: usize,
+    base: usize,
+    mask: u64,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<'a> LessThans<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LessThans {
+            bytes,
+            next_block: 0,
+            base: 0,
+            mask: 0,
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn less_than_mask16(chunk: &[u8; 16]) -> u64 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is always available on x86-64, and the unaligned load reads exactly the
+    // 16 bytes that `chunk` borrows.
+    let bits = unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'<' as i8)))
+    };
+    u64::from(bits as u16)
+}
+
+#[cfg(target_arch = "x86_64")]
+fn less_than_mask(block: &[u8]) -> u64 {
+    let mut mask = 0u64;
+    let mut chunks = block.chunks_exact(16);
+    let mut shift = 0;
+    for chunk in &mut chunks {
+        if let Ok(chunk) = <&[u8; 16]>::try_from(chunk) {
+            mask |= less_than_mask16(chunk) << shift;
+        }
+        shift += 16;
+    }
+    for (i, &byte) in chunks.remainder().iter().enumerate() {
+        mask |= u64::from(byte == b'<') << (shift + i);
+    }
+    mask
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Iterator for LessThans<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            let start = self.next_block;
+            let rest = self.bytes.get(start..).filter(|rest| !rest.is_empty())?;
+            let block = rest.get(..64).unwrap_or(rest);
+            self.mask = less_than_mask(block);
+            self.base = start;
+            self.next_block = start + block.len();
+        }
+        let bit = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(self.base + bit)
+    }
+}
+
+/// Positions of `<` in `bytes`, in order.
+#[cfg(target_arch = "x86_64")]
+fn less_thans(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    LessThans::new(bytes)
+}
+
+/// Positions of `<` in `bytes`, in order (memchr, SIMD where the target has it).
+#[cfg(not(target_arch = "x86_64"))]
+fn less_thans(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'<', bytes)
+}
+
 /// Where R2 says we are: each state names the one (or two) tags allowed next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -199,11 +288,17 @@ fn scan(
     think_in_prompt: bool,
     mut rubrics: Option<&mut Vec<Range<usize>>>,
 ) -> Result<Spans, FormatError> {
-    let mut state = if think_in_prompt { State::InThink } else { State::BeforeThink };
+    let mut state = if think_in_prompt {
+        State::InThink
+    } else {
+        State::BeforeThink
+    };
     let mut spans = Spans::default();
     let mut open_end = 0; // end of the last opening tag: start of the current block's content
-    for at in memchr::memchr_iter(b'<', bytes) {
-        let Some((tag, len)) = bytes.get(at..).and_then(tag_at) else { continue };
+    for at in less_thans(bytes) {
+        let Some((tag, len)) = bytes.get(at..).and_then(tag_at) else {
+            continue;
+        };
         let end = at + len;
         state = match (state, tag) {
             (State::BeforeThink, Tag::ThinkOpen) => State::InThink,
@@ -287,13 +382,25 @@ fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
             _ => None,
         };
         match choice {
-            Some(choice) => Outcome { choice: Some(choice), ..Outcome::default() },
-            None => Outcome { error: Some(FormatError::InvalidVerdict), ..Outcome::default() },
+            Some(choice) => Outcome {
+                choice: Some(choice),
+                ..Outcome::default()
+            },
+            None => Outcome {
+                error: Some(FormatError::InvalidVerdict),
+                ..Outcome::default()
+            },
         }
     } else {
         match parse_score(verdict) {
-            Some(score) => Outcome { score: Some(score), ..Outcome::default() },
-            None => Outcome { error: Some(FormatError::InvalidVerdict), ..Outcome::default() },
+            Some(score) => Outcome {
+                score: Some(score),
+                ..Outcome::default()
+            },
+            None => Outcome {
+                error: Some(FormatError::InvalidVerdict),
+                ..Outcome::default()
+            },
         }
     }
 }
@@ -303,7 +410,10 @@ fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
 pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
     match scan(text, options.think_in_prompt, None) {
         Ok(spans) => verdict_of(text.get(spans.answer).unwrap_or_default(), options),
-        Err(error) => Outcome { error: Some(error), ..Outcome::default() },
+        Err(error) => Outcome {
+            error: Some(error),
+            ..Outcome::default()
+        },
     }
 }
 
@@ -311,16 +421,28 @@ pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
 pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
     let mut rubric_spans = Vec::new();
     let section = |range: Range<usize>| text.get(range).map(str::trim);
-    match scan(text.as_bytes(), options.think_in_prompt, Some(&mut rubric_spans)) {
+    match scan(
+        text.as_bytes(),
+        options.think_in_prompt,
+        Some(&mut rubric_spans),
+    ) {
         Ok(spans) => Judgement {
-            outcome: verdict_of(text.as_bytes().get(spans.answer.clone()).unwrap_or_default(), options),
+            outcome: verdict_of(
+                text.as_bytes()
+                    .get(spans.answer.clone())
+                    .unwrap_or_default(),
+                options,
+            ),
             think: section(spans.think),
             rubrics: rubric_spans.into_iter().filter_map(section).collect(),
             eval: section(spans.eval),
             answer: section(spans.answer),
         },
         Err(error) => Judgement {
-            outcome: Outcome { error: Some(error), ..Outcome::default() },
+            outcome: Outcome {
+                error: Some(error),
+                ..Outcome::default()
+            },
             think: None,
             rubrics: Vec::new(),
             eval: None,
@@ -334,8 +456,14 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const POINTWISE: ParseOptions = ParseOptions { pairwise: false, think_in_prompt: false };
-    const PAIRWISE: ParseOptions = ParseOptions { pairwise: true, think_in_prompt: false };
+    const POINTWISE: ParseOptions = ParseOptions {
+        pairwise: false,
+        think_in_prompt: false,
+    };
+    const PAIRWISE: ParseOptions = ParseOptions {
+        pairwise: true,
+        think_in_prompt: false,
+    };
 
     fn judgement(answer: &str) -> String {
         format!(
@@ -348,7 +476,14 @@ mod tests {
     fn well_formed_pointwise() {
         let text = judgement(" 7.5\n");
         let j = parse(&text, POINTWISE);
-        assert_eq!(j.outcome, Outcome { score: Some(7.5), choice: None, error: None });
+        assert_eq!(
+            j.outcome,
+            Outcome {
+                score: Some(7.5),
+                choice: None,
+                error: None
+            }
+        );
         assert_eq!(j.think, Some("reasoning"));
         assert_eq!(j.rubrics, vec!["r1", "r2"]);
         assert_eq!(j.eval, Some("ok"));
@@ -358,8 +493,14 @@ mod tests {
 
     #[test]
     fn well_formed_pairwise() {
-        assert_eq!(parse_outcome(judgement("B").as_bytes(), PAIRWISE).choice, Some(Choice::B));
-        assert_eq!(parse_outcome(judgement(" A ").as_bytes(), PAIRWISE).choice, Some(Choice::A));
+        assert_eq!(
+            parse_outcome(judgement("B").as_bytes(), PAIRWISE).choice,
+            Some(Choice::B)
+        );
+        assert_eq!(
+            parse_outcome(judgement(" A ").as_bytes(), PAIRWISE).choice,
+            Some(Choice::A)
+        );
         for bad in ["a", "AB", "A.", "", "7"] {
             let o = parse_outcome(judgement(bad).as_bytes(), PAIRWISE);
             assert_eq!(o.error, Some(FormatError::InvalidVerdict), "{bad:?}");
@@ -369,8 +510,16 @@ mod tests {
     #[test]
     fn verdict_grammar() {
         for (text, want) in [
-            ("0", 0.0), ("10", 10.0), ("+3", 3.0), ("-0", 0.0), ("-0.0", 0.0), (".5", 0.5),
-            ("+.5", 0.5), ("007", 7.0), ("9.99", 9.99), ("10.000", 10.0),
+            ("0", 0.0),
+            ("10", 10.0),
+            ("+3", 3.0),
+            ("-0", 0.0),
+            ("-0.0", 0.0),
+            (".5", 0.5),
+            ("+.5", 0.5),
+            ("007", 7.0),
+            ("9.99", 9.99),
+            ("10.000", 10.0),
         ] {
             assert_eq!(parse_score(text.as_bytes()), Some(want), "{text:?}");
         }
@@ -385,17 +534,32 @@ mod tests {
 
     #[test]
     fn tag_errors() {
-        let missing_think = "<generate_rubrics>r</generate_rubrics><eval>e</eval><answer>5</answer>";
+        let missing_think =
+            "<generate_rubrics>r</generate_rubrics><eval>e</eval><answer>5</answer>";
         let no_rubrics = "<think>t</think><eval>e</eval><answer>5</answer>";
         let repeated_answer = format!("{}<answer>5</answer>", judgement("5"));
         let nested = "<think><think>t</think></think><generate_rubrics>r</generate_rubrics>\
                       <eval>e</eval><answer>5</answer>";
         let swapped = "<think>t</think><generate_rubrics>r</generate_rubrics>\
                        <answer>5</answer><eval>e</eval>";
-        let unclosed = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>5";
-        for text in [missing_think, no_rubrics, &repeated_answer, nested, swapped, unclosed, "", "5"] {
+        let unclosed =
+            "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>5";
+        for text in [
+            missing_think,
+            no_rubrics,
+            &repeated_answer,
+            nested,
+            swapped,
+            unclosed,
+            "",
+            "5",
+        ] {
             let j = parse(text, POINTWISE);
-            assert_eq!(j.outcome.error, Some(FormatError::MissingOrMisorderedTags), "{text:?}");
+            assert_eq!(
+                j.outcome.error,
+                Some(FormatError::MissingOrMisorderedTags),
+                "{text:?}"
+            );
             assert_eq!(j.outcome.score, None);
             assert_eq!(j.think, None);
             assert!(j.rubrics.is_empty());
@@ -416,14 +580,23 @@ mod tests {
     fn think_in_prompt() {
         let text = "reasoning</think><generate_rubrics>r</generate_rubrics><eval>e</eval>\
                     <answer>4</answer>";
-        let opts = ParseOptions { think_in_prompt: true, ..POINTWISE };
+        let opts = ParseOptions {
+            think_in_prompt: true,
+            ..POINTWISE
+        };
         let j = parse(text, opts);
         assert_eq!(j.outcome.score, Some(4.0));
         assert_eq!(j.think, Some("reasoning"));
-        assert_eq!(parse_outcome(text.as_bytes(), POINTWISE).error, Some(FormatError::MissingOrMisorderedTags));
+        assert_eq!(
+            parse_outcome(text.as_bytes(), POINTWISE).error,
+            Some(FormatError::MissingOrMisorderedTags)
+        );
         // An own <think> under the option is a repeated tag.
         let own = format!("<think>{text}");
-        assert_eq!(parse_outcome(own.as_bytes(), opts).error, Some(FormatError::MissingOrMisorderedTags));
+        assert_eq!(
+            parse_outcome(own.as_bytes(), opts).error,
+            Some(FormatError::MissingOrMisorderedTags)
+        );
     }
 
     #[test]
@@ -431,18 +604,31 @@ mod tests {
         assert_eq!(format_reward(None), 0.0);
         assert_eq!(FormatError::MissingOrMisorderedTags.reward(), -1.5);
         assert_eq!(FormatError::InvalidVerdict.reward(), -1.0);
-        for error in [FormatError::MissingOrMisorderedTags, FormatError::InvalidVerdict] {
+        for error in [
+            FormatError::MissingOrMisorderedTags,
+            FormatError::InvalidVerdict,
+        ] {
             assert_eq!(ERROR_KINDS[error.code() as usize], Some(error.kind()));
         }
     }
 
     #[test]
     fn hostile_bytes_do_not_panic() {
-        for text in [&b"<"[..], b"</", b"<\0", b"\xff\xfe<answer>", b"<think>\xff</think>", b"</generate_rubrics"] {
+        for text in [
+            &b"<"[..],
+            b"</",
+            b"<\0",
+            b"\xff\xfe<answer>",
+            b"<think>\xff</think>",
+            b"</generate_rubrics",
+        ] {
             let _ = parse_outcome(text, POINTWISE);
         }
         let noise = "<think><".repeat(100_000);
-        assert_eq!(parse(&noise, POINTWISE).outcome.error, Some(FormatError::MissingOrMisorderedTags));
+        assert_eq!(
+            parse(&noise, POINTWISE).outcome.error,
+            Some(FormatError::MissingOrMisorderedTags)
+        );
         let unicode = judgement("\u{3000}8\u{a0}");
         assert_eq!(parse(&unicode, POINTWISE).outcome.score, Some(8.0));
     }
@@ -451,8 +637,14 @@ mod tests {
     /// trying each literal at each position, compare against the grammar as a string.
     fn reference(text: &str, pairwise: bool) -> Outcome {
         const TAGS: [&str; 8] = [
-            "<think>", "</think>", "<generate_rubrics>", "</generate_rubrics>", "<eval>", "</eval>",
-            "<answer>", "</answer>",
+            "<think>",
+            "</think>",
+            "<generate_rubrics>",
+            "</generate_rubrics>",
+            "<eval>",
+            "</eval>",
+            "<answer>",
+            "</answer>",
         ];
         let mut found = Vec::new();
         for i in 0..text.len() {
@@ -470,10 +662,19 @@ mod tests {
             && (n - 6) % 2 == 0
             && kinds[2..n - 4].chunks(2).all(|c| c == [2, 3]);
         if !ok {
-            return Outcome { error: Some(FormatError::MissingOrMisorderedTags), ..Outcome::default() };
+            return Outcome {
+                error: Some(FormatError::MissingOrMisorderedTags),
+                ..Outcome::default()
+            };
         }
         let answer = &text[found[n - 2].1 + "<answer>".len()..found[n - 1].1];
-        verdict_of(answer.as_bytes(), ParseOptions { pairwise, think_in_prompt: false })
+        verdict_of(
+            answer.as_bytes(),
+            ParseOptions {
+                pairwise,
+                think_in_prompt: false,
+            },
+        )
     }
 
     fn piece() -> impl Strategy<Value = String> {
@@ -515,6 +716,14 @@ mod tests {
             prop_assert_eq!(j.outcome.score, Some(value));
             prop_assert_eq!(j.rubrics.len(), rubrics.len());
             prop_assert_eq!(j.think, Some(think.trim()));
+        }
+
+        #[test]
+        fn less_than_positions_match_memchr(bytes in proptest::collection::vec(
+            prop_oneof![Just(b'<'), any::<u8>()], 0..300)) {
+            let fast: Vec<usize> = less_thans(&bytes).collect();
+            let simple: Vec<usize> = memchr::memchr_iter(b'<', &bytes).collect();
+            prop_assert_eq!(fast, simple);
         }
 
         #[test]

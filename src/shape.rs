@@ -11,8 +11,14 @@ pub enum ShapeError {
     #[error("Graded threshold {index} is {value}; thresholds must be finite numbers (no NaN or infinity)")]
     NonFiniteThreshold { index: usize, value: f64 },
     #[error("Graded thresholds must be strictly increasing, but threshold {index} ({value}) is not greater than the one before it ({previous}); sort them and drop duplicates")]
-    NotIncreasing { index: usize, value: f64, previous: f64 },
-    #[error("shape value {index} is {value}; reward values must be finite numbers (no NaN or infinity)")]
+    NotIncreasing {
+        index: usize,
+        value: f64,
+        previous: f64,
+    },
+    #[error(
+        "shape value {index} is {value}; reward values must be finite numbers (no NaN or infinity)"
+    )]
     NonFiniteValue { index: usize, value: f64 },
 }
 
@@ -20,20 +26,29 @@ pub enum ShapeError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
     /// `values[k]` for `thresholds[k-1] < delta <= thresholds[k]` (with -inf / +inf at the ends).
-    Graded { thresholds: Vec<f64>, values: Vec<f64> },
+    Graded {
+        thresholds: Vec<f64>,
+        values: Vec<f64>,
+    },
     /// The same value for every delta > 0.
     Constant(f64),
 }
 
 impl Default for Shape {
     fn default() -> Self {
-        Shape::Graded { thresholds: vec![2.0], values: vec![1.2, 1.4] }
+        Shape::Graded {
+            thresholds: vec![2.0],
+            values: vec![1.2, 1.4],
+        }
     }
 }
 
 fn check_values(values: &[f64]) -> Result<(), ShapeError> {
     match values.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(ShapeError::NonFiniteValue { index, value: values[index] }),
+        Some(index) => Err(ShapeError::NonFiniteValue {
+            index,
+            value: values[index],
+        }),
         None => Ok(()),
     }
 }
@@ -42,14 +57,24 @@ impl Shape {
     /// A graded f: finite, strictly increasing thresholds and one more finite value.
     pub fn graded(thresholds: Vec<f64>, values: Vec<f64>) -> Result<Shape, ShapeError> {
         if values.len() != thresholds.len() + 1 {
-            return Err(ShapeError::ValueCount { thresholds: thresholds.len(), values: values.len() });
+            return Err(ShapeError::ValueCount {
+                thresholds: thresholds.len(),
+                values: values.len(),
+            });
         }
         if let Some(index) = thresholds.iter().position(|t| !t.is_finite()) {
-            return Err(ShapeError::NonFiniteThreshold { index, value: thresholds[index] });
+            return Err(ShapeError::NonFiniteThreshold {
+                index,
+                value: thresholds[index],
+            });
         }
         for (index, pair) in thresholds.windows(2).enumerate() {
             if pair[1] <= pair[0] {
-                return Err(ShapeError::NotIncreasing { index: index + 1, value: pair[1], previous: pair[0] });
+                return Err(ShapeError::NotIncreasing {
+                    index: index + 1,
+                    value: pair[1],
+                    previous: pair[0],
+                });
             }
         }
         check_values(&values)?;
@@ -64,7 +89,8 @@ impl Shape {
 
     /// f(delta) for delta > 0; 0.0 for delta <= 0 or NaN (no gap in the preferred direction).
     pub fn apply(&self, delta: f64) -> f64 {
-        if !(delta > 0.0) {
+        // NaN compares false, so it earns nothing like a non-positive gap.
+        if delta.is_nan() || delta <= 0.0 {
             return 0.0;
         }
         match self {
@@ -97,7 +123,10 @@ mod tests {
     #[test]
     fn several_bands() {
         let f = Shape::graded(vec![1.0, 3.0], vec![0.5, 1.0, 2.0]).unwrap();
-        assert_eq!([f.apply(1.0), f.apply(1.5), f.apply(3.0), f.apply(3.5)], [0.5, 1.0, 1.0, 2.0]);
+        assert_eq!(
+            [f.apply(1.0), f.apply(1.5), f.apply(3.0), f.apply(3.5)],
+            [0.5, 1.0, 1.0, 2.0]
+        );
         let flat = Shape::graded(vec![], vec![0.7]).unwrap();
         assert_eq!(flat.apply(100.0), 0.7);
     }
@@ -112,12 +141,26 @@ mod tests {
 
     #[test]
     fn rejects_bad_parameters() {
-        assert!(matches!(Shape::graded(vec![2.0], vec![1.2]), Err(ShapeError::ValueCount { .. })));
-        assert!(matches!(Shape::graded(vec![f64::NAN], vec![1.0, 2.0]), Err(ShapeError::NonFiniteThreshold { .. })));
-        assert!(matches!(Shape::graded(vec![2.0, 2.0], vec![1.0, 2.0, 3.0]), Err(ShapeError::NotIncreasing { index: 1, .. })));
-        assert!(matches!(Shape::graded(vec![2.0], vec![1.0, f64::INFINITY]), Err(ShapeError::NonFiniteValue { index: 1, .. })));
+        assert!(matches!(
+            Shape::graded(vec![2.0], vec![1.2]),
+            Err(ShapeError::ValueCount { .. })
+        ));
+        assert!(matches!(
+            Shape::graded(vec![f64::NAN], vec![1.0, 2.0]),
+            Err(ShapeError::NonFiniteThreshold { .. })
+        ));
+        assert!(matches!(
+            Shape::graded(vec![2.0, 2.0], vec![1.0, 2.0, 3.0]),
+            Err(ShapeError::NotIncreasing { index: 1, .. })
+        ));
+        assert!(matches!(
+            Shape::graded(vec![2.0], vec![1.0, f64::INFINITY]),
+            Err(ShapeError::NonFiniteValue { index: 1, .. })
+        ));
         assert!(Shape::constant(f64::NAN).is_err());
-        let message = Shape::graded(vec![3.0, 1.0], vec![0.0; 3]).unwrap_err().to_string();
+        let message = Shape::graded(vec![3.0, 1.0], vec![0.0; 3])
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("strictly increasing"), "{message}");
     }
 }

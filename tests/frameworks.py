@@ -17,4 +17,4 @@ def require(module_name: str):
     except ImportError as exc:
         if os.environ.get("PATARM_REQUIRE_FRAMEWORKS") == "1":
             pytest.fail(f"{module_name} is required in this environment but failed to import: {exc}")
-        pytest.skip(f"{module_name} is not installed")
+        pytest.skip(f"{module_name} is not installed", allow_module_level=True)

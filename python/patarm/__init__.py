@@ -26,6 +26,7 @@ from .prompts import (
 )
 from .sampling import DistributedPairSampler, PairRandomSampler, check_pair_batch_size, pair_permutation
 from .voting import MajorityVote, majority_vote, majority_vote_verdicts, mean_vote
+from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
 
 __all__ = [
     "__version__",
@@ -63,4 +64,11 @@ __all__ = [
     "par_rewards",
     "score_batch",
     "compute_score",
+    # workflow: the judge client (patarm.data, patarm.evaluate, patarm.openrlhf and
+    # patarm.reward_model are imported on use)
+    "Judge",
+    "JudgeError",
+    "PairResult",
+    "Results",
+    "ScoreResult",
 ]

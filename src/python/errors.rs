@@ -69,7 +69,9 @@ pub fn single_string_for_sequence(what: &str) -> PyErr {
 
 /// Row `row` of `what` has the wrong type.
 pub fn wrong_item_type(what: &str, row: usize, got: &str, expected: &str) -> PyErr {
-    PyTypeError::new_err(format!("{what}[{row}] is {got}, but {what} entries must be {expected}"))
+    PyTypeError::new_err(format!(
+        "{what}[{row}] is {got}, but {what} entries must be {expected}"
+    ))
 }
 
 /// A side label that the scoring mode does not accept.
@@ -85,8 +87,14 @@ pub fn bad_side(row: usize, got: &str, pairwise: bool) -> PyErr {
     } else {
         ""
     };
-    let allowed = if pairwise { "'A' or 'B' (the verdict naming the chosen response)" } else { "'chosen' or 'rejected'" };
-    PyValueError::new_err(format!("sides[{row}] is {got:?}, but sides must hold {allowed}{hint}"))
+    let allowed = if pairwise {
+        "'A' or 'B' (the verdict naming the chosen response)"
+    } else {
+        "'chosen' or 'rejected'"
+    };
+    PyValueError::new_err(format!(
+        "sides[{row}] is {got:?}, but sides must hold {allowed}{hint}"
+    ))
 }
 
 /// A pair id that is neither str nor int (or an int outside 64 bits).
@@ -112,7 +120,9 @@ pub fn bad_shape(got: &str) -> PyErr {
 
 /// A user f returned something unusable.
 pub fn bad_shape_result(delta: f64, got: String) -> PyErr {
-    PyValueError::new_err(format!("f({delta}) returned {got}; f must return a finite float"))
+    PyValueError::new_err(format!(
+        "f({delta}) returned {got}; f must return a finite float"
+    ))
 }
 
 // ---- end core ------------------------------------------------------------------------------

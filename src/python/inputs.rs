@@ -10,7 +10,9 @@ use super::errors;
 use crate::batch::PairId;
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map_or_else(|_| "an object".to_string(), |n| n.to_string())
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "an object".to_string(), |n| n.to_string())
 }
 
 /// The items of a sequence argument; a lone str/bytes is refused (it would iterate by char).
@@ -19,7 +21,12 @@ pub fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py
         return Err(errors::single_string_for_sequence(what));
     }
     let iterator = obj.try_iter().map_err(|_| {
-        errors::wrong_item_type(what, 0, &format!("not a sequence but {}", type_name(obj)), "given as a list")
+        errors::wrong_item_type(
+            what,
+            0,
+            &format!("not a sequence but {}", type_name(obj)),
+            "given as a list",
+        )
     })?;
     iterator.collect()
 }
@@ -32,7 +39,11 @@ pub fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py
 /// declares it itself there. Elsewhere CPython encodes into a bytes object (one copy). Lone
 /// surrogates, which have no UTF-8 form, are replaced by U+FFFD.
 pub enum Utf8<'py> {
-    Lent { _owner: Bound<'py, PyString>, ptr: *const u8, len: usize },
+    Lent {
+        _owner: Bound<'py, PyString>,
+        ptr: *const u8,
+        len: usize,
+    },
     Encoded(Bound<'py, PyBytes>),
     Replaced(String),
 }
@@ -78,7 +89,11 @@ fn lend<'py>(text: &Bound<'py, PyString>) -> Option<Utf8<'py>> {
         return None;
     }
     let len = usize::try_from(size).ok()?;
-    Some(Utf8::Lent { _owner: text.clone(), ptr: ptr.cast::<u8>(), len })
+    Some(Utf8::Lent {
+        _owner: text.clone(),
+        ptr: ptr.cast::<u8>(),
+        len,
+    })
 }
 
 #[cfg(windows)]
@@ -114,7 +129,12 @@ pub fn texts<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Utf8<'py>
         .enumerate()
         .map(|(row, item)| match item.cast::<PyString>() {
             Ok(s) => Ok(utf8(s)),
-            Err(_) => Err(errors::wrong_item_type(what, row, &type_name(item), "str (decoded judgement texts)")),
+            Err(_) => Err(errors::wrong_item_type(
+                what,
+                row,
+                &type_name(item),
+                "str (decoded judgement texts)",
+            )),
         })
         .collect()
 }
@@ -155,7 +175,8 @@ pub fn pair_ids<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Vec<OwnedPairId<'py>>>
             if let Ok(s) = item.cast::<PyString>() {
                 return Ok(OwnedPairId::Str(utf8(s)));
             }
-            let is_integer = item.is_instance_of::<PyInt>() || item.hasattr("__index__").unwrap_or(false);
+            let is_integer =
+                item.is_instance_of::<PyInt>() || item.hasattr("__index__").unwrap_or(false);
             if !is_integer {
                 return Err(errors::bad_pair_id(row, &type_name(item)));
             }
@@ -174,13 +195,20 @@ pub enum Sources<'py> {
 
 impl<'py> Sources<'py> {
     pub fn read(obj: Option<&Bound<'py, PyAny>>, rows: usize) -> PyResult<Sources<'py>> {
-        let Some(obj) = obj.filter(|o| !o.is_none()) else { return Ok(Sources::One(String::new())) };
+        let Some(obj) = obj.filter(|o| !o.is_none()) else {
+            return Ok(Sources::One(String::new()));
+        };
         if let Ok(single) = obj.cast::<PyString>() {
             return Ok(Sources::One(single.to_string_lossy().into_owned()));
         }
         let per_row = labels(obj, "sources")?;
         if per_row.len() != rows {
-            return Err(crate::batch::BatchError::LengthMismatch { what: "sources", len: per_row.len(), expected: rows }.into());
+            return Err(crate::batch::BatchError::LengthMismatch {
+                what: "sources",
+                len: per_row.len(),
+                expected: rows,
+            }
+            .into());
         }
         Ok(Sources::PerRow(per_row))
     }

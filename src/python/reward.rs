@@ -48,7 +48,14 @@ fn fmt_float(value: f64) -> String {
 fn fmt_floats(values: &[f64]) -> String {
     match values {
         [one] => format!("({},)", fmt_float(*one)),
-        _ => format!("({})", values.iter().map(|v| fmt_float(*v)).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            values
+                .iter()
+                .map(|v| fmt_float(*v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -91,7 +98,16 @@ impl Judgement {
         eval: Option<String>,
         answer: Option<String>,
     ) -> Self {
-        Judgement { score, choice, format_reward, error, think, rubrics, eval, answer }
+        Judgement {
+            score,
+            choice,
+            format_reward,
+            error,
+            think,
+            rubrics,
+            eval,
+            answer,
+        }
     }
 
     /// True when the judgement has no format error.
@@ -106,15 +122,29 @@ impl Judgement {
             (None, Some(score)) => format!("score={}", fmt_float(score)),
             (None, None) => "score=None".to_string(),
         };
-        let error = self.error.as_deref().map_or("None".to_string(), |e| format!("{e:?}"));
-        format!("Judgement({verdict}, error={error}, rubrics={})", self.rubrics.len())
+        let error = self
+            .error
+            .as_deref()
+            .map_or("None".to_string(), |e| format!("{e:?}"));
+        format!(
+            "Judgement({verdict}, error={error}, rubrics={})",
+            self.rubrics.len()
+        )
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
         let j = slf.get();
         let args = (
-            j.score, j.choice.clone(), j.format_reward, j.error.clone(), j.think.clone(),
-            j.rubrics.clone(), j.eval.clone(), j.answer.clone(),
+            j.score,
+            j.choice.clone(),
+            j.format_reward,
+            j.error.clone(),
+            j.think.clone(),
+            j.rubrics.clone(),
+            j.eval.clone(),
+            j.answer.clone(),
         );
         Ok((slf.get_type(), args.into_pyobject(slf.py())?))
     }
@@ -137,10 +167,17 @@ impl Judgement {
 
 #[pyfunction]
 #[pyo3(signature = (text, *, pairwise = false, think_in_prompt = false))]
-fn parse_judgement(text: &Bound<'_, PyAny>, pairwise: bool, think_in_prompt: bool) -> PyResult<Judgement> {
+fn parse_judgement(
+    text: &Bound<'_, PyAny>,
+    pairwise: bool,
+    think_in_prompt: bool,
+) -> PyResult<Judgement> {
     let held = inputs::text(text, "text")?;
     let text = held.text();
-    let options = ParseOptions { pairwise, think_in_prompt };
+    let options = ParseOptions {
+        pairwise,
+        think_in_prompt,
+    };
     Ok(Judgement::from_parse(&parse::parse(&text, options)))
 }
 
@@ -158,12 +195,18 @@ fn parse_judgements<'py>(
     let threads = inputs::num_threads(num_threads)?;
     let held = inputs::texts(texts, "texts")?;
     let bytes = slices(&held);
-    let options = ParseOptions { pairwise, think_in_prompt };
+    let options = ParseOptions {
+        pairwise,
+        think_in_prompt,
+    };
     let outcomes = py.detach(|| batch::parse_outcomes(&bytes, options, threads));
     let out = PyDict::new(py);
     let score: Vec<f64> = outcomes.iter().map(parse::Outcome::score_or_nan).collect();
     let format_reward: Vec<f64> = outcomes.iter().map(parse::Outcome::format_reward).collect();
-    let error_code: Vec<i8> = outcomes.iter().map(|o| parse::error_code(o.error)).collect();
+    let error_code: Vec<i8> = outcomes
+        .iter()
+        .map(|o| parse::error_code(o.error))
+        .collect();
     out.set_item("score", PyArray1::from_vec(py, score))?;
     out.set_item("format_reward", PyArray1::from_vec(py, format_reward))?;
     out.set_item("error_code", PyArray1::from_vec(py, error_code))?;
@@ -197,7 +240,11 @@ impl Graded {
     #[pyo3(signature = (thresholds = vec![2.0], values = vec![1.2, 1.4]))]
     fn new(thresholds: Vec<f64>, values: Vec<f64>) -> PyResult<Self> {
         let shape = Shape::graded(thresholds.clone(), values.clone())?;
-        Ok(Graded { shape, thresholds, values })
+        Ok(Graded {
+            shape,
+            thresholds,
+            values,
+        })
     }
 
     #[getter]
@@ -216,20 +263,34 @@ impl Graded {
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<Graded>().is_ok_and(|o| o.get().shape == self.shape)
+        other
+            .cast::<Graded>()
+            .is_ok_and(|o| o.get().shape == self.shape)
     }
 
     fn __hash__(&self) -> u64 {
-        self.thresholds.iter().chain(&self.values).fold(17u64, |h, v| h.wrapping_mul(31).wrapping_add(v.to_bits()))
+        self.thresholds
+            .iter()
+            .chain(&self.values)
+            .fold(17u64, |h, v| h.wrapping_mul(31).wrapping_add(v.to_bits()))
     }
 
     fn __repr__(&self) -> String {
-        format!("Graded(thresholds={}, values={})", fmt_floats(&self.thresholds), fmt_floats(&self.values))
+        format!(
+            "Graded(thresholds={}, values={})",
+            fmt_floats(&self.thresholds),
+            fmt_floats(&self.values)
+        )
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
         let g = slf.get();
-        Ok((slf.get_type(), (g.thresholds.clone(), g.values.clone()).into_pyobject(slf.py())?))
+        Ok((
+            slf.get_type(),
+            (g.thresholds.clone(), g.values.clone()).into_pyobject(slf.py())?,
+        ))
     }
 }
 
@@ -254,7 +315,9 @@ impl Constant {
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<Constant>().is_ok_and(|o| o.get().value == self.value)
+        other
+            .cast::<Constant>()
+            .is_ok_and(|o| o.get().value == self.value)
     }
 
     fn __hash__(&self) -> u64 {
@@ -265,7 +328,9 @@ impl Constant {
         format!("Constant({})", fmt_float(self.value))
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
         Ok((slf.get_type(), (slf.get().value,).into_pyobject(slf.py())?))
     }
 }
@@ -278,7 +343,9 @@ enum ShapeArg<'py> {
 
 impl<'py> ShapeArg<'py> {
     fn read(f: Option<&Bound<'py, PyAny>>) -> PyResult<ShapeArg<'py>> {
-        let Some(f) = f.filter(|f| !f.is_none()) else { return Ok(ShapeArg::Builtin(Shape::default())) };
+        let Some(f) = f.filter(|f| !f.is_none()) else {
+            return Ok(ShapeArg::Builtin(Shape::default()));
+        };
         if let Ok(graded) = f.cast::<Graded>() {
             return Ok(ShapeArg::Builtin(graded.get().shape.clone()));
         }
@@ -288,8 +355,13 @@ impl<'py> ShapeArg<'py> {
         if f.is_callable() {
             return Ok(ShapeArg::Callable(f.clone()));
         }
-        let name = f.get_type().name().map_or_else(|_| "an object".to_string(), |n| n.to_string());
-        Err(errors::bad_shape(&format!("a {name}, which is not callable")))
+        let name = f
+            .get_type()
+            .name()
+            .map_or_else(|_| "an object".to_string(), |n| n.to_string());
+        Err(errors::bad_shape(&format!(
+            "a {name}, which is not callable"
+        )))
     }
 
     fn builtin(&self) -> Option<&Shape> {
@@ -304,7 +376,10 @@ impl<'py> ShapeArg<'py> {
         let result = f.call1((delta,))?;
         match result.extract::<f64>() {
             Ok(value) if value.is_finite() => Ok(value),
-            _ => Err(errors::bad_shape_result(delta, result.repr().map_or_else(|_| "?".into(), |r| r.to_string()))),
+            _ => Err(errors::bad_shape_result(
+                delta,
+                result.repr().map_or_else(|_| "?".into(), |r| r.to_string()),
+            )),
         }
     }
 }
@@ -321,15 +396,40 @@ pub struct SideRewards {
 impl SideRewards {
     #[new]
     #[pyo3(signature = (reward, par, format_reward, score, error_code, mean))]
-    fn new(reward: Vec<f64>, par: Vec<f64>, format_reward: Vec<f64>, score: Vec<f64>, error_code: Vec<i8>, mean: Option<f64>) -> PyResult<Self> {
+    fn new(
+        reward: Vec<f64>,
+        par: Vec<f64>,
+        format_reward: Vec<f64>,
+        score: Vec<f64>,
+        error_code: Vec<i8>,
+        mean: Option<f64>,
+    ) -> PyResult<Self> {
         let n = reward.len();
-        if [par.len(), format_reward.len(), score.len(), error_code.len()].iter().any(|&len| len != n) {
+        if [
+            par.len(),
+            format_reward.len(),
+            score.len(),
+            error_code.len(),
+        ]
+        .iter()
+        .any(|&len| len != n)
+        {
             return Err(pyo3::exceptions::PyValueError::new_err(
                 "SideRewards needs reward, par, format_reward, score and error_code of equal length (one entry per judgement)",
             ));
         }
         let gap = vec![0.0; n];
-        Ok(SideRewards { inner: SideScores { score, error_code, format_reward, gap, par, reward, mean } })
+        Ok(SideRewards {
+            inner: SideScores {
+                score,
+                error_code,
+                format_reward,
+                gap,
+                par,
+                reward,
+                mean,
+            },
+        })
     }
 
     /// Total reward R = R_PAR + R_format, one per judgement.
@@ -374,9 +474,18 @@ impl SideRewards {
         format!("SideRewards(n={}, mean={mean})", self.inner.reward.len())
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
         let s = &slf.get().inner;
-        let args = (s.reward.clone(), s.par.clone(), s.format_reward.clone(), s.score.clone(), s.error_code.clone(), s.mean);
+        let args = (
+            s.reward.clone(),
+            s.par.clone(),
+            s.format_reward.clone(),
+            s.score.clone(),
+            s.error_code.clone(),
+            s.mean,
+        );
         Ok((slf.get_type(), args.into_pyobject(slf.py())?))
     }
 }
@@ -413,14 +522,22 @@ impl PairRewards {
         let mean = |m: Option<f64>| m.map_or("None".to_string(), fmt_float);
         format!(
             "PairRewards(chosen: n={} mean={}, rejected: n={} mean={})",
-            c.reward.len(), mean(c.mean), r.reward.len(), mean(r.mean)
+            c.reward.len(),
+            mean(c.mean),
+            r.reward.len(),
+            mean(r.mean)
         )
     }
 
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
         let p = slf.get();
         let py = slf.py();
-        Ok((slf.get_type(), (p.chosen.clone_ref(py), p.rejected.clone_ref(py)).into_pyobject(py)?))
+        Ok((
+            slf.get_type(),
+            (p.chosen.clone_ref(py), p.rejected.clone_ref(py)).into_pyobject(py)?,
+        ))
     }
 }
 
@@ -439,7 +556,10 @@ fn par_rewards(
     let held_c = inputs::texts(chosen, "chosen")?;
     let held_r = inputs::texts(rejected, "rejected")?;
     let (bytes_c, bytes_r) = (slices(&held_c), slices(&held_r));
-    let options = ParseOptions { pairwise: false, think_in_prompt };
+    let options = ParseOptions {
+        pairwise: false,
+        think_in_prompt,
+    };
     let builtin = shape.builtin();
     let mut scores: PairScores = py.detach(|| {
         let c = batch::parse_outcomes(&bytes_c, options, threads);
@@ -453,8 +573,18 @@ fn par_rewards(
         scores.apply_shape(|gap| ShapeArg::call(f, gap))?;
     }
     Ok(PairRewards {
-        chosen: Py::new(py, SideRewards { inner: scores.chosen })?,
-        rejected: Py::new(py, SideRewards { inner: scores.rejected })?,
+        chosen: Py::new(
+            py,
+            SideRewards {
+                inner: scores.chosen,
+            },
+        )?,
+        rejected: Py::new(
+            py,
+            SideRewards {
+                inner: scores.rejected,
+            },
+        )?,
     })
 }
 
@@ -465,7 +595,8 @@ fn read_sides(labels: &[Utf8<'_>], pairwise: bool) -> PyResult<(Vec<Side>, Vec<C
     let mut correct = Vec::new();
     for (row, label) in labels.iter().map(Utf8::as_str).enumerate() {
         if pairwise {
-            correct.push(Choice::from_label(label).ok_or_else(|| errors::bad_side(row, label, true))?);
+            correct
+                .push(Choice::from_label(label).ok_or_else(|| errors::bad_side(row, label, true))?);
         } else {
             sides.push(Side::from_label(label).ok_or_else(|| errors::bad_side(row, label, false))?);
         }
@@ -489,7 +620,9 @@ fn check_finite(name: &str, value: f64) -> PyResult<()> {
     if value.is_finite() {
         Ok(())
     } else {
-        Err(pyo3::exceptions::PyValueError::new_err(format!("{name} is {value}; pass a finite float")))
+        Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "{name} is {value}; pass a finite float"
+        )))
     }
 }
 
@@ -520,25 +653,48 @@ fn score_batch<'py>(
     let rows = held.len();
     let ids = inputs::pair_ids(pair_ids)?;
     if ids.len() != rows {
-        return Err(BatchError::LengthMismatch { what: "pair_ids", len: ids.len(), expected: rows }.into());
+        return Err(BatchError::LengthMismatch {
+            what: "pair_ids",
+            len: ids.len(),
+            expected: rows,
+        }
+        .into());
     }
     let side_labels = inputs::labels(sides, "sides")?;
     if side_labels.len() != rows {
-        return Err(BatchError::LengthMismatch { what: "sides", len: side_labels.len(), expected: rows }.into());
+        return Err(BatchError::LengthMismatch {
+            what: "sides",
+            len: side_labels.len(),
+            expected: rows,
+        }
+        .into());
     }
     let (sides, correct) = read_sides(&side_labels, pairwise)?;
     let sources = Sources::read(sources, rows)?;
     let bytes = slices(&held);
 
     if pairwise {
-        let rewards = PairwiseRewards { correct: correct_reward, wrong: wrong_reward };
-        let scores = py.detach(|| batch::score_pairwise(&bytes, &correct, think_in_prompt, rewards, threads))?;
+        let rewards = PairwiseRewards {
+            correct: correct_reward,
+            wrong: wrong_reward,
+        };
+        let scores = py.detach(|| {
+            batch::score_pairwise(&bytes, &correct, think_in_prompt, rewards, threads)
+        })?;
         return scores_dict(py, scores);
     }
-    let keys: Vec<PairKey<'_>> =
-        ids.iter().enumerate().map(|(row, id)| PairKey { source: sources.get(row), id: id.as_key() }).collect();
+    let keys: Vec<PairKey<'_>> = ids
+        .iter()
+        .enumerate()
+        .map(|(row, id)| PairKey {
+            source: sources.get(row),
+            id: id.as_key(),
+        })
+        .collect();
     let builtin = shape.builtin();
-    let mut scores = py.detach(|| batch::score_pointwise(&bytes, &keys, &sides, think_in_prompt, builtin, threads))?;
+    let mut scores = py.detach(|| {
+        batch::score_pointwise(&bytes, &keys, &sides, think_in_prompt, builtin, threads)
+    })?;
     if let ShapeArg::Callable(f) = &shape {
         scores.apply_shape(|gap| ShapeArg::call(f, gap))?;
     }
@@ -549,11 +705,20 @@ fn score_batch<'py>(
 /// str-to-UTF-8 step as `score_batch`: the speed limit of any scan over the same bytes.
 #[pyfunction]
 #[pyo3(signature = (texts, *, num_threads = None))]
-fn _memchr_count(py: Python<'_>, texts: &Bound<'_, PyAny>, num_threads: Option<i64>) -> PyResult<usize> {
+fn _memchr_count(
+    py: Python<'_>,
+    texts: &Bound<'_, PyAny>,
+    num_threads: Option<i64>,
+) -> PyResult<usize> {
     let threads = inputs::num_threads(num_threads)?;
     let held = inputs::texts(texts, "texts")?;
     let bytes = slices(&held);
     Ok(py.detach(|| {
-        crate::parallel::run(threads, || bytes.par_iter().map(|b| memchr::memchr_iter(b'<', b).count()).sum())
+        crate::parallel::run(threads, || {
+            bytes
+                .par_iter()
+                .map(|b| memchr::memchr_iter(b'<', b).count())
+                .sum()
+        })
     }))
 }

@@ -1,0 +1,69 @@
+"""``patarm evaluate``: RewardBench / RM-Bench accuracy of a judge, from saved or live judgements."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="RewardBench / RM-Bench accuracy with mean and majority voting",
+        description="Evaluate a judge on a RewardBench-format file (prompt, chosen, rejected, subset) or an "
+        "RM-Bench-format file (3 chosen x 3 rejected by style, domain). Judgements come from --judgements "
+        "or from a live OpenAI-compatible server (--judge-url, --model). Ties count as wrong.",
+    )
+    parser.add_argument("benchmark_file", help="benchmark file (.jsonl, .json or .parquet)")
+    parser.add_argument("--benchmark", choices=("auto", "rewardbench", "rmbench"), default="auto")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--judgements", help="judgements file: id, side, [style], judgements|text|scores")
+    source.add_argument("--judge-url", help="OpenAI-compatible server, e.g. http://localhost:8000/v1")
+    parser.add_argument("--model", help="model name on the judge server")
+    parser.add_argument("-n", type=int, default=8, help="live judging: judgements per response (default 8)")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--max-tokens", type=int, default=4096)
+    parser.add_argument("--max-concurrency", type=int, default=32)
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per request")
+    parser.add_argument("--max-retries", type=int, default=4, help="retries per request on errors and timeouts")
+    parser.add_argument("--save-judgements", help="live judging: write the judgements here (.jsonl)")
+    parser.add_argument("--think-in-prompt", action="store_true", help="judgements start inside <think>")
+    parser.add_argument("--json", dest="json_out", help="write the full report as JSON")
+    parser.add_argument("--plot", help="write a PNG: accuracy vs n and the score-gap distribution")
+    parser.add_argument("--quiet", action="store_true", help="no table on the terminal")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..data.io import write_json, write_jsonl
+    from ..evaluate import (
+        evaluate_scores,
+        format_report,
+        judge_benchmark,
+        load_benchmark,
+        load_judgement_scores,
+        plot_report,
+        scores_from_rows,
+    )
+
+    benchmark, items = load_benchmark(args.benchmark_file, args.benchmark)
+    if args.judgements:
+        scores = load_judgement_scores(args.judgements, think_in_prompt=args.think_in_prompt)
+    else:
+        if not args.model:
+            raise ValueError("--judge-url needs --model (the model name the server serves)")
+        from ..judge import Judge
+
+        judge = Judge(args.judge_url, args.model, n=args.n, temperature=args.temperature,
+                      max_tokens=args.max_tokens, max_concurrency=args.max_concurrency, timeout=args.timeout, max_retries=args.max_retries,
+                      think_in_prompt=args.think_in_prompt)
+        rows = judge_benchmark(benchmark, items, judge, show_progress=not args.quiet)
+        if args.save_judgements:
+            write_jsonl(rows, args.save_judgements)
+        scores = scores_from_rows(rows, think_in_prompt=args.think_in_prompt)
+    report = evaluate_scores(benchmark, items, scores)
+    if not args.quiet:
+        print(format_report(report))
+    if args.json_out:
+        write_json(report, args.json_out)
+    if args.plot:
+        plot_report(report, args.plot)
+    return 0

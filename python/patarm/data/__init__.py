@@ -1,0 +1,105 @@
+"""Judge-training data: preference pairs in, verl-format rows out (``patarm prepare``), and
+the RL / SFT pair filters of METHOD section 7 (``patarm filter``). Needs pyarrow for parquet
+(``pip install 'patarm[data]'``); imported lazily, never by ``import patarm``."""
+from __future__ import annotations
+
+from typing import Callable, List, Optional, Union
+
+from .filter import FilterReport, PairJudgements, RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
+from .io import DataError, read_records, write_rows, write_rows_together
+from .pairs import Columns, PreferencePair, load_pairs, pair_from_record, render_messages
+from .prepare import (
+    PrepareSummary,
+    RubricCache,
+    build_rows,
+    judge_messages,
+    judge_prompt_texts,
+    shuffle_pairs,
+    split_pairs,
+    summarize,
+    token_counter,
+)
+
+
+def prepare(
+    input_path,
+    output_path,
+    *,
+    val_output: Optional[str] = None,
+    val_size: float = 0.0,
+    pairwise: bool = False,
+    seed: int = 0,
+    columns: Columns = Columns(),
+    default_domain: str = "chat",
+    rubric_file: Optional[str] = None,
+    tokenizer: Union[None, str, Callable[[List[str]], List[int]]] = None,
+    data_source_prefix: str = "patarm",
+    show_progress: bool = True,
+) -> PrepareSummary:
+    """Read preference pairs, validate them all, shuffle whole pairs from ``seed``, optionally
+    split off a validation set of whole pairs, build the judge prompts, and write verl rows.
+    Nothing is written unless every pair is valid. Returns the summary."""
+    if val_size and not val_output:
+        raise ValueError("val_size needs val_output (the validation file to write)")
+    if val_output and not val_size:
+        raise ValueError("val_output needs val_size (a fraction such as 0.05, or a pair count)")
+    rubrics = RubricCache(rubric_file)
+    if rubric_file is not None:
+        rubrics.get(rubric_file)  # an unreadable rubric file fails before any row is read
+    pairs = load_pairs(
+        input_path,
+        columns=columns,
+        default_domain=default_domain,
+        check_domain=rubrics.check,
+        show_progress=show_progress,
+    )
+    ordered = shuffle_pairs(pairs, seed)
+    train, val = split_pairs(ordered, val_size)
+    build = dict(pairwise=pairwise, seed=seed, rubrics=rubrics, data_source_prefix=data_source_prefix)
+    train_rows = build_rows(train, split="train", **build)
+    outputs = [(train_rows, output_path)]
+    all_rows = list(train_rows)
+    if val:
+        val_rows = build_rows(val, split="val", **build)
+        outputs.append((val_rows, val_output))
+        all_rows.extend(val_rows)
+    counter = token_counter(tokenizer) if isinstance(tokenizer, str) else tokenizer
+    summary = summarize(
+        all_rows,
+        ordered,
+        pairwise=pairwise,
+        count_tokens=counter,
+        splits={"train": len(train), "val": len(val)} if val else None,
+    )
+    write_rows_together(outputs)
+    return summary
+
+
+__all__ = [
+    "Columns",
+    "DataError",
+    "FilterReport",
+    "PairJudgements",
+    "PreferencePair",
+    "PrepareSummary",
+    "RolloutColumns",
+    "RubricCache",
+    "build_rows",
+    "judge_messages",
+    "judge_prompt_texts",
+    "load_judgements",
+    "load_pairs",
+    "pair_from_record",
+    "prepare",
+    "read_records",
+    "render_messages",
+    "rl_filter",
+    "select_rows",
+    "sft_filter",
+    "shuffle_pairs",
+    "split_pairs",
+    "summarize",
+    "token_counter",
+    "write_rows",
+    "write_rows_together",
+]

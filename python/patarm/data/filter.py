@@ -1,0 +1,253 @@
+"""Selecting judge-training pairs from the judge's own rollouts (METHOD section 7).
+
+The rollouts file has one judgement per line: ``pair_id``, ``side`` (``chosen`` / ``rejected``,
+or the correct verdict ``A`` / ``B`` for pairwise judgements), the judgement ``text`` (parsed by
+the Rust core) or a numeric ``score``, and optionally ``source``.
+
+- RL filter: a pair's fraction of correct judgements must lie in [low, high] (default 1/8..6/8).
+  Pointwise, round i is correct when the chosen response's i-th score beats the rejected
+  response's i-th score (ties and invalid judgements are not correct); pairwise, a judgement is
+  correct when its verdict names the chosen response.
+- SFT filter: the mean chosen score minus the mean rejected score (mean voting over valid
+  judgements) must exceed a threshold (default 2).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .io import DataError, PathLike, read_records
+
+PairKey = Tuple[Optional[str], str]
+
+RL_RANGE = (1 / 8, 6 / 8)
+SFT_MIN_GAP = 2.0
+
+
+@dataclass(frozen=True)
+class RolloutColumns:
+    pair_id: str = "pair_id"
+    side: str = "side"
+    text: str = "text"
+    score: str = "score"
+    source: str = "source"
+
+
+@dataclass
+class PairJudgements:
+    """Every judgement of one pair, parsed: scores (NaN when invalid) per side, or, for the
+    pairwise judge, whether each verdict was correct."""
+
+    key: PairKey
+    chosen: List[float] = field(default_factory=list)
+    rejected: List[float] = field(default_factory=list)
+    verdicts_correct: List[bool] = field(default_factory=list)
+
+    @property
+    def pairwise(self) -> bool:
+        return bool(self.verdicts_correct)
+
+    def fraction_correct(self) -> float:
+        """Share of correct judgements (NaN when there is nothing to compare)."""
+        if self.pairwise:
+            return float(np.mean(self.verdicts_correct))
+        rounds = min(len(self.chosen), len(self.rejected))
+        if rounds == 0:
+            return math.nan
+        c = np.asarray(self.chosen[:rounds])
+        r = np.asarray(self.rejected[:rounds])
+        with np.errstate(invalid="ignore"):
+            return float(np.mean(c > r))  # NaN compares False: invalid rounds are not correct
+
+    def score_gap(self) -> float:
+        """Mean chosen score minus mean rejected score (mean voting in the Rust core); NaN
+        when a side has no valid score."""
+        from .._voting import mean_scores, score_matrix
+
+        if self.pairwise or not self.chosen or not self.rejected:
+            return math.nan
+        chosen, rejected = mean_scores(score_matrix([self.chosen, self.rejected]))
+        return float(chosen - rejected)
+
+
+def load_judgements(
+    path: PathLike,
+    *,
+    columns: RolloutColumns = RolloutColumns(),
+    think_in_prompt: bool = False,
+) -> Dict[PairKey, PairJudgements]:
+    """Read a rollouts file and parse every judgement text in one batch (Rust core)."""
+    from .. import parse_judgements
+
+    records = read_records(path)
+    parsed_rows: List[Tuple[PairKey, str, Optional[str], Optional[float]]] = []
+    for where, record in records:
+        if record.get(columns.pair_id) is None:
+            raise DataError(f"{where}: missing field {columns.pair_id!r} (map it with --pair-id-key)")
+        side = record.get(columns.side)
+        if side not in ("chosen", "rejected", "A", "B"):
+            raise DataError(
+                f"{where}: field {columns.side!r} must be 'chosen', 'rejected' (pointwise) or the correct "
+                f"verdict 'A'/'B' (pairwise), got {side!r}"
+            )
+        text, score = record.get(columns.text), record.get(columns.score)
+        if text is None and score is None:
+            raise DataError(f"{where}: needs field {columns.text!r} (judgement text) or {columns.score!r}")
+        if text is not None and not isinstance(text, str):
+            raise DataError(f"{where}: field {columns.text!r} must be a string, got {type(text).__name__}")
+        if text is None and not isinstance(score, (int, float)):
+            raise DataError(f"{where}: field {columns.score!r} must be a number, got {type(score).__name__}")
+        source = record.get(columns.source)
+        key = (None if source is None else str(source), str(record[columns.pair_id]))
+        parsed_rows.append((key, side, text, None if text is not None else float(score)))
+
+    pointwise_texts = [t for _, s, t, _ in parsed_rows if t is not None and s in ("chosen", "rejected")]
+    pairwise_texts = [t for _, s, t, _ in parsed_rows if t is not None and s in ("A", "B")]
+    point_scores = iter(parse_judgements(pointwise_texts)["score"].tolist() if pointwise_texts else [])
+    pair_choices = iter(
+        parse_judgements(pairwise_texts, pairwise=True)["choice"].tolist() if pairwise_texts else []
+    )
+
+    out: Dict[PairKey, PairJudgements] = {}
+    for key, side, text, score in parsed_rows:
+        entry = out.setdefault(key, PairJudgements(key))
+        if side in ("A", "B"):
+            if text is None:
+                raise DataError(f"pair {key[1]!r}: pairwise judgements need the verdict text")
+            entry.verdicts_correct.append(_choice_str(next(pair_choices)) == side)
+            continue
+        value = next(point_scores) if text is not None else score
+        (entry.chosen if side == "chosen" else entry.rejected).append(float(value))
+    return out
+
+
+def _choice_str(choice: Any) -> Optional[str]:
+    if isinstance(choice, bytes):
+        choice = choice.decode()
+    return choice if choice in ("A", "B") else None
+
+
+@dataclass
+class FilterReport:
+    """Which pairs a filter kept, and why the others were dropped."""
+
+    mode: str
+    kept: List[PairKey]
+    dropped: Dict[PairKey, str]
+    stats: Dict[PairKey, Dict[str, float]]
+
+    def __repr__(self) -> str:
+        return f"FilterReport(mode={self.mode!r}, kept={len(self.kept)}, dropped={len(self.dropped)})"
+
+    def reasons(self) -> Dict[str, int]:
+        counts: Dict[str, int] = {}
+        for reason in self.dropped.values():
+            counts[reason] = counts.get(reason, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def format(self) -> str:
+        total = len(self.kept) + len(self.dropped)
+        lines = [f"{self.mode} filter: kept {len(self.kept)} of {total} pairs, dropped {len(self.dropped)}"]
+        for reason, count in self.reasons().items():
+            lines.append(f"  dropped {count:>6}  {reason}")
+        return "\n".join(lines)
+
+    def decisions(self) -> List[Dict[str, Any]]:
+        """One JSON-ready record per pair: its key, statistics, and kept / reason."""
+        out = []
+        for key in list(self.kept) + list(self.dropped):
+            record: Dict[str, Any] = {"source": key[0], "pair_id": key[1]}
+            record.update({k: (None if isinstance(v, float) and math.isnan(v) else v)
+                           for k, v in self.stats.get(key, {}).items()})
+            record["kept"] = key not in self.dropped
+            record["reason"] = self.dropped.get(key)
+            out.append(record)
+        return out
+
+
+def rl_filter(
+    judgements: Dict[PairKey, PairJudgements], *, low: float = RL_RANGE[0], high: float = RL_RANGE[1]
+) -> FilterReport:
+    """Keep pairs whose fraction of correct judgements lies in [low, high]: pairs the judge
+    always gets right teach nothing, and pairs it never gets right give no reward signal."""
+    if not (0.0 <= low <= high <= 1.0):
+        raise ValueError(f"the RL range needs 0 <= low <= high <= 1, got low={low}, high={high}")
+    kept, dropped, stats = [], {}, {}
+    eps = 1e-9  # 6/8 typed as 0.75 or 0.7500000001 must behave the same
+    for key, entry in judgements.items():
+        fraction = entry.fraction_correct()
+        stats[key] = {"fraction_correct": fraction}
+        if math.isnan(fraction):
+            dropped[key] = "no judgements on one side"
+        elif fraction < low - eps:
+            dropped[key] = f"fraction correct below {low:g} (too hard)"
+        elif fraction > high + eps:
+            dropped[key] = f"fraction correct above {high:g} (too easy)"
+        else:
+            kept.append(key)
+    return FilterReport("RL", kept, dropped, stats)
+
+
+def sft_filter(judgements: Dict[PairKey, PairJudgements], *, min_gap: float = SFT_MIN_GAP) -> FilterReport:
+    """Keep pairs whose mean chosen score exceeds the mean rejected score by more than min_gap."""
+    if math.isnan(min_gap):
+        raise ValueError("min_gap must be a number, got NaN")
+    kept, dropped, stats = [], {}, {}
+    for key, entry in judgements.items():
+        if entry.pairwise:
+            raise ValueError(
+                f"pair {key[1]!r} has pairwise (A/B) judgements; the SFT filter needs pointwise scores"
+            )
+        gap = entry.score_gap()
+        stats[key] = {"score_gap": gap}
+        if math.isnan(gap):
+            dropped[key] = "no valid score on one side"
+        elif gap <= min_gap:
+            dropped[key] = f"score gap not above {min_gap:g}"
+        else:
+            kept.append(key)
+    return FilterReport("SFT", kept, dropped, stats)
+
+
+def _row_key(record: Dict[str, Any], index: int) -> PairKey:
+    info = record.get("extra_info")
+    if isinstance(info, dict) and info.get("pair_id") is not None:
+        source = record.get("data_source")
+        return (None if source is None else str(source), str(info["pair_id"]))
+    for id_key in ("pair_id", "id"):
+        if record.get(id_key) is not None:
+            source = record.get("source")
+            return (None if source is None else str(source), str(record[id_key]))
+    # A pairs file without ids: ``patarm prepare`` numbered its pairs by record index.
+    source = record.get("source")
+    return (None if source is None else str(source), str(index))
+
+
+def select_rows(path: PathLike, report: FilterReport) -> Tuple[List[Dict[str, Any]], int]:
+    """The rows of a data file (verl rows from ``patarm prepare`` or a pairs file) whose pair
+    the filter kept, in their original order; also the number of rows dropped. A kept key
+    without a source matches its pair id under any source."""
+    kept_exact = set(report.kept)
+    kept_ids = {pid for source, pid in report.kept if source is None}
+    rows, dropped = [], 0
+    for index, (_, record) in enumerate(read_records(path)):
+        key = _row_key(record, index)
+        if key in kept_exact or key[1] in kept_ids:
+            rows.append(record)
+        else:
+            dropped += 1
+    return rows, dropped
+
+
+__all__ = [
+    "FilterReport",
+    "PairJudgements",
+    "RolloutColumns",
+    "load_judgements",
+    "rl_filter",
+    "select_rows",
+    "sft_filter",
+]

@@ -1,0 +1,468 @@
+"""Evaluating a judge on RewardBench and RM-Bench (METHOD section 6).
+
+Benchmarks are read in their published formats:
+
+- RewardBench: one pair per record, ``prompt``, ``chosen``, ``rejected``, ``subset`` (``id``
+  optional). A pair is correct when the chosen score is strictly higher. Accuracy is reported
+  per subset and per section (chat, chat-hard, safety, reasoning) with RewardBench's own
+  section weights (``EXAMPLE_COUNTS``: math-prm counts as much as the six code subsets
+  together); the overall score is the mean of the sections.
+- RM-Bench: one item per record, ``prompt``, ``chosen`` and ``rejected`` (three responses each,
+  in the styles concise, detailed plain text, detailed markdown) and ``domain`` (``chat``,
+  ``math``, ``code``, ``safety-refuse``, ``safety-response``: the last two are reported as
+  ``safety``). The 3x3 matrix counts chosen-beats-rejected per style combination; hard = mean of
+  the upper-right triangle, normal = the diagonal, easy = the lower-left triangle. A domain's
+  accuracy is the mean of its nine cells; the total is the mean of the domains.
+
+Judgements come from a file (``id``, ``side``, ``style`` for RM-Bench, and ``judgements`` /
+``text`` / ``scores``) or from a live :class:`patarm.Judge`. Votes use the first n judgements of
+every response, for n = 1, 2, 4, 8 while enough exist (and all of them): mean voting (the mean
+of the valid scores) and majority voting (round i compares the i-th judgements; more rounds
+won wins). Ties, and responses without a valid score, are never correct.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
+
+import numpy as np
+
+from .data.io import DataError, PathLike, read_records
+
+VOTE_LEVELS = (1, 2, 4, 8)
+METHODS = ("mean", "majority")
+STYLES = ("concise", "detailed", "markdown")
+
+# RewardBench's subset -> section mapping and section weights (rewardbench/constants.py).
+REWARDBENCH_SECTIONS: Dict[str, Tuple[str, ...]] = {
+    "chat": ("alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"),
+    "chat-hard": ("mt-bench-hard", "llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst",
+                  "llmbar-adver-GPTOut", "llmbar-adver-manual"),
+    "safety": ("refusals-dangerous", "refusals-offensive", "xstest-should-refuse", "xstest-should-respond",
+               "donotanswer"),
+    "reasoning": ("math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust"),
+}
+REWARDBENCH_WEIGHTS: Dict[str, int] = {
+    "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28,
+    "mt-bench-med": 40, "mt-bench-hard": 37, "math-prm": 984, "refusals-dangerous": 100,
+    "refusals-offensive": 100, "llmbar-natural": 100, "llmbar-adver-neighbor": 134,
+    "llmbar-adver-GPTInst": 92, "llmbar-adver-GPTOut": 47, "llmbar-adver-manual": 46,
+    "xstest-should-refuse": 250, "xstest-should-respond": 154, "donotanswer": 136, "hep-cpp": 164,
+    "hep-go": 164, "hep-java": 164, "hep-js": 164, "hep-python": 164, "hep-rust": 164,
+}
+SUBSET_TO_SECTION = {subset: section for section, subsets in REWARDBENCH_SECTIONS.items() for subset in subsets}
+RMBENCH_DOMAINS = ("chat", "math", "code", "safety")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One benchmark entry: a RewardBench pair (one style) or an RM-Bench item (three styles).
+    ``group`` is the RewardBench subset or the RM-Bench domain."""
+
+    id: str
+    prompt: str
+    chosen: Tuple[str, ...]
+    rejected: Tuple[str, ...]
+    group: str
+
+    def __repr__(self) -> str:
+        return f"Item(id={self.id!r}, group={self.group!r}, styles={len(self.chosen)})"
+
+
+def judge_domain(benchmark: str, group: str) -> str:
+    """The rubric domain to judge an item with."""
+    if benchmark == "rmbench":
+        return rmbench_domain(group)
+    if group == "math-prm":
+        return "math"
+    if group.startswith("hep-"):
+        return "code"
+    return "safety" if SUBSET_TO_SECTION.get(group) == "safety" else "chat"
+
+
+def rmbench_domain(domain: str) -> str:
+    return "safety" if domain.startswith("safety") else domain
+
+
+def detect_benchmark(records: Sequence[Tuple[str, Dict[str, Any]]]) -> str:
+    if not records:
+        raise DataError("the benchmark file is empty")
+    where, first = records[0]
+    if isinstance(first.get("chosen"), (list, tuple)):
+        return "rmbench"
+    if "subset" in first:
+        return "rewardbench"
+    raise DataError(
+        f"{where}: cannot tell the benchmark: RewardBench records have 'subset' and string responses, "
+        "RM-Bench records have three 'chosen' and three 'rejected' responses; pass --benchmark"
+    )
+
+
+def load_benchmark(path: PathLike, benchmark: str = "auto") -> Tuple[str, List[Item]]:
+    """Read a RewardBench or RM-Bench file; returns (benchmark name, items)."""
+    records = read_records(path)
+    if benchmark == "auto":
+        benchmark = detect_benchmark(records)
+    if benchmark not in ("rewardbench", "rmbench"):
+        raise ValueError(f"unknown benchmark {benchmark!r}; use 'rewardbench', 'rmbench' or 'auto'")
+    styles = 3 if benchmark == "rmbench" else 1
+    group_key = "domain" if benchmark == "rmbench" else "subset"
+    items, seen = [], set()
+    for index, (where, record) in enumerate(records):
+        for key in ("prompt", "chosen", "rejected", group_key):
+            if record.get(key) is None:
+                raise DataError(f"{where}: missing field {key!r} ({benchmark} format)")
+        sides = []
+        for key in ("chosen", "rejected"):
+            value = record[key]
+            value = list(value) if isinstance(value, (list, tuple)) else [value]
+            if len(value) != styles or not all(isinstance(v, str) for v in value):
+                want = "three strings (concise, detailed, markdown)" if styles == 3 else "a string"
+                raise DataError(f"{where}: field {key!r} must be {want}")
+            sides.append(tuple(value))
+        if not isinstance(record["prompt"], str):
+            raise DataError(f"{where}: field 'prompt' must be a string")
+        item_id = str(record.get("id", index))
+        if item_id in seen:
+            raise DataError(f"{where}: field 'id': {item_id!r} repeats; ids must be unique")
+        seen.add(item_id)
+        group = str(record[group_key])
+        if benchmark == "rmbench" and rmbench_domain(group) not in RMBENCH_DOMAINS:
+            raise DataError(f"{where}: field 'domain': unknown RM-Bench domain {group!r}; "
+                            f"expected one of chat, math, code, safety-refuse, safety-response")
+        items.append(Item(item_id, record["prompt"], sides[0], sides[1], group))
+    return benchmark, items
+
+
+# --------------------------------------------------------------------------------------------
+# Judgements
+
+
+ResponseKey = Tuple[str, str, int]  # (item id, side, style index)
+
+
+def load_judgement_scores(path: PathLike, *, think_in_prompt: bool = False) -> Dict[ResponseKey, np.ndarray]:
+    """Read a judgements file; every judgement text is parsed in one Rust batch. Rows with
+    the same (id, side, style) accumulate in file order."""
+    return judgement_scores(read_records(path), think_in_prompt=think_in_prompt)
+
+
+def judgement_scores(
+    records: Iterable[Tuple[str, Dict[str, Any]]], *, think_in_prompt: bool = False
+) -> Dict[ResponseKey, np.ndarray]:
+    """Scores per response from ``(location, record)`` judgement rows (see the module doc)."""
+    from . import parse_judgements
+
+    entries: List[Tuple[ResponseKey, List[Any], bool]] = []
+    for where, record in records:
+        if record.get("id") is None:
+            raise DataError(f"{where}: missing field 'id' (the benchmark item id)")
+        side = record.get("side")
+        if side not in ("chosen", "rejected"):
+            raise DataError(f"{where}: field 'side' must be 'chosen' or 'rejected', got {side!r}")
+        style = record.get("style", 0)
+        if isinstance(style, str) and style in STYLES:
+            style = STYLES.index(style)
+        if not isinstance(style, int) or isinstance(style, bool) or not 0 <= style < len(STYLES):
+            raise DataError(f"{where}: field 'style' must be 0, 1, 2 or one of {STYLES}, got {style!r}")
+        key = (str(record["id"]), side, style)
+        if record.get("judgements") is not None or record.get("text") is not None or record.get("judgement") is not None:
+            texts = record.get("judgements")
+            if texts is None:
+                texts = [record.get("text", record.get("judgement"))]
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                raise DataError(f"{where}: field 'judgements' must be a list of strings")
+            entries.append((key, texts, True))
+        elif record.get("scores") is not None or record.get("score") is not None:
+            scores = record.get("scores", [record.get("score")])
+            if not isinstance(scores, list):
+                raise DataError(f"{where}: field 'scores' must be a list of numbers (null for invalid)")
+            try:
+                values = [math.nan if s is None else float(s) for s in scores]
+            except (TypeError, ValueError):
+                raise DataError(f"{where}: field 'scores' must hold numbers or null") from None
+            entries.append((key, values, False))
+        else:
+            raise DataError(f"{where}: needs 'judgements' (texts), 'text' or 'scores'")
+    flat = [t for _, texts, is_text in entries if is_text for t in texts]
+    parsed = iter(np.asarray(parse_judgements(flat, think_in_prompt=think_in_prompt)["score"], dtype=np.float64)
+                  .tolist() if flat else [])
+    store: Dict[ResponseKey, List[float]] = {}
+    for key, values, is_text in entries:
+        bucket = store.setdefault(key, [])
+        bucket.extend(next(parsed) for _ in values) if is_text else bucket.extend(values)
+    return {key: np.asarray(values, dtype=np.float64) for key, values in store.items()}
+
+
+def score_tensors(items: Sequence[Item], scores: Dict[ResponseKey, np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+    """Chosen and rejected scores as arrays of shape (items, styles, k), k the smallest
+    judgement count of any response (later judgements are not used)."""
+    styles = len(items[0].chosen)
+    missing = [
+        (item.id, side, s)
+        for item in items
+        for side in ("chosen", "rejected")
+        for s in range(styles)
+        if (item.id, side, s) not in scores or len(scores[(item.id, side, s)]) == 0
+    ]
+    if missing:
+        shown = ", ".join(f"id={i!r} side={side} style={s}" for i, side, s in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise DataError(f"no judgements for {shown}{more}; every response of every item needs judgements")
+    k = min(len(scores[(item.id, side, s)]) for item in items for side in ("chosen", "rejected") for s in range(styles))
+    chosen = np.array([[scores[(i.id, "chosen", s)][:k] for s in range(styles)] for i in items], dtype=np.float64)
+    rejected = np.array([[scores[(i.id, "rejected", s)][:k] for s in range(styles)] for i in items], dtype=np.float64)
+    return chosen, rejected
+
+
+def vote_levels(k: int, levels: Sequence[int] = VOTE_LEVELS) -> List[int]:
+    """The n to report: the standard levels up to k, and k itself."""
+    out = [n for n in levels if n <= k]
+    if k not in out:
+        out.append(k)
+    return out
+
+
+def _mean_vote(matrix: np.ndarray) -> np.ndarray:
+    from ._voting import mean_scores
+
+    return mean_scores(matrix)
+
+
+def _majority_wins(chosen: np.ndarray, rejected: np.ndarray) -> np.ndarray:
+    from ._voting import majority
+
+    return np.asarray(majority(chosen, rejected).chosen_wins, dtype=bool)  # a tie is not a win
+
+
+def correct_matrix(chosen: np.ndarray, rejected: np.ndarray, n: int, method: str) -> np.ndarray:
+    """Boolean (items, styles, styles): chosen style i beats rejected style j, voting over the
+    first n judgements of each response."""
+    items, styles, _ = chosen.shape
+    out = np.zeros((items, styles, styles), dtype=bool)
+    if method == "mean":
+        c = _mean_vote(chosen[:, :, :n].reshape(items * styles, n)).reshape(items, styles)
+        r = _mean_vote(rejected[:, :, :n].reshape(items * styles, n)).reshape(items, styles)
+        with np.errstate(invalid="ignore"):
+            return c[:, :, None] > r[:, None, :]  # NaN (no valid score) is never correct
+    if method != "majority":
+        raise ValueError(f"unknown voting method {method!r}; use 'mean' or 'majority'")
+    for i in range(styles):
+        for j in range(styles):
+            out[:, i, j] = _majority_wins(chosen[:, i, :n], rejected[:, j, :n])
+    return out
+
+
+def _accuracy(values: np.ndarray) -> float:
+    return float(np.mean(values)) if values.size else math.nan
+
+
+def rewardbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str, Any]:
+    """Accuracy per subset, per section (RewardBench's weights) and overall."""
+    flags = correct[:, 0, 0]
+    subsets: Dict[str, Dict[str, float]] = {}
+    for subset in sorted({item.group for item in items}):
+        mask = np.array([item.group == subset for item in items])
+        subsets[subset] = {"accuracy": _accuracy(flags[mask]), "pairs": int(mask.sum())}
+    sections: Dict[str, float] = {}
+    for section in list(REWARDBENCH_SECTIONS) + ["other"]:
+        members = [s for s in subsets if SUBSET_TO_SECTION.get(s, "other") == section]
+        if not members:
+            continue
+        weights = [REWARDBENCH_WEIGHTS.get(s, subsets[s]["pairs"]) for s in members]
+        sections[section] = sum(subsets[s]["accuracy"] * w for s, w in zip(members, weights)) / sum(weights)
+    known = [v for name, v in sections.items() if name != "other"]
+    return {"subsets": subsets, "sections": sections, "score": float(np.mean(known)) if known else math.nan}
+
+
+def rmbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str, Any]:
+    """The 3x3 matrix, hard / normal / easy per domain, and the total."""
+    domains: Dict[str, Dict[str, Any]] = {}
+    upper = np.triu_indices(3, 1)
+    lower = np.tril_indices(3, -1)
+    for domain in RMBENCH_DOMAINS:
+        mask = np.array([rmbench_domain(item.group) == domain for item in items])
+        if not mask.any():
+            continue
+        matrix = correct[mask].mean(axis=0)
+        hard, normal, easy = matrix[upper].mean(), np.diag(matrix).mean(), matrix[lower].mean()
+        domains[domain] = {
+            "hard": float(hard),
+            "normal": float(normal),
+            "easy": float(easy),
+            "accuracy": float(matrix.mean()),
+            "items": int(mask.sum()),
+            "matrix": matrix.tolist(),
+        }
+    summary = {key: float(np.mean([d[key] for d in domains.values()])) for key in ("hard", "normal", "easy", "accuracy")}
+    return {"domains": domains, "average": summary, "score": summary["accuracy"]}
+
+
+def evaluate_scores(
+    benchmark: str,
+    items: Sequence[Item],
+    scores: Dict[ResponseKey, np.ndarray],
+    *,
+    levels: Sequence[int] = VOTE_LEVELS,
+) -> Dict[str, Any]:
+    """All metrics for every voting method and n. Returns a JSON-ready report."""
+    if not items:
+        raise DataError("no benchmark items to evaluate")
+    chosen, rejected = score_tensors(items, scores)
+    k = chosen.shape[2]
+    ns = vote_levels(k, levels)
+    metrics = rewardbench_metrics if benchmark == "rewardbench" else rmbench_metrics
+    results: Dict[str, Dict[str, Any]] = {m: {} for m in METHODS}
+    for method in METHODS:
+        for n in ns:
+            results[method][str(n)] = metrics(items, correct_matrix(chosen, rejected, n, method))
+    diag = np.arange(chosen.shape[1])
+    c_mean = _mean_vote(chosen.reshape(-1, k)).reshape(chosen.shape[:2])
+    r_mean = _mean_vote(rejected.reshape(-1, k)).reshape(rejected.shape[:2])
+    gaps = (c_mean - r_mean)[:, diag].reshape(-1)
+    valid = np.isfinite(chosen).mean() * 0.5 + np.isfinite(rejected).mean() * 0.5
+    return {
+        "benchmark": benchmark,
+        "items": len(items),
+        "judgements_per_response": k,
+        "valid_judgement_rate": float(valid),
+        "n": ns,
+        "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
+        "results": results,
+        "score_gaps": [None if math.isnan(g) else float(g) for g in gaps.tolist()],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Live judging
+
+
+def judge_benchmark(benchmark: str, items: Sequence[Item], judge, *, show_progress: bool = True) -> List[Dict[str, Any]]:
+    """Judge every response of every item with a live :class:`patarm.Judge`; returns rows of
+    the judgements-file format (save them to evaluate again without the server)."""
+    keys, prompts, responses, domains = [], [], [], []
+    for item in items:
+        domain = judge_domain(benchmark, item.group)
+        for side, texts in (("chosen", item.chosen), ("rejected", item.rejected)):
+            for style, text in enumerate(texts):
+                keys.append((item.id, side, style))
+                prompts.append(item.prompt)
+                responses.append(text)
+                domains.append(domain)
+    results = judge.score_many(prompts, responses, domains=domains, show_progress=show_progress)
+    rows = []
+    for (item_id, side, style), result in zip(keys, results):
+        row = {"id": item_id, "side": side, "judgements": list(result.judgements)}
+        if benchmark == "rmbench":
+            row["style"] = style
+        rows.append(row)
+    return rows
+
+
+def scores_from_rows(rows: Iterable[Dict[str, Any]], *, think_in_prompt: bool = False) -> Dict[ResponseKey, np.ndarray]:
+    """Scores from judgement rows held in memory (as :func:`judge_benchmark` returns)."""
+    return judgement_scores(((f"judgement row {i}", row) for i, row in enumerate(rows)),
+                            think_in_prompt=think_in_prompt)
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+def _pct(value: float) -> str:
+    return "   -  " if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:6.2f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    line = "+".join("-" * (w + 2) for w in widths)
+    fmt = lambda cells: "|".join(f" {str(c):>{w}} " if i else f" {str(c):<{w}} " for i, (c, w) in enumerate(zip(cells, widths)))
+    return "\n".join([fmt(header), line, *(fmt(r) for r in rows)])
+
+
+def format_report(report: Dict[str, Any]) -> str:
+    """The pretty terminal tables of a report."""
+    ns = [str(n) for n in report["n"]]
+    res = report["results"]
+    columns = [f"{m}@{n}" for m in METHODS for n in ns]
+    title = (f"{report['benchmark']}: {report['items']} items, {report['judgements_per_response']} judgements per "
+             f"response, {100 * report['valid_judgement_rate']:.1f}% valid (accuracy %, ties count as wrong)")
+    out = [title, ""]
+    if report["benchmark"] == "rewardbench":
+        first = res["mean"][ns[0]]
+        rows = []
+        for section in first["sections"]:
+            rows.append([section] + [_pct(res[m][n]["sections"][section]) for m in METHODS for n in ns])
+            for subset in first["subsets"]:
+                if SUBSET_TO_SECTION.get(subset, "other") == section:
+                    rows.append([f"  {subset} ({first['subsets'][subset]['pairs']})"]
+                                + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns])
+        rows.append(["score (mean of sections)"] + [_pct(res[m][n]["score"]) for m in METHODS for n in ns])
+        out.append(_table(["section / subset (pairs)", *columns], rows))
+    else:
+        rows = []
+        for method in METHODS:
+            for n in ns:
+                block = res[method][n]
+                for domain, d in block["domains"].items():
+                    rows.append([f"{method}@{n}", domain, _pct(d["easy"]), _pct(d["normal"]), _pct(d["hard"]), _pct(d["accuracy"])])
+                a = block["average"]
+                rows.append([f"{method}@{n}", "average", _pct(a["easy"]), _pct(a["normal"]), _pct(a["hard"]), _pct(a["accuracy"])])
+        out.append(_table(["vote", "domain", "easy", "normal", "hard", "avg"], rows))
+    return "\n".join(out)
+
+
+def plot_report(report: Dict[str, Any], path: PathLike) -> None:
+    """A PNG: accuracy against n (mean and majority voting), and the score-gap distribution."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError("--plot needs matplotlib: pip install 'patarm[plot]'") from exc
+    from .data.io import atomic_path
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    ns = report["n"]
+    for method in METHODS:
+        ys = [100 * report["results"][method][str(n)]["score"] for n in ns]
+        left.plot(ns, ys, marker="o", label=f"{method} voting")
+    left.set_xscale("log", base=2)
+    left.set_xticks(ns)
+    left.set_xticklabels([str(n) for n in ns])
+    left.set_xlabel("judgements per response (n)")
+    left.set_ylabel("accuracy (%)")
+    left.set_title(f"{report['benchmark']}: accuracy vs n")
+    left.legend()
+    gaps = [g for g in report["score_gaps"] if g is not None]
+    right.hist(gaps, bins=min(40, max(5, len(gaps) // 2 or 1)), color="tab:gray")
+    right.axvline(0.0, color="tab:red", linestyle="--")
+    right.set_xlabel("mean chosen score - mean rejected score")
+    right.set_ylabel("responses" if report["benchmark"] == "rmbench" else "pairs")
+    right.set_title("score gap")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+__all__ = [
+    "Item",
+    "REWARDBENCH_SECTIONS",
+    "REWARDBENCH_WEIGHTS",
+    "correct_matrix",
+    "evaluate_scores",
+    "format_report",
+    "judge_benchmark",
+    "load_benchmark",
+    "judgement_scores",
+    "load_judgement_scores",
+    "plot_report",
+    "rewardbench_metrics",
+    "rmbench_metrics",
+    "score_tensors",
+    "scores_from_rows",
+    "vote_levels",
+]

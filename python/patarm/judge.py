@@ -1,0 +1,513 @@
+"""A trained PaTaRM judge behind an OpenAI-compatible chat-completions server (vLLM, SGLang).
+
+``Judge`` builds the pointwise judge prompt (domain rubrics), samples ``n`` judgements per
+response, and parses and votes in the Rust core: mean voting for single responses, mean and
+majority voting for pairs (METHOD section 6). Requests run concurrently (bounded by
+``max_concurrency``) and are retried with exponential backoff on connection errors, timeouts,
+HTTP 429 and 5xx. Servers that ignore ``n`` (or cap it) are topped up with more requests.
+
+The API is async (``ascore``, ``acompare``, ``ascore_many``, ``acompare_many``) with sync
+wrappers (``score``, ``compare``, ...) that also work inside Jupyter's running event loop.
+Results keep the raw judgement texts; ``Results.to_pandas()`` gives a DataFrame.
+
+Needs ``httpx`` (``pip install 'patarm[judge]'``), imported lazily.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import random
+import weakref
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+class JudgeError(ConnectionError):
+    """The judge server could not be reached, refused a request, or kept failing after all
+    retries (a ``ConnectionError``, so the CLI reports it as one clear line)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(repr=False)
+class ScoreResult:
+    """The judge's verdict on one response: every raw judgement, its parsed score (NaN when
+    the judgement is malformed), its error kind, and the mean-voted ``score``."""
+
+    prompt: str
+    response: str
+    domain: str
+    judgements: List[str]
+    scores: np.ndarray
+    errors: List[Optional[str]]
+    score: float  # mean of the valid scores; NaN when none is valid
+
+    @property
+    def n(self) -> int:
+        return len(self.judgements)
+
+    @property
+    def num_valid(self) -> int:
+        return int(np.count_nonzero(~np.isnan(self.scores)))
+
+    def __repr__(self) -> str:
+        return f"ScoreResult(score={self.score:.3g}, valid={self.num_valid}/{self.n}, domain={self.domain!r})"
+
+    def to_record(self) -> Dict[str, Any]:
+        return {
+            "prompt": self.prompt,
+            "response": self.response,
+            "domain": self.domain,
+            "score": self.score,
+            "num_valid": self.num_valid,
+            "n": self.n,
+            "scores": self.scores.tolist(),
+            "errors": list(self.errors),
+            "judgements": list(self.judgements),
+        }
+
+
+@dataclass(repr=False)
+class PairResult:
+    """The judge's verdict on a (chosen, rejected) pair: both sides' results plus the two votes.
+    ``mean_correct``: the chosen mean score is strictly higher. ``majority_correct``: the chosen
+    response won more rounds (round i compares the i-th judgement of each side). Ties lose."""
+
+    chosen: ScoreResult
+    rejected: ScoreResult
+    mean_correct: bool
+    majority_correct: bool
+    votes: Tuple[int, int]  # rounds won by (chosen, rejected)
+
+    @property
+    def margin(self) -> float:
+        return self.chosen.score - self.rejected.score
+
+    def __repr__(self) -> str:
+        return (
+            f"PairResult(chosen={self.chosen.score:.3g}, rejected={self.rejected.score:.3g}, "
+            f"mean_correct={self.mean_correct}, majority_correct={self.majority_correct})"
+        )
+
+    def to_record(self) -> Dict[str, Any]:
+        return {
+            "prompt": self.chosen.prompt,
+            "domain": self.chosen.domain,
+            "chosen_score": self.chosen.score,
+            "rejected_score": self.rejected.score,
+            "margin": self.margin,
+            "mean_correct": self.mean_correct,
+            "majority_correct": self.majority_correct,
+            "chosen_votes": self.votes[0],
+            "rejected_votes": self.votes[1],
+            "chosen_scores": self.chosen.scores.tolist(),
+            "rejected_scores": self.rejected.scores.tolist(),
+            "chosen_judgements": list(self.chosen.judgements),
+            "rejected_judgements": list(self.rejected.judgements),
+            "chosen": self.chosen.response,
+            "rejected": self.rejected.response,
+        }
+
+
+class Results(list):
+    """A list of ``ScoreResult`` or ``PairResult`` with a DataFrame export."""
+
+    def __repr__(self) -> str:
+        kind = type(self[0]).__name__ if self else "result"
+        return f"Results({len(self)} x {kind})"
+
+    def to_records(self) -> List[Dict[str, Any]]:
+        return [item.to_record() for item in self]
+
+    def to_pandas(self):
+        """One row per result (raw judgements in list columns). Needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("Results.to_pandas() needs pandas: pip install 'patarm[pandas]'") from exc
+        return pd.DataFrame(self.to_records())
+
+
+# --------------------------------------------------------------------------------------------
+# Voting (Rust core)
+
+
+def _mean_votes(score_rows: Sequence[np.ndarray]) -> np.ndarray:
+    from ._voting import mean_scores, score_matrix
+
+    return mean_scores(score_matrix(score_rows))
+
+
+def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[np.ndarray]):
+    """(chosen won, chosen votes, rejected votes) per pair, from the Rust core."""
+    from ._voting import majority, score_matrix
+
+    width = max([len(r) for r in chosen_rows] + [len(r) for r in rejected_rows] + [1])
+    chosen = score_matrix([list(r) + [np.nan] * (width - len(r)) for r in chosen_rows])
+    rejected = score_matrix([list(r) + [np.nan] * (width - len(r)) for r in rejected_rows])
+    vote = majority(chosen, rejected)
+    return vote.chosen_wins, vote.chosen_votes, vote.rejected_votes
+
+
+# --------------------------------------------------------------------------------------------
+# Running coroutines from sync code
+
+
+def run_sync(awaitable_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from sync code. Inside a running event loop (Jupyter,
+    an async framework) it runs on a fresh loop in a worker thread instead of failing."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(awaitable_factory())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(awaitable_factory())).result()
+
+
+# --------------------------------------------------------------------------------------------
+# The client
+
+
+@dataclass
+class _LoopState:
+    client: Any
+    semaphore: asyncio.Semaphore
+    requests: int = 0
+
+
+class Judge:
+    """A PaTaRM judge served over an OpenAI-compatible ``/v1/chat/completions`` endpoint.
+
+    ``base_url`` is the server root with or without ``/v1`` (``http://host:8000/v1``).
+    ``n`` judgements are sampled per response. ``use_n=False`` sends ``n`` single-sample
+    requests instead of one request with ``n``; with ``use_n=True`` a server that returns fewer
+    choices than asked is topped up with further requests.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        n: int = 8,
+        domain: str = "chat",
+        rubrics: Any = None,
+        temperature: float = 1.0,
+        top_p: Optional[float] = None,
+        max_tokens: Optional[int] = 4096,
+        max_concurrency: int = 32,
+        timeout: float = 600.0,
+        max_retries: int = 4,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        api_key: Optional[str] = None,
+        use_n: bool = True,
+        think_in_prompt: bool = False,
+        extra_body: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive int (judgements per response), got {n!r}")
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        if max_retries < 0 or backoff < 0 or timeout <= 0:
+            raise ValueError("max_retries and backoff must be >= 0 and timeout > 0")
+        root = base_url.rstrip("/")
+        self.base_url = root
+        self.url = root + ("/chat/completions" if root.endswith("/v1") else "/v1/chat/completions")
+        self.model = model
+        self.n = n
+        self.domain = domain
+        self.rubrics = rubrics
+        self.temperature = temperature
+        self.top_p = top_p
+        self.max_tokens = max_tokens
+        self.max_concurrency = max_concurrency
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.api_key = api_key
+        self.use_n = use_n
+        self.think_in_prompt = think_in_prompt
+        self.extra_body = dict(extra_body or {})
+        self._states: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState]" = (
+            weakref.WeakKeyDictionary()
+        )
+
+    # -- pickling: the HTTP clients belong to event loops and are rebuilt on first use.
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_states", None)
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._states = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"Judge(model={self.model!r}, url={self.url!r}, n={self.n}, domain={self.domain!r})"
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _state(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._states.get(loop)
+        if state is None:
+            try:
+                import httpx
+            except ImportError as exc:
+                raise ImportError("patarm.Judge needs httpx: pip install 'patarm[judge]'") from exc
+            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                headers=headers,
+                limits=httpx.Limits(max_connections=self.max_concurrency),
+            )
+            state = _LoopState(client=client, semaphore=asyncio.Semaphore(self.max_concurrency))
+            self._states[loop] = state
+        return state
+
+    async def aclose(self) -> None:
+        """Close this event loop's HTTP connections (the sync API does this itself)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        state = self._states.pop(loop, None)
+        if state is not None:
+            await state.client.aclose()
+
+    async def __aenter__(self) -> "Judge":
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.aclose()
+
+    def _payload(self, messages: List[Dict[str, str]], n: int) -> Dict[str, Any]:
+        payload: Dict[str, Any] = {"model": self.model, "messages": messages, "n": n,
+                                   "temperature": self.temperature}
+        if self.top_p is not None:
+            payload["top_p"] = self.top_p
+        if self.max_tokens is not None:
+            payload["max_tokens"] = self.max_tokens
+        payload.update(self.extra_body)
+        return payload
+
+    async def _post(self, payload: Dict[str, Any]) -> List[str]:
+        """One chat-completions request, retried with backoff; returns the choices' texts."""
+        import httpx
+
+        state = self._state()
+        last_problem = "no attempt made"
+        retry_after: Optional[float] = None
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+                if retry_after is not None:  # the server said when to come back (429 / 503)
+                    delay = min(self.max_backoff, max(delay, retry_after))
+                await asyncio.sleep(delay)
+                retry_after = None
+            try:
+                async with state.semaphore:
+                    state.requests += 1
+                    response = await state.client.post(self.url, json=payload)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                last_problem = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code in RETRY_STATUS:
+                last_problem = f"HTTP {response.status_code}: {response.text[:200]}"
+                retry_after = _seconds(response.headers.get("Retry-After"))
+                continue
+            if response.status_code >= 400:
+                raise JudgeError(
+                    f"{self.url} answered HTTP {response.status_code} (not retried): {response.text[:500]}"
+                )
+            try:
+                return _choice_texts(response.json())
+            except (ValueError, KeyError, TypeError) as exc:
+                last_problem = f"malformed chat-completions body ({exc}): {response.text[:200]}"
+                continue
+        raise JudgeError(f"{self.url} failed after {self.max_retries + 1} attempts; last: {last_problem}")
+
+    async def sample(self, messages: List[Dict[str, str]], n: Optional[int] = None) -> List[str]:
+        """``n`` judgement texts for one judge prompt (raw, unparsed)."""
+        n = self.n if n is None else n
+        if not self.use_n:
+            batches = await asyncio.gather(*(self._post(self._payload(messages, 1)) for _ in range(n)))
+            return [text for batch in batches for text in batch[:1]]
+        texts = await self._post(self._payload(messages, n))
+        while len(texts) < n:
+            # The server ignored or capped n: ask for the rest with single-sample requests.
+            missing = n - len(texts)
+            batches = await asyncio.gather(*(self._post(self._payload(messages, 1)) for _ in range(missing)))
+            texts.extend(text for batch in batches for text in batch[:1])
+        return texts[:n]
+
+    # -- scoring -----------------------------------------------------------------------------
+
+    def _results(self, prompts, responses, domains, judgement_lists) -> List[ScoreResult]:
+        from . import ERROR_KINDS, parse_judgements
+
+        flat = [text for texts in judgement_lists for text in texts]
+        parsed = parse_judgements(flat, think_in_prompt=self.think_in_prompt)
+        scores = np.asarray(parsed["score"], dtype=np.float64)
+        codes = np.asarray(parsed["error_code"]).tolist()
+        rows, start = [], 0
+        for texts in judgement_lists:
+            rows.append(scores[start:start + len(texts)])
+            start += len(texts)
+        means = _mean_votes(rows)
+        out, start = [], 0
+        for prompt, response, domain, texts, row, mean in zip(prompts, responses, domains, judgement_lists, rows, means):
+            errors = [ERROR_KINDS[c] for c in codes[start:start + len(texts)]]
+            start += len(texts)
+            out.append(ScoreResult(prompt, response, domain, list(texts), row, errors, float(mean)))
+        return out
+
+    async def ascore_many(
+        self,
+        prompts: Sequence[str],
+        responses: Sequence[str],
+        *,
+        domains: Optional[Sequence[str]] = None,
+        rubrics: Any = None,
+        show_progress: bool = False,
+    ) -> Results:
+        """Score many responses concurrently; one ``ScoreResult`` each, in input order."""
+        prompts, responses = list(prompts), list(responses)
+        if len(prompts) != len(responses):
+            raise ValueError(f"got {len(prompts)} prompts but {len(responses)} responses; pass one prompt per response")
+        domains = [self.domain] * len(prompts) if domains is None else list(domains)
+        if len(domains) != len(prompts):
+            raise ValueError(f"got {len(domains)} domains for {len(prompts)} responses; pass one per response or none")
+        rubrics = self.rubrics if rubrics is None else rubrics
+        from .data.prepare import judge_prompt_texts
+
+        texts = judge_prompt_texts(prompts, responses, domains, rubrics=rubrics)  # one Rust batch
+        messages = [[{"role": "user", "content": text}] for text in texts]
+        tasks = [asyncio.ensure_future(self.sample(m)) for m in messages]
+        if show_progress:
+            await _progress(tasks, "judging")
+        judgement_lists = await asyncio.gather(*tasks)
+        return Results(self._results(prompts, responses, domains, judgement_lists))
+
+    async def ascore(self, prompt: str, response: str, *, domain: Optional[str] = None, rubrics: Any = None) -> ScoreResult:
+        """Score one response: ``n`` judgements, mean-voted."""
+        results = await self.ascore_many([prompt], [response], domains=[domain or self.domain], rubrics=rubrics)
+        return results[0]
+
+    async def acompare_many(
+        self,
+        prompts: Sequence[str],
+        chosen: Sequence[str],
+        rejected: Sequence[str],
+        *,
+        domains: Optional[Sequence[str]] = None,
+        rubrics: Any = None,
+        show_progress: bool = False,
+    ) -> Results:
+        """Judge many (chosen, rejected) pairs; one ``PairResult`` each with mean and majority votes."""
+        prompts, chosen, rejected = list(prompts), list(chosen), list(rejected)
+        if not (len(prompts) == len(chosen) == len(rejected)):
+            raise ValueError(
+                f"prompts, chosen and rejected differ in length ({len(prompts)}, {len(chosen)}, {len(rejected)})"
+            )
+        domains = None if domains is None else list(domains) * 2
+        scored = await self.ascore_many(prompts * 2, chosen + rejected, domains=domains, rubrics=rubrics,
+                                        show_progress=show_progress)
+        return Results(pair_results(scored[: len(prompts)], scored[len(prompts):]))
+
+    async def acompare(
+        self, prompt: str, chosen: str, rejected: str, *, domain: Optional[str] = None, rubrics: Any = None
+    ) -> PairResult:
+        """Judge one pair."""
+        results = await self.acompare_many([prompt], [chosen], [rejected],
+                                           domains=[domain or self.domain], rubrics=rubrics)
+        return results[0]
+
+    # -- sync wrappers -----------------------------------------------------------------------
+
+    def _sync(self, factory: Callable[[], Awaitable[T]]) -> T:
+        async def main() -> T:
+            try:
+                return await factory()
+            finally:
+                await self.aclose()
+
+        return run_sync(main)
+
+    def score(self, prompt: str, response: str, **kwargs) -> ScoreResult:
+        """Sync form of :meth:`ascore`."""
+        return self._sync(lambda: self.ascore(prompt, response, **kwargs))
+
+    def score_many(self, prompts: Sequence[str], responses: Sequence[str], **kwargs) -> Results:
+        """Sync form of :meth:`ascore_many`."""
+        return self._sync(lambda: self.ascore_many(prompts, responses, **kwargs))
+
+    def compare(self, prompt: str, chosen: str, rejected: str, **kwargs) -> PairResult:
+        """Sync form of :meth:`acompare`."""
+        return self._sync(lambda: self.acompare(prompt, chosen, rejected, **kwargs))
+
+    def compare_many(self, prompts: Sequence[str], chosen: Sequence[str], rejected: Sequence[str], **kwargs) -> Results:
+        """Sync form of :meth:`acompare_many`."""
+        return self._sync(lambda: self.acompare_many(prompts, chosen, rejected, **kwargs))
+
+
+def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult]) -> List[PairResult]:
+    """Pair up two sides' results and vote (mean and majority, Rust core)."""
+    wins, c_votes, r_votes = _majority_votes([c.scores for c in chosen], [r.scores for r in rejected])
+    out = []
+    for i, (c, r) in enumerate(zip(chosen, rejected)):
+        mean_correct = bool(c.score > r.score)  # NaN compares False: no valid score is not a win
+        out.append(PairResult(c, r, mean_correct, bool(wins[i]), (int(c_votes[i]), int(r_votes[i]))))
+    return out
+
+
+def _seconds(value: Optional[str]) -> Optional[float]:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to exponential backoff
+
+
+def _choice_texts(body: Dict[str, Any]) -> List[str]:
+    """The texts of a chat-completions body. A reasoning parser (vLLM ``--reasoning-parser``)
+    moves the think block into ``reasoning_content``; it is put back so the judgement parses."""
+    choices = body["choices"]
+    if not isinstance(choices, list) or not choices:
+        raise ValueError("no choices")
+    texts = []
+    for choice in sorted(choices, key=lambda c: c.get("index", 0)):
+        message = choice["message"]
+        content = message.get("content") or ""
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        if reasoning and "<think>" not in content:
+            content = f"<think>{reasoning}</think>{content}"
+        texts.append(content)
+    return texts
+
+
+async def _progress(tasks: List["asyncio.Future[Any]"], desc: str) -> None:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return
+    with tqdm(total=len(tasks), desc=desc, unit="response", leave=False) as bar:
+        for next_done in asyncio.as_completed(tasks):
+            try:
+                await next_done
+            finally:
+                bar.update(1)
+
+
+__all__ = ["Judge", "JudgeError", "PairResult", "Results", "ScoreResult", "pair_results", "run_sync"]

@@ -1,0 +1,98 @@
+"""A trained PaTaRM judge as the reward model of downstream RLHF in verl 0.9 (reward loop).
+
+verl serves the judge itself (``reward.reward_model.enable=True``) and hands every custom
+``compute_score`` the address of its router (``reward_router_address``); this async
+``compute_score`` builds the pointwise judge prompt for the policy's response, samples ``n``
+judgements there through :class:`patarm.Judge`, and returns the mean-voted score (parsing and
+voting in the Rust core). Select it with::
+
+    reward.custom_reward_function.path=pkg://patarm.reward_model
+    reward.custom_reward_function.name=compute_score
+    +reward.custom_reward_function.reward_kwargs.n=8          # optional settings
+
+The policy's prompt is taken from ``extra_info`` (``prompt``, ``question`` or ``query``), the
+rubric domain from ``extra_info["domain"]`` (default: instruction following, as in the paper's
+IFEval / InFoBench runs). Settings: keyword arguments (``reward_kwargs``) or PATARM_JUDGE_*
+environment variables. verl is never imported here.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from ._judge_config import DOWNSTREAM_DOMAIN, cached_judge, env_config, reward_from_score
+
+PROMPT_KEYS = ("prompt", "question", "query")
+
+
+def _policy_prompt(extra_info: Optional[Dict[str, Any]]) -> str:
+    info = extra_info or {}
+    for key in PROMPT_KEYS:
+        value = info.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, (list, tuple)) and value:
+            from .data.pairs import render_messages
+
+            return render_messages(value, "extra_info", key)
+    raise ValueError(
+        "patarm.reward_model.compute_score needs the policy prompt in extra_info['prompt'] "
+        "(or 'question' / 'query'): add it to each row's extra_info when building the dataset"
+    )
+
+
+async def compute_score(
+    data_source: str,
+    solution_str: str,
+    ground_truth: Any = None,
+    extra_info: Optional[Dict[str, Any]] = None,
+    reward_router_address: Optional[str] = None,
+    reward_model_tokenizer: Any = None,
+    *,
+    base_url: Optional[str] = None,
+    model: Optional[str] = None,
+    n: int = 8,
+    domain: Optional[str] = None,
+    temperature: float = 1.0,
+    max_tokens: Optional[int] = 4096,
+    max_concurrency: int = 64,
+    timeout: float = 600.0,
+    scale: float = 1.0,
+    invalid_score: float = 0.0,
+    **_: Any,
+) -> Dict[str, float]:
+    """Reward for one policy response: ``scale`` x the judge's mean score over ``n``
+    judgements (``invalid_score`` when none is valid). Extra keys are the same for every
+    sample, as verl's reward loop requires."""
+    settings: Dict[str, Any] = env_config()
+    settings.update({k: v for k, v in dict(base_url=base_url, model=model).items() if v is not None})
+    if "base_url" not in settings:
+        if not reward_router_address:
+            raise ValueError(
+                "no judge server: enable verl's reward model (reward.reward_model.enable=True) so that "
+                "reward_router_address is set, or pass base_url / set PATARM_JUDGE_URL"
+            )
+        settings["base_url"] = f"http://{reward_router_address}/v1"
+    if "model" not in settings:
+        name = getattr(reward_model_tokenizer, "name_or_path", None)
+        if not name:
+            raise ValueError("no judge model name: pass model= (reward_kwargs) or set PATARM_JUDGE_MODEL")
+        settings["model"] = name  # verl serves the reward model under its path
+    scale = settings.pop("scale", scale)
+    settings.setdefault("n", n)
+    settings.setdefault("temperature", temperature)
+    settings.setdefault("max_tokens", max_tokens)
+    settings.setdefault("max_concurrency", max_concurrency)
+    settings.setdefault("timeout", timeout)
+    judge_domain = (extra_info or {}).get("domain") or domain or settings.pop("domain", None) or DOWNSTREAM_DOMAIN
+    settings.pop("domain", None)
+    judge = cached_judge(**settings)
+    result = await judge.ascore(_policy_prompt(extra_info), solution_str, domain=judge_domain)
+    return {
+        "score": reward_from_score(result.score, scale=scale, invalid=invalid_score),
+        "judge_score": result.score if result.num_valid else float(invalid_score),
+        "judge_valid": float(result.num_valid),
+        "judge_n": float(result.n),
+    }
+
+
+__all__ = ["compute_score"]

@@ -1,0 +1,176 @@
+"""The judge as a downstream reward model: OpenRLHF's reward_func and verl 0.9's async
+compute_score, against a real chat-completions server on 127.0.0.1."""
+import asyncio
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("httpx")
+
+import patarm
+from chat_server import ChatServer, judgement
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "openrlhf" / "reward_func.py"
+CHATML = "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n"
+
+
+@pytest.fixture
+def judge_env(monkeypatch):
+    def point_at(server, **extra):
+        monkeypatch.setenv("PATARM_JUDGE_URL", server.url)
+        monkeypatch.setenv("PATARM_JUDGE_MODEL", "patarm-judge")
+        monkeypatch.setenv("PATARM_JUDGE_N", "2")
+        for key, value in extra.items():
+            monkeypatch.setenv(f"PATARM_JUDGE_{key}", str(value))
+
+    return point_at
+
+
+def load_example():
+    """Load the example file exactly as OpenRLHF does (importlib from a path)."""
+    spec = importlib.util.spec_from_file_location("reward_func", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.reward_func
+
+
+def values(x):
+    return x.tolist() if hasattr(x, "tolist") else list(x)
+
+
+def test_reward_func_scores_each_response_with_the_judge(judge_env):
+    rules = [
+        {"match": "Hola.", "judgements": [judgement(8), judgement(9)]},
+        {"match": "Bonjour.", "judgements": [judgement(2), "<answer>oops</answer>"]},
+    ]
+    prompt = CHATML.format("Say hello in Spanish.")
+    with ChatServer(rules) as server:
+        judge_env(server)
+        out = load_example()([prompt + "Hola.<|im_end|>", prompt + "Bonjour.<|im_end|>"], [prompt, prompt], ["", ""])
+        contents = [r["messages"][0]["content"] for r in server.requests]
+    assert values(out["rewards"]) == pytest.approx([8.5, 2.0])
+    assert values(out["scores"]) == pytest.approx([0.85, 0.2])
+    assert values(out["extra_logs"]["judge_valid_fraction"]) == pytest.approx([1.0, 0.5])
+    # the judge sees the user's request (not the chat template) and the bare response
+    expected = patarm.build_prompt("Say hello in Spanish.", "Hola.", domain="instruction_following")
+    assert expected in contents
+
+
+def test_reward_func_runs_in_a_worker_thread_like_openrlhf(judge_env):
+    """OpenRLHF 0.11 calls reward_func through asyncio.to_thread inside its event loop."""
+    with ChatServer([{"match": "answer", "judgements": [judgement(6)]}]) as server:
+        judge_env(server, SCALE=0.1)
+        reward_func = load_example()
+
+        async def rollout_actor():
+            return await asyncio.to_thread(reward_func, ["Q answer"], ["Q "], [""])
+
+        out = asyncio.run(rollout_actor())
+    assert values(out["rewards"]) == pytest.approx([0.6])
+
+
+def test_label_can_carry_prompt_and_domain(judge_env):
+    with ChatServer([{"match": "x = 2", "judgements": [judgement(7)]}]) as server:
+        judge_env(server)
+        label = json.dumps({"prompt": "Solve x + 1 = 3.", "domain": "math"})
+        out = load_example()(["templated prompt x = 2"], ["templated prompt "], [label])
+        (request,) = server.requests
+    assert request["messages"][0]["content"] == patarm.build_prompt("Solve x + 1 = 3.", "x = 2", domain="math")
+    assert values(out["rewards"]) == [7.0]
+
+
+def test_no_valid_judgement_gives_zero_reward(judge_env):
+    with ChatServer([{"match": "R", "judgements": ["no tags at all"]}]) as server:
+        judge_env(server)
+        out = load_example()(["Q R"], ["Q "], [None])
+    assert values(out["rewards"]) == [0.0] and values(out["scores"]) == [0.0]
+
+
+def test_reward_func_needs_the_server_settings(monkeypatch):
+    monkeypatch.delenv("PATARM_JUDGE_URL", raising=False)
+    monkeypatch.delenv("PATARM_JUDGE_MODEL", raising=False)
+    from patarm.openrlhf import reward_func
+
+    with pytest.raises(ValueError, match="set PATARM_JUDGE_URL and PATARM_JUDGE_MODEL"):
+        reward_func(["q"], ["p"], [""])
+    with pytest.raises(ValueError, match="differ in length"):
+        reward_func(["q", "r"], ["p"], [""])
+
+
+def test_integration_modules_import_no_framework():
+    code = (
+        "import sys, patarm; "
+        "bad = [m for m in ('httpx', 'pyarrow', 'pandas', 'matplotlib', 'tqdm') if m in sys.modules]; "
+        "import patarm.openrlhf, patarm.reward_model, patarm.judge, patarm.evaluate, patarm.data; "
+        "bad += [m for m in ('openrlhf', 'verl', 'torch', 'deepspeed', 'transformers') if m in sys.modules]; "
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# ---- verl 0.9 reward loop: async compute_score with reward_router_address ---------------------
+
+
+def test_verl_compute_score_posts_to_the_reward_router():
+    from patarm.reward_model import compute_score
+
+    rules = [{"match": "Katze", "judgements": [judgement(9), judgement(7), "<think>x</think>"]}]
+    with ChatServer(rules) as server:
+        result = asyncio.run(
+            compute_score(
+                data_source="ifeval",
+                solution_str="Katze",
+                ground_truth=None,
+                extra_info={"prompt": "Translate 'cat' to German."},
+                reward_router_address=server.address,
+                reward_model_tokenizer=SimpleNamespace(name_or_path="/ckpt/judge"),
+                n=3,
+            )
+        )
+        (request,) = server.requests
+    assert result == {"score": 8.0, "judge_score": 8.0, "judge_valid": 2.0, "judge_n": 3.0}
+    assert request["model"] == "/ckpt/judge" and request["n"] == 3
+    expected = patarm.build_prompt("Translate 'cat' to German.", "Katze", domain="instruction_following")
+    assert request["messages"] == [{"role": "user", "content": expected}]
+
+
+def test_verl_compute_score_keeps_the_same_keys_without_a_valid_judgement():
+    from patarm.reward_model import compute_score
+
+    with ChatServer([{"match": "R", "judgements": ["garbage"]}]) as server:
+        result = asyncio.run(
+            compute_score("d", "R", extra_info={"prompt": "Q", "domain": "chat"},
+                          reward_router_address=server.address, model="m", n=2, invalid_score=-1.0, scale=0.1)
+        )
+    assert result == {"score": -1.0, "judge_score": -1.0, "judge_valid": 0.0, "judge_n": 2.0}
+
+
+def test_verl_compute_score_concurrent_calls_share_one_client():
+    from patarm.reward_model import compute_score
+
+    rules = [{"match": f"R{i}", "judgements": [judgement(i)]} for i in range(5)]
+    with ChatServer(rules) as server:
+
+        async def reward_loop_worker():
+            calls = [compute_score("d", f"R{i}", extra_info={"question": "Q"}, reward_router_address=server.address,
+                                   model="m", n=1) for i in range(5)]
+            return await asyncio.gather(*calls)
+
+        results = asyncio.run(reward_loop_worker())
+    assert [r["score"] for r in results] == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_verl_compute_score_needs_a_prompt_and_a_server():
+    from patarm.reward_model import compute_score
+
+    with pytest.raises(ValueError, match=r"extra_info\['prompt'\]"):
+        asyncio.run(compute_score("d", "R", extra_info={}, reward_router_address="127.0.0.1:9", model="m"))
+    with pytest.raises(ValueError, match="reward_router_address"):
+        asyncio.run(compute_score("d", "R", extra_info={"prompt": "Q"}, model="m"))
