@@ -11,6 +11,7 @@ data_source=[...], log_metric=...)``.
 
 Needs patarm (built with ``maturin develop --release``) and numpy; trl is not imported.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -151,10 +152,7 @@ class PlainReward:
 # A realistic generation batch
 # ----------------------------------------------------------------------------------------------
 
-_WORDS = (
-    "the response answers the question clearly and gives a correct final result with useful detail "
-    "but misses an edge case in the second step while the structure stays readable and relevant"
-).split()
+_WORDS = ["the", "response", "answers", "the", "question", "clearly", "and", "gives", "a", "correct", "final", "result", "with", "useful", "detail", "but", "misses", "an", "edge", "case", "in", "the", "second", "step", "while", "the", "structure", "stays", "readable", "and", "relevant"]
 
 
 def _prose(rng: random.Random, size: int) -> str:
@@ -241,7 +239,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     results, best = {}, {}
     for name, func in (("patarm", patarm_reward), ("plain-python", plain_reward)):
-        times = time_call(lambda: func(log_metric=log_metric, **step), args.repeats)
+        times = time_call(lambda func=func: func(log_metric=log_metric, **step), args.repeats)
         results[name] = statistics.median(times)
         best[name] = min(times)
 
@@ -261,7 +259,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.json:
         with open(args.json, "w") as out:
             json.dump(
-                {"rows": rows, "megabytes": megabytes, "median_s": results, "best_s": best, "speedup": speedup, "args": vars(args)},
+                {
+                    "rows": rows,
+                    "megabytes": megabytes,
+                    "median_s": results,
+                    "best_s": best,
+                    "speedup": speedup,
+                    "args": vars(args),
+                },
                 out,
                 indent=2,
             )

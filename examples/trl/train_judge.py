@@ -19,6 +19,7 @@ them (METHOD section 4). Rows written by ``patarm prepare`` carry ``pair_id`` an
 ``extra_info``, which ``PatarmReward`` and ``PairGRPOTrainer`` read as they are; pairwise rows
 (one A/B row per pair) need no pair keeping and train with the plain ``GRPOTrainer``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -126,12 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     import datasets
-    from trl import GRPOConfig
-
-    from trl import GRPOTrainer
-
     import patarm
     from patarm.trl import PairGRPOTrainer, PatarmReward
+    from trl import GRPOConfig, GRPOTrainer
 
     if args.rows:
         from patarm.data.io import read_records

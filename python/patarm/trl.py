@@ -25,6 +25,7 @@ Two pieces, used together::
 Importing this module does not import trl, transformers or torch; ``PairGRPOTrainer`` is built
 on first access.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,9 +36,9 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 
 __all__ = [
-    "PatarmReward",
-    "PairGRPOTrainer",
+    "PairGRPOTrainer",  # noqa: F822 (built on first access by the module __getattr__)
     "PairRepeatSampler",
+    "PatarmReward",
     "check_pair_batching",
     "check_pair_layout",
     "completion_text",
@@ -53,6 +54,7 @@ PAIRWISE_SIDES = ("A", "B")
 # ----------------------------------------------------------------------------------------------
 # Reading what TRL passes to a reward function
 # ----------------------------------------------------------------------------------------------
+
 
 def completion_text(completion: Any) -> str:
     """The judgement text of one TRL completion.
@@ -153,6 +155,7 @@ def _pair_columns(
 # ----------------------------------------------------------------------------------------------
 # The reward function
 # ----------------------------------------------------------------------------------------------
+
 
 class PatarmReward:
     """PaTaRM reward for ``GRPOTrainer(reward_funcs=[PatarmReward()])``.
@@ -314,10 +317,7 @@ class PatarmReward:
             count = int(missing.sum())
             self.partner_missing_total += count
             lonely = sorted(
-                {
-                    (None if sources is None else sources[i], pair_ids[i])
-                    for i in np.flatnonzero(missing).tolist()
-                },
+                {(None if sources is None else sources[i], pair_ids[i]) for i in np.flatnonzero(missing).tolist()},
                 key=repr,
             )
             logger.warning(
@@ -334,6 +334,7 @@ class PatarmReward:
 # ----------------------------------------------------------------------------------------------
 # Keeping pairs whole: the sampler and the start-up checks
 # ----------------------------------------------------------------------------------------------
+
 
 class PairRepeatSampler:
     """TRL's ``RepeatSampler`` order, over whole pairs.
@@ -443,9 +444,7 @@ def check_pair_batching(
         fix = f"Set per_device_eval_batch_size to a multiple of {pair_rows}."
         generations = "num_generations_eval"
     else:
-        setting = (
-            f"per_device_train_batch_size={per_device_batch_size} x steps_per_generation={steps_per_generation}"
-        )
+        setting = f"per_device_train_batch_size={per_device_batch_size} x steps_per_generation={steps_per_generation}"
         smallest = pair_rows // math.gcd(pair_rows, steps_per_generation)
         fix = (
             f"Make per_device_train_batch_size x steps_per_generation a multiple of {pair_rows}, e.g. "
@@ -529,6 +528,7 @@ def check_pair_layout(
 # ----------------------------------------------------------------------------------------------
 # PairGRPOTrainer (built on first access, so importing this module does not import trl)
 # ----------------------------------------------------------------------------------------------
+
 
 def _build_pair_grpo_trainer() -> type:
     from trl import GRPOTrainer

@@ -5,12 +5,12 @@ ranks), converted to a `transformers` fast tokenizer, with a Qwen-style ChatML c
 The model is a Qwen2 architecture built from a config with random weights (about 10 MB, most of
 it the 151k-token embedding).
 """
+
 from __future__ import annotations
 
 import pathlib
 
 import pytest
-
 from frameworks import require
 
 CHATML_TEMPLATE = (

@@ -1,5 +1,6 @@
 """The independent plain-Python implementation of the reward rules, shipped with the benchmark
 (benches/bench_trl_reward.py): tests compare the Rust-backed reward against it."""
+
 from __future__ import annotations
 
 import importlib.util

@@ -9,6 +9,7 @@ score, or an invalid verdict) before they are scored and trained on.
 Everything asserted comes from the trainer's own logs (``state.log_history`` and the completions
 tables written with ``log_completions=True``) and from the batches the reward function saw.
 """
+
 from __future__ import annotations
 
 import glob
@@ -16,9 +17,8 @@ import math
 import os
 
 import numpy as np
-import pytest
-
 import patarm
+import pytest
 from frameworks import require
 from patarm.trl import PatarmReward
 from reference import plain_score_batch
@@ -101,9 +101,8 @@ def injecting_trainer(base, tokenizer):
 def trained(tmp_path, qwen_fast_tokenizer, tiny_qwen2):
     require("trl.trainer")  # not bare "trl": tests/trl would import as a namespace package
     datasets = require("datasets")
-    from trl import GRPOConfig
-
     from patarm.trl import PairGRPOTrainer
+    from trl import GRPOConfig
 
     reward = RecordingReward()
     args = GRPOConfig(
@@ -208,14 +207,11 @@ def test_grpo_run_with_patarm_reward(trained):
 def test_settings_that_split_pairs_are_rejected(tmp_path, qwen_fast_tokenizer, tiny_qwen2):
     require("trl.trainer")  # not bare "trl": tests/trl would import as a namespace package
     datasets = require("datasets")
+    from patarm.trl import PairGRPOTrainer
     from trl import GRPOConfig
 
-    from patarm.trl import PairGRPOTrainer
-
     rows = preference_rows()
-    common = dict(
-        output_dir=str(tmp_path), use_cpu=True, bf16=False, report_to="none", num_generations=2, max_steps=1
-    )
+    common = dict(output_dir=str(tmp_path), use_cpu=True, bf16=False, report_to="none", num_generations=2, max_steps=1)
     with pytest.raises(ValueError, match="each process scores 6 completions.*per_device_train_batch_size=4"):
         PairGRPOTrainer(
             model=tiny_qwen2,

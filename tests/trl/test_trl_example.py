@@ -1,4 +1,5 @@
 """examples/trl/train_judge.py runs: bundled pairs -> judge rows -> one GRPO step on the CPU."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -40,6 +41,6 @@ def test_smoke_run_on_prepared_rows(tmp_path, capsys):
     capsys.readouterr()
     argv = ["--tiny", "--rows", str(rows), "--max-steps", "1", "--num-generations", "2", "--per-device-batch-size", "4"]
     assert example.main(argv + ["--output-dir", str(tmp_path / "out")]) == 0
-    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{\"")]
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"')]
     assert logged and logged[0]["step"] == 1
     assert logged[0]["patarm/partner_missing"] == 0 and "patarm/format_error_rate" in logged[0]

