@@ -27,16 +27,16 @@ rm -rf dist && "$VENVS/core/bin/maturin" build --release --quiet --out dist
 WHEEL=$(ls dist/patarm-*.whl)
 
 step "Python package: pytest (core venv)"
-uv pip install -q --python "$VENVS/core/bin/python" --reinstall-package patarm "$WHEEL[test,plot,pandas]"
+uv pip install -q --python "$VENVS/core/bin/python" --reinstall-package patarm "$WHEEL[test,plot,pandas,judge]"
 "$VENVS/core/bin/python" -m pytest -q tests
 
 if [ "$QUICK" = 1 ]; then exit 0; fi
 
-step "verl integration: pytest tests/verl (verl 0.9.1 venv)"
+step "verl integration: pytest tests/verl, plus the torch-only sampler tests (verl 0.9.1 venv)"
 [ -x "$VENVS/verl/bin/python" ] || uv venv -q --python 3.11 "$VENVS/verl"
 uv pip install -q --python "$VENVS/verl/bin/python" -r requirements/verl.txt
 uv pip install -q --python "$VENVS/verl/bin/python" --reinstall-package patarm "$WHEEL[test]"
-PATARM_REQUIRE_FRAMEWORKS=1 "$VENVS/verl/bin/python" -m pytest -q tests/verl
+PATARM_REQUIRE_FRAMEWORKS=1 "$VENVS/verl/bin/python" -m pytest -q tests/verl tests/test_sampler.py
 
 step "TRL integration: pytest tests/trl (TRL venv)"
 [ -x "$VENVS/trl/bin/python" ] || uv venv -q --python 3.11 "$VENVS/trl"

@@ -13,7 +13,12 @@ import pytest
 def require(module_name: str):
     """Import a framework module for a test, or skip (fail under PATARM_REQUIRE_FRAMEWORKS=1)."""
     try:
-        return importlib.import_module(module_name)
+        module = importlib.import_module(module_name)
+        # tests/ is on sys.path, so without the real package `import verl` finds the test folder
+        # tests/verl as a namespace package (no __file__): that is "not installed" too.
+        if getattr(module, "__file__", None) is None:
+            raise ImportError(f"only the test folder tests/{module_name} was found")
+        return module
     except ImportError as exc:
         if os.environ.get("PATARM_REQUIRE_FRAMEWORKS") == "1":
             pytest.fail(f"{module_name} is required in this environment but failed to import: {exc}")

@@ -72,3 +72,16 @@ __all__ = [
     "Results",
     "ScoreResult",
 ]
+
+# verl integration, resolved lazily so that `import patarm` never imports verl or torch (and so
+# not listed in __all__: `from patarm import *` must stay light).
+
+
+def __getattr__(name: str):
+    if name == "PairRewardManager":
+        try:
+            from .verl import PairRewardManager
+        except ImportError as exc:
+            raise ImportError(f"patarm.PairRewardManager needs verl ({exc}); install it with pip install 'patarm[verl]'") from exc
+        return PairRewardManager
+    raise AttributeError(f"module 'patarm' has no attribute {name!r}")

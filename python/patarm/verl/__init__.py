@@ -1,0 +1,36 @@
+"""PaTaRM judge training in verl (importing this module imports verl and registers the manager).
+
+- ``PairRewardManager``: the reward manager, registered as ``"patarm"`` in verl's batch registry
+  (verl <= 0.7.0) and reward-loop registry (verl >= 0.7); batch ``__call__`` and ``run_single``.
+- ``PairAgentLoopManager`` (``patarm.verl.agent_loop``): PAR on verl 0.9's reward loop.
+- ``PairShuffledDataset`` / ``PairSampler`` / ``check_pair_batch_sizes`` (``patarm.verl.data``):
+  pairs stay in one batch.
+- ``FastDecoder`` (``patarm.verl.decode``): checked native decoding of response tensors.
+
+The agent-loop and data modules import more of verl (Ray, datasets) and load on first use.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .decode import FastDecoder
+from .manager import REGISTERED_NAME, PairRewardManager
+
+_LAZY = {
+    "PairAgentLoopManager": "agent_loop",
+    "PairBoard": "pairing",
+    "PairShuffledDataset": "data",
+    "PairSampler": "data",
+    "check_pair_batch_sizes": "data",
+}
+
+__all__ = ["FastDecoder", "PairRewardManager", "REGISTERED_NAME", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'patarm.verl' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
