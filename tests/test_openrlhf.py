@@ -160,3 +160,19 @@ def test_verl_compute_score_needs_a_prompt_and_a_server():
         asyncio.run(compute_score("d", "R", extra_info={}, reward_router_address="127.0.0.1:9", model="m"))
     with pytest.raises(ValueError, match="reward_router_address"):
         asyncio.run(compute_score("d", "R", extra_info={"prompt": "Q"}, model="m"))
+
+
+def test_verl_compute_score_keywords_win_over_the_environment(monkeypatch):
+    from patarm.reward_model import compute_score
+
+    # The environment sets n=4 and a scale; the keyword n=2 (verl's reward_kwargs) must win,
+    # while the environment's scale still applies over the built-in default of 1.0.
+    monkeypatch.setenv("PATARM_JUDGE_N", "4")
+    monkeypatch.setenv("PATARM_JUDGE_SCALE", "0.5")
+    with ChatServer([{"match": "R", "judgements": [judgement(6), judgement(8)]}]) as server:
+        result = asyncio.run(
+            compute_score("d", "R", extra_info={"prompt": "Q"}, reward_router_address=server.address, model="m", n=2)
+        )
+        (request,) = server.requests
+    assert request["n"] == 2
+    assert result["score"] == 3.5 and result["judge_n"] == 2.0

@@ -23,6 +23,11 @@ from ._judge_config import DOWNSTREAM_DOMAIN, cached_judge, env_config, reward_f
 
 PROMPT_KEYS = ("prompt", "question", "query")
 
+# Used where neither a keyword nor a PATARM_JUDGE_* variable sets a value.
+DEFAULT_SETTINGS: Dict[str, Any] = dict(
+    n=8, temperature=1.0, max_tokens=4096, max_concurrency=64, timeout=600.0, scale=1.0
+)
+
 
 def _policy_prompt(extra_info: Optional[Dict[str, Any]]) -> str:
     info = extra_info or {}
@@ -50,21 +55,31 @@ async def compute_score(
     *,
     base_url: Optional[str] = None,
     model: Optional[str] = None,
-    n: int = 8,
+    n: Optional[int] = None,
     domain: Optional[str] = None,
-    temperature: float = 1.0,
-    max_tokens: Optional[int] = 4096,
-    max_concurrency: int = 64,
-    timeout: float = 600.0,
-    scale: float = 1.0,
+    temperature: Optional[float] = None,
+    max_tokens: Optional[int] = None,
+    max_concurrency: Optional[int] = None,
+    timeout: Optional[float] = None,
+    scale: Optional[float] = None,
     invalid_score: float = 0.0,
     **_: Any,
 ) -> Dict[str, float]:
     """Reward for one policy response: ``scale`` x the judge's mean score over ``n``
     judgements (``invalid_score`` when none is valid). Extra keys are the same for every
-    sample, as verl's reward loop requires."""
-    settings: Dict[str, Any] = env_config()
-    settings.update({k: v for k, v in dict(base_url=base_url, model=model).items() if v is not None})
+    sample, as verl's reward loop requires.
+
+    Each setting comes from, in order: the keyword (verl's ``reward_kwargs``), the
+    PATARM_JUDGE_* environment variable, then the default in ``DEFAULT_SETTINGS``."""
+    explicit = dict(
+        base_url=base_url, model=model, n=n, domain=domain, temperature=temperature, max_tokens=max_tokens,
+        max_concurrency=max_concurrency, timeout=timeout, scale=scale,
+    )
+    settings: Dict[str, Any] = {
+        **DEFAULT_SETTINGS,
+        **env_config(),
+        **{key: value for key, value in explicit.items() if value is not None},
+    }
     if "base_url" not in settings:
         if not reward_router_address:
             raise ValueError(
@@ -77,14 +92,8 @@ async def compute_score(
         if not name:
             raise ValueError("no judge model name: pass model= (reward_kwargs) or set PATARM_JUDGE_MODEL")
         settings["model"] = name  # verl serves the reward model under its path
-    scale = settings.pop("scale", scale)
-    settings.setdefault("n", n)
-    settings.setdefault("temperature", temperature)
-    settings.setdefault("max_tokens", max_tokens)
-    settings.setdefault("max_concurrency", max_concurrency)
-    settings.setdefault("timeout", timeout)
-    judge_domain = (extra_info or {}).get("domain") or domain or settings.pop("domain", None) or DOWNSTREAM_DOMAIN
-    settings.pop("domain", None)
+    scale = settings.pop("scale")
+    judge_domain = (extra_info or {}).get("domain") or settings.pop("domain", None) or DOWNSTREAM_DOMAIN
     judge = cached_judge(**settings)
     result = await judge.ascore(_policy_prompt(extra_info), solution_str, domain=judge_domain)
     return {
