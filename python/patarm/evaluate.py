@@ -28,7 +28,7 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
-from ._voting import majority, mean_scores
+from .voting import majority_vote, mean_vote
 from .data.io import DataError, PathLike, read_records
 
 VOTE_LEVELS = (1, 2, 4, 8)
@@ -226,7 +226,7 @@ def vote_levels(k: int, levels: Sequence[int] = VOTE_LEVELS) -> List[int]:
 
 
 def _majority_wins(chosen: np.ndarray, rejected: np.ndarray) -> np.ndarray:
-    return np.asarray(majority(chosen, rejected).chosen_wins, dtype=bool)  # a tie is not a win
+    return np.asarray(majority_vote(chosen, rejected).chosen_wins, dtype=bool)  # a tie is not a win
 
 
 def correct_matrix(chosen: np.ndarray, rejected: np.ndarray, n: int, method: str) -> np.ndarray:
@@ -235,8 +235,8 @@ def correct_matrix(chosen: np.ndarray, rejected: np.ndarray, n: int, method: str
     items, styles, _ = chosen.shape
     out = np.zeros((items, styles, styles), dtype=bool)
     if method == "mean":
-        c = mean_scores(chosen[:, :, :n].reshape(items * styles, n)).reshape(items, styles)
-        r = mean_scores(rejected[:, :, :n].reshape(items * styles, n)).reshape(items, styles)
+        c = mean_vote(chosen[:, :, :n].reshape(items * styles, n)).reshape(items, styles)
+        r = mean_vote(rejected[:, :, :n].reshape(items * styles, n)).reshape(items, styles)
         with np.errstate(invalid="ignore"):
             return c[:, :, None] > r[:, None, :]  # NaN (no valid score) is never correct
     if method != "majority":
@@ -311,8 +311,8 @@ def evaluate_scores(
         for n in ns:
             results[method][str(n)] = metrics(items, correct_matrix(chosen, rejected, n, method))
     diag = np.arange(chosen.shape[1])
-    c_mean = mean_scores(chosen.reshape(-1, k)).reshape(chosen.shape[:2])
-    r_mean = mean_scores(rejected.reshape(-1, k)).reshape(rejected.shape[:2])
+    c_mean = mean_vote(chosen.reshape(-1, k)).reshape(chosen.shape[:2])
+    r_mean = mean_vote(rejected.reshape(-1, k)).reshape(rejected.shape[:2])
     gaps = (c_mean - r_mean)[:, diag].reshape(-1)
     valid = np.isfinite(chosen).mean() * 0.5 + np.isfinite(rejected).mean() * 0.5
     return {

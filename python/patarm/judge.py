@@ -23,7 +23,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tup
 
 import numpy as np
 
-from ._voting import majority, mean_scores, score_matrix
+from .voting import majority_vote, mean_vote, score_matrix
 
 T = TypeVar("T")
 
@@ -143,14 +143,14 @@ class Results(list):
 
 
 def _mean_votes(score_rows: Sequence[np.ndarray]) -> np.ndarray:
-    return mean_scores(score_matrix(score_rows))
+    return mean_vote(score_matrix(score_rows))
 
 
 def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[np.ndarray]):
     """(chosen won, chosen votes, rejected votes) per pair, from the Rust core."""
     # Both sides padded to one width: round i compares the i-th judgement of each side.
     width = max([len(r) for r in chosen_rows] + [len(r) for r in rejected_rows] + [1])
-    vote = majority(score_matrix(chosen_rows, width), score_matrix(rejected_rows, width))
+    vote = majority_vote(score_matrix(chosen_rows, width), score_matrix(rejected_rows, width))
     return vote.chosen_wins, vote.chosen_votes, vote.rejected_votes
 
 

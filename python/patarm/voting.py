@@ -22,7 +22,7 @@ import math
 import numbers
 import operator
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
@@ -43,6 +43,18 @@ def _pad_ragged(values: Any, fill: Any, name: str) -> np.ndarray:
     for i, row in enumerate(rows):
         padded[i, : len(row)] = row
     return padded
+
+
+def score_matrix(rows: Sequence[Sequence[float]], width: Optional[int] = None) -> np.ndarray:
+    """Rows of float scores as a [rows, width] float64 matrix (default width: the longest
+    row), short rows padded with NaN (no vote). The judge client and the filters use it to
+    put both sides of a pair on one width, so round i compares the i-th judgements."""
+    if width is None:
+        width = max((len(row) for row in rows), default=0)
+    out = np.full((len(rows), width), np.nan, dtype=np.float64)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = np.asarray(row, dtype=np.float64)
+    return out
 
 
 def _as_array(values: Any, name: str, fill: Any) -> np.ndarray:

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .._voting import mean_scores, score_matrix
+from ..voting import mean_vote, score_matrix
 from .io import DataError, PathLike, read_records
 
 PairKey = Tuple[Optional[str], str]
@@ -82,7 +82,7 @@ class PairJudgements:
 def _score_gaps(entries: List[PairJudgements]) -> np.ndarray:
     """``score_gap`` of many pointwise pairs with one mean-voting call (one Rust batch, not
     one per pair); NaN where a side has no valid score."""
-    means = mean_scores(score_matrix([e.chosen for e in entries] + [e.rejected for e in entries]))
+    means = mean_vote(score_matrix([e.chosen for e in entries] + [e.rejected for e in entries]))
     return means[: len(entries)] - means[len(entries):]
 
 
