@@ -184,3 +184,14 @@ def test_compute_score_no_valid_opposite_gives_nan_mean():
 def test_compute_score_bad_solution_str(solution):
     with pytest.raises(TypeError, match="chosen"):
         patarm.compute_score("s", solution)
+
+
+def test_float32_safe_snaps_to_multiples_of_2_pow_minus_10():
+    import numpy as np
+
+    snapped = patarm.float32_safe([1.2, 1.4, 1.3, -1.5, -1.0, 0.0, 2.5])
+    assert snapped.tolist() == [1.2001953125, 1.400390625, 1.2998046875, -1.5, -1.0, 0.0, 2.5]
+    assert np.all(snapped * 1024 == np.round(snapped * 1024))
+    # every partial sum of 8 copies is exact in float32, so the group mean is the value itself
+    group = np.full(8, snapped[1], dtype=np.float32)
+    assert float(group.mean()) == snapped[1] and float(group.std()) == 0.0

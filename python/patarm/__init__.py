@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from ._core import __version__
 from .parsing import ERROR_KINDS, Judgement, parse_judgement, parse_judgements
-from .rewards import Constant, Graded, PairRewards, SideRewards, compute_score, par_rewards, score_batch
+from .rewards import (
+    REWARD_QUANTUM,
+    Constant,
+    Graded,
+    PairRewards,
+    SideRewards,
+    compute_score,
+    float32_safe,
+    par_rewards,
+    score_batch,
+)
 from .prompts import (
     RUBRICS_PATH_ENV,
     PromptTemplate,
@@ -64,6 +74,8 @@ __all__ = [
     "par_rewards",
     "score_batch",
     "compute_score",
+    "float32_safe",
+    "REWARD_QUANTUM",
     # workflow: the judge client (patarm.data, patarm.evaluate, patarm.openrlhf and
     # patarm.reward_model are imported on use)
     "Judge",

@@ -17,10 +17,25 @@ __all__ = [
     "PairRewards",
     "SideRewards",
     "ShapeLike",
+    "REWARD_QUANTUM",
     "compute_score",
+    "float32_safe",
     "par_rewards",
     "score_batch",
 ]
+
+#: Rewards handed to an RL framework are multiples of this (METHOD section 4, float32-safe):
+#: every partial sum of such values is exact in float32, so a group of identical rewards has
+#: exactly its value as mean and an advantage of exactly 0 in GRPO-style normalisation.
+REWARD_QUANTUM = 2.0**-10
+
+
+def float32_safe(rewards: Any) -> np.ndarray:
+    """``rewards`` rounded to the nearest multiple of ``REWARD_QUANTUM`` (2^-10), as float64
+    (1.2 -> 1.2001953125, 1.4 -> 1.400390625; -1.5, -1.0 and 0 unchanged). Apply it to every
+    reward that leaves patarm for verl, TRL or OpenRLHF."""
+    values = np.asarray(rewards, dtype=np.float64)
+    return np.round(values / REWARD_QUANTUM) * REWARD_QUANTUM
 
 #: Anything accepted as f: a built-in shape (runs in Rust) or a callable of the gap.
 ShapeLike = Union[Graded, Constant, Callable[[float], float]]
