@@ -10,7 +10,8 @@ from frameworks import require
 require("verl")
 
 from patarm.verl import PairRewardManager  # noqa: E402
-from patarm.verl.agent_loop import build_pair_manager, check_pair_chunks  # noqa: E402
+from patarm.verl.pair_worker import build_pair_manager  # noqa: E402
+from patarm.verl.setup_checks import check_trainer_setup  # noqa: E402
 from patarm.verl.data import check_pair_batch_sizes  # noqa: E402
 from verl_batches import compose_config  # noqa: E402
 
@@ -38,7 +39,7 @@ def test_recipe_composes_and_passes_patarm_checks(tokenizer, qwen_dir, tmp_path)
     config = compose_config(overrides)
     assert config.data.custom_cls.name == "PairShuffledDataset" and config.data.shuffle is False
     check_pair_batch_sizes(config.data, shuffled_by_verl=True)
-    check_pair_chunks(config)
+    check_trainer_setup(config)
     manager = load_reward_manager(config, tokenizer, reward_router_address=None, reward_model_tokenizer=None)
     assert isinstance(manager, PairRewardManager)
     scorer, timeout = build_pair_manager(config, tokenizer)

@@ -2,7 +2,8 @@
 
 - ``PairRewardManager``: the reward manager, registered as ``"patarm"`` in verl's batch registry
   (verl <= 0.7.0) and reward-loop registry (verl >= 0.7); batch ``__call__`` and ``run_single``.
-- ``PairAgentLoopManager`` (``patarm.verl.agent_loop``): PAR on verl 0.9's reward loop.
+- ``PairAgentLoopManager`` (``patarm.verl.agent_loop``): PAR on verl 0.9's reward loop, both
+  trainers; ``PairReplayBuffer`` (``patarm.verl.replay_buffer``): pair counters in v1 training metrics.
 - ``PairShuffledDataset`` / ``PairSampler`` / ``check_pair_batch_sizes`` (``patarm.verl.data``):
   pairs stay in one batch.
 - ``FastDecoder`` (``patarm.verl.decode``): checked native decoding of response tensors.
@@ -19,6 +20,7 @@ from .manager import REGISTERED_NAME, PairRewardManager
 _LAZY = {
     "PairAgentLoopManager": "agent_loop",
     "PairBoard": "pairing",
+    "PairReplayBuffer": "replay_buffer",
     "PairShuffledDataset": "data",
     "PairSampler": "data",
     "check_pair_batch_sizes": "data",

@@ -28,8 +28,10 @@ from verl import DataProto
 from verl.workers.reward_manager import register as register_batch_manager
 from verl.workers.reward_manager.abstract import AbstractRewardManager
 
+from ..rewards import float32_safe
 from ._rows import POINTWISE_SIDES, Options, PairRows, infer_pairwise, pair_rows, unwrap_compute_score
 from .decode import FastDecoder, as_int64_matrix
+from .setup_checks import fully_async_message
 
 try:  # verl >= 0.7: the reward loop
     from verl.experimental.reward_loop.reward_manager import register as register_loop_manager
@@ -136,6 +138,7 @@ class PairRewardManager(*_bases):
                 scores = self.score_texts(texts, rows)
         if scores is not None:
             rewards, extra = scores["reward"], self.extra_info(scores)
+        rewards = float32_safe(rewards)  # what reaches verl's advantage code (METHOD section 4)
         self._examine(lambda row: texts[row] if texts is not None else self.decoder.decode(ids[row, : lengths_np[row]]), rows, rewards)
         reward_tensor = reward_at_last_token(data, lengths, rewards)
         if return_dict:
@@ -254,6 +257,8 @@ class PairRewardManager(*_bases):
     def _check_loop_setup(self, config: Any) -> None:
         """On the reward loop, PAR needs the batch-level rewrite: refuse a config without it,
         rather than train silently on format rewards only."""
+        if hasattr(config, "get") and config.get("async_training") is not None:
+            raise ValueError(fully_async_message())
         if self.options.extra.get("allow_pointwise_fallback", False):
             return
         legacy = config.get("reward_model") if hasattr(config, "get") else None
@@ -290,7 +295,7 @@ class PairRewardManager(*_bases):
             reward, par_applied = float(judgement.format_reward), False
         code = patarm.ERROR_KINDS.index(judgement.error)
         return {
-            "reward_score": reward,
+            "reward_score": float(float32_safe([reward])[0]),
             "reward_extra_info": {
                 "judge_score": None if judgement.score is None else float(judgement.score),
                 "format_reward": float(judgement.format_reward),

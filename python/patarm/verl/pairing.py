@@ -18,17 +18,44 @@ A partner that never arrives cannot hang training:
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Optional
+from typing import Any, Hashable, Optional, Sequence
 
+import numpy as np
+
+from ..rewards import float32_safe
 from ._rows import PAIRWISE_SIDES, PairRows
 
 logger = logging.getLogger(__name__)
 
 #: Default seconds a finished rollout waits for the rest of its pair.
 DEFAULT_TIMEOUT_S = 1800.0
+
+
+def plan_worker_chunks(keys: Sequence[Optional[Hashable]], weights: Sequence[int], num_workers: int) -> list[np.ndarray]:
+    """Splits a batch's rows among `num_workers` so that rows sharing a key (the rows of one pair,
+    keyed by (data source, pair id)) all go to the same worker. A row whose key is None is a unit
+    alone. Units are placed heaviest first on the least-loaded worker (by total `weights`, the
+    rollouts each row produces), so the work is balanced; each worker's rows keep batch order.
+    Returns one array of row indices per worker (possibly empty)."""
+    if num_workers < 1:
+        raise ValueError(f"num_workers must be >= 1, got {num_workers}")
+    units: dict[Hashable, list[int]] = {}
+    for row, key in enumerate(keys):
+        units.setdefault(("row", row) if key is None else ("pair", key), []).append(row)
+    unit_rows = list(units.values())
+    unit_weight = [sum(int(weights[row]) for row in rows) for rows in unit_rows]
+    order = sorted(range(len(unit_rows)), key=lambda u: (-unit_weight[u], unit_rows[u][0]))
+    loads = [(0, worker) for worker in range(num_workers)]  # a heap: (rollouts, worker index)
+    assigned: list[list[int]] = [[] for _ in range(num_workers)]
+    for unit in order:
+        load, worker = heapq.heappop(loads)
+        assigned[worker].extend(unit_rows[unit])
+        heapq.heappush(loads, (load + unit_weight[unit], worker))
+    return [np.sort(np.asarray(rows, dtype=np.int64)) for rows in assigned]
 
 
 @dataclass
@@ -126,8 +153,9 @@ class PairBoard:
         sides = [side for side, _ in rows]
         scores = self.scorer.score_texts(texts, PairRows([source] * len(rows), [pair_id] * len(rows), sides))
         extra = self.scorer.extra_info(scores)
+        rewards = float32_safe(scores["reward"])  # what reaches verl's rm_scores (METHOD section 4)
         return [
-            {"reward": float(scores["reward"][i]), **{k: v[i] for k, v in extra.items()}, "partner_timeout": 0.0}
+            {"reward": float(rewards[i]), **{k: v[i] for k, v in extra.items()}, "partner_timeout": 0.0}
             for i in range(len(rows))
         ]
 
