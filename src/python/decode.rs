@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
@@ -31,19 +31,25 @@ impl PyTokenDecoder {
     fn from_tokenizer_json(py: Python<'_>, json: &str) -> PyResult<Self> {
         let json = json.to_owned();
         let table = py.detach(move || TokenDecoder::from_tokenizer_json(&json))?;
-        Ok(Self { inner: Arc::new(table) })
+        Ok(Self {
+            inner: Arc::new(table),
+        })
     }
 
     /// Builds the table from each id's bytes (None for an unknown id) and the special ids.
     #[staticmethod]
     fn from_pieces(pieces: Vec<Option<Vec<u8>>>, special_ids: Vec<i64>) -> PyResult<Self> {
-        Ok(Self { inner: Arc::new(TokenDecoder::from_pieces(&pieces, &special_ids)?) })
+        Ok(Self {
+            inner: Arc::new(TokenDecoder::from_pieces(&pieces, &special_ids)?),
+        })
     }
 
     /// Rebuilds a pickled table.
     #[staticmethod]
     fn _from_parts(data: Vec<u8>, ends: Vec<u32>, special: Vec<bool>) -> PyResult<Self> {
-        Ok(Self { inner: Arc::new(TokenDecoder::from_parts(data, ends, special)?) })
+        Ok(Self {
+            inner: Arc::new(TokenDecoder::from_parts(data, ends, special)?),
+        })
     }
 
     /// Number of ids in the table.
@@ -54,7 +60,12 @@ impl PyTokenDecoder {
 
     /// Decodes one 1-D int64 array of ids.
     #[pyo3(signature = (ids, *, skip_special_tokens = true))]
-    fn decode(&self, py: Python<'_>, ids: PyReadonlyArray1<'_, i64>, skip_special_tokens: bool) -> String {
+    fn decode(
+        &self,
+        py: Python<'_>,
+        ids: PyReadonlyArray1<'_, i64>,
+        skip_special_tokens: bool,
+    ) -> String {
         let view = ids.as_array();
         match view.as_slice() {
             Some(slice) => py.detach(|| self.inner.decode(slice, skip_special_tokens)),
@@ -115,14 +126,26 @@ enum RowSides {
 
 fn read_sides(labels: &[inputs::Utf8<'_>], pairwise: bool) -> PyResult<RowSides> {
     let bad = |row: usize, label: &str| {
-        let want = if pairwise { "the correct verdict 'A' or 'B'" } else { "'chosen' or 'rejected'" };
-        PyValueError::new_err(format!("sides[{row}] is {label:?}; each side must be {want}"))
+        let want = if pairwise {
+            "the correct verdict 'A' or 'B'"
+        } else {
+            "'chosen' or 'rejected'"
+        };
+        PyValueError::new_err(format!(
+            "sides[{row}] is {label:?}; each side must be {want}"
+        ))
     };
     if pairwise {
-        let sides = labels.iter().enumerate().map(|(r, l)| Choice::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
+        let sides = labels
+            .iter()
+            .enumerate()
+            .map(|(r, l)| Choice::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
         Ok(RowSides::Pairwise(sides.collect::<PyResult<_>>()?))
     } else {
-        let sides = labels.iter().enumerate().map(|(r, l)| Side::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
+        let sides = labels
+            .iter()
+            .enumerate()
+            .map(|(r, l)| Side::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
         Ok(RowSides::Pointwise(sides.collect::<PyResult<_>>()?))
     }
 }
@@ -130,7 +153,10 @@ fn read_sides(labels: &[inputs::Utf8<'_>], pairwise: bool) -> PyResult<RowSides>
 fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
     let kind: String = shape.get_item(0)?.extract()?;
     match kind.as_str() {
-        "graded" => Ok(Shape::graded(shape.get_item(1)?.extract()?, shape.get_item(2)?.extract()?)?),
+        "graded" => Ok(Shape::graded(
+            shape.get_item(1)?.extract()?,
+            shape.get_item(2)?.extract()?,
+        )?),
         "constant" => Ok(Shape::constant(shape.get_item(1)?.extract()?)?),
         other => Err(PyValueError::new_err(format!(
             "shape kind {other:?}: pass ('graded', thresholds, values) or ('constant', value)"
@@ -138,23 +164,11 @@ fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
     }
 }
 
-fn scores_to_dict<'py>(py: Python<'py>, scores: BatchScores) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    out.set_item("reward", scores.reward.into_pyarray(py))?;
-    out.set_item("par", scores.par.into_pyarray(py))?;
-    out.set_item("format_reward", scores.format_reward.into_pyarray(py))?;
-    out.set_item("score", scores.score.into_pyarray(py))?;
-    out.set_item("opposite_mean", scores.opposite_mean.into_pyarray(py))?;
-    out.set_item("error_code", scores.error_code.into_pyarray(py))?;
-    out.set_item("partner_found", scores.partner_found.into_pyarray(py))?;
-    Ok(out)
-}
-
 /// Decodes the response rows and scores them in one native pass (no Python strings in
 /// between): the arrays of `patarm.score_batch` for the decoded texts. `shape` is
 /// `('graded', thresholds, values)` or `('constant', value)`.
 #[pyfunction]
-#[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, shape, *, pairwise = false, think_in_prompt = false, num_threads = None))]
+#[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, shape, *, pairwise = false, think_in_prompt = false, num_threads = None, float32_safe = false))]
 #[allow(clippy::too_many_arguments)]
 fn decode_and_score<'py>(
     py: Python<'py>,
@@ -168,6 +182,7 @@ fn decode_and_score<'py>(
     pairwise: bool,
     think_in_prompt: bool,
     num_threads: Option<i64>,
+    float32_safe: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = inputs::num_threads(num_threads)?;
     let shape = read_shape(shape)?;
@@ -177,23 +192,48 @@ fn decode_and_score<'py>(
     let owned_ids = inputs::pair_ids(pair_ids)?;
     let labels = inputs::labels(sides, "sides")?;
     if owned_ids.len() != rows || labels.len() != rows {
-        return Err(batch::BatchError::LengthMismatch { what: "pair_ids/sides", len: owned_ids.len().min(labels.len()), expected: rows }.into());
+        return Err(batch::BatchError::LengthMismatch {
+            what: "pair_ids/sides",
+            len: owned_ids.len().min(labels.len()),
+            expected: rows,
+        }
+        .into());
     }
     let row_sides = read_sides(&labels, pairwise)?;
     let sources = inputs::Sources::read(Some(sources), rows)?;
-    let keys: Vec<PairKey<'_>> =
-        owned_ids.iter().enumerate().map(|(row, id)| PairKey { source: sources.get(row), id: id.as_key() }).collect();
+    let keys: Vec<PairKey<'_>> = owned_ids
+        .iter()
+        .enumerate()
+        .map(|(row, id)| PairKey {
+            source: sources.get(row),
+            id: id.as_key(),
+        })
+        .collect();
     let table = &decoder.inner;
-    let scores = py.detach(|| -> PyResult<BatchScores> {
+    let mut scores = py.detach(|| -> PyResult<BatchScores> {
         let texts = table.decode_rows(ids, &lengths, true, threads)?;
         Ok(match &row_sides {
-            RowSides::Pointwise(sides) => batch::score_pointwise(&texts, &keys, sides, think_in_prompt, Some(&shape), threads)?,
-            RowSides::Pairwise(correct) => {
-                batch::score_pairwise(&texts, correct, think_in_prompt, PairwiseRewards::default(), threads)?
-            }
+            RowSides::Pointwise(sides) => batch::score_pointwise(
+                &texts,
+                &keys,
+                sides,
+                think_in_prompt,
+                Some(&shape),
+                threads,
+            )?,
+            RowSides::Pairwise(correct) => batch::score_pairwise(
+                &texts,
+                correct,
+                think_in_prompt,
+                PairwiseRewards::default(),
+                threads,
+            )?,
         })
     })?;
-    scores_to_dict(py, scores)
+    if float32_safe {
+        scores.snap_float32();
+    }
+    super::reward::scores_dict(py, scores)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -37,6 +37,28 @@ fn mean_vote_rows<'py>(
     Ok(PyArray1::from_vec(py, means))
 }
 
+/// (gap, order) of exact mean voting on pairs: `gap` the nearest float of
+/// mean(chosen) - mean(rejected) (NaN when a side has no valid score), `order` its exact sign
+/// against `margin` (1 above, 0 equal or no gap, -1 below).
+#[pyfunction]
+#[pyo3(signature = (chosen_scores, rejected_scores, margin = 0.0, rounds = None, num_threads = None))]
+fn mean_vote_gaps<'py>(
+    py: Python<'py>,
+    chosen_scores: PyReadonlyArray2<'py, f64>,
+    rejected_scores: PyReadonlyArray2<'py, f64>,
+    margin: f64,
+    rounds: Option<usize>,
+    num_threads: Option<i64>,
+) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i8>>)> {
+    let num_threads = inputs::num_threads(num_threads)?;
+    let (chosen, rejected) = (chosen_scores.as_array(), rejected_scores.as_array());
+    let gaps = py.detach(|| vote::mean_gaps(chosen, rejected, margin, rounds, num_threads))?;
+    Ok((
+        PyArray1::from_vec(py, gaps.gap),
+        PyArray1::from_vec(py, gaps.order),
+    ))
+}
+
 /// (chosen_wins, chosen_votes, rejected_votes) of score-based majority voting.
 #[pyfunction]
 #[pyo3(signature = (chosen_scores, rejected_scores, rounds = None, num_threads = None))]
@@ -74,6 +96,7 @@ fn majority_vote_verdict_counts<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mean_vote_rows, m)?)?;
     m.add_function(wrap_pyfunction!(majority_vote_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(mean_vote_gaps, m)?)?;
     m.add_function(wrap_pyfunction!(majority_vote_verdict_counts, m)?)?;
     Ok(())
 }
