@@ -3,13 +3,13 @@
 
 use pyo3::prelude::*;
 
-mod decode;
 mod errors;
 mod inputs;
-mod prompt;
 mod reward;
 mod sampler;
 mod vote;
+mod prompt;
+mod decode;
 
 #[pymodule]
 #[pyo3(name = "_core")]
