@@ -1,0 +1,171 @@
+"""Exact arithmetic wherever scores are averaged or compared (METHOD section 4, "Exactness"),
+checked against a reference written with fractions.Fraction (tests/par_reference.py), on
+one- and two-decimal scores where ties and exact boundaries are common; and the float32-safe
+option of the reward functions."""
+import math
+import random
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import patarm
+import par_reference as ref
+from patarm.data.filter import PairJudgements, rl_filter, sft_filter
+
+
+def judgement(answer):
+    return f"<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>{answer}</answer>"
+
+
+def pair_batch(chosen, rejected):
+    texts = [judgement(s) for s in chosen] + [judgement(s) for s in rejected]
+    sides = ["chosen"] * len(chosen) + ["rejected"] * len(rejected)
+    return texts, [0] * len(texts), sides
+
+
+# ---- the issue's examples -------------------------------------------------------------------
+
+def test_a_gap_of_exactly_two_is_in_the_lower_band():
+    out = patarm.score_batch(*pair_batch(["4.4"], ["2.4"]))
+    assert out["reward"].tolist() == [1.2, 1.2]
+    pair = patarm.par_rewards([judgement("4.4")], [judgement("2.4")])
+    assert pair.chosen.par.tolist() == [1.2] and pair.rejected.par.tolist() == [1.2]
+    assert patarm.compute_score(None, {"chosen": [judgement("4.4")], "rejected": [judgement("2.4")]})["score"] == [1.2, 1.2]
+
+
+def test_a_mean_that_equals_the_other_score_is_a_tie():
+    out = patarm.score_batch(*pair_batch(["0.1", "0.2"], ["0.15"]))
+    assert out["par"].tolist() == [0.0, 1.2, 0.0]  # 0.15 against a chosen mean of exactly 0.15
+    assert out["opposite_mean"][2] == 0.15
+
+
+def test_a_user_callable_gets_the_nearest_float_of_the_exact_gap():
+    seen = []
+    patarm.score_batch(*pair_batch(["4.4"], ["2.4"]), f=lambda gap: seen.append(gap) or 1.0)
+    assert seen == [2.0, 2.0]
+
+
+def test_float_thresholds_mean_their_shortest_decimal():
+    f = patarm.Graded(thresholds=(0.3,), values=(1.0, 2.0))
+    out = patarm.score_batch(*pair_batch(["0.4"], ["0.1"]), f=f)  # gap exactly 0.3
+    assert out["par"].tolist() == [1.0, 1.0]
+    assert f(0.1 + 0.2) == 2.0 and f(0.3) == 1.0  # 0.30000000000000004 is above 0.3
+
+
+def test_mean_voting_ties_are_exact():
+    gap, order = patarm.mean_vote_gaps([[0.1, 0.2]], [[0.15, 0.15]])
+    assert order.tolist() == [0] and gap.tolist() == [0.0]
+    assert patarm.mean_vote([0.1, 0.2]) == 0.15
+    assert patarm.mean_vote([0.1, 0.2, 0.3]) == 0.2
+
+
+def test_sft_filter_drops_a_gap_of_exactly_two():
+    pairs = {
+        (None, "exact"): PairJudgements((None, "exact"), chosen=[4.4], rejected=[2.4]),
+        (None, "above"): PairJudgements((None, "above"), chosen=[4.5], rejected=[2.4]),
+    }
+    report = sft_filter(pairs)
+    assert report.kept == [(None, "above")]
+    assert report.stats[(None, "exact")]["score_gap"] == 2.0
+
+
+def test_rl_filter_bounds_are_exact_fractions():
+    def pair(name, correct, rounds):
+        return PairJudgements((None, name), chosen=[1.0] * correct + [0.0] * (rounds - correct),
+                              rejected=[0.5] * rounds)
+    pairs = {p.key: p for p in (pair("1/8", 1, 8), pair("6/8", 6, 8), pair("7/8", 7, 8), pair("0/8", 0, 8))}
+    assert rl_filter(pairs).kept == [(None, "1/8"), (None, "6/8")]
+    # 0.1 means exactly 1/10: one correct in ten is inside [0.1, 0.2].
+    assert rl_filter({(None, "x"): pair("x", 1, 10)}, low=0.1, high=0.2).kept == [(None, "x")]
+
+
+# ---- properties against the Fraction reference ----------------------------------------------
+
+ONE_DECIMAL = st.integers(0, 100).map(lambda k: f"{k / 10:g}")
+TWO_DECIMALS = st.integers(0, 1000).map(lambda k: f"{k / 100:.2f}")
+VERDICTS = st.one_of(ONE_DECIMAL, TWO_DECIMALS, st.sampled_from(["7.", "x", "11", "0.15", "2.4", "4.4"]))
+ROWS = st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["chosen", "rejected"]), VERDICTS), max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(rows=ROWS, seed=st.integers(0, 2**32), constant=st.booleans())
+def test_score_batch_matches_fraction_reference_in_any_order(rows, seed, constant):
+    texts = [judgement(v) for _, _, v in rows]
+    ids, sides = [r[0] for r in rows], [r[1] for r in rows]
+    f = patarm.Constant(1.3) if constant else patarm.Graded()
+    ref_f = (lambda gap: 1.3) if constant else ref.graded
+    expected = ref.score_batch(texts, ids, sides, f=ref_f)
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    out = patarm.score_batch([texts[i] for i in order], [ids[i] for i in order], [sides[i] for i in order], f=f)
+    for key in ("reward", "par", "score", "opposite_mean", "error_code", "partner_found"):
+        got = np.asarray(out[key], dtype=float)
+        want = np.asarray([expected[key][i] for i in order], dtype=float)
+        np.testing.assert_array_equal(got, want, err_msg=key)
+
+
+@settings(max_examples=300, deadline=None)
+@given(chosen=st.lists(VERDICTS, max_size=8), rejected=st.lists(VERDICTS, max_size=8))
+def test_par_rewards_matches_fraction_reference(chosen, rejected):
+    texts, ids, sides = pair_batch(chosen, rejected)
+    expected = ref.score_batch(texts, ids, sides)
+    pair = patarm.par_rewards([judgement(v) for v in chosen], [judgement(v) for v in rejected])
+    got = pair.chosen.reward.tolist() + pair.rejected.reward.tolist()
+    assert got == expected["reward"]
+
+
+SCORES = st.one_of(st.integers(0, 100).map(lambda k: k / 10), st.integers(0, 1000).map(lambda k: k / 100),
+                   st.just(math.nan))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), pairs=st.integers(1, 6), n=st.integers(1, 6), margin=st.sampled_from([0.0, 2.0, 0.05, 1.5]))
+def test_mean_vote_gaps_match_fractions(data, pairs, n, margin):
+    chosen = data.draw(st.lists(st.lists(SCORES, min_size=n, max_size=n), min_size=pairs, max_size=pairs))
+    rejected = data.draw(st.lists(st.lists(SCORES, min_size=n, max_size=n), min_size=pairs, max_size=pairs))
+    gap, order = patarm.mean_vote_gaps(chosen, rejected, margin=margin)
+
+    def exact_mean(row):
+        valid = [Fraction(repr(x)) for x in row if not math.isnan(x)]
+        return sum(valid, Fraction(0)) / len(valid) if valid else None
+
+    for p in range(pairs):
+        c, r = exact_mean(chosen[p]), exact_mean(rejected[p])
+        if c is None or r is None:
+            assert math.isnan(gap[p]) and order[p] == 0
+            continue
+        exact_gap = c - r
+        assert gap[p] == float(exact_gap)
+        want = Fraction(repr(margin))
+        assert order[p] == (exact_gap > want) - (exact_gap < want)
+        means = patarm.mean_vote(chosen[p])
+        assert means == float(c)
+
+
+# ---- float32-safe rewards --------------------------------------------------------------------
+
+def test_float32_safe_option_snaps_reward_and_par_only():
+    texts, ids, sides = pair_batch(["9", "4.4", "x"], ["2.4", "2.4"])
+    exact = patarm.score_batch(texts, ids, sides)
+    snapped = patarm.score_batch(texts, ids, sides, float32_safe=True)
+    for key in ("reward", "par"):
+        np.testing.assert_array_equal(snapped[key], patarm.float32_safe(exact[key]))
+        assert np.all(snapped[key] * 1024 == np.round(snapped[key] * 1024))
+    np.testing.assert_array_equal(snapped["score"], exact["score"])
+    assert snapped["reward"].tolist() == [1.400390625, 1.2001953125, -1.0, 1.400390625, 1.400390625]
+    pair = patarm.par_rewards([judgement("9")], [judgement("2")], f=patarm.Constant(1.3), float32_safe=True)
+    assert pair.chosen.reward.tolist() == [1.2998046875]
+    scored = patarm.compute_score(None, {"chosen": [judgement("9")], "rejected": [judgement("8")]}, float32_safe=True)
+    assert scored["score"] == [1.2001953125, 1.2001953125] and scored["par"] == scored["score"]
+
+
+def test_float32_safe_groups_have_float32_mean_equal_to_the_value():
+    """Why the option exists: the float32 mean of 8 identical unsnapped values is one unit off."""
+    for value in (1.2, 1.3, 1.4):
+        raw = np.full(8, value, dtype=np.float32)
+        snapped = np.full(8, patarm.float32_safe(value), dtype=np.float32)
+        assert np.cumsum(raw, dtype=np.float32)[-1] / np.float32(8) != raw[0]
+        assert np.cumsum(snapped, dtype=np.float32)[-1] / np.float32(8) == snapped[0]
