@@ -169,3 +169,27 @@ def test_float32_safe_groups_have_float32_mean_equal_to_the_value():
         snapped = np.full(8, patarm.float32_safe(value), dtype=np.float32)
         assert np.cumsum(raw, dtype=np.float32)[-1] / np.float32(8) != raw[0]
         assert np.cumsum(snapped, dtype=np.float32)[-1] / np.float32(8) == snapped[0]
+
+
+def test_judge_pair_results_decide_mean_ties_exactly_and_credit_ties():
+    from patarm.judge import Results, ScoreResult, pair_results
+
+    def result(scores):
+        scores = np.asarray(scores, dtype=np.float64)
+        return ScoreResult("p", "r", "chat", ["j"] * len(scores), scores, [None] * len(scores),
+                           patarm.mean_vote(scores))
+
+    pairs = Results(pair_results([result([0.1, 0.2]), result([9.0, 9.0]), result([5.0])],
+                                 [result([0.15, 0.15]), result([1.0, 9.0]), result([math.nan])]))
+    assert [p.mean_correct for p in pairs] == [False, True, False]
+    assert [p.mean_tie for p in pairs] == [True, False, True]  # no valid rejected score: a tie
+    assert [p.majority_tie for p in pairs] == [True, False, True]
+    assert pairs.accuracy() == 1 / 3 and pairs.accuracy(ties="half") == 2 / 3
+    assert pairs.accuracy("majority", "half") == 2 / 3
+    with pytest.raises(ValueError, match="ties='even'"):
+        pairs[0].credit(ties="even")
+
+
+def test_majority_vote_score_counts_ties_as_asked():
+    vote = patarm.majority_vote([[1.0, 2.0], [3.0, 3.0]], [[2.0, 1.0], [1.0, 1.0]])
+    assert vote.accuracy == 0.5 and vote.score() == 0.5 and vote.score("half") == 0.75
