@@ -193,3 +193,27 @@ def test_judge_pair_results_decide_mean_ties_exactly_and_credit_ties():
 def test_majority_vote_score_counts_ties_as_asked():
     vote = patarm.majority_vote([[1.0, 2.0], [3.0, 3.0]], [[2.0, 1.0], [1.0, 1.0]])
     assert vote.accuracy == 0.5 and vote.score() == 0.5 and vote.score("half") == 0.75
+
+
+@pytest.mark.parametrize("float32_safe", [False, True])
+def test_decode_and_score_is_exact_and_snaps_on_request(float32_safe):
+    """The verl decode-and-score path (token ids -> rewards in one native pass) computes the same
+    exact rewards as score_batch, and snaps them only when asked."""
+    from patarm import _core
+
+    decoder = _core.TokenDecoder.from_pieces([bytes([b]) for b in range(256)], [])
+    texts, ids, sides = pair_batch(["4.4", "0.1", "0.2"], ["2.4", "0.15"])
+    ids = ["a", "b", "b", "a", "b"]  # pair a: 4.4 vs 2.4; pair b: [0.1, 0.2] vs 0.15
+    encoded = [t.encode() for t in texts]
+    width = max(map(len, encoded))
+    matrix = np.zeros((len(texts), width), dtype=np.int64)
+    for row, data in enumerate(encoded):
+        matrix[row, : len(data)] = list(data)
+    lengths = np.array([len(data) for data in encoded], dtype=np.int64)
+    out = _core.decode_and_score(decoder, matrix, lengths, ids, sides, [""] * len(texts), ("graded", (2.0,), (1.2, 1.4)),
+                                 float32_safe=float32_safe)
+    expected = patarm.score_batch(texts, ids, sides, float32_safe=float32_safe)
+    for key in ("reward", "par", "score", "opposite_mean"):
+        np.testing.assert_array_equal(out[key], expected[key])
+    exact_par = [1.2, 0.0, 1.2, 1.2, 0.0]
+    assert out["par"].tolist() == (patarm.float32_safe(exact_par).tolist() if float32_safe else exact_par)
