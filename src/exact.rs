@@ -54,6 +54,23 @@ impl Ord for Exact {
     }
 }
 
+/// `small` divides `large` (both > 0), with one hardware division when both fit in 64 bits
+/// (decimal denominators always do): the common case of adding decimals of different lengths.
+fn divides(small: i128, large: i128) -> bool {
+    if let (Ok(small), Ok(large)) = (u64::try_from(small), u64::try_from(large)) {
+        return large % small == 0;
+    }
+    large % small == 0
+}
+
+/// `large / small` for a divisor [`divides`] accepted.
+fn quotient(large: i128, small: i128) -> i128 {
+    if let (Ok(small), Ok(large)) = (u64::try_from(small), u64::try_from(large)) {
+        return i128::from(large / small);
+    }
+    large / small
+}
+
 fn pow10_i128(exponent: u32) -> Option<i128> {
     10i128.checked_pow(exponent)
 }
@@ -167,15 +184,15 @@ impl Exact {
                 c.checked_mul(sign)
                     .and_then(|c| a.checked_add(c))
                     .map(|num| (num, *b))
-            } else if d % b == 0 {
+            } else if divides(*b, *d) {
                 // Decimals: one denominator divides the other, so no cross product is needed.
-                (d / b)
+                quotient(*d, *b)
                     .checked_mul(*a)
                     .zip(c.checked_mul(sign))
                     .and_then(|(a, c)| a.checked_add(c))
                     .map(|num| (num, *d))
-            } else if b % d == 0 {
-                (b / d)
+            } else if divides(*d, *b) {
+                quotient(*b, *d)
                     .checked_mul(*c)
                     .and_then(|c| c.checked_mul(sign))
                     .and_then(|c| a.checked_add(c))

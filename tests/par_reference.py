@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
-from typing import Callable, Dict, Hashable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple
 
 # R1: exactly these eight tags; any other tag-like text is plain text.
 TAG = re.compile(r"</?(?:think|generate_rubrics|eval|answer)>")
@@ -27,9 +27,12 @@ VERDICT_ERROR = 2
 FORMAT_REWARD = {0: 0.0, TAGS_ERROR: -1.5, VERDICT_ERROR: -1.0}
 
 
-def parse(text: str, pairwise: bool = False, think_in_prompt: bool = False) -> Tuple[Optional[object], int]:
+def parse(
+    text: str, pairwise: bool = False, think_in_prompt: bool = False, number: Callable[[str], Any] = Fraction
+) -> Tuple[Optional[object], int]:
     """(verdict, error code): the exact score (Fraction) or choice ("A"/"B"), or None with an
-    error."""
+    error. ``number=float`` reads scores as floats instead (the inexact arithmetic patarm no
+    longer uses; the benchmark shows how many rewards it gets wrong)."""
     tags = list(TAG.finditer(text))
     sequence = "".join(m.group() for m in tags)
     if think_in_prompt:
@@ -41,15 +44,15 @@ def parse(text: str, pairwise: bool = False, think_in_prompt: bool = False) -> T
         return (verdict, 0) if verdict in ("A", "B") else (None, VERDICT_ERROR)
     if not NUMBER.fullmatch(verdict):
         return None, VERDICT_ERROR
-    value = Fraction(verdict)
+    value = number(verdict)
     if not 0 <= value <= 10:
         return None, VERDICT_ERROR
-    return value, 0
+    return value + 0, 0
 
 
 def mean(scores: Sequence[Fraction]) -> Optional[Fraction]:
-    """Exact mean of the valid scores."""
-    return sum(scores, Fraction(0)) / len(scores) if scores else None
+    """Exact mean of the valid scores (Fractions; floats give a rounded one)."""
+    return sum(scores) / len(scores) if scores else None
 
 
 def graded(delta: Fraction) -> float:
@@ -69,13 +72,14 @@ def score_batch(
     sources: Optional[Sequence[str]] = None,
     f: Callable[[Fraction], float] = graded,
     think_in_prompt: bool = False,
+    number: Callable[[str], Any] = Fraction,
 ) -> Dict[str, list]:
     """Pointwise PAR for a batch in any row order, rows grouped by (source, pair_id). ``f``
     receives the exact gap (a Fraction); pass ``lambda gap: user_f(float(gap))`` to model a
     user's callable, which patarm calls with the nearest float."""
     n = len(texts)
     sources = sources if sources is not None else [""] * n
-    parsed = [parse(text, think_in_prompt=think_in_prompt) for text in texts]
+    parsed = [parse(text, think_in_prompt=think_in_prompt, number=number) for text in texts]
     valid: Dict[Tuple[Hashable, Hashable, str], List[Fraction]] = {}
     present = set()
     for i in range(n):
