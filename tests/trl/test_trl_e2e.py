@@ -19,6 +19,7 @@ import os
 import numpy as np
 import patarm
 import pytest
+from cpu_grpo import cpu_grpo_config
 from frameworks import require
 from patarm.trl import PatarmReward
 from reference import plain_score_batch
@@ -102,27 +103,15 @@ def trained(tmp_path, qwen_fast_tokenizer, tiny_qwen2):
     require("trl")
     datasets = require("datasets")
     from patarm.trl import PairGRPOTrainer
-    from trl import GRPOConfig
 
     reward = RecordingReward()
-    args = GRPOConfig(
-        output_dir=str(tmp_path),
-        use_cpu=True,
-        bf16=False,
-        seed=0,
+    args = cpu_grpo_config(
+        tmp_path,
         max_steps=STEPS,
-        learning_rate=1e-3,
         num_generations=NUM_GENERATIONS,
         per_device_train_batch_size=2,  # x 2 accumulation steps = 4 completions = 1 whole pair per generation
         gradient_accumulation_steps=2,
         max_completion_length=12,
-        gradient_checkpointing=False,
-        logging_steps=1,
-        log_completions=True,
-        num_completions_to_print=0,
-        report_to="none",
-        save_strategy="no",
-        dataloader_num_workers=0,
     )
     trainer = injecting_trainer(PairGRPOTrainer, qwen_fast_tokenizer)(
         model=tiny_qwen2,

@@ -18,6 +18,7 @@ import os
 import numpy as np
 import patarm
 import pytest
+from cpu_grpo import cpu_grpo_config
 from frameworks import require
 from patarm.trl import PatarmReward
 
@@ -64,26 +65,14 @@ def advantages_of_one_step(tmp_path, tokenizer, model, float32_safe):
     datasets = require("datasets")
     pandas = require("pandas")
     from patarm.trl import PairGRPOTrainer
-    from trl import GRPOConfig
 
-    args = GRPOConfig(
-        output_dir=str(tmp_path),
-        use_cpu=True,
-        bf16=False,
-        seed=0,
+    args = cpu_grpo_config(
+        tmp_path,
         max_steps=1,
-        learning_rate=1e-3,
         num_generations=GENERATIONS,
         per_device_train_batch_size=GENERATIONS,  # x 2 accumulation steps: one whole pair per generation
         gradient_accumulation_steps=2,
         max_completion_length=4,
-        gradient_checkpointing=False,
-        logging_steps=1,
-        log_completions=True,
-        num_completions_to_print=0,
-        report_to="none",
-        save_strategy="no",
-        dataloader_num_workers=0,
     )
     trainer = identical_judgements_trainer(PairGRPOTrainer, tokenizer)(
         model=model,
