@@ -163,6 +163,16 @@ impl Exact {
         Exact::parse_decimal(format!("{value}").as_bytes())
     }
 
+    /// `low <= self <= high`, with one multiplication in the fast form.
+    pub fn in_range(&self, low: i64, high: i64) -> bool {
+        if let Exact::Small { num, den } = self {
+            if let (Some(low), Some(high)) = (den.checked_mul(low.into()), den.checked_mul(high.into())) {
+                return (low..=high).contains(num);
+            }
+        }
+        *self >= Exact::int(low) && *self <= Exact::int(high)
+    }
+
     pub fn is_positive(&self) -> bool {
         match self {
             Exact::Small { num, .. } => *num > 0,
@@ -184,14 +194,16 @@ impl Exact {
                 c.checked_mul(sign)
                     .and_then(|c| a.checked_add(c))
                     .map(|num| (num, *b))
-            } else if divides(*b, *d) {
-                // Decimals: one denominator divides the other, so no cross product is needed.
+            } else if sign > 0 && divides(*b, *d) {
+                // Sums of decimals: one denominator divides the other, so the sum keeps the
+                // larger one instead of growing with every term (a difference is computed
+                // once per row: the cross product below is cheaper than a division).
                 quotient(*d, *b)
                     .checked_mul(*a)
                     .zip(c.checked_mul(sign))
                     .and_then(|(a, c)| a.checked_add(c))
                     .map(|num| (num, *d))
-            } else if divides(*d, *b) {
+            } else if sign > 0 && divides(*d, *b) {
                 quotient(*b, *d)
                     .checked_mul(*c)
                     .and_then(|c| c.checked_mul(sign))

@@ -374,7 +374,7 @@ fn trim_bytes(bytes: &[u8]) -> &[u8] {
 /// no exponent, no inf/nan, valued in [0, 10]: its exact value (METHOD section 4).
 pub fn parse_score(verdict: &[u8]) -> Option<Exact> {
     let value = Exact::parse_decimal(verdict)?;
-    (value >= Exact::ZERO && value <= Exact::int(10)).then_some(value)
+    value.in_range(0, 10).then_some(value)
 }
 
 fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
