@@ -166,7 +166,9 @@ impl Exact {
     /// `low <= self <= high`, with one multiplication in the fast form.
     pub fn in_range(&self, low: i64, high: i64) -> bool {
         if let Exact::Small { num, den } = self {
-            if let (Some(low), Some(high)) = (den.checked_mul(low.into()), den.checked_mul(high.into())) {
+            if let (Some(low), Some(high)) =
+                (den.checked_mul(low.into()), den.checked_mul(high.into()))
+            {
                 return (low..=high).contains(num);
             }
         }

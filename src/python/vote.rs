@@ -13,6 +13,9 @@ type Counts<'py> = (
     Bound<'py, PyArray1<i64>>,
 );
 
+/// (gap, order) of exact mean voting.
+type Gaps<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i8>>);
+
 fn counts_to_numpy(py: Python<'_>, counts: vote::MajorityCounts) -> Counts<'_> {
     let wins = counts.chosen_wins();
     (
@@ -49,7 +52,7 @@ fn mean_vote_gaps<'py>(
     margin: f64,
     rounds: Option<usize>,
     num_threads: Option<i64>,
-) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i8>>)> {
+) -> PyResult<Gaps<'py>> {
     let num_threads = inputs::num_threads(num_threads)?;
     let (chosen, rejected) = (chosen_scores.as_array(), rejected_scores.as_array());
     let gaps = py.detach(|| vote::mean_gaps(chosen, rejected, margin, rounds, num_threads))?;
