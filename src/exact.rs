@@ -109,7 +109,6 @@ impl Exact {
         let negative = text.first() == Some(&b'-');
         let mut i = usize::from(matches!(text.first(), Some(b'+' | b'-')));
         let mut num: Option<i128> = Some(0);
-        let mut scale: u32 = 0;
         let (mut int_digits, mut frac_digits) = (0usize, 0usize);
         let push = |digit: u8, num: &mut Option<i128>| {
             *num = num
@@ -125,7 +124,6 @@ impl Exact {
             i += 1;
             while let Some(&digit) = text.get(i).filter(|d| d.is_ascii_digit()) {
                 push(digit, &mut num);
-                scale += 1;
                 frac_digits += 1;
                 i += 1;
             }
@@ -133,7 +131,7 @@ impl Exact {
         if i != text.len() || int_digits + frac_digits == 0 {
             return None;
         }
-        let den = pow10_i128(scale);
+        let den = u32::try_from(frac_digits).ok().and_then(pow10_i128);
         match (num, den) {
             (Some(num), Some(den)) => Some(Exact::Small {
                 num: if negative { -num } else { num },
@@ -182,13 +180,6 @@ impl Exact {
         }
     }
 
-    pub fn is_zero(&self) -> bool {
-        match self {
-            Exact::Small { num, .. } => *num == 0,
-            Exact::Big(parts) => parts.0.sign() == Sign::NoSign,
-        }
-    }
-
     /// `self + other` (`sign = 1`) or `self - other` (`sign = -1`).
     fn combine(&self, other: &Exact, sign: i128) -> Exact {
         if let (Exact::Small { num: a, den: b }, Exact::Small { num: c, den: d }) = (self, other) {
@@ -225,6 +216,10 @@ impl Exact {
         let c = if sign < 0 { -c } else { c };
         if b == d {
             Exact::from_big(a + c, b)
+        } else if d.is_multiple_of(&b) {
+            Exact::from_big(a * (&d / &b) + c, d)
+        } else if b.is_multiple_of(&d) {
+            Exact::from_big(a + c * (&b / &d), b)
         } else {
             Exact::from_big(a * &d + c * &b, b * d)
         }

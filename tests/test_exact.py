@@ -42,6 +42,15 @@ def test_a_mean_that_equals_the_other_score_is_a_tie():
     assert out["opposite_mean"][2] == 0.15
 
 
+def test_digits_beyond_the_fast_form_stay_exact():
+    above = "4.40000000000000000000000000000000000000000001"  # 4.4 + 1e-44: a gap just above 2
+    out = patarm.score_batch(*pair_batch([above, "4.4"], ["2.4"]))
+    # chosen: gaps 2 + 1e-44 (upper band) and exactly 2 (lower band); rejected: the chosen
+    # mean is 4.4 + 5e-45, a gap just above 2.
+    assert out["par"].tolist() == [1.4, 1.2, 1.4]
+    assert out["score"][0] == 4.4 and out["opposite_mean"][2] == 4.4
+
+
 def test_a_user_callable_gets_the_nearest_float_of_the_exact_gap():
     seen = []
     patarm.score_batch(*pair_batch(["4.4"], ["2.4"]), f=lambda gap: seen.append(gap) or 1.0)
@@ -86,7 +95,12 @@ def test_rl_filter_bounds_are_exact_fractions():
 
 ONE_DECIMAL = st.integers(0, 100).map(lambda k: f"{k / 10:g}")
 TWO_DECIMALS = st.integers(0, 1000).map(lambda k: f"{k / 100:.2f}")
-VERDICTS = st.one_of(ONE_DECIMAL, TWO_DECIMALS, st.sampled_from(["7.", "x", "11", "0.15", "2.4", "4.4"]))
+# 44 fractional digits: beyond the i128 fast form, so the big-integer fallback is exercised.
+LONG = st.integers(0, 10**45).map(lambda k: f"{k // 10**44}.{k % 10**44:044d}")
+NEAR_TWO_APART = st.sampled_from(["4.4", "2.4", "4.40000000000000000000000000000000000000000001",
+                                  "2.39999999999999999999999999999999999999999999"])
+VERDICTS = st.one_of(ONE_DECIMAL, TWO_DECIMALS, LONG, NEAR_TWO_APART,
+                     st.sampled_from(["7.", "x", "11", "0.15", "2.4", "4.4"]))
 ROWS = st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["chosen", "rejected"]), VERDICTS), max_size=40)
 
 
@@ -118,7 +132,7 @@ def test_par_rewards_matches_fraction_reference(chosen, rejected):
 
 
 SCORES = st.one_of(st.integers(0, 100).map(lambda k: k / 10), st.integers(0, 1000).map(lambda k: k / 100),
-                   st.just(math.nan))
+                   st.floats(0, 10), st.floats(0, 1e-300), st.just(math.nan))
 
 
 @settings(max_examples=300, deadline=None)
