@@ -1,7 +1,9 @@
 """Voting over n judgements of a trained judge (METHOD section 6).
 
 * :func:`mean_vote` averages the valid scores of each response (NaN marks an invalid
-  judgement; ``None`` is read as NaN).
+  judgement; ``None`` is read as NaN), exactly: each float stands for the shortest decimal
+  that prints as it, so ``mean_vote([0.1, 0.2]) == 0.15`` (METHOD section 4).
+* :func:`mean_vote_gaps` compares two sides' means exactly (ties are exact ties).
 * :func:`majority_vote` compares a pair's chosen and rejected scores round by round: the
   response scored strictly higher gets the round's vote, a round with a NaN or a tie votes for
   nobody, and the chosen response wins with strictly more votes (a tie is not a win).
@@ -14,7 +16,9 @@ comes from one set of 8 samples::
     for k in (1, 2, 4, 8):
         acc = patarm.majority_vote(chosen, rejected, rounds=k).accuracy
 
-The counting runs in the Rust core with the GIL released.
+Ties count as wrong (``accuracy``); ``MajorityVote.score(ties="half")`` counts them as half a
+win, as RewardBench's generative-judge script does. The counting runs in the Rust core with
+the GIL released.
 """
 from __future__ import annotations
 
