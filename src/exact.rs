@@ -18,6 +18,13 @@ use std::cmp::Ordering;
 use num_bigint::{BigInt, Sign};
 use num_integer::Integer;
 
+/// Most significant digits a decimal may have in its integer part and in its fraction
+/// ([`Exact::parse_decimal`]). A verdict in [0, 10] has at most 2 integer digits, so this
+/// bounds its fraction: a longer one is an invalid verdict. It keeps the big-integer fallback
+/// to microseconds per value on hostile input (a 10 MB verdict), and no float needs more
+/// (the longest shortest decimal of an f64 has under 800 digits).
+pub const MAX_DIGITS: usize = 4096;
+
 /// `num / den` with `den > 0`.
 #[derive(Debug, Clone)]
 pub enum Exact {
@@ -104,49 +111,44 @@ impl Exact {
     }
 
     /// A plain decimal `[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)` (ASCII digits, no exponent); `None`
-    /// for anything else. No allocation unless the digits overflow the fast form.
+    /// for anything else, and for a decimal with more than [`MAX_DIGITS`] digits in its integer
+    /// part (leading zeros aside) or in its fraction (trailing zeros aside). Linear in the
+    /// length; no allocation unless the digits overflow the fast form.
     pub fn parse_decimal(text: &[u8]) -> Option<Exact> {
-        let negative = text.first() == Some(&b'-');
-        let mut i = usize::from(matches!(text.first(), Some(b'+' | b'-')));
-        let mut num: Option<i128> = Some(0);
-        let (mut int_digits, mut frac_digits) = (0usize, 0usize);
-        let push = |digit: u8, num: &mut Option<i128>| {
-            *num = num
-                .and_then(|n| n.checked_mul(10))
-                .and_then(|n| n.checked_add(i128::from(digit - b'0')));
+        let (negative, body) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            Some((b'+', rest)) => (false, rest),
+            _ => (false, text),
         };
-        while let Some(&digit) = text.get(i).filter(|d| d.is_ascii_digit()) {
-            push(digit, &mut num);
-            int_digits += 1;
-            i += 1;
-        }
-        if text.get(i) == Some(&b'.') {
-            i += 1;
-            while let Some(&digit) = text.get(i).filter(|d| d.is_ascii_digit()) {
-                push(digit, &mut num);
-                frac_digits += 1;
-                i += 1;
-            }
-        }
-        if i != text.len() || int_digits + frac_digits == 0 {
+        let (int, frac) = match body.iter().position(|&b| b == b'.') {
+            Some(point) => (&body[..point], &body[point + 1..]),
+            None => (body, &[][..]),
+        };
+        let digits_only = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
+        if (int.is_empty() && frac.is_empty()) || !digits_only(int) || !digits_only(frac) {
             return None;
         }
-        let den = u32::try_from(frac_digits).ok().and_then(pow10_i128);
-        match (num, den) {
-            (Some(num), Some(den)) => Some(Exact::Small {
+        let int = &int[int.iter().position(|&d| d != b'0').unwrap_or(int.len())..];
+        let frac = &frac[..frac.iter().rposition(|&d| d != b'0').map_or(0, |last| last + 1)];
+        if int.len() > MAX_DIGITS || frac.len() > MAX_DIGITS {
+            return None;
+        }
+        let num = int.iter().chain(frac).try_fold(0i128, |n, &d| {
+            n.checked_mul(10)?.checked_add(i128::from(d - b'0'))
+        });
+        let den = u32::try_from(frac.len()).ok().and_then(pow10_i128);
+        Some(match (num, den) {
+            (Some(num), Some(den)) => Exact::Small {
                 num: if negative { -num } else { num },
                 den,
-            }),
-            _ => Some(Exact::parse_big(text, negative, frac_digits)),
-        }
-    }
-
-    /// The slow path of [`Exact::parse_decimal`] (grammar already checked).
-    fn parse_big(text: &[u8], negative: bool, frac_digits: usize) -> Exact {
-        let digits: Vec<u8> = text.iter().copied().filter(u8::is_ascii_digit).collect();
-        let magnitude = BigInt::parse_bytes(&digits, 10).unwrap_or_default();
-        let num = if negative { -magnitude } else { magnitude };
-        Exact::from_big(num, big_pow10(frac_digits))
+            },
+            _ => {
+                let digits: Vec<u8> = int.iter().chain(frac).copied().collect();
+                let magnitude = BigInt::parse_bytes(&digits, 10).unwrap_or_default();
+                let num = if negative { -magnitude } else { magnitude };
+                Exact::from_big(num, big_pow10(frac.len()))
+            }
+        })
     }
 
     /// The shortest decimal that prints as `value` (Rust's `{}` gives the same digits as
@@ -373,6 +375,18 @@ mod tests {
         assert!(sum > Exact::int(1));
         assert_eq!(sum.sub(&tiny), Exact::int(1));
         assert_eq!(tiny.to_f64(), 1e-61);
+    }
+
+    #[test]
+    fn zeros_cost_nothing_and_the_digit_limit_holds() {
+        let padded = format!("{}7.5{}", "0".repeat(100_000), "0".repeat(100_000));
+        assert!(matches!(dec(&padded), Exact::Small { num: 75, den: 10 }));
+        let longest = format!("0.{}", "3".repeat(MAX_DIGITS));
+        assert!(matches!(dec(&longest), Exact::Big(_)));
+        let too_long = format!("0.{}", "3".repeat(MAX_DIGITS + 1));
+        assert!(Exact::parse_decimal(too_long.as_bytes()).is_none());
+        let huge = "9".repeat(MAX_DIGITS + 1);
+        assert!(Exact::parse_decimal(huge.as_bytes()).is_none());
     }
 
     #[test]

@@ -371,7 +371,8 @@ fn trim_bytes(bytes: &[u8]) -> &[u8] {
 }
 
 /// R4, pointwise: a plain decimal number (`[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)`, so `7.` is 7),
-/// no exponent, no inf/nan, valued in [0, 10]: its exact value (METHOD section 4).
+/// no exponent, no inf/nan, valued in [0, 10]: its exact value (METHOD section 4). A fraction
+/// of more than [`crate::exact::MAX_DIGITS`] digits (trailing zeros aside) is refused too.
 pub fn parse_score(verdict: &[u8]) -> Option<Exact> {
     let value = Exact::parse_decimal(verdict)?;
     value.in_range(0, 10).then_some(value)

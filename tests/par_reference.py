@@ -22,6 +22,10 @@ ORDER = re.compile(
 # str.strip() with no argument removes (including the separators U+001C..U+001F).
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)
 
+# patarm's bound on a verdict's digits (src/exact.rs MAX_DIGITS): integer part without leading
+# zeros, fraction without trailing zeros.
+MAX_DIGITS = 4096
+
 TAGS_ERROR = 1
 VERDICT_ERROR = 2
 FORMAT_REWARD = {0: 0.0, TAGS_ERROR: -1.5, VERDICT_ERROR: -1.0}
@@ -42,12 +46,25 @@ def parse(
     verdict = text[tags[-2].end() : tags[-1].start()].strip()
     if pairwise:
         return (verdict, 0) if verdict in ("A", "B") else (None, VERDICT_ERROR)
-    if not NUMBER.fullmatch(verdict):
+    if not NUMBER.fullmatch(verdict) or not within_digit_limit(verdict):
         return None, VERDICT_ERROR
-    value = number(verdict)
+    value = number(normalized(verdict))
     if not 0 <= value <= 10:
         return None, VERDICT_ERROR
     return value + 0, 0
+
+
+def within_digit_limit(verdict: str) -> bool:
+    integer, _, fraction = verdict.lstrip("+-").partition(".")
+    return len(integer.lstrip("0")) <= MAX_DIGITS and len(fraction.rstrip("0")) <= MAX_DIGITS
+
+
+def normalized(verdict: str) -> str:
+    """The same decimal without leading integer zeros or trailing fraction zeros (Python's int
+    refuses strings of over 4,300 digits)."""
+    sign = verdict[0] if verdict[0] in "+-" else ""
+    integer, _, fraction = verdict.lstrip("+-").partition(".")
+    return f"{sign}{integer.lstrip('0') or '0'}.{fraction.rstrip('0') or '0'}"
 
 
 def mean(scores: Sequence[Fraction]) -> Optional[Fraction]:

@@ -51,6 +51,19 @@ def test_digits_beyond_the_fast_form_stay_exact():
     assert out["score"][0] == 4.4 and out["opposite_mean"][2] == 4.4
 
 
+def test_huge_verdicts_are_decided_in_linear_time():
+    """A verdict's zeros cost nothing; a fraction beyond 4,096 digits is an invalid verdict
+    (the bound that keeps the exact fallback fast on hostile input)."""
+    zeros = "0" * 5_000_000
+    limit = "3" * ref.MAX_DIGITS
+    verdicts = [f"{zeros}7.5{zeros}", f"0.{limit}", f"0.{limit}3", "9" * 5_000_000]
+    texts = [judgement(v) for v in verdicts]
+    out = patarm.parse_judgements(texts)
+    assert out["error_code"].tolist() == [0, 0, 2, 2]
+    assert out["score"][0] == 7.5 and out["score"][1] == float(Fraction(f"0.{limit}"))
+    assert [ref.parse(t)[1] for t in texts] == [0, 0, 2, 2]
+
+
 def test_a_user_callable_gets_the_nearest_float_of_the_exact_gap():
     seen = []
     patarm.score_batch(*pair_batch(["4.4"], ["2.4"]), f=lambda gap: seen.append(gap) or 1.0)
