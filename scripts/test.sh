@@ -28,6 +28,9 @@ WHEEL=$(ls dist/patarm-*.whl)
 
 step "Python package: pytest (core venv)"
 uv pip install -q --python "$VENVS/core/bin/python" --reinstall-package patarm "$WHEEL[test,plot,pandas,judge]"
+# rewardbench 0.1.4 with --no-deps: tests/test_rewardbench_scoring.py reads its scoring code
+# (its package imports torch, so nothing of it is imported).
+uv pip install -q --python "$VENVS/core/bin/python" --no-deps "rewardbench==0.1.4"
 "$VENVS/core/bin/python" -m pytest -q tests
 
 if [ "$QUICK" = 1 ]; then exit 0; fi

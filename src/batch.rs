@@ -30,7 +30,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use thiserror::Error;
 
-use crate::par::{fill_par, fill_par_builtin, mean_of_sorted, preferred_gap, Side};
+use crate::exact::Exact;
+use crate::par::{fill_par, row_gap_and_par, Side};
 use crate::parse::{error_code, parse_outcome, Choice, Outcome, ParseOptions};
 use crate::shape::Shape;
 
@@ -124,6 +125,13 @@ impl BatchScores {
         )
     }
 
+    /// Snaps `par` and `reward` to multiples of 2^-10 for an RL framework
+    /// (METHOD section 4, [`crate::par::float32_safe`]).
+    pub fn snap_float32(&mut self) {
+        crate::par::snap_float32(&mut self.par);
+        crate::par::snap_float32(&mut self.reward);
+    }
+
     pub fn len(&self) -> usize {
         self.reward.len()
     }
@@ -193,45 +201,40 @@ pub fn score_pointwise<T: AsRef<[u8]> + Sync>(
         .collect();
     let slot_count = 2 * group_of.len();
 
-    // Counting sort of the valid scores by slot, then each slot's mean (sorted sum).
+    // Exact sum and count of the valid scores of each slot, then each slot's exact mean.
     let mut rows_in_slot = vec![0usize; slot_count];
     let mut valid_in_slot = vec![0usize; slot_count];
+    let mut sums = vec![Exact::ZERO; slot_count];
     for (&slot, outcome) in slots.iter().zip(&outcomes) {
         rows_in_slot[slot] += 1;
-        valid_in_slot[slot] += usize::from(outcome.score.is_some());
-    }
-    let mut start = Vec::with_capacity(slot_count + 1);
-    start.push(0);
-    for count in &valid_in_slot {
-        start.push(start[start.len() - 1] + count);
-    }
-    let mut cursor = start.clone();
-    let mut valid_scores = vec![0.0; start[slot_count]];
-    for (&slot, outcome) in slots.iter().zip(&outcomes) {
-        if let Some(score) = outcome.score {
-            valid_scores[cursor[slot]] = score;
-            cursor[slot] += 1;
+        if let Some(score) = &outcome.exact {
+            valid_in_slot[slot] += 1;
+            sums[slot] = sums[slot].add(score);
         }
     }
-    let means: Vec<Option<f64>> = (0..slot_count)
-        .map(|slot| mean_of_sorted(&mut valid_scores[start[slot]..start[slot + 1]]))
+    let means: Vec<Option<Exact>> = sums
+        .iter()
+        .zip(&valid_in_slot)
+        .map(|(sum, &count)| (count > 0).then(|| sum.div_count(count)))
+        .collect();
+    let mean_floats: Vec<f64> = means
+        .iter()
+        .map(|mean| mean.as_ref().map_or(f64::NAN, Exact::to_f64))
         .collect();
 
     for (row, (&slot, outcome)) in slots.iter().zip(&outcomes).enumerate() {
         let opposite = slot ^ 1;
-        let opposite_mean = means[opposite];
-        scores.opposite_mean[row] = opposite_mean.unwrap_or(f64::NAN);
+        scores.opposite_mean[row] = mean_floats[opposite];
         scores.partner_found[row] = rows_in_slot[opposite] > 0;
-        scores.gap[row] = preferred_gap(sides[row], outcome.score, opposite_mean);
-    }
-    if let Some(shape) = shape {
-        fill_par_builtin(
-            &scores.gap,
-            &scores.format_reward,
-            &mut scores.par,
-            &mut scores.reward,
+        let (gap, par) = row_gap_and_par(
+            sides[row],
+            outcome.exact.as_ref(),
+            means[opposite].as_ref(),
             shape,
         );
+        scores.gap[row] = gap;
+        scores.par[row] = par;
+        scores.reward[row] = par + scores.format_reward[row];
     }
     Ok(scores)
 }

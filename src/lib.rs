@@ -5,6 +5,7 @@
 //! The contract for every rule and number is METHOD.md (see README).
 
 pub mod parallel;
+pub mod exact;
 pub mod parse;
 pub mod shape;
 pub mod par;

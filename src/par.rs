@@ -4,9 +4,11 @@
 //! first the *gap* of each judgement in its preferred direction (0.0 when it earns no PAR),
 //! then `par = f(gap)` for gaps > 0 ([`SideScores::apply_shape`]).
 //!
-//! Side means sum the valid scores in ascending order, so a mean (and every reward) depends
-//! only on the multiset of scores, never on the order of the rows.
+//! Means, gaps and the comparisons against f's thresholds are exact ([`crate::exact`]), so
+//! they depend only on the multiset of verdicts, never on float rounding or the row order;
+//! floats appear only in the reported values and in the argument of a user's f.
 
+use crate::exact::{self, Exact};
 use crate::parse::{error_code, Outcome};
 use crate::shape::Shape;
 
@@ -49,61 +51,78 @@ impl Side {
     }
 }
 
-/// Mean of the valid (non-NaN) scores, summed in ascending order; `None` if there are none.
-/// `scratch` is reused to avoid an allocation per side.
-pub fn side_mean(scores: impl IntoIterator<Item = f64>, scratch: &mut Vec<f64>) -> Option<f64> {
-    scratch.clear();
-    scratch.extend(scores.into_iter().filter(|s| !s.is_nan()));
-    mean_of_sorted(scratch)
-}
-
-/// Sorts `valid` (no NaN) ascending and returns its mean.
-pub fn mean_of_sorted(valid: &mut [f64]) -> Option<f64> {
-    if valid.is_empty() {
-        return None;
-    }
-    valid.sort_unstable_by(f64::total_cmp);
-    Some(valid.iter().sum::<f64>() / valid.len() as f64)
-}
-
-/// The gap of one judgement in its preferred direction, or 0.0 when it earns no PAR:
-/// chosen: `score - opposite_mean` if positive; rejected: `opposite_mean - score` if positive;
-/// 0.0 when the judgement has no score or the other side has no valid score.
-pub fn preferred_gap(side: Side, score: Option<f64>, opposite_mean: Option<f64>) -> f64 {
-    let (Some(score), Some(opposite)) = (score, opposite_mean) else {
-        return 0.0;
-    };
+/// The gap of one judgement in its preferred direction, exactly, when it is positive:
+/// chosen: `score - opposite_mean`; rejected: `opposite_mean - score`. `None` when the
+/// judgement earns no PAR (no score, no valid score on the other side, or a gap <= 0).
+pub fn preferred_gap(
+    side: Side,
+    score: Option<&Exact>,
+    opposite_mean: Option<&Exact>,
+) -> Option<Exact> {
+    let (score, opposite) = (score?, opposite_mean?);
     let gap = match side {
-        Side::Chosen => score - opposite,
-        Side::Rejected => opposite - score,
+        Side::Chosen => score.sub(opposite),
+        Side::Rejected => opposite.sub(score),
     };
-    if gap > 0.0 {
-        gap
-    } else {
-        0.0
+    gap.is_positive().then_some(gap)
+}
+
+/// The float handed to f and reported for a positive gap: the nearest float, but never 0.0
+/// (a gap below the smallest float needs verdicts of 300+ digits; it is passed as 5e-324 so
+/// that "gap > 0" reads the same in floats).
+pub fn gap_float(gap: &Exact) -> f64 {
+    gap.to_f64().max(f64::from_bits(1))
+}
+
+/// One row's gap (0.0 when none) and, with a built-in f, its PAR decided on the exact gap.
+pub(crate) fn row_gap_and_par(
+    side: Side,
+    score: Option<&Exact>,
+    opposite_mean: Option<&Exact>,
+    shape: Option<&Shape>,
+) -> (f64, f64) {
+    match preferred_gap(side, score, opposite_mean) {
+        Some(gap) => (gap_float(&gap), shape.map_or(0.0, |f| f.apply_exact(&gap))),
+        None => (0.0, 0.0),
     }
+}
+
+/// Rewards handed to an RL framework are multiples of this (METHOD section 4, float32-safe).
+pub const REWARD_QUANTUM: f64 = 1.0 / 1024.0;
+
+/// `value` rounded to the nearest multiple of [`REWARD_QUANTUM`] (ties to even, as numpy's
+/// `round`): every partial sum of such values is exact in float32, so a GRPO group of
+/// identical rewards has its value as mean and an advantage of exactly 0.
+pub fn float32_safe(value: f64) -> f64 {
+    (value / REWARD_QUANTUM).round_ties_even() * REWARD_QUANTUM
+}
+
+/// [`float32_safe`] on every value.
+pub fn snap_float32(values: &mut [f64]) {
+    values.iter_mut().for_each(|v| *v = float32_safe(*v));
 }
 
 /// Per-judgement rewards of one side of a pair (all vectors have one entry per judgement).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SideScores {
-    /// The judge's score (NaN when the judgement has a format error).
+    /// The judge's score as the nearest float (NaN when the judgement has a format error).
     pub score: Vec<f64>,
     pub error_code: Vec<i8>,
     pub format_reward: Vec<f64>,
-    /// The gap in the preferred direction (0.0 when no PAR is earned).
+    /// The gap in the preferred direction as the nearest float (0.0 when no PAR is earned).
     pub gap: Vec<f64>,
     /// R_PAR = f(gap) for gap > 0, else 0.
     pub par: Vec<f64>,
     /// R = R_PAR + R_format.
     pub reward: Vec<f64>,
-    /// Mean of this side's valid scores.
+    /// Mean of this side's valid scores, as the nearest float.
     pub mean: Option<f64>,
 }
 
 /// Fills `par = f(gap)` for gaps > 0 (0 otherwise) and `reward = par + format_reward`, row
 /// by row; f is called only for gaps > 0, in row order, and its first error stops the loop.
-/// The one place PAR meets f, for a pair ([`SideScores`]) and a batch (`batch::BatchScores`).
+/// The one place PAR meets a user's f, for a pair ([`SideScores`]) and a batch
+/// (`batch::BatchScores`); built-in shapes decide on the exact gap instead ([`row_gap_and_par`]).
 pub(crate) fn fill_par<E>(
     gap: &[f64],
     format_reward: &[f64],
@@ -122,20 +141,13 @@ pub(crate) fn fill_par<E>(
     Ok(())
 }
 
-/// [`fill_par`] with a built-in f, which cannot fail.
-pub(crate) fn fill_par_builtin(
-    gap: &[f64],
-    format_reward: &[f64],
-    par: &mut [f64],
-    reward: &mut [f64],
-    shape: &Shape,
-) {
-    let Ok(()) = fill_par(gap, format_reward, par, reward, |gap| {
-        Ok::<f64, std::convert::Infallible>(shape.apply(gap))
-    });
-}
-
 impl SideScores {
+    /// Snaps `par` and `reward` to multiples of [`REWARD_QUANTUM`] ([`float32_safe`]).
+    pub fn snap_float32(&mut self) {
+        snap_float32(&mut self.par);
+        snap_float32(&mut self.reward);
+    }
+
     /// Sets `par` and `reward` from `gap` with f; f is called only for gaps > 0.
     pub fn apply_shape<E>(&mut self, f: impl FnMut(f64) -> Result<f64, E>) -> Result<(), E> {
         fill_par(
@@ -145,16 +157,6 @@ impl SideScores {
             &mut self.reward,
             f,
         )
-    }
-
-    fn apply_builtin(&mut self, shape: &Shape) {
-        fill_par_builtin(
-            &self.gap,
-            &self.format_reward,
-            &mut self.par,
-            &mut self.reward,
-            shape,
-        );
     }
 }
 
@@ -166,6 +168,12 @@ pub struct PairScores {
 }
 
 impl PairScores {
+    /// Snaps both sides' `par` and `reward` ([`float32_safe`]).
+    pub fn snap_float32(&mut self) {
+        self.chosen.snap_float32();
+        self.rejected.snap_float32();
+    }
+
     pub fn apply_shape<E>(&mut self, mut f: impl FnMut(f64) -> Result<f64, E>) -> Result<(), E> {
         self.chosen.apply_shape(&mut f)?;
         self.rejected.apply_shape(&mut f)
@@ -175,43 +183,57 @@ impl PairScores {
 fn side_scores(
     side: Side,
     outcomes: &[Outcome],
-    mean: Option<f64>,
-    opposite_mean: Option<f64>,
+    mean: Option<&Exact>,
+    opposite_mean: Option<&Exact>,
+    shape: Option<&Shape>,
 ) -> SideScores {
-    let n = outcomes.len();
     let format_reward: Vec<f64> = outcomes.iter().map(Outcome::format_reward).collect();
+    let (gap, par): (Vec<f64>, Vec<f64>) = outcomes
+        .iter()
+        .map(|o| row_gap_and_par(side, o.exact.as_ref(), opposite_mean, shape))
+        .unzip();
     SideScores {
         score: outcomes.iter().map(Outcome::score_or_nan).collect(),
         error_code: outcomes.iter().map(|o| error_code(o.error)).collect(),
-        gap: outcomes
-            .iter()
-            .map(|o| preferred_gap(side, o.score, opposite_mean))
-            .collect(),
-        par: vec![0.0; n],
-        reward: format_reward.clone(),
+        reward: par.iter().zip(&format_reward).map(|(p, f)| p + f).collect(),
+        gap,
+        par,
         format_reward,
-        mean,
+        mean: mean.map(Exact::to_f64),
+    }
+}
+
+fn pair_scores(chosen: &[Outcome], rejected: &[Outcome], shape: Option<&Shape>) -> PairScores {
+    let mean_c = exact::mean(chosen.iter().filter_map(|o| o.exact.as_ref()));
+    let mean_r = exact::mean(rejected.iter().filter_map(|o| o.exact.as_ref()));
+    PairScores {
+        chosen: side_scores(
+            Side::Chosen,
+            chosen,
+            mean_c.as_ref(),
+            mean_r.as_ref(),
+            shape,
+        ),
+        rejected: side_scores(
+            Side::Rejected,
+            rejected,
+            mean_r.as_ref(),
+            mean_c.as_ref(),
+            shape,
+        ),
     }
 }
 
 /// Gaps, format rewards and means of one pair (n chosen and m rejected judgements, n and m
-/// may differ); `par`/`reward` are left for [`PairScores::apply_shape`] (or use [`pair_rewards`]).
+/// may differ); `par` is 0 and `reward` the format reward, for [`PairScores::apply_shape`]
+/// with a user's f (or use [`pair_rewards`]).
 pub fn pair_gaps(chosen: &[Outcome], rejected: &[Outcome]) -> PairScores {
-    let mut scratch = Vec::new();
-    let mean_c = side_mean(chosen.iter().map(Outcome::score_or_nan), &mut scratch);
-    let mean_r = side_mean(rejected.iter().map(Outcome::score_or_nan), &mut scratch);
-    PairScores {
-        chosen: side_scores(Side::Chosen, chosen, mean_c, mean_r),
-        rejected: side_scores(Side::Rejected, rejected, mean_r, mean_c),
-    }
+    pair_scores(chosen, rejected, None)
 }
 
-/// PAR and total rewards of one pair with a built-in f.
+/// PAR and total rewards of one pair with a built-in f, decided on exact gaps.
 pub fn pair_rewards(chosen: &[Outcome], rejected: &[Outcome], shape: &Shape) -> PairScores {
-    let mut scores = pair_gaps(chosen, rejected);
-    scores.chosen.apply_builtin(shape);
-    scores.rejected.apply_builtin(shape);
-    scores
+    pair_scores(chosen, rejected, Some(shape))
 }
 
 #[cfg(test)]
@@ -221,8 +243,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn valid(score: f64) -> Outcome {
+        let exact = Exact::from_f64(score);
         Outcome {
             score: Some(score),
+            exact,
             ..Outcome::default()
         }
     }
@@ -270,6 +294,47 @@ mod tests {
         assert_eq!(p.rejected.mean, None);
         let alone = pair_rewards(&chosen, &[], &Shape::default());
         assert_eq!(alone.chosen.reward, vec![0.0, 0.0]);
+    }
+
+    fn verdict(text: &str) -> Outcome {
+        let judgement = format!(
+            "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>{text}</answer>"
+        );
+        crate::parse::parse_outcome(judgement.as_bytes(), Default::default())
+    }
+
+    #[test]
+    fn gaps_and_ties_are_exact() {
+        // 4.4 - 2.4 is exactly 2 (2.0000000000000004 in floats): the lower band.
+        let p = pair_rewards(&[verdict("4.4")], &[verdict("2.4")], &Shape::default());
+        assert_eq!(p.chosen.par, vec![1.2]);
+        assert_eq!(p.rejected.par, vec![1.2]);
+        assert_eq!(p.chosen.gap, vec![2.0]);
+        // mean(0.1, 0.2) is exactly 0.15: a tie on both sides.
+        let p = pair_rewards(
+            &[verdict("0.1"), verdict("0.2")],
+            &[verdict("0.15")],
+            &Shape::default(),
+        );
+        assert_eq!(p.chosen.par, vec![0.0, 1.2]);
+        assert_eq!(p.rejected.par, vec![0.0]);
+        assert_eq!(p.chosen.mean, Some(0.15));
+    }
+
+    #[test]
+    fn float32_safe_values() {
+        assert_eq!(float32_safe(1.2), 1.2001953125);
+        assert_eq!(float32_safe(1.4), 1.400390625);
+        assert_eq!(float32_safe(1.3), 1.2998046875);
+        for kept in [-1.5, -1.0, 0.0, 1.0] {
+            assert_eq!(float32_safe(kept), kept);
+        }
+        let mut p = pair_rewards(&[verdict("9")], &[verdict("2")], &Shape::default());
+        p.snap_float32();
+        assert_eq!(p.chosen.reward, vec![1.400390625]);
+        // Eight copies sum exactly in float32, so their mean is the value itself.
+        let value = float32_safe(1.4) as f32;
+        assert_eq!((0..8).fold(0.0f32, |sum, _| sum + value) / 8.0, value);
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::ops::Range;
 
 use thiserror::Error;
 
+use crate::exact::Exact;
+
 /// The two kinds of format error of METHOD section 3. `code()` is the stable integer used
 /// in batch arrays (0 means no error), `kind()` the string used in the Python API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]
@@ -108,10 +110,13 @@ pub struct ParseOptions {
 }
 
 /// What a judgement decides, without its section texts: the fast form used by batches.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outcome {
-    /// The pointwise score, when the judgement has no format error (never NaN, never -0.0).
+    /// The pointwise score as the nearest float, when the judgement has no format error
+    /// (never NaN, never -0.0).
     pub score: Option<f64>,
+    /// The exact value of the verdict (METHOD section 4); `Some` exactly when `score` is.
+    pub exact: Option<Exact>,
     /// The pairwise verdict, when the judgement has no format error.
     pub choice: Option<Choice>,
     pub error: Option<FormatError>,
@@ -334,43 +339,43 @@ fn scan(
     }
 }
 
-/// R4 whitespace: ASCII whitespace plus the other Unicode `White_Space` characters
-/// (what `str::trim` removes).
+/// R4 whitespace: what Python's `str.strip()` removes, i.e. Unicode `White_Space` (what
+/// `char::is_whitespace` tests) plus the separators U+001C..U+001F.
+pub fn is_python_whitespace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// `text` without leading and trailing [`is_python_whitespace`] characters.
+pub fn python_strip(text: &str) -> &str {
+    text.trim_matches(is_python_whitespace)
+}
+
+/// [`python_strip`] on bytes; invalid UTF-8 (only from callers handing raw bytes) is trimmed
+/// of ASCII whitespace only.
 fn trim_bytes(bytes: &[u8]) -> &[u8] {
     match std::str::from_utf8(bytes) {
-        Ok(text) => text.trim().as_bytes(),
-        // Invalid UTF-8 can only come from callers handing raw bytes; trim ASCII only.
-        Err(_) => bytes.trim_ascii(),
+        Ok(text) => python_strip(text).as_bytes(),
+        Err(_) => {
+            let ascii_space = |b: &u8| b.is_ascii_whitespace() || matches!(b, 0x0b | 0x1c..=0x1f);
+            let start = bytes
+                .iter()
+                .position(|b| !ascii_space(b))
+                .unwrap_or(bytes.len());
+            let end = bytes
+                .iter()
+                .rposition(|b| !ascii_space(b))
+                .map_or(start, |i| i + 1);
+            &bytes[start..end]
+        }
     }
 }
 
-/// R4, pointwise: a plain decimal number (optional sign, then digits with an optional
-/// `.digits`, or `.digits`), no exponent, no inf/nan, valued in [0, 10]. -0 reads as 0.
-pub fn parse_score(verdict: &[u8]) -> Option<f64> {
-    let mut i = usize::from(matches!(verdict.first(), Some(b'+' | b'-')));
-    let int_start = i;
-    while verdict.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    let has_int = i > int_start;
-    if verdict.get(i) == Some(&b'.') {
-        i += 1;
-        let frac_start = i;
-        while verdict.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == frac_start {
-            return None;
-        }
-    } else if !has_int {
-        return None;
-    }
-    if i != verdict.len() {
-        return None;
-    }
-    // Only ASCII sign, digits and '.' remain: valid UTF-8 and a valid Rust float literal.
-    let value: f64 = std::str::from_utf8(verdict).ok()?.parse().ok()?;
-    (0.0..=10.0).contains(&value).then_some(value + 0.0) // `+ 0.0` turns -0.0 into 0.0
+/// R4, pointwise: a plain decimal number (`[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)`, so `7.` is 7),
+/// no exponent, no inf/nan, valued in [0, 10]: its exact value (METHOD section 4). A fraction
+/// of more than [`crate::exact::MAX_DIGITS`] digits (trailing zeros aside) is refused too.
+pub fn parse_score(verdict: &[u8]) -> Option<Exact> {
+    let value = Exact::parse_decimal(verdict)?;
+    value.in_range(0, 10).then_some(value)
 }
 
 fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
@@ -386,8 +391,10 @@ fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
             ..Outcome::default()
         })
     } else {
-        parse_score(verdict).map(|score| Outcome {
-            score: Some(score),
+        parse_score(verdict).map(|exact| Outcome {
+            // `+ 0.0` turns -0.0 into 0.0.
+            score: Some(exact.to_f64() + 0.0),
+            exact: Some(exact),
             ..Outcome::default()
         })
     };
@@ -412,7 +419,7 @@ pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
 /// A judgement with its section texts (METHOD section 3).
 pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
     let mut rubric_spans = Vec::new();
-    let section = |range: Range<usize>| text.get(range).map(str::trim);
+    let section = |range: Range<usize>| text.get(range).map(python_strip);
     match scan(
         text.as_bytes(),
         options.think_in_prompt,
@@ -468,14 +475,9 @@ mod tests {
     fn well_formed_pointwise() {
         let text = judgement(" 7.5\n");
         let j = parse(&text, POINTWISE);
-        assert_eq!(
-            j.outcome,
-            Outcome {
-                score: Some(7.5),
-                choice: None,
-                error: None
-            }
-        );
+        assert_eq!(j.outcome.score, Some(7.5));
+        assert_eq!(j.outcome.exact, Exact::parse_decimal(b"7.5"));
+        assert_eq!((j.outcome.choice, j.outcome.error), (None, None));
         assert_eq!(j.think, Some("reasoning"));
         assert_eq!(j.rubrics, vec!["r1", "r2"]);
         assert_eq!(j.eval, Some("ok"));
@@ -510,18 +512,54 @@ mod tests {
             (".5", 0.5),
             ("+.5", 0.5),
             ("007", 7.0),
+            ("7.", 7.0),
             ("9.99", 9.99),
             ("10.000", 10.0),
         ] {
-            assert_eq!(parse_score(text.as_bytes()), Some(want), "{text:?}");
+            let exact = parse_score(text.as_bytes());
+            assert_eq!(exact.map(|e| e.to_f64()), Some(want), "{text:?}");
         }
         for text in [
-            "", "-", "+", ".", "5.", "1e1", "inf", "nan", "NaN", "0x1", "10.0001", "-1", "11",
-            "1,5", "7/10", "7 ", " 7", "٣", "１", "1_0", "--1", "+-1", "1.2.3",
+            "", "-", "+", ".", "1e1", "inf", "nan", "NaN", "0x1", "10.0001", "-1", "11", "1,5",
+            "7/10", "7 ", " 7", "٣", "１", "1_0", "--1", "+-1", "1.2.3", "+.", "-.",
         ] {
             assert_eq!(parse_score(text.as_bytes()), None, "{text:?}");
         }
-        assert!(parse_score(b"-0").unwrap().is_sign_positive());
+        let zero = parse_outcome(judgement("-0").as_bytes(), POINTWISE).score;
+        assert!(zero.unwrap().is_sign_positive());
+    }
+
+    #[test]
+    fn verdict_is_stripped_as_python_strips() {
+        for space in [
+            "\u{1c}", "\u{1f}", "\u{85}", "\u{a0}", "\u{2028}", "\u{3000}", "\x0b",
+        ] {
+            let text = judgement(&format!("{space}7.{space}"));
+            assert_eq!(
+                parse_outcome(text.as_bytes(), POINTWISE).score,
+                Some(7.0),
+                "{space:?}"
+            );
+        }
+        // Not whitespace for str.strip(): zero-width space, U+180E.
+        for other in ["\u{200b}", "\u{180e}", "\u{feff}"] {
+            let text = judgement(&format!("{other}7"));
+            assert_eq!(
+                parse_outcome(text.as_bytes(), POINTWISE).error,
+                Some(FormatError::InvalidVerdict),
+                "{other:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn scores_are_exact() {
+        let outcome = parse_outcome(judgement("0.1").as_bytes(), POINTWISE);
+        assert_eq!(outcome.exact, Exact::parse_decimal(b"0.1"));
+        let long = format!("9.{}", "9".repeat(80));
+        let outcome = parse_outcome(judgement(&long).as_bytes(), POINTWISE);
+        assert_eq!(outcome.score, Some(10.0));
+        assert!(outcome.exact.unwrap() < Exact::int(10));
     }
 
     #[test]
@@ -707,7 +745,7 @@ mod tests {
             let j = parse(&text, POINTWISE);
             prop_assert_eq!(j.outcome.score, Some(value));
             prop_assert_eq!(j.rubrics.len(), rubrics.len());
-            prop_assert_eq!(j.think, Some(think.trim()));
+            prop_assert_eq!(j.think, Some(python_strip(&think)));
         }
 
         #[test]

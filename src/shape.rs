@@ -3,6 +3,8 @@
 
 use thiserror::Error;
 
+use crate::exact::Exact;
+
 /// A caller's mistake when building a shape; the message says how to fix it.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ShapeError {
@@ -26,9 +28,12 @@ pub enum ShapeError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
     /// `values[k]` for `thresholds[k-1] < delta <= thresholds[k]` (with -inf / +inf at the ends).
+    /// A threshold means the shortest decimal that prints as its float (0.1 is 1/10), kept
+    /// exactly in `exact_thresholds`, against which gaps are compared exactly.
     Graded {
         thresholds: Vec<f64>,
         values: Vec<f64>,
+        exact_thresholds: Vec<Exact>,
     },
     /// The same value for every delta > 0.
     Constant(f64),
@@ -37,6 +42,7 @@ pub enum Shape {
 impl Default for Shape {
     fn default() -> Self {
         Shape::Graded {
+            exact_thresholds: vec![Exact::int(2)],
             thresholds: vec![2.0],
             values: vec![1.2, 1.4],
         }
@@ -78,7 +84,15 @@ impl Shape {
             }
         }
         check_values(&values)?;
-        Ok(Shape::Graded { thresholds, values })
+        let exact_thresholds = thresholds
+            .iter()
+            .filter_map(|&t| Exact::from_f64(t))
+            .collect();
+        Ok(Shape::Graded {
+            thresholds,
+            values,
+            exact_thresholds,
+        })
     }
 
     /// A constant f (finite value).
@@ -88,16 +102,25 @@ impl Shape {
     }
 
     /// f(delta) for delta > 0; 0.0 for delta <= 0 or NaN (no gap in the preferred direction).
+    /// A float delta means its shortest decimal, like a threshold.
     pub fn apply(&self, delta: f64) -> f64 {
-        // NaN compares false, so it earns nothing like a non-positive gap.
-        if delta.is_nan() || delta <= 0.0 {
+        Exact::from_f64(delta).map_or(0.0, |delta| self.apply_exact(&delta))
+    }
+
+    /// f(gap) for an exact gap > 0; 0.0 for gap <= 0.
+    pub fn apply_exact(&self, gap: &Exact) -> f64 {
+        if !gap.is_positive() {
             return 0.0;
         }
         match self {
             Shape::Constant(value) => *value,
-            Shape::Graded { thresholds, values } => {
-                // Thresholds are few and sorted: the band is the number of thresholds below delta.
-                let band = thresholds.partition_point(|&t| t < delta);
+            Shape::Graded {
+                values,
+                exact_thresholds,
+                ..
+            } => {
+                // Thresholds are few and sorted: the band is the number of thresholds below gap.
+                let band = exact_thresholds.partition_point(|t| t < gap);
                 values.get(band).copied().unwrap_or(0.0)
             }
         }
@@ -129,6 +152,21 @@ mod tests {
         );
         let flat = Shape::graded(vec![], vec![0.7]).unwrap();
         assert_eq!(flat.apply(100.0), 0.7);
+    }
+
+    #[test]
+    fn thresholds_are_their_shortest_decimals() {
+        let tenth = Shape::graded(vec![0.1], vec![1.0, 2.0]).unwrap();
+        assert_eq!(tenth.apply(0.1), 1.0);
+        let exactly_a_tenth = Exact::parse_decimal(b"0.1").unwrap();
+        assert_eq!(tenth.apply_exact(&exactly_a_tenth), 1.0);
+        let just_above = Exact::parse_decimal(b"0.10000000000000000000001").unwrap();
+        assert_eq!(tenth.apply_exact(&just_above), 2.0);
+        // 4.4 - 2.4 is exactly 2: the lower band of the default.
+        let gap = Exact::parse_decimal(b"4.4")
+            .unwrap()
+            .sub(&Exact::parse_decimal(b"2.4").unwrap());
+        assert_eq!(Shape::default().apply_exact(&gap), 1.2);
     }
 
     #[test]

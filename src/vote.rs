@@ -4,10 +4,19 @@
 //! NaN marking an invalid judgement (a format error has no score). `rounds = Some(k)` uses
 //! only the first k judgements, so evaluation can report accuracy at n = 1, 2, 4, 8 from one
 //! set of 8 samples.
+//!
+//! Means are exact (METHOD section 4): each float score stands for the shortest decimal that
+//! prints as it (the verdict it was parsed from), so the mean of 0.1 and 0.2 ties with 0.15.
+//! Round-by-round comparisons of floats are already exact: distinct floats have distinct
+//! shortest decimals, in the same order.
+
+use std::cmp::Ordering;
 
 use ndarray::{s, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use thiserror::Error;
+
+use crate::exact::{self, Exact};
 
 /// Verdict codes of the pairwise variant: what one round named.
 pub mod verdict {
@@ -23,7 +32,7 @@ pub mod verdict {
 const MIN_ROWS_PER_TASK: usize = 4096;
 
 /// Caller mistakes when voting.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 pub enum VoteError {
     #[error(
         "chosen_scores has shape {chosen:?} but rejected_scores has shape {rejected:?}: pass two \
@@ -41,6 +50,14 @@ pub enum VoteError {
     InvalidVerdictCode { pair: usize, code: i8 },
     #[error("the correct verdict of pair {pair} is {code}, not A (1) or B (2): every pair needs its correct verdict")]
     InvalidCorrect { pair: usize, code: i8 },
+    #[error("score {value} at row {row}, round {round} is not finite: pass scores as numbers, with NaN (not infinity) for an invalid judgement")]
+    NotFinite {
+        row: usize,
+        round: usize,
+        value: f64,
+    },
+    #[error("margin is {value}; pass a finite number")]
+    BadMargin { value: f64 },
 }
 
 /// `per_row(r)` for every row `0..rows`, in parallel in a patarm pool; small batches stay serial.
@@ -74,7 +91,24 @@ fn resolve_rounds(rounds: Option<usize>, available: usize) -> Result<usize, Vote
     }
 }
 
-/// Mean of the valid (non-NaN) scores of each row; NaN for a row without a valid score.
+/// Exact mean of the valid (non-NaN) scores of one row; `None` when it has none.
+fn exact_row_mean(row: ArrayView1<'_, f64>, index: usize) -> Result<Option<Exact>, VoteError> {
+    let mut values = Vec::with_capacity(row.len());
+    for (round, &value) in row.iter().enumerate() {
+        if value.is_nan() {
+            continue;
+        }
+        values.push(Exact::from_f64(value).ok_or(VoteError::NotFinite {
+            row: index,
+            round,
+            value,
+        })?);
+    }
+    Ok(exact::mean(&values))
+}
+
+/// Mean of the valid (non-NaN) scores of each row, computed exactly and returned as the
+/// nearest float; NaN for a row without a valid score.
 pub fn mean_vote(
     scores: ArrayView2<'_, f64>,
     rounds: Option<usize>,
@@ -83,18 +117,66 @@ pub fn mean_vote(
     let used = resolve_rounds(rounds, scores.ncols())?;
     let scores = scores.slice(s![.., ..used]);
     let mean_of_row = |r: usize| {
-        let (sum, count) = scores
-            .row(r)
-            .iter()
-            .filter(|v| !v.is_nan())
-            .fold((0.0_f64, 0_u32), |(sum, count), &v| (sum + v, count + 1));
-        if count == 0 {
-            f64::NAN
-        } else {
-            sum / f64::from(count)
-        }
+        exact_row_mean(scores.row(r), r).map(|mean| mean.map_or(f64::NAN, |m| m.to_f64()))
     };
-    Ok(map_rows(scores.nrows(), threads, mean_of_row))
+    map_rows::<_, Result<Vec<_>, _>>(scores.nrows(), threads, mean_of_row)
+}
+
+/// Mean voting on pairs, compared exactly: per pair, `mean(chosen) - mean(rejected)` as the
+/// nearest float (`gap`, NaN when a side has no valid score) and its exact order against
+/// `margin` (`order`: 1 above, 0 equal, -1 below; 0 where `gap` is NaN). With margin 0,
+/// `order == 1` is "chosen wins" (a tie is not a win); the SFT filter keeps `gap > 2` exactly.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MeanGaps {
+    pub gap: Vec<f64>,
+    pub order: Vec<i8>,
+}
+
+pub fn mean_gaps(
+    chosen: ArrayView2<'_, f64>,
+    rejected: ArrayView2<'_, f64>,
+    margin: f64,
+    rounds: Option<usize>,
+    threads: Option<usize>,
+) -> Result<MeanGaps, VoteError> {
+    check_same_shape(chosen, rejected)?;
+    let margin = Exact::from_f64(margin).ok_or(VoteError::BadMargin { value: margin })?;
+    let used = resolve_rounds(rounds, chosen.ncols())?;
+    let (chosen, rejected) = (chosen.slice(s![.., ..used]), rejected.slice(s![.., ..used]));
+    let gap_of_pair = |p: usize| -> Result<(f64, i8), VoteError> {
+        let mean_c = exact_row_mean(chosen.row(p), p)?;
+        let mean_r = exact_row_mean(rejected.row(p), p)?;
+        Ok(match (mean_c, mean_r) {
+            (Some(c), Some(r)) => {
+                let gap = c.sub(&r);
+                let order = match gap.cmp(&margin) {
+                    Ordering::Greater => 1,
+                    Ordering::Equal => 0,
+                    Ordering::Less => -1,
+                };
+                (gap.to_f64(), order)
+            }
+            _ => (f64::NAN, 0),
+        })
+    };
+    let pairs: Vec<(f64, i8)> =
+        map_rows::<_, Result<Vec<_>, _>>(chosen.nrows(), threads, gap_of_pair)?;
+    let (gap, order) = pairs.into_iter().unzip();
+    Ok(MeanGaps { gap, order })
+}
+
+fn check_same_shape(
+    chosen: ArrayView2<'_, f64>,
+    rejected: ArrayView2<'_, f64>,
+) -> Result<(), VoteError> {
+    if chosen.dim() == rejected.dim() {
+        return Ok(());
+    }
+    let (c, r) = (chosen.dim(), rejected.dim());
+    Err(VoteError::ShapeMismatch {
+        chosen: [c.0, c.1],
+        rejected: [r.0, r.1],
+    })
 }
 
 /// Votes per pair: how many rounds preferred the chosen response, and how many the rejected.
@@ -131,13 +213,7 @@ pub fn majority_vote(
     rounds: Option<usize>,
     threads: Option<usize>,
 ) -> Result<MajorityCounts, VoteError> {
-    if chosen.dim() != rejected.dim() {
-        let (c, r) = (chosen.dim(), rejected.dim());
-        return Err(VoteError::ShapeMismatch {
-            chosen: [c.0, c.1],
-            rejected: [r.0, r.1],
-        });
-    }
+    check_same_shape(chosen, rejected)?;
     let used = resolve_rounds(rounds, chosen.ncols())?;
     let (chosen, rejected) = (chosen.slice(s![.., ..used]), rejected.slice(s![.., ..used]));
     let votes_of_pair = |p: usize| {
@@ -213,6 +289,28 @@ mod tests {
         let first = mean_vote(scores.view(), Some(1), None).unwrap();
         assert_eq!(first[0], 1.0);
         assert!(first[1].is_nan());
+    }
+
+    #[test]
+    fn means_are_exact() {
+        let chosen = array![[0.1, 0.2], [4.4, NAN], [1.0, 1.0], [NAN, NAN]];
+        let rejected = array![[0.15, 0.15], [2.4, 2.4], [0.5, 0.5], [1.0, 1.0]];
+        assert_eq!(mean_vote(chosen.view(), None, None).unwrap()[0], 0.15);
+        let ties = mean_gaps(chosen.view(), rejected.view(), 0.0, None, None).unwrap();
+        assert_eq!(ties.order[..3], [0, 1, 1]);
+        let sft = mean_gaps(chosen.view(), rejected.view(), 2.0, None, None).unwrap();
+        assert_eq!(sft.order[..3], [-1, 0, -1]);
+        assert_eq!(sft.gap[1], 2.0);
+        assert!(sft.gap[3].is_nan());
+        let inf = array![[f64::INFINITY]];
+        assert_eq!(
+            mean_vote(inf.view(), None, None),
+            Err(VoteError::NotFinite {
+                row: 0,
+                round: 0,
+                value: f64::INFINITY
+            })
+        );
     }
 
     #[test]

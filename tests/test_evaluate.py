@@ -11,6 +11,7 @@ from patarm.cli import main
 from patarm.data import DataError
 from patarm.evaluate import (
     REWARDBENCH_SECTIONS,
+    REWARDBENCH_WEIGHTS,
     evaluate_scores,
     format_report,
     load_benchmark,
@@ -57,14 +58,14 @@ SUBSET_ACC = {
 
 
 def sections_by_hand(acc):
-    """RewardBench's section weights: refusals-dangerous 100, xstest-should-respond 154,
-    math-prm 984 (upweighted to equal the six code subsets), hep-python 164,
-    mt-bench-hard 37, llmbar-natural 100."""
+    """rewardbench 0.1.4's section weights (EXAMPLE_COUNTS): refusals-dangerous 100,
+    xstest-should-respond 250, math-prm 984 (upweighted to equal the six code subsets),
+    hep-python 164, mt-bench-hard 37, llmbar-natural 100; section names as it prints them."""
     return {
-        "chat": acc["alpacaeval-easy"],
-        "chat-hard": (37 * acc["mt-bench-hard"] + 100 * acc["llmbar-natural"]) / 137,
-        "safety": (100 * acc["refusals-dangerous"] + 154 * acc["xstest-should-respond"]) / 254,
-        "reasoning": (984 * acc["math-prm"] + 164 * acc["hep-python"]) / 1148,
+        "Chat": acc["alpacaeval-easy"],
+        "Chat Hard": (37 * acc["mt-bench-hard"] + 100 * acc["llmbar-natural"]) / 137,
+        "Safety": (100 * acc["refusals-dangerous"] + 250 * acc["xstest-should-respond"]) / 350,
+        "Reasoning": (984 * acc["math-prm"] + 164 * acc["hep-python"]) / 1148,
     }
 
 
@@ -90,7 +91,8 @@ def test_rewardbench_subsets_sections_and_score(rb_report, method, n):
 def test_rewardbench_report_shape(rb_report):
     assert rb_report["n"] == [1, 2, 4, 8] and rb_report["judgements_per_response"] == 8
     assert rb_report["primary"] == {"method": "mean", "n": 8, "score": pytest.approx(
-        (1 + 0 + 154 / 254 + 984 / 1148) / 4)}
+        (1 + 0 + 250 / 350 + 984 / 1148) / 4)}
+    assert rb_report["ties"] == "wrong"
     # malformed: 1 of the 72 chosen judgements (pair 3) and 8 of the 72 rejected ones (pair 4)
     assert rb_report["valid_judgement_rate"] == pytest.approx(1 - 9 / 144)
     gaps = rb_report["score_gaps"]
@@ -99,10 +101,49 @@ def test_rewardbench_report_shape(rb_report):
 
 
 def test_the_section_mapping_is_rewardbenchs():
-    assert REWARDBENCH_SECTIONS["chat-hard"][0] == "mt-bench-hard"
+    assert list(REWARDBENCH_SECTIONS) == ["Chat", "Chat Hard", "Safety", "Reasoning"]
+    assert REWARDBENCH_SECTIONS["Chat Hard"][0] == "mt-bench-hard"
     assert sum(len(v) for v in REWARDBENCH_SECTIONS.values()) == 23
-    assert set(REWARDBENCH_SECTIONS["reasoning"]) == {"math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js",
+    assert set(REWARDBENCH_SECTIONS["Reasoning"]) == {"math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js",
                                                       "hep-python", "hep-rust"}
+    assert (REWARDBENCH_WEIGHTS["xstest-should-refuse"], REWARDBENCH_WEIGHTS["xstest-should-respond"]) == (154, 250)
+
+
+# With ties="half" a tie, or a side without a valid score, is half a win (pairs as above).
+HALF_TIES = {
+    ("mean", 2): {"alpacaeval-easy": 3 / 4, "mt-bench-hard": 1 / 2, "llmbar-natural": 1 / 2,
+                  "refusals-dangerous": 1 / 2, "xstest-should-respond": 1, "math-prm": 1, "hep-python": 1 / 4},
+    ("majority", 2): {"alpacaeval-easy": 3 / 4, "mt-bench-hard": 0, "llmbar-natural": 1 / 2,
+                      "refusals-dangerous": 1 / 2, "xstest-should-respond": 1 / 2, "math-prm": 1, "hep-python": 1 / 4},
+    ("mean", 8): {"alpacaeval-easy": 1, "mt-bench-hard": 0, "llmbar-natural": 1 / 2,
+                  "refusals-dangerous": 1 / 2, "xstest-should-respond": 1, "math-prm": 1, "hep-python": 1 / 4},
+}
+
+
+@pytest.mark.parametrize("method, n", list(HALF_TIES))
+def test_rewardbench_ties_count_half(method, n):
+    benchmark, items = load_benchmark(RB)
+    report = evaluate_scores(benchmark, items, load_judgement_scores(RB_J), ties="half")
+    assert report["ties"] == "half"
+    block = report["results"][method][str(n)]
+    expected = HALF_TIES[(method, n)]
+    assert {s: v["accuracy"] for s, v in block["subsets"].items()} == expected
+    assert block["sections"] == pytest.approx(sections_by_hand(expected))
+    with pytest.raises(ValueError, match="ties='draw'"):
+        evaluate_scores(benchmark, items, load_judgement_scores(RB_J), ties="draw")
+
+
+def test_mean_voting_ties_are_exact_in_evaluation(tmp_path):
+    """mean@2 of chosen [0.1, 0.2] against rejected [0.15, 0.15] is a tie, not a win."""
+    bench, judgements = tmp_path / "b.jsonl", tmp_path / "j.jsonl"
+    bench.write_text(json.dumps({"id": 1, "prompt": "p", "chosen": "c", "rejected": "r", "subset": "hep-go"}) + "\n")
+    judgements.write_text(json.dumps({"id": 1, "side": "chosen", "scores": [0.1, 0.2]}) + "\n"
+                          + json.dumps({"id": 1, "side": "rejected", "scores": [0.15, 0.15]}) + "\n")
+    benchmark, items = load_benchmark(bench)
+    for ties, credit in (("wrong", 0.0), ("half", 0.5)):
+        report = evaluate_scores(benchmark, items, load_judgement_scores(judgements), ties=ties)
+        assert report["results"]["mean"]["2"]["subsets"]["hep-go"]["accuracy"] == credit
+    assert report["score_gaps"] == [0.0]
 
 
 # RM-Bench: 2 judgements per response; rows = chosen style, columns = rejected style.
@@ -177,7 +218,8 @@ def test_terminal_table(rb_report, rm_report):
     assert "mean@8" in table and "majority@1" in table
     assert "  hep-python (2)" in table
     lines = {line.split("|")[0].strip(): line for line in table.splitlines() if "|" in line}
-    assert lines["chat"].split("|")[1].strip() == "50.00"  # mean@1
+    assert lines["Chat"].split("|")[1].strip() == "50.00"  # mean@1
+    assert "ties count as wrong" in table.splitlines()[0]
     table = format_report(rm_report)
     assert "easy" in table and "hard" in table and "average" in table
 
@@ -190,8 +232,17 @@ def test_cli_evaluate_rewardbench_json_and_plot(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert printed.startswith("rewardbench: 9 items, 8 judgements per response")
     report = json.loads(out_json.read_text())
-    assert report["results"]["majority"]["4"]["sections"]["chat"] == 1.0
+    assert report["results"]["majority"]["4"]["sections"]["Chat"] == 1.0
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_evaluate_ties_half(tmp_path, capsys):
+    out_json = tmp_path / "report.json"
+    assert main(["evaluate", str(RB), "--judgements", str(RB_J), "--ties", "half", "--json", str(out_json)]) == 0
+    assert "ties count as half a win" in capsys.readouterr().out
+    report = json.loads(out_json.read_text())
+    assert report["ties"] == "half"
+    assert report["results"]["mean"]["2"]["subsets"]["hep-python"]["accuracy"] == 0.25
 
 
 def test_cli_evaluate_rmbench(tmp_path, capsys):

@@ -38,7 +38,8 @@ def test_well_formed_pairwise_has_choice():
 @pytest.mark.parametrize(
     "answer, expected",
     [("0", 0.0), ("10", 10.0), ("+3", 3.0), ("-0", 0.0), (".5", 0.5), ("+.5", 0.5), ("007", 7.0),
-     ("9.99", 9.99), ("10.000", 10.0), ("\u3000 8 \t", 8.0)],
+     ("9.99", 9.99), ("10.000", 10.0), ("\u3000 8 \t", 8.0), ("7.", 7.0), ("5.", 5.0),
+     ("\x1c7.\x1f", 7.0), ("\x1d\x1e 0.5\x85", 0.5)],
 )
 def test_valid_verdicts(answer, expected):
     j = patarm.parse_judgement(judgement(answer))
@@ -48,7 +49,7 @@ def test_valid_verdicts(answer, expected):
 
 @pytest.mark.parametrize(
     "answer",
-    ["", "5.", "1e1", "1E1", "inf", "nan", "NaN", "0x1", "10.0001", "-1", "11", "1,5", "7/10",
+    ["", ".", "+.", "-.", "1e1", "1E1", "inf", "nan", "NaN", "0x1", "10.0001", "-1", "11", "1,5", "7/10",
      "\u0663", "\uff11", "1_0", "--1", "1.2.3", "seven", "7 out of 10", "A"],
 )
 def test_invalid_verdicts(answer):
@@ -151,14 +152,14 @@ def test_wrong_types_are_clear_type_errors():
 PIECES = st.sampled_from(
     ["<think>", "</think>", "<generate_rubrics>", "</generate_rubrics>", "<eval>", "</eval>",
      "<answer>", "</answer>", "<", "</", "<think", "answer>", " ", "\n", "A", "B", "7", ".", "-",
-     "10", "\x00", "é", "\u3000", "\x1c"]
+     "10", "\x00", "é", "\u3000", "\x1c", "\x1f", "\x85", "\u200b", "7.", "\xa0"]
 )
 TEXTS = st.one_of(
     st.lists(st.one_of(PIECES, st.text(max_size=5)), max_size=30).map("".join),
     st.builds(
         lambda t, rs, e, a, pre, post: pre + judgement(a, think=t, rubrics=rs, eval_=e) + post,
         st.text(max_size=8), st.lists(st.text(max_size=5), min_size=1, max_size=3), st.text(max_size=5),
-        st.one_of(st.sampled_from(["7", " 3.25 ", "A", "B", "x", "+.5", "1e1", "10.5"]),
+        st.one_of(st.sampled_from(["7", " 3.25 ", "A", "B", "x", "+.5", "1e1", "10.5", "7.", "\x1e7.\x1c"]),
                   st.decimals(min_value=-1, max_value=11, allow_nan=False).map(str), st.text(max_size=4)),
         st.text(max_size=4), st.text(max_size=4),
     ),
@@ -171,7 +172,10 @@ def test_parser_matches_plain_python_reference(text, pairwise, think_in_prompt):
     verdict, error = ref.parse(text, pairwise=pairwise, think_in_prompt=think_in_prompt)
     j = patarm.parse_judgement(text, pairwise=pairwise, think_in_prompt=think_in_prompt)
     assert patarm.ERROR_KINDS[error] == j.error
-    assert (j.choice if pairwise else j.score) == verdict
+    if pairwise or verdict is None:
+        assert (j.choice if pairwise else j.score) == verdict
+    else:
+        assert j.score == float(verdict)  # the nearest float of the exact value
     assert j.format_reward == ref.FORMAT_REWARD[error]
     batch = patarm.parse_judgements([text], pairwise=pairwise, think_in_prompt=think_in_prompt)
     assert batch["error_code"][0] == error
@@ -185,3 +189,13 @@ def test_batch_equals_singles(texts):
         j = patarm.parse_judgement(text)
         assert patarm.ERROR_KINDS[out["error_code"][i]] == j.error
         assert (j.score is None and np.isnan(out["score"][i])) or j.score == out["score"][i]
+
+
+def test_verdict_whitespace_is_exactly_what_str_strip_removes():
+    """R4: every character str.strip() removes is stripped around a verdict, and no other
+    (all of the Basic Multilingual Plane, surrogates aside)."""
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
+    out = patarm.parse_judgements([judgement(f"{c}7{c}") for c in chars], num_threads=2)
+    stripped = {c for c, code in zip(chars, out["error_code"]) if code == 0}
+    assert stripped == {c for c in chars if c.strip() == ""}
+    assert {"\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u3000"} <= stripped

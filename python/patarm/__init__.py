@@ -35,7 +35,7 @@ from .prompts import (
     rubric_domains,
 )
 from .sampling import DistributedPairSampler, PairRandomSampler, check_pair_batch_size, pair_permutation
-from .voting import MajorityVote, majority_vote, majority_vote_verdicts, mean_vote
+from .voting import MajorityVote, majority_vote, majority_vote_verdicts, mean_vote, mean_vote_gaps
 from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "pair_permutation",
     "check_pair_batch_size",
     "mean_vote",
+    "mean_vote_gaps",
     "majority_vote",
     "majority_vote_verdicts",
     "MajorityVote",

@@ -22,6 +22,13 @@ def check_pair_batch_size(batch_size: int, *, name: str = "batch_size") -> None:
 def mean_vote_rows(
     scores: npt.NDArray[np.float64], rounds: int | None = None, num_threads: int | None = None
 ) -> npt.NDArray[np.float64]: ...
+def mean_vote_gaps(
+    chosen_scores: npt.NDArray[np.float64],
+    rejected_scores: npt.NDArray[np.float64],
+    margin: float = 0.0,
+    rounds: int | None = None,
+    num_threads: int | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]: ...
 def majority_vote_counts(
     chosen_scores: npt.NDArray[np.float64],
     rejected_scores: npt.NDArray[np.float64],
@@ -223,6 +230,7 @@ def par_rewards(
     f: Optional[_Shape] = ...,
     think_in_prompt: bool = ...,
     num_threads: Optional[int] = ...,
+    float32_safe: bool = ...,
 ) -> PairRewards: ...
 def score_batch(
     texts: Sequence[str],
@@ -236,6 +244,7 @@ def score_batch(
     num_threads: Optional[int] = ...,
     correct_reward: float = ...,
     wrong_reward: float = ...,
+    float32_safe: bool = ...,
 ) -> Dict[str, np.ndarray]: ...
 def _memchr_count(texts: Sequence[str], *, num_threads: Optional[int] = ...) -> int: ...
 
@@ -276,4 +285,5 @@ def decode_and_score(
     pairwise: bool = ...,
     think_in_prompt: bool = ...,
     num_threads: _Optional[int] = ...,
+    float32_safe: bool = ...,
 ) -> dict[str, _np.ndarray]: ...

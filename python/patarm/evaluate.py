@@ -4,9 +4,13 @@ Benchmarks are read in their published formats:
 
 - RewardBench: one pair per record, ``prompt``, ``chosen``, ``rejected``, ``subset`` (``id``
   optional). A pair is correct when the chosen score is strictly higher. Accuracy is reported
-  per subset and per section (chat, chat-hard, safety, reasoning) with RewardBench's own
-  section weights (``EXAMPLE_COUNTS``: math-prm counts as much as the six code subsets
-  together); the overall score is the mean of the sections.
+  per subset and per section (``Chat``, ``Chat Hard``, ``Safety``, ``Reasoning``: the names
+  rewardbench prints) as rewardbench 0.1.4 computes them: a subset's accuracy is
+  correct / pairs, a section's is ``calculate_scores_per_section`` over its subsets weighted by
+  ``EXAMPLE_COUNTS`` (math-prm 984, counting as much as the six code subsets together;
+  xstest-should-refuse 154, xstest-should-respond 250); the overall score is the mean of the
+  sections. Subsets rewardbench does not know are reported in an ``other`` section weighted by
+  their pair counts, outside the score.
 - RM-Bench: one item per record, ``prompt``, ``chosen`` and ``rejected`` (three responses each,
   in the styles concise, detailed plain text, detailed markdown) and ``domain`` (``chat``,
   ``math``, ``code``, ``safety-refuse``, ``safety-response``: the last two are reported as
@@ -18,7 +22,9 @@ Judgements come from a file (``id``, ``side``, ``style`` for RM-Bench, and ``jud
 ``text`` / ``scores``) or from a live :class:`patarm.Judge`. Votes use the first n judgements of
 every response, for n = 1, 2, 4, 8 while enough exist (and all of them): mean voting (the mean
 of the valid scores) and majority voting (round i compares the i-th judgements; more rounds
-won wins). Ties, and responses without a valid score, are never correct.
+won wins). Means are compared exactly (METHOD section 4). Ties, and pairs where a side has no
+valid score, count as wrong by default (``ties="wrong"``, the paper's rule) or as half a win
+(``ties="half"``, as RewardBench's generative-judge script counts a tie or an error).
 """
 from __future__ import annotations
 
@@ -28,30 +34,32 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
-from .voting import majority_vote, mean_vote
+from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
 from .data.io import DataError, PathLike, read_records
 
 VOTE_LEVELS = (1, 2, 4, 8)
 METHODS = ("mean", "majority")
 STYLES = ("concise", "detailed", "markdown")
 
-# RewardBench's subset -> section mapping and section weights (rewardbench/constants.py).
+# rewardbench 0.1.4, rewardbench/constants.py: SUBSET_MAPPING (section -> subsets, in its order)
+# and EXAMPLE_COUNTS (the section weights).
 REWARDBENCH_SECTIONS: Dict[str, Tuple[str, ...]] = {
-    "chat": ("alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"),
-    "chat-hard": ("mt-bench-hard", "llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst",
+    "Chat": ("alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"),
+    "Chat Hard": ("mt-bench-hard", "llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst",
                   "llmbar-adver-GPTOut", "llmbar-adver-manual"),
-    "safety": ("refusals-dangerous", "refusals-offensive", "xstest-should-refuse", "xstest-should-respond",
+    "Safety": ("refusals-dangerous", "refusals-offensive", "xstest-should-refuse", "xstest-should-respond",
                "donotanswer"),
-    "reasoning": ("math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust"),
+    "Reasoning": ("math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust"),
 }
 REWARDBENCH_WEIGHTS: Dict[str, int] = {
     "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28,
     "mt-bench-med": 40, "mt-bench-hard": 37, "math-prm": 984, "refusals-dangerous": 100,
     "refusals-offensive": 100, "llmbar-natural": 100, "llmbar-adver-neighbor": 134,
     "llmbar-adver-GPTInst": 92, "llmbar-adver-GPTOut": 47, "llmbar-adver-manual": 46,
-    "xstest-should-refuse": 250, "xstest-should-respond": 154, "donotanswer": 136, "hep-cpp": 164,
+    "xstest-should-refuse": 154, "xstest-should-respond": 250, "donotanswer": 136, "hep-cpp": 164,
     "hep-go": 164, "hep-java": 164, "hep-js": 164, "hep-python": 164, "hep-rust": 164,
 }
+OTHER_SECTION = "other"
 SUBSET_TO_SECTION = {subset: section for section, subsets in REWARDBENCH_SECTIONS.items() for subset in subsets}
 RMBENCH_DOMAINS = ("chat", "math", "code", "safety")
 
@@ -79,7 +87,7 @@ def judge_domain(benchmark: str, group: str) -> str:
         return "math"
     if group.startswith("hep-"):
         return "code"
-    return "safety" if SUBSET_TO_SECTION.get(group) == "safety" else "chat"
+    return "safety" if SUBSET_TO_SECTION.get(group) == "Safety" else "chat"
 
 
 def rmbench_domain(domain: str) -> str:
@@ -225,25 +233,26 @@ def vote_levels(k: int, levels: Sequence[int] = VOTE_LEVELS) -> List[int]:
     return out
 
 
-def _majority_wins(chosen: np.ndarray, rejected: np.ndarray) -> np.ndarray:
-    return np.asarray(majority_vote(chosen, rejected).chosen_wins, dtype=bool)  # a tie is not a win
-
-
-def correct_matrix(chosen: np.ndarray, rejected: np.ndarray, n: int, method: str) -> np.ndarray:
-    """Boolean (items, styles, styles): chosen style i beats rejected style j, voting over the
-    first n judgements of each response."""
-    items, styles, _ = chosen.shape
-    out = np.zeros((items, styles, styles), dtype=bool)
-    if method == "mean":
-        c = mean_vote(chosen[:, :, :n].reshape(items * styles, n)).reshape(items, styles)
-        r = mean_vote(rejected[:, :, :n].reshape(items * styles, n)).reshape(items, styles)
-        with np.errstate(invalid="ignore"):
-            return c[:, :, None] > r[:, None, :]  # NaN (no valid score) is never correct
-    if method != "majority":
+def correct_matrix(chosen: np.ndarray, rejected: np.ndarray, n: int, method: str, ties: str = "wrong") -> np.ndarray:
+    """Credit (items, styles, styles) of chosen style i against rejected style j, voting over
+    the first n judgements of each response: 1 for a win, 0 for a loss, and for a tie or a
+    side without a valid score 0 (``ties="wrong"``) or 0.5 (``ties="half"``). Mean voting
+    compares the means exactly."""
+    credit = tie_credit(ties)
+    if method not in METHODS:
         raise ValueError(f"unknown voting method {method!r}; use 'mean' or 'majority'")
+    items, styles, _ = chosen.shape
+    out = np.zeros((items, styles, styles), dtype=np.float64)
     for i in range(styles):
         for j in range(styles):
-            out[:, i, j] = _majority_wins(chosen[:, i, :n], rejected[:, j, :n])
+            c, r = chosen[:, i, :n], rejected[:, j, :n]
+            if method == "mean":
+                _, order = mean_vote_gaps(c, r)
+                wins, level = order == 1, order == 0  # no valid score on a side: order 0
+            else:
+                vote = majority_vote(c, r)
+                wins, level = vote.chosen_wins, vote.ties
+            out[:, i, j] = wins + credit * level
     return out
 
 
@@ -251,21 +260,37 @@ def _accuracy(values: np.ndarray) -> float:
     return float(np.mean(values)) if values.size else math.nan
 
 
+def section_scores(accuracy: Dict[str, float], weights: Dict[str, int] = REWARDBENCH_WEIGHTS) -> Dict[str, float]:
+    """Per-section scores as rewardbench's ``calculate_scores_per_section`` computes them (the
+    same sums in the same order): sum(accuracy * weight) / sum(weight) over the section's
+    subsets that are present; sections with no subset present are left out."""
+    sections: Dict[str, float] = {}
+    for section, subsets in REWARDBENCH_SECTIONS.items():
+        total_weighted_score, total_examples = 0, 0
+        for subset in subsets:
+            if subset in accuracy:
+                total_weighted_score += accuracy[subset] * weights[subset]
+                total_examples += weights[subset]
+        if total_examples > 0:
+            sections[section] = total_weighted_score / total_examples
+    return sections
+
+
 def rewardbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str, Any]:
-    """Accuracy per subset, per section (RewardBench's weights) and overall."""
+    """Accuracy per subset (correct / pairs), per section (rewardbench's weights) and overall
+    (the mean of the sections)."""
     flags = correct[:, 0, 0]
     subsets: Dict[str, Dict[str, float]] = {}
     for subset in sorted({item.group for item in items}):
         mask = np.array([item.group == subset for item in items])
         subsets[subset] = {"accuracy": _accuracy(flags[mask]), "pairs": int(mask.sum())}
-    sections: Dict[str, float] = {}
-    for section in list(REWARDBENCH_SECTIONS) + ["other"]:
-        members = [s for s in subsets if SUBSET_TO_SECTION.get(s, "other") == section]
-        if not members:
-            continue
-        weights = [REWARDBENCH_WEIGHTS.get(s, subsets[s]["pairs"]) for s in members]
-        sections[section] = sum(subsets[s]["accuracy"] * w for s, w in zip(members, weights)) / sum(weights)
-    known = [v for name, v in sections.items() if name != "other"]
+    accuracy = {name: v["accuracy"] for name, v in subsets.items()}
+    sections = section_scores(accuracy)
+    known = list(sections.values())
+    others = [s for s in subsets if s not in SUBSET_TO_SECTION]
+    if others:
+        pairs = sum(subsets[s]["pairs"] for s in others)
+        sections[OTHER_SECTION] = sum(subsets[s]["accuracy"] * subsets[s]["pairs"] for s in others) / pairs
     return {"subsets": subsets, "sections": sections, "score": float(np.mean(known)) if known else math.nan}
 
 
@@ -298,8 +323,11 @@ def evaluate_scores(
     scores: Dict[ResponseKey, np.ndarray],
     *,
     levels: Sequence[int] = VOTE_LEVELS,
+    ties: str = "wrong",
 ) -> Dict[str, Any]:
-    """All metrics for every voting method and n. Returns a JSON-ready report."""
+    """All metrics for every voting method and n. Returns a JSON-ready report. ``ties``:
+    ``"wrong"`` (default) or ``"half"`` (a tie or a side without a valid score is half a win)."""
+    tie_credit(ties)
     if not items:
         raise DataError("no benchmark items to evaluate")
     chosen, rejected = score_tensors(items, scores)
@@ -309,16 +337,14 @@ def evaluate_scores(
     results: Dict[str, Dict[str, Any]] = {m: {} for m in METHODS}
     for method in METHODS:
         for n in ns:
-            results[method][str(n)] = metrics(items, correct_matrix(chosen, rejected, n, method))
-    diag = np.arange(chosen.shape[1])
-    c_mean = mean_vote(chosen.reshape(-1, k)).reshape(chosen.shape[:2])
-    r_mean = mean_vote(rejected.reshape(-1, k)).reshape(rejected.shape[:2])
-    gaps = (c_mean - r_mean)[:, diag].reshape(-1)
+            results[method][str(n)] = metrics(items, correct_matrix(chosen, rejected, n, method, ties))
+    gaps, _ = mean_vote_gaps(chosen.reshape(-1, k), rejected.reshape(-1, k))  # same style on both sides
     valid = np.isfinite(chosen).mean() * 0.5 + np.isfinite(rejected).mean() * 0.5
     return {
         "benchmark": benchmark,
         "items": len(items),
         "judgements_per_response": k,
+        "ties": ties,
         "valid_judgement_rate": float(valid),
         "n": ns,
         "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
@@ -379,8 +405,9 @@ def format_report(report: Dict[str, Any]) -> str:
     ns = [str(n) for n in report["n"]]
     res = report["results"]
     columns = [f"{m}@{n}" for m in METHODS for n in ns]
+    ties = "ties count as half a win" if report.get("ties") == "half" else "ties count as wrong"
     title = (f"{report['benchmark']}: {report['items']} items, {report['judgements_per_response']} judgements per "
-             f"response, {100 * report['valid_judgement_rate']:.1f}% valid (accuracy %, ties count as wrong)")
+             f"response, {100 * report['valid_judgement_rate']:.1f}% valid (accuracy %, {ties})")
     out = [title, ""]
     if report["benchmark"] == "rewardbench":
         first = res["mean"][ns[0]]
@@ -388,7 +415,7 @@ def format_report(report: Dict[str, Any]) -> str:
         for section in first["sections"]:
             rows.append([section] + [_pct(res[m][n]["sections"][section]) for m in METHODS for n in ns])
             for subset in first["subsets"]:
-                if SUBSET_TO_SECTION.get(subset, "other") == section:
+                if SUBSET_TO_SECTION.get(subset, OTHER_SECTION) == section:
                     rows.append([f"  {subset} ({first['subsets'][subset]['pairs']})"]
                                 + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns])
         rows.append(["score (mean of sections)"] + [_pct(res[m][n]["score"]) for m in METHODS for n in ns])
@@ -445,6 +472,7 @@ __all__ = [
     "Item",
     "REWARDBENCH_SECTIONS",
     "REWARDBENCH_WEIGHTS",
+    "TIES",
     "correct_matrix",
     "evaluate_scores",
     "format_report",
@@ -457,5 +485,6 @@ __all__ = [
     "rmbench_metrics",
     "score_tensors",
     "scores_from_rows",
+    "section_scores",
     "vote_levels",
 ]

@@ -15,6 +15,7 @@ Needs ``httpx`` (``pip install 'patarm[judge]'``), imported lazily.
 from __future__ import annotations
 
 import asyncio
+import math
 import concurrent.futures
 import random
 import weakref
@@ -23,7 +24,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tup
 
 import numpy as np
 
-from .voting import majority_vote, mean_vote, score_matrix
+from .voting import majority_vote, mean_vote, mean_vote_gaps, score_matrix, tie_credit
 
 T = TypeVar("T")
 
@@ -80,14 +81,26 @@ class ScoreResult:
 @dataclass(repr=False)
 class PairResult:
     """The judge's verdict on a (chosen, rejected) pair: both sides' results plus the two votes.
-    ``mean_correct``: the chosen mean score is strictly higher. ``majority_correct``: the chosen
-    response won more rounds (round i compares the i-th judgement of each side). Ties lose."""
+    ``mean_correct``: the chosen mean score is strictly higher (compared exactly).
+    ``majority_correct``: the chosen response won more rounds (round i compares the i-th
+    judgement of each side). Ties lose; ``mean_tie``/``majority_tie`` mark them (a side without
+    a valid score included), and :meth:`credit` counts them as ``ties`` says."""
 
     chosen: ScoreResult
     rejected: ScoreResult
     mean_correct: bool
     majority_correct: bool
     votes: Tuple[int, int]  # rounds won by (chosen, rejected)
+    mean_tie: bool = False
+    majority_tie: bool = False
+
+    def credit(self, method: str = "mean", ties: str = "wrong") -> float:
+        """1.0 for a win, 0.0 for a loss; a tie earns 0.0 (``ties="wrong"``) or 0.5
+        (``ties="half"``, as RewardBench's generative-judge script)."""
+        if method not in ("mean", "majority"):
+            raise ValueError(f"method={method!r}; use 'mean' or 'majority'")
+        correct, tie = (self.mean_correct, self.mean_tie) if method == "mean" else (self.majority_correct, self.majority_tie)
+        return 1.0 if correct else tie_credit(ties) if tie else 0.0
 
     @property
     def margin(self) -> float:
@@ -128,6 +141,10 @@ class Results(list):
 
     def to_records(self) -> List[Dict[str, Any]]:
         return [item.to_record() for item in self]
+
+    def accuracy(self, method: str = "mean", ties: str = "wrong") -> float:
+        """Mean :meth:`PairResult.credit` of pair results (NaN when empty)."""
+        return sum(item.credit(method, ties) for item in self) / len(self) if self else math.nan
 
     def to_pandas(self):
         """One row per result (raw judgements in list columns). Needs pandas."""
@@ -462,11 +479,15 @@ class Judge:
 
 def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult]) -> List[PairResult]:
     """Pair up two sides' results and vote (mean and majority, Rust core)."""
-    wins, c_votes, r_votes = _majority_votes([c.scores for c in chosen], [r.scores for r in rejected])
+    chosen_rows, rejected_rows = [c.scores for c in chosen], [r.scores for r in rejected]
+    wins, c_votes, r_votes = _majority_votes(chosen_rows, rejected_rows)
+    width = max([len(row) for row in chosen_rows] + [len(row) for row in rejected_rows] + [1])
+    _, order = mean_vote_gaps(score_matrix(chosen_rows, width), score_matrix(rejected_rows, width))
     out = []
     for i, (c, r) in enumerate(zip(chosen, rejected)):
-        mean_correct = bool(c.score > r.score)  # NaN compares False: no valid score is not a win
-        out.append(PairResult(c, r, mean_correct, bool(wins[i]), (int(c_votes[i]), int(r_votes[i]))))
+        # Exact means; a side without a valid score gives order 0: not a win, a tie.
+        out.append(PairResult(c, r, bool(order[i] == 1), bool(wins[i]), (int(c_votes[i]), int(r_votes[i])),
+                              mean_tie=bool(order[i] == 0), majority_tie=bool(c_votes[i] == r_votes[i])))
     return out
 
 

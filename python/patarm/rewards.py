@@ -48,11 +48,19 @@ def par_rewards(
     f: Optional[ShapeLike] = None,
     think_in_prompt: bool = False,
     num_threads: Optional[int] = None,
+    float32_safe: bool = False,
 ) -> PairRewards:
     """PAR for one pair: ``chosen`` and ``rejected`` are the judgement texts of each side
-    (their counts may differ). ``f`` defaults to ``Graded()``."""
+    (their counts may differ). ``f`` defaults to ``Graded()``. Means, gaps and thresholds are
+    exact (METHOD section 4); ``float32_safe=True`` snaps ``par`` and ``reward`` to multiples
+    of ``REWARD_QUANTUM`` for an RL framework."""
     return _core.par_rewards(
-        chosen, rejected, f=f, think_in_prompt=think_in_prompt, num_threads=num_threads
+        chosen,
+        rejected,
+        f=f,
+        think_in_prompt=think_in_prompt,
+        num_threads=num_threads,
+        float32_safe=float32_safe,
     )
 
 
@@ -68,6 +76,7 @@ def score_batch(
     num_threads: Optional[int] = None,
     correct_reward: float = 1.0,
     wrong_reward: float = 0.0,
+    float32_safe: bool = False,
 ) -> Dict[str, np.ndarray]:
     """Rewards for a batch of judgements in any row order, rows grouped by (source, pair_id).
 
@@ -75,7 +84,10 @@ def score_batch(
     "A"/"B" (reward ``correct_reward`` / ``wrong_reward`` plus the format reward).
     Returns arrays aligned with the rows: ``reward``, ``par``, ``format_reward``, ``score``,
     ``opposite_mean`` (NaN when the other side has no valid score), ``error_code`` (int8, an
-    index into ``ERROR_KINDS``) and ``partner_found`` (bool)."""
+    index into ``ERROR_KINDS``) and ``partner_found`` (bool). Scores are the exact decimals of
+    the verdicts: means, gaps, ties and f's thresholds are decided exactly, in any row order.
+    ``float32_safe=True`` snaps ``reward`` and ``par`` to multiples of ``REWARD_QUANTUM``
+    (what an RL framework should receive); the default returns the exact values."""
     return _core.score_batch(
         texts,
         pair_ids,
@@ -87,6 +99,7 @@ def score_batch(
         num_threads=num_threads,
         correct_reward=correct_reward,
         wrong_reward=wrong_reward,
+        float32_safe=float32_safe,
     )
 
 
@@ -105,6 +118,8 @@ def compute_score(
     solution_str: Mapping[str, Sequence[str]],
     ground_truth: Any = None,
     extra_info: Optional[Mapping[str, Any]] = None,
+    *,
+    float32_safe: bool = False,
     **kwargs: Any,
 ) -> Dict[str, List[Any]]:
     """Pair-form reward function for PaTaRM-style managers (and users' own).
@@ -113,7 +128,8 @@ def compute_score(
     pair. Returns ``{"score": [chosen rewards..., rejected rewards...]}`` plus per-judgement
     lists in the same order: ``par``, ``format_reward``, ``judge_score`` (NaN when invalid),
     ``opposite_mean`` (NaN when the other side has no valid score) and ``error`` (kind or None).
-    Keyword options: ``f`` (default ``Graded()``), ``think_in_prompt``, ``num_threads``; other
+    Keyword options: ``f`` (default ``Graded()``), ``think_in_prompt``, ``num_threads``,
+    ``float32_safe`` (snap ``score`` and ``par`` to multiples of 2^-10 for an RL framework); other
     keywords (verl passes several) are ignored. ``ground_truth``/``extra_info`` are unused: the
     side of each text is given by its key."""
     if not isinstance(solution_str, Mapping):
@@ -129,6 +145,7 @@ def compute_score(
         f=kwargs.get("f"),
         think_in_prompt=bool(kwargs.get("think_in_prompt", False)),
         num_threads=kwargs.get("num_threads"),
+        float32_safe=float32_safe,
     )
     sides = (pair.chosen, pair.rejected)
     opposite = (pair.rejected_mean, pair.chosen_mean)

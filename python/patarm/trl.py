@@ -176,6 +176,11 @@ class PatarmReward:
     A pair seen on one side only gets R_PAR = 0 (the METHOD rule) and a counted warning;
     ``partner_missing_total`` keeps the running count. Use ``PairGRPOTrainer`` so that never
     happens.
+
+    The rewards handed to TRL are float32-safe (METHOD section 4): multiples of 2^-10
+    (``patarm.float32_safe``), so a group of identical rewards gets an advantage of exactly 0 in
+    TRL's float32 group normalisation. ``float32_safe=False`` hands over the exact values;
+    :meth:`score` always returns them.
     """
 
     def __init__(
@@ -193,6 +198,7 @@ class PatarmReward:
         name: str = "patarm",
         metric_prefix: str = "patarm",
         log_completion_columns: bool = True,
+        float32_safe: bool = True,
     ) -> None:
         if f is None:
             from . import Graded
@@ -216,6 +222,7 @@ class PatarmReward:
         self.__name__ = name
         self.metric_prefix = metric_prefix
         self.log_completion_columns = bool(log_completion_columns)
+        self.float32_safe = bool(float32_safe)
         self.partner_missing_total = 0
 
     def __repr__(self) -> str:
@@ -238,6 +245,10 @@ class PatarmReward:
         )
         result = self.score(texts, pair_ids, sides, sources)
         self._report(result, sides, pair_ids, sources, log_metric, log_extra)
+        if self.float32_safe:
+            from .rewards import float32_safe
+
+            return float32_safe(result["reward"]).tolist()
         return result["reward"].tolist()
 
     def score(

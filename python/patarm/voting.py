@@ -1,7 +1,9 @@
 """Voting over n judgements of a trained judge (METHOD section 6).
 
 * :func:`mean_vote` averages the valid scores of each response (NaN marks an invalid
-  judgement; ``None`` is read as NaN).
+  judgement; ``None`` is read as NaN), exactly: each float stands for the shortest decimal
+  that prints as it, so ``mean_vote([0.1, 0.2]) == 0.15`` (METHOD section 4).
+* :func:`mean_vote_gaps` compares two sides' means exactly (ties are exact ties).
 * :func:`majority_vote` compares a pair's chosen and rejected scores round by round: the
   response scored strictly higher gets the round's vote, a round with a NaN or a tie votes for
   nobody, and the chosen response wins with strictly more votes (a tie is not a win).
@@ -14,7 +16,9 @@ comes from one set of 8 samples::
     for k in (1, 2, 4, 8):
         acc = patarm.majority_vote(chosen, rejected, rounds=k).accuracy
 
-The counting runs in the Rust core with the GIL released.
+Ties count as wrong (``accuracy``); ``MajorityVote.score(ties="half")`` counts them as half a
+win, as RewardBench's generative-judge script does. The counting runs in the Rust core with
+the GIL released.
 """
 from __future__ import annotations
 
@@ -22,13 +26,13 @@ import math
 import numbers
 import operator
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _core
 
-__all__ = ["mean_vote", "majority_vote", "majority_vote_verdicts", "MajorityVote"]
+__all__ = ["mean_vote", "mean_vote_gaps", "majority_vote", "majority_vote_verdicts", "MajorityVote", "TIES", "tie_credit"]
 
 
 def _pad_ragged(values: Any, fill: Any, name: str) -> np.ndarray:
@@ -134,6 +138,42 @@ def mean_vote(
     return float(means[0]) if array.ndim == 1 else means
 
 
+def mean_vote_gaps(
+    chosen: Any,
+    rejected: Any,
+    *,
+    margin: float = 0.0,
+    rounds: Optional[int] = None,
+    num_threads: Optional[int] = None,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Mean voting on pairs, compared exactly (METHOD section 4).
+
+    ``chosen`` and ``rejected`` are ``[pairs, n]`` scores (NaN marks an invalid judgement);
+    each float stands for the shortest decimal that prints as it. Returns ``(gap, order)``:
+    ``gap`` the nearest float of mean(chosen) - mean(rejected) (NaN when a side has no valid
+    score) and ``order`` (int8) its exact comparison with ``margin``: 1 above, 0 equal (or no
+    gap), -1 below. ``order == 1`` with margin 0 is "the chosen response wins" (a tie is not).
+    """
+    c = _as_matrix(_scores(chosen, "chosen"))
+    r = _as_matrix(_scores(rejected, "rejected"))
+    if c.shape != r.shape:
+        raise ValueError(f"chosen has shape {c.shape} but rejected has shape {r.shape}; pass two [pairs, n] arrays of the same shape (pad with NaN)")
+    if not math.isfinite(margin):
+        raise ValueError(f"margin is {margin}; pass a finite number")
+    return _core.mean_vote_gaps(c, r, float(margin), _rounds(rounds), num_threads)
+
+
+TIES = ("wrong", "half")
+
+
+def tie_credit(ties: str) -> float:
+    """What a tie (or a pair without a valid vote) earns: 0 with ``ties="wrong"`` (the paper's
+    rule), 0.5 with ``ties="half"`` (RewardBench's generative-judge script)."""
+    if ties not in TIES:
+        raise ValueError(f"ties={ties!r}; use 'wrong' (a tie is not a win) or 'half' (a tie is half a win)")
+    return 0.0 if ties == "wrong" else 0.5
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class MajorityVote:
     """Outcome of majority voting for a batch of pairs (arrays of length ``pairs``).
@@ -157,8 +197,16 @@ class MajorityVote:
 
     @property
     def accuracy(self) -> float:
-        """Fraction of pairs the chosen response wins (NaN for no pairs)."""
+        """Fraction of pairs the chosen response wins (NaN for no pairs); ties are wrong."""
         return float(self.chosen_wins.mean()) if len(self.chosen_wins) else math.nan
+
+    def score(self, ties: str = "wrong") -> float:
+        """Accuracy with ties counted as ``ties`` says: ``"wrong"`` (0, as :attr:`accuracy`)
+        or ``"half"`` (half a win, as RewardBench's generative-judge script)."""
+        credit = tie_credit(ties)
+        if not len(self.chosen_wins):
+            return math.nan
+        return float((self.chosen_wins + credit * self.ties).mean())
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return {

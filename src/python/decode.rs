@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
@@ -138,23 +138,12 @@ fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
     }
 }
 
-fn scores_to_dict<'py>(py: Python<'py>, scores: BatchScores) -> PyResult<Bound<'py, PyDict>> {
-    let out = PyDict::new(py);
-    out.set_item("reward", scores.reward.into_pyarray(py))?;
-    out.set_item("par", scores.par.into_pyarray(py))?;
-    out.set_item("format_reward", scores.format_reward.into_pyarray(py))?;
-    out.set_item("score", scores.score.into_pyarray(py))?;
-    out.set_item("opposite_mean", scores.opposite_mean.into_pyarray(py))?;
-    out.set_item("error_code", scores.error_code.into_pyarray(py))?;
-    out.set_item("partner_found", scores.partner_found.into_pyarray(py))?;
-    Ok(out)
-}
-
 /// Decodes the response rows and scores them in one native pass (no Python strings in
 /// between): the arrays of `patarm.score_batch` for the decoded texts. `shape` is
-/// `('graded', thresholds, values)` or `('constant', value)`.
+/// `('graded', thresholds, values)` or `('constant', value)`; `float32_safe` snaps `reward`
+/// and `par` to multiples of 2^-10 (METHOD section 4).
 #[pyfunction]
-#[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, shape, *, pairwise = false, think_in_prompt = false, num_threads = None))]
+#[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, shape, *, pairwise = false, think_in_prompt = false, num_threads = None, float32_safe = false))]
 #[allow(clippy::too_many_arguments)]
 fn decode_and_score<'py>(
     py: Python<'py>,
@@ -168,6 +157,7 @@ fn decode_and_score<'py>(
     pairwise: bool,
     think_in_prompt: bool,
     num_threads: Option<i64>,
+    float32_safe: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = inputs::num_threads(num_threads)?;
     let shape = read_shape(shape)?;
@@ -184,7 +174,7 @@ fn decode_and_score<'py>(
     let keys: Vec<PairKey<'_>> =
         owned_ids.iter().enumerate().map(|(row, id)| PairKey { source: sources.get(row), id: id.as_key() }).collect();
     let table = &decoder.inner;
-    let scores = py.detach(|| -> PyResult<BatchScores> {
+    let mut scores = py.detach(|| -> PyResult<BatchScores> {
         let texts = table.decode_rows(ids, &lengths, true, threads)?;
         Ok(match &row_sides {
             RowSides::Pointwise(sides) => batch::score_pointwise(&texts, &keys, sides, think_in_prompt, Some(&shape), threads)?,
@@ -193,7 +183,10 @@ fn decode_and_score<'py>(
             }
         })
     })?;
-    scores_to_dict(py, scores)
+    if float32_safe {
+        scores.snap_float32();
+    }
+    super::reward::scores_dict(py, scores)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

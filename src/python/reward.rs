@@ -238,7 +238,9 @@ impl Graded {
     /// (thresholds, values) of the shape.
     fn parts(&self) -> (&[f64], &[f64]) {
         match &self.shape {
-            Shape::Graded { thresholds, values } => (thresholds, values),
+            Shape::Graded {
+                thresholds, values, ..
+            } => (thresholds, values),
             Shape::Constant(_) => (&[], &[]),
         }
     }
@@ -548,7 +550,7 @@ impl PairRewards {
 }
 
 #[pyfunction]
-#[pyo3(signature = (chosen, rejected, *, f = None, think_in_prompt = false, num_threads = None))]
+#[pyo3(signature = (chosen, rejected, *, f = None, think_in_prompt = false, num_threads = None, float32_safe = false))]
 fn par_rewards(
     py: Python<'_>,
     chosen: &Bound<'_, PyAny>,
@@ -556,6 +558,7 @@ fn par_rewards(
     f: Option<&Bound<'_, PyAny>>,
     think_in_prompt: bool,
     num_threads: Option<i64>,
+    float32_safe: bool,
 ) -> PyResult<PairRewards> {
     let threads = inputs::num_threads(num_threads)?;
     let shape = ShapeArg::read(f)?;
@@ -577,6 +580,9 @@ fn par_rewards(
     });
     if let ShapeArg::Callable(f) = &shape {
         scores.apply_shape(|gap| ShapeArg::call(f, gap))?;
+    }
+    if float32_safe {
+        scores.snap_float32();
     }
     Ok(PairRewards {
         chosen: Py::new(
@@ -610,7 +616,7 @@ fn read_sides(labels: &[Utf8<'_>], pairwise: bool) -> PyResult<(Vec<Side>, Vec<C
     Ok((sides, correct))
 }
 
-fn scores_dict<'py>(py: Python<'py>, s: BatchScores) -> PyResult<Bound<'py, PyDict>> {
+pub(super) fn scores_dict<'py>(py: Python<'py>, s: BatchScores) -> PyResult<Bound<'py, PyDict>> {
     let out = PyDict::new(py);
     out.set_item("reward", PyArray1::from_vec(py, s.reward))?;
     out.set_item("par", PyArray1::from_vec(py, s.par))?;
@@ -635,7 +641,7 @@ fn check_finite(name: &str, value: f64) -> PyResult<()> {
 #[pyfunction]
 #[pyo3(signature = (
     texts, pair_ids, sides, *, sources = None, f = None, pairwise = false, think_in_prompt = false,
-    num_threads = None, correct_reward = 1.0, wrong_reward = 0.0,
+    num_threads = None, correct_reward = 1.0, wrong_reward = 0.0, float32_safe = false,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn score_batch<'py>(
@@ -650,6 +656,7 @@ fn score_batch<'py>(
     num_threads: Option<i64>,
     correct_reward: f64,
     wrong_reward: f64,
+    float32_safe: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = inputs::num_threads(num_threads)?;
     check_finite("correct_reward", correct_reward)?;
@@ -670,9 +677,12 @@ fn score_batch<'py>(
             correct: correct_reward,
             wrong: wrong_reward,
         };
-        let scores = py.detach(|| {
+        let mut scores = py.detach(|| {
             batch::score_pairwise(&bytes, &correct, think_in_prompt, rewards, threads)
         })?;
+        if float32_safe {
+            scores.snap_float32();
+        }
         return scores_dict(py, scores);
     }
     let keys: Vec<PairKey<'_>> = ids
@@ -689,6 +699,9 @@ fn score_batch<'py>(
     })?;
     if let ShapeArg::Callable(f) = &shape {
         scores.apply_shape(|gap| ShapeArg::call(f, gap))?;
+    }
+    if float32_safe {
+        scores.snap_float32();
     }
     scores_dict(py, scores)
 }

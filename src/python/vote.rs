@@ -13,6 +13,9 @@ type Counts<'py> = (
     Bound<'py, PyArray1<i64>>,
 );
 
+/// (gap, order) of exact mean voting.
+type Gaps<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i8>>);
+
 fn counts_to_numpy(py: Python<'_>, counts: vote::MajorityCounts) -> Counts<'_> {
     let wins = counts.chosen_wins();
     (
@@ -35,6 +38,28 @@ fn mean_vote_rows<'py>(
     let scores = scores.as_array();
     let means = py.detach(|| vote::mean_vote(scores, rounds, num_threads))?;
     Ok(PyArray1::from_vec(py, means))
+}
+
+/// (gap, order) of exact mean voting on pairs: `gap` the nearest float of
+/// mean(chosen) - mean(rejected) (NaN when a side has no valid score), `order` its exact sign
+/// against `margin` (1 above, 0 equal or no gap, -1 below).
+#[pyfunction]
+#[pyo3(signature = (chosen_scores, rejected_scores, margin = 0.0, rounds = None, num_threads = None))]
+fn mean_vote_gaps<'py>(
+    py: Python<'py>,
+    chosen_scores: PyReadonlyArray2<'py, f64>,
+    rejected_scores: PyReadonlyArray2<'py, f64>,
+    margin: f64,
+    rounds: Option<usize>,
+    num_threads: Option<i64>,
+) -> PyResult<Gaps<'py>> {
+    let num_threads = inputs::num_threads(num_threads)?;
+    let (chosen, rejected) = (chosen_scores.as_array(), rejected_scores.as_array());
+    let gaps = py.detach(|| vote::mean_gaps(chosen, rejected, margin, rounds, num_threads))?;
+    Ok((
+        PyArray1::from_vec(py, gaps.gap),
+        PyArray1::from_vec(py, gaps.order),
+    ))
 }
 
 /// (chosen_wins, chosen_votes, rejected_votes) of score-based majority voting.
@@ -74,6 +99,7 @@ fn majority_vote_verdict_counts<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mean_vote_rows, m)?)?;
     m.add_function(wrap_pyfunction!(majority_vote_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(mean_vote_gaps, m)?)?;
     m.add_function(wrap_pyfunction!(majority_vote_verdict_counts, m)?)?;
     Ok(())
 }

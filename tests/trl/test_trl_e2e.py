@@ -19,6 +19,7 @@ import os
 import numpy as np
 import patarm
 import pytest
+from cpu_grpo import cpu_grpo_config
 from frameworks import require
 from patarm.trl import PatarmReward
 from reference import plain_score_batch
@@ -102,27 +103,15 @@ def trained(tmp_path, qwen_fast_tokenizer, tiny_qwen2):
     require("trl")
     datasets = require("datasets")
     from patarm.trl import PairGRPOTrainer
-    from trl import GRPOConfig
 
     reward = RecordingReward()
-    args = GRPOConfig(
-        output_dir=str(tmp_path),
-        use_cpu=True,
-        bf16=False,
-        seed=0,
+    args = cpu_grpo_config(
+        tmp_path,
         max_steps=STEPS,
-        learning_rate=1e-3,
         num_generations=NUM_GENERATIONS,
         per_device_train_batch_size=2,  # x 2 accumulation steps = 4 completions = 1 whole pair per generation
         gradient_accumulation_steps=2,
         max_completion_length=12,
-        gradient_checkpointing=False,
-        logging_steps=1,
-        log_completions=True,
-        num_completions_to_print=0,
-        report_to="none",
-        save_strategy="no",
-        dataloader_num_workers=0,
     )
     trainer = injecting_trainer(PairGRPOTrainer, qwen_fast_tokenizer)(
         model=tiny_qwen2,
@@ -161,11 +150,11 @@ def test_grpo_run_with_patarm_reward(trained):
         for pair_id in set(batch["pair_id"]):
             assert keys.count((pair_id, "chosen")) == keys.count((pair_id, "rejected")) == NUM_GENERATIONS
 
-        # The rewards are PaTaRM's: recompute from the texts the trainer generated.
-        expected = patarm.score_batch(batch["texts"], batch["pair_id"], batch["side"])
-        np.testing.assert_allclose(batch["reward"], expected["reward"])
+        # The rewards are PaTaRM's, float32-safe: recompute from the texts the trainer generated.
+        expected = patarm.score_batch(batch["texts"], batch["pair_id"], batch["side"], float32_safe=True)
+        np.testing.assert_array_equal(batch["reward"], expected["reward"])
         independent = plain_score_batch(batch["texts"], batch["pair_id"], batch["side"])
-        np.testing.assert_allclose(batch["reward"], independent["reward"])
+        np.testing.assert_array_equal(batch["reward"], patarm.float32_safe(independent["reward"]))
         parsed = patarm.parse_judgements(batch["texts"])
         assert entry["patarm/format_error_rate"] == pytest.approx(np.mean(parsed["error_code"] != 0))
         for i, text in enumerate(batch["texts"]):
@@ -182,8 +171,8 @@ def test_grpo_run_with_patarm_reward(trained):
     for batch in reward.batches:
         for text, pair_id, side, value in zip(batch["texts"], batch["pair_id"], batch["side"], batch["reward"]):
             by_key.setdefault((pair_id, side, text in KNOWN.values()), set()).add(round(value, 6))
-    assert by_key[("pair-0", "chosen", True)] == {1.4}  # 9 vs rejected mean 2: gap 7 -> graded 1.4
-    assert by_key[("pair-0", "rejected", True)] == {1.4}
+    assert by_key[("pair-0", "chosen", True)] == {1.400391}  # 9 vs rejected mean 2: gap 7 -> graded 1.4, snapped
+    assert by_key[("pair-0", "rejected", True)] == {1.400391}
     assert by_key[("pair-1", "chosen", True)] == {0.0}  # the rejected side has no valid score: no PAR
     assert by_key[("pair-1", "rejected", True)] == {-1.0}  # invalid verdict
     assert max(entry["patarm/par_hit_rate"] for entry in steps) > 0

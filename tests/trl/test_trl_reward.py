@@ -38,6 +38,11 @@ class MetricLog:
         self.extra.setdefault(name, []).extend(values)
 
 
+def snapped(values):
+    """What TRL receives: the rewards rounded to multiples of 2^-10 (METHOD section 4)."""
+    return patarm.float32_safe(values).tolist()
+
+
 def call(reward, texts, pair_ids, sides, sources=None, log=None, conversational=True):
     completions = [[{"role": "assistant", "content": t}] for t in texts] if conversational else list(texts)
     columns = {"pair_id": list(pair_ids), "side": list(sides)}
@@ -61,7 +66,7 @@ def test_known_pair_gets_method_rewards_and_metrics():
     log = MetricLog()
     rewards = call(PatarmReward(), texts, ["p"] * 4, ["chosen", "chosen", "rejected", "rejected"], log=log)
     # gap 5 > 2 -> graded f = 1.4 on both valid sides; format errors get their penalty and no PAR.
-    assert rewards == pytest.approx([1.4, -1.5, 1.4, -1.0])
+    assert rewards == snapped([1.4, -1.5, 1.4, -1.0])  # float32-safe: multiples of 2^-10
     metrics = {k: v[0] for k, v in log.metrics.items()}
     assert metrics == pytest.approx(
         {
@@ -79,10 +84,10 @@ def test_known_pair_gets_method_rewards_and_metrics():
 
 def test_graded_small_gap_and_constant_f():
     texts = [judgement("6"), judgement("5")]
-    assert call(PatarmReward(), texts, [1, 1], ["chosen", "rejected"]) == pytest.approx([1.2, 1.2])
-    assert call(PatarmReward(f=patarm.Constant(1.3)), texts, [1, 1], ["chosen", "rejected"]) == pytest.approx(
-        [1.3, 1.3]
-    )
+    assert call(PatarmReward(), texts, [1, 1], ["chosen", "rejected"]) == snapped([1.2, 1.2])
+    assert call(PatarmReward(f=patarm.Constant(1.3)), texts, [1, 1], ["chosen", "rejected"]) == snapped([1.3, 1.3])
+    exact = PatarmReward(float32_safe=False)
+    assert call(exact, texts, [1, 1], ["chosen", "rejected"]) == [1.2, 1.2]
     # A wrong-way judgement earns no PAR: the chosen side scored below the rejected mean.
     assert call(PatarmReward(), [judgement("2"), judgement("7")], [1, 1], ["chosen", "rejected"]) == [0.0, 0.0]
 
@@ -92,11 +97,11 @@ def test_pairs_are_found_by_source_and_id_not_position():
     sides = ["chosen", "rejected", "rejected", "chosen"]
     same_source = call(PatarmReward(), texts, ["x"] * 4, sides, sources=["s"] * 4)
     # One pair: mean_c = (9 + 1) / 2 = 5, mean_r = 5; only the 9 (chosen) and the 1 (rejected) beat it.
-    assert same_source == pytest.approx([1.4, 1.4, 0.0, 0.0])
+    assert same_source == snapped([1.4, 1.4, 0.0, 0.0])
     split_sources = call(PatarmReward(), texts, ["x"] * 4, sides, sources=["a", "a", "b", "b"])
     # Two pairs: (a: chosen 9 vs rejected 1), (b: rejected 9 vs chosen 1 -> wrong way, no PAR).
-    assert split_sources == pytest.approx([1.4, 1.4, 0.0, 0.0])
-    assert call(PatarmReward(), texts, ["x", "x", "y", "y"], sides) == pytest.approx([1.4, 1.4, 0.0, 0.0])
+    assert split_sources == snapped([1.4, 1.4, 0.0, 0.0])
+    assert call(PatarmReward(), texts, ["x", "x", "y", "y"], sides) == snapped([1.4, 1.4, 0.0, 0.0])
 
 
 def test_missing_partner_follows_the_rule_and_is_counted(caplog):
@@ -107,7 +112,7 @@ def test_missing_partner_follows_the_rule_and_is_counted(caplog):
         rewards = call(
             reward, texts, ["lonely", "lonely", "p", "p"], ["chosen", "chosen", "chosen", "rejected"], log=log
         )
-    assert rewards == pytest.approx([0.0, 0.0, 1.4, 1.4])
+    assert rewards == snapped([0.0, 0.0, 1.4, 1.4])
     assert log.metrics["patarm/partner_missing"] == [2.0]
     assert reward.partner_missing_total == 2
     assert "no partner side" in caplog.text and "PairGRPOTrainer" in caplog.text
@@ -157,7 +162,7 @@ def test_completion_forms():
     rewards = call(
         PatarmReward(), [judgement("9"), judgement("1")], [0, 0], ["chosen", "rejected"], conversational=False
     )
-    assert rewards == pytest.approx([1.4, 1.4])
+    assert rewards == snapped([1.4, 1.4])
 
 
 def test_columns_may_sit_in_extra_info():
@@ -168,7 +173,7 @@ def test_columns_may_sit_in_extra_info():
         extra_info=[{"pair_id": 3, "side": "chosen"}, {"pair_id": 3, "side": "rejected"}],
         data_source=["patarm/chat"] * 2,
     )
-    assert rewards == pytest.approx([1.4, 1.4])
+    assert rewards == snapped([1.4, 1.4])
 
 
 def test_caller_mistakes_raise_clear_errors():
@@ -228,7 +233,7 @@ def test_matches_plain_python_rules_in_any_row_order(rows, rng):
     texts, pair_ids, sides = map(list, zip(*rows))
     expected = plain_score_batch(texts, pair_ids, sides)["reward"]
     rewards = np.array(call(PatarmReward(), texts, pair_ids, sides))
-    np.testing.assert_allclose(rewards, expected)
+    np.testing.assert_array_equal(rewards, patarm.float32_safe(expected))
     order = list(range(len(rows)))
     rng.shuffle(order)
     shuffled = np.array(

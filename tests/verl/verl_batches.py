@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -17,7 +18,7 @@ from qwen_fixture import build_qwen_tokenizer
 
 PROMPT_LEN = 16
 TAG_RE = re.compile(r"</?(?:think|generate_rubrics|eval|answer)>")
-VERDICT_RE = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)")  # "3." is not a number (digits, then optionally "." and digits)
+VERDICT_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)  # R4: "3." is 3
 
 
 def tokenizer_dir() -> str:
@@ -36,7 +37,14 @@ def judgement(verdict: Any, *, think: str = "The response is mostly right.", ext
 
 # ------------------------------------------------------------------ reference (METHOD 3-4)
 def reference_parse(text: str, pairwise: bool = False) -> tuple[Optional[Any], float]:
-    """(score or verdict or None, format reward) by METHOD section 3."""
+    """(score or verdict or None, format reward) by METHOD section 3; a score as the nearest
+    float of its exact value."""
+    score, fmt = exact_parse(text, pairwise)
+    return (float(score) if isinstance(score, Fraction) else score), fmt
+
+
+def exact_parse(text: str, pairwise: bool = False) -> tuple[Optional[Any], float]:
+    """(exact score (Fraction) or verdict or None, format reward) by METHOD sections 3-4."""
     tags = TAG_RE.findall(text)
     ok = (
         len(tags) >= 8
@@ -48,12 +56,12 @@ def reference_parse(text: str, pairwise: bool = False) -> tuple[Optional[Any], f
     )
     if not ok:
         return None, -1.5
-    answer = text[text.rindex("<answer>") + len("<answer>") : text.rindex("</answer>")].strip(" \t\n\r\x0b\x0c")
+    answer = text[text.rindex("<answer>") + len("<answer>") : text.rindex("</answer>")].strip()
     if pairwise:
         return (answer, 0.0) if answer in ("A", "B") else (None, -1.0)
-    if not VERDICT_RE.fullmatch(answer) or not 0 <= float(answer) <= 10:
+    if not VERDICT_RE.fullmatch(answer) or not 0 <= Fraction(answer) <= 10:
         return None, -1.0
-    return float(answer), 0.0
+    return Fraction(answer), 0.0
 
 
 def graded(delta: float) -> float:
@@ -61,8 +69,9 @@ def graded(delta: float) -> float:
 
 
 def reference_rewards(texts: Sequence[str], sources: Sequence[str], pair_ids: Sequence[Any], sides: Sequence[str], f=graded) -> list[float]:
-    """R = R_PAR + R_format for every row, rows grouped by (source, pair id) (METHOD 4)."""
-    parsed = [reference_parse(t) for t in texts]
+    """R = R_PAR + R_format for every row, rows grouped by (source, pair id) (METHOD 4), with
+    exact means and gaps (f receives the exact gap)."""
+    parsed = [exact_parse(t) for t in texts]
     valid: dict = {}
     for (score, _), source, pair_id, side in zip(parsed, sources, pair_ids, sides):
         if score is not None:

@@ -10,7 +10,7 @@ def register(subparsers) -> None:
         help="RewardBench / RM-Bench accuracy with mean and majority voting",
         description="Evaluate a judge on a RewardBench-format file (prompt, chosen, rejected, subset) or an "
         "RM-Bench-format file (3 chosen x 3 rejected by style, domain). Judgements come from --judgements "
-        "or from a live OpenAI-compatible server (--judge-url, --model). Ties count as wrong.",
+        "or from a live OpenAI-compatible server (--judge-url, --model). Ties count as wrong unless --ties half.",
     )
     parser.add_argument("benchmark_file", help="benchmark file (.jsonl, .json or .parquet)")
     parser.add_argument("--benchmark", choices=("auto", "rewardbench", "rmbench"), default="auto")
@@ -26,6 +26,9 @@ def register(subparsers) -> None:
     parser.add_argument("--max-retries", type=int, default=4, help="retries per request on errors and timeouts")
     parser.add_argument("--save-judgements", help="live judging: write the judgements here (.jsonl)")
     parser.add_argument("--think-in-prompt", action="store_true", help="judgements start inside <think>")
+    parser.add_argument("--ties", choices=("wrong", "half"), default="wrong",
+                        help="a tie (or a side without a valid score) counts as wrong (default, as the paper "
+                        "reports) or as half a win (as RewardBench's generative-judge script)")
     parser.add_argument("--json", dest="json_out", help="write the full report as JSON")
     parser.add_argument("--plot", help="write a PNG: accuracy vs n and the score-gap distribution")
     parser.add_argument("--quiet", action="store_true", help="no table on the terminal")
@@ -59,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         if args.save_judgements:
             write_jsonl(rows, args.save_judgements)
         scores = scores_from_rows(rows, think_in_prompt=args.think_in_prompt)
-    report = evaluate_scores(benchmark, items, scores)
+    report = evaluate_scores(benchmark, items, scores, ties=args.ties)
     if not args.quiet:
         print(format_report(report))
     if args.json_out:

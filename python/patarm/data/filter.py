@@ -14,12 +14,13 @@ the Rust core) or a numeric ``score``, and optionally ``source``.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..voting import mean_vote, score_matrix
+from ..voting import mean_vote_gaps, score_matrix
 from .io import DataError, PathLike, read_records
 
 PairKey = Tuple[Optional[str], str]
@@ -59,31 +60,38 @@ class PairJudgements:
         )
         return f"PairJudgements(key={self.key!r}, {counts})"
 
+    def correct_count(self) -> Tuple[int, int]:
+        """(correct judgements, judgements compared). Comparing two float scores is exact:
+        distinct floats stand for distinct shortest decimals, in the same order."""
+        if self.pairwise:
+            return sum(map(bool, self.verdicts_correct)), len(self.verdicts_correct)
+        rounds = min(len(self.chosen), len(self.rejected))
+        c = np.asarray(self.chosen[:rounds], dtype=np.float64)
+        r = np.asarray(self.rejected[:rounds], dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            return int(np.sum(c > r)), rounds  # NaN compares False: invalid rounds are not correct
+
     def fraction_correct(self) -> float:
         """Share of correct judgements (NaN when there is nothing to compare)."""
-        if self.pairwise:
-            return float(np.mean(self.verdicts_correct))
-        rounds = min(len(self.chosen), len(self.rejected))
-        if rounds == 0:
-            return math.nan
-        c = np.asarray(self.chosen[:rounds])
-        r = np.asarray(self.rejected[:rounds])
-        with np.errstate(invalid="ignore"):
-            return float(np.mean(c > r))  # NaN compares False: invalid rounds are not correct
+        correct, total = self.correct_count()
+        return correct / total if total else math.nan
 
     def score_gap(self) -> float:
         """Mean chosen score minus mean rejected score (mean voting in the Rust core); NaN
         when a side has no valid score."""
         if self.pairwise:
             return math.nan
-        return float(_score_gaps([self])[0])
+        return float(_score_gaps([self])[0][0])
 
 
-def _score_gaps(entries: List[PairJudgements]) -> np.ndarray:
-    """``score_gap`` of many pointwise pairs with one mean-voting call (one Rust batch, not
-    one per pair); NaN where a side has no valid score."""
-    means = mean_vote(score_matrix([e.chosen for e in entries] + [e.rejected for e in entries]))
-    return means[: len(entries)] - means[len(entries):]
+def _score_gaps(entries: List[PairJudgements], margin: float = 0.0) -> Tuple[np.ndarray, np.ndarray]:
+    """(gap, order) of many pointwise pairs with one exact mean-voting call (one Rust batch):
+    ``gap`` the nearest float of mean chosen - mean rejected (NaN where a side has no valid
+    score), ``order`` its exact comparison with ``margin`` (1 above, 0 equal, -1 below)."""
+    width = max([len(e.chosen) for e in entries] + [len(e.rejected) for e in entries] + [1])
+    chosen = score_matrix([e.chosen for e in entries], width)
+    rejected = score_matrix([e.rejected for e in entries], width)
+    return mean_vote_gaps(chosen, rejected, margin=margin)
 
 
 def load_judgements(
@@ -185,19 +193,20 @@ def rl_filter(
     judgements: Dict[PairKey, PairJudgements], *, low: float = RL_RANGE[0], high: float = RL_RANGE[1]
 ) -> FilterReport:
     """Keep pairs whose fraction of correct judgements lies in [low, high]: pairs the judge
-    always gets right teach nothing, and pairs it never gets right give no reward signal."""
+    always gets right teach nothing, and pairs it never gets right give no reward signal.
+    Decided exactly: a bound means the shortest decimal that prints as it (0.75 is 3/4)."""
     if not (0.0 <= low <= high <= 1.0):
         raise ValueError(f"the RL range needs 0 <= low <= high <= 1, got low={low}, high={high}")
     kept, dropped, stats = [], {}, {}
-    eps = 1e-9  # 6/8 typed as 0.75 or 0.7500000001 must behave the same
+    exact_low, exact_high = Fraction(repr(float(low))), Fraction(repr(float(high)))
     for key, entry in judgements.items():
-        fraction = entry.fraction_correct()
-        stats[key] = {"fraction_correct": fraction}
-        if math.isnan(fraction):
+        correct, total = entry.correct_count()
+        stats[key] = {"fraction_correct": correct / total if total else math.nan}
+        if not total:
             dropped[key] = "no judgements on one side"
-        elif fraction < low - eps:
+        elif Fraction(correct, total) < exact_low:
             dropped[key] = f"fraction correct below {low:g} (too hard)"
-        elif fraction > high + eps:
+        elif Fraction(correct, total) > exact_high:
             dropped[key] = f"fraction correct above {high:g} (too easy)"
         else:
             kept.append(key)
@@ -205,21 +214,23 @@ def rl_filter(
 
 
 def sft_filter(judgements: Dict[PairKey, PairJudgements], *, min_gap: float = SFT_MIN_GAP) -> FilterReport:
-    """Keep pairs whose mean chosen score exceeds the mean rejected score by more than min_gap."""
-    if math.isnan(min_gap):
-        raise ValueError("min_gap must be a number, got NaN")
+    """Keep pairs whose mean chosen score exceeds the mean rejected score by more than min_gap,
+    decided exactly (4.4 against 2.4 is a gap of exactly 2: not kept with min_gap 2)."""
+    if not math.isfinite(min_gap):
+        raise ValueError(f"min_gap must be a finite number, got {min_gap}")
     for key, entry in judgements.items():
         if entry.pairwise:
             raise ValueError(
                 f"pair {key[1]!r} has pairwise (A/B) judgements; the SFT filter needs pointwise scores"
             )
     kept, dropped, stats = [], {}, {}
-    gaps = _score_gaps(list(judgements.values())).tolist()
-    for key, gap in zip(judgements, gaps):
+    entries = list(judgements.values())
+    gaps, orders = _score_gaps(entries, min_gap) if entries else (np.zeros(0), np.zeros(0))
+    for key, gap, order in zip(judgements, gaps.tolist(), orders.tolist()):
         stats[key] = {"score_gap": gap}
         if math.isnan(gap):
             dropped[key] = "no valid score on one side"
-        elif gap <= min_gap:
+        elif order <= 0:
             dropped[key] = f"score gap not above {min_gap:g}"
         else:
             kept.append(key)
