@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use super::errors;
 use super::inputs::{self, Sources, Utf8};
+use super::interrupt;
 use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::par::{self, PairScores, Side, SideScores};
 use crate::parse::{self, Choice, ParseOptions, ERROR_KINDS};
@@ -174,12 +175,12 @@ fn parse_judgement(
     think_in_prompt: bool,
 ) -> PyResult<Judgement> {
     let held = inputs::text(text, "text")?;
-    let text = held.text();
+    let text = held.as_str();
     let options = ParseOptions {
         pairwise,
         think_in_prompt,
     };
-    Ok(Judgement::from_parse(&parse::parse(&text, options)))
+    Ok(Judgement::from_parse(&parse::parse(text, options)))
 }
 
 /// Batch parse: `score` (NaN when invalid), `format_reward`, `error_code`, and for pairwise
@@ -191,7 +192,7 @@ fn parse_judgements<'py>(
     texts: &Bound<'py, PyAny>,
     pairwise: bool,
     think_in_prompt: bool,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = inputs::num_threads(num_threads)?;
     let held = inputs::texts(texts, "texts")?;
@@ -200,7 +201,7 @@ fn parse_judgements<'py>(
         pairwise,
         think_in_prompt,
     };
-    let outcomes = py.detach(|| batch::parse_outcomes(&bytes, options, threads));
+    let outcomes = interrupt::detach(py, || batch::parse_outcomes(&bytes, options, threads))?;
     let out = PyDict::new(py);
     let score: Vec<f64> = outcomes.iter().map(parse::Outcome::score_or_nan).collect();
     let format_reward: Vec<f64> = outcomes.iter().map(parse::Outcome::format_reward).collect();
@@ -555,7 +556,7 @@ fn par_rewards(
     rejected: &Bound<'_, PyAny>,
     f: Option<&Bound<'_, PyAny>>,
     think_in_prompt: bool,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PairRewards> {
     let threads = inputs::num_threads(num_threads)?;
     let shape = ShapeArg::read(f)?;
@@ -567,14 +568,14 @@ fn par_rewards(
         think_in_prompt,
     };
     let builtin = shape.builtin();
-    let mut scores: PairScores = py.detach(|| {
+    let mut scores: PairScores = interrupt::detach(py, || {
         let c = batch::parse_outcomes(&bytes_c, options, threads);
         let r = batch::parse_outcomes(&bytes_r, options, threads);
         match builtin {
             Some(shape) => par::pair_rewards(&c, &r, shape),
             None => par::pair_gaps(&c, &r),
         }
-    });
+    })?;
     if let ShapeArg::Callable(f) = &shape {
         scores.apply_shape(|gap| ShapeArg::call(f, gap))?;
     }
@@ -647,7 +648,7 @@ fn score_batch<'py>(
     f: Option<&Bound<'py, PyAny>>,
     pairwise: bool,
     think_in_prompt: bool,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
     correct_reward: f64,
     wrong_reward: f64,
 ) -> PyResult<Bound<'py, PyDict>> {
@@ -670,9 +671,9 @@ fn score_batch<'py>(
             correct: correct_reward,
             wrong: wrong_reward,
         };
-        let scores = py.detach(|| {
+        let scores = interrupt::detach(py, || {
             batch::score_pairwise(&bytes, &correct, think_in_prompt, rewards, threads)
-        })?;
+        })??;
         return scores_dict(py, scores);
     }
     let keys: Vec<PairKey<'_>> = ids
@@ -684,9 +685,9 @@ fn score_batch<'py>(
         })
         .collect();
     let builtin = shape.builtin();
-    let mut scores = py.detach(|| {
+    let mut scores = interrupt::detach(py, || {
         batch::score_pointwise(&bytes, &keys, &sides, think_in_prompt, builtin, threads)
-    })?;
+    })??;
     if let ShapeArg::Callable(f) = &shape {
         scores.apply_shape(|gap| ShapeArg::call(f, gap))?;
     }
@@ -700,7 +701,7 @@ fn score_batch<'py>(
 fn _memchr_count(
     py: Python<'_>,
     texts: &Bound<'_, PyAny>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<usize> {
     let threads = inputs::num_threads(num_threads)?;
     let held = inputs::texts(texts, "texts")?;

@@ -29,7 +29,7 @@ fn mean_vote_rows<'py>(
     py: Python<'py>,
     scores: PyReadonlyArray2<'py, f64>,
     rounds: Option<usize>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let num_threads = inputs::num_threads(num_threads)?;
     let scores = scores.as_array();
@@ -45,7 +45,7 @@ fn majority_vote_counts<'py>(
     chosen_scores: PyReadonlyArray2<'py, f64>,
     rejected_scores: PyReadonlyArray2<'py, f64>,
     rounds: Option<usize>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Counts<'py>> {
     let num_threads = inputs::num_threads(num_threads)?;
     let (chosen, rejected) = (chosen_scores.as_array(), rejected_scores.as_array());
@@ -62,7 +62,7 @@ fn majority_vote_verdict_counts<'py>(
     choices: PyReadonlyArray2<'py, i8>,
     correct: PyReadonlyArray1<'py, i8>,
     rounds: Option<usize>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Counts<'py>> {
     let num_threads = inputs::num_threads(num_threads)?;
     let (choices, correct) = (choices.as_array(), correct.as_array());
