@@ -314,4 +314,5 @@ def test_compute_score_flags_must_be_bools():
     with pytest.raises(TypeError):
         patarm.compute_score("d", pair, think_in_prompt="no")
     with_numpy_bool = patarm.compute_score("d", pair, think_in_prompt=np.bool_(True))
-    assert with_numpy_bool == patarm.compute_score("d", pair, think_in_prompt=True)
+    assert with_numpy_bool["error"] == patarm.compute_score("d", pair, think_in_prompt=True)["error"]
+    assert with_numpy_bool["error"] != patarm.compute_score("d", pair, think_in_prompt=False)["error"]
