@@ -99,8 +99,9 @@ impl Judgement {
         rubrics: Vec<String>,
         eval: Option<String>,
         answer: Option<String>,
-    ) -> Self {
-        Judgement {
+    ) -> PyResult<Self> {
+        check_judgement_fields(score, choice.as_deref(), format_reward, error.as_deref())?;
+        Ok(Judgement {
             score,
             choice,
             format_reward,
@@ -109,7 +110,7 @@ impl Judgement {
             rubrics,
             eval,
             answer,
-        }
+        })
     }
 
     /// True when the judgement has no format error.
@@ -149,6 +150,41 @@ impl Judgement {
             j.answer.clone(),
         );
         Ok((slf.get_type(), args.into_pyobject(slf.py())?))
+    }
+}
+
+/// A Judgement built by hand or unpickled must be one the parser could produce: `ok` (no
+/// error) means a finite score or a verdict choice, and an error is one of `ERROR_KINDS`.
+fn check_judgement_fields(
+    score: Option<f64>,
+    choice: Option<&str>,
+    format_reward: f64,
+    error: Option<&str>,
+) -> PyResult<()> {
+    let invalid = |message: String| Err(pyo3::exceptions::PyValueError::new_err(message));
+    if !format_reward.is_finite() {
+        return invalid(format!("Judgement format_reward is {format_reward}; it must be a finite float"));
+    }
+    if let Some(score) = score.filter(|s| !s.is_finite()) {
+        return invalid(format!(
+            "Judgement score is {score}; a score is a finite float, or None when the judgement has no valid score \
+             (then error names why)"
+        ));
+    }
+    if let Some(choice) = choice.filter(|c| !matches!(*c, "A" | "B")) {
+        return invalid(format!("Judgement choice is {choice:?}; it must be 'A', 'B' or None"));
+    }
+    match error {
+        Some(kind) if !ERROR_KINDS.contains(&Some(kind)) => invalid(format!(
+            "Judgement error is {kind:?}; it must be None or one of {:?}",
+            ERROR_KINDS.iter().flatten().collect::<Vec<_>>()
+        )),
+        None if score.is_none() && choice.is_none() => invalid(
+            "Judgement has no score, no choice and error=None: a judgement without an error has a verdict; \
+             pass the error kind that explains the missing verdict"
+                .to_string(),
+        ),
+        _ => Ok(()),
     }
 }
 
