@@ -185,3 +185,26 @@ def test_batch_equals_singles(texts):
         j = patarm.parse_judgement(text)
         assert patarm.ERROR_KINDS[out["error_code"][i]] == j.error
         assert (j.score is None and np.isnan(out["score"][i])) or j.score == out["score"][i]
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (dict(score=float("nan")), "score is NaN"),
+        (dict(score=float("inf")), "score is inf"),
+        (dict(score=None), "no score, no choice and error=None"),
+        (dict(error="typo"), "error is \"typo\""),
+        (dict(choice="C"), "choice is \"C\""),
+        (dict(format_reward=float("nan")), "format_reward is NaN"),
+    ],
+)
+def test_a_judgement_cannot_claim_ok_without_a_verdict(fields, message):
+    base = dict(score=7.0, choice=None, format_reward=0.0, error=None, think="t", rubrics=[], eval="e", answer="7")
+    with pytest.raises(ValueError, match=message):
+        patarm.Judgement(**{**base, **fields})
+    # What the parser produces round-trips through pickle unchanged.
+    import pickle
+
+    for text in ("junk", "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>7</answer>"):
+        parsed = patarm.parse_judgement(text)
+        assert pickle.loads(pickle.dumps(parsed)) == parsed
