@@ -125,6 +125,15 @@ where
     }
 }
 
+/// Initialises, on this thread, what the first parallel call would initialise lazily (the
+/// one-thread pool, and the work-stealing queues' global state behind a one-time lock). Call
+/// it before other threads exist: a fork while another thread runs a one-time initialisation
+/// would leave the child waiting on it forever.
+pub fn warm_up() {
+    let data = [0u8; 64];
+    let _ = map_chunked(Some(1), &data, |_| 0, |_, &x| x);
+}
+
 // ---- interruption --------------------------------------------------------------------------
 
 /// The unwind payload of an interrupted [`map_chunked`]: caught by whoever installed the check

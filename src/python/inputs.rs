@@ -17,6 +17,8 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFrozenSet, PyInt, PyMapping, PySet, PyString};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::errors;
 use crate::batch::PairId;
 
@@ -136,10 +138,54 @@ fn lend_ascii<'py>(text: &Bound<'py, PyString>) -> PyResult<Utf8<'py>> {
     })
 }
 
+/// Offset of `PyASCIIObject.state` and the bit of its `ascii` flag on 64-bit CPython 3.9-3.14
+/// (after the object header, length and hash; bitfields `interned:2, kind:3, compact:1, ascii:1`).
+const STATE_OFFSET: usize = 32;
+const ASCII_BIT: u32 = 1 << 6;
+
+/// The `ascii` flag read from the str's header. Only a hint: a wrong answer would cost memory
+/// or a copy, never a wrong byte, and [`header_flag_works`] checks it against `str.isascii`.
+fn ascii_flag(text: &Bound<'_, PyString>) -> bool {
+    // SAFETY: every str object is at least a PyASCIIObject (40 bytes on 64-bit builds), so
+    // the 4 bytes at STATE_OFFSET are inside the live object we hold.
+    let state = unsafe { text.as_ptr().cast::<u8>().add(STATE_OFFSET).cast::<u32>().read_unaligned() };
+    state & ASCII_BIT != 0
+}
+
+/// Whether the header flag agrees with `str.isascii` on strs of every kind: then a str's
+/// ASCII test is one load instead of a Python method call per row. Set by [`prepare`].
+static HEADER_FLAG_WORKS: AtomicBool = AtomicBool::new(false);
+
+fn header_flag_agrees(py: Python<'_>) -> bool {
+    cfg!(target_pointer_width = "64")
+        && ["", "a", "ascii text", "\u{e9}", "caf\u{e9}", "\u{65e5}\u{672c}", "\u{1F600}", "x\u{7f}", "\u{80}"]
+            .iter()
+            .all(|sample| ascii_flag(&PyString::new(py, sample)) == sample.is_ascii())
+}
+
+/// Whether a str is ASCII, without a method call when the header can be read.
+fn is_ascii(text: &Bound<'_, PyString>) -> PyResult<bool> {
+    if HEADER_FLAG_WORKS.load(Ordering::Relaxed) {
+        return Ok(ascii_flag(text));
+    }
+    text.call_method0(intern!(text.py(), "isascii"))?.is_truthy()
+}
+
+/// Run once at import, before any thread calls patarm. Everything argument reading would
+/// otherwise initialise lazily is initialised here: a lazy one-time initialisation holds a
+/// `Once` while it runs, and a fork at that moment would leave the child waiting on it forever.
+pub fn prepare(py: Python<'_>) -> PyResult<()> {
+    HEADER_FLAG_WORKS.store(header_flag_agrees(py), Ordering::Relaxed);
+    // The interned method name of the fallback, and collections.abc.Mapping behind PyMapping.
+    PyString::new(py, "x").call_method0(intern!(py, "isascii"))?;
+    let _ = py.None().bind(py).cast::<PyMapping>();
+    Ok(())
+}
+
 /// One str as UTF-8 under the policy above; `place` names it in errors.
 pub fn read_str<'py>(text: &Bound<'py, PyString>, place: Place<'_>) -> PyResult<Utf8<'py>> {
     let py = text.py();
-    if text.call_method0(intern!(py, "isascii"))?.is_truthy()? {
+    if is_ascii(text)? {
         return lend_ascii(text);
     }
     // SAFETY: `text` is a live str and we hold the GIL; the result is a new reference or null.

@@ -17,6 +17,8 @@ mod decode;
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     interrupt::load_numpy_api(m.py())?;
+    inputs::prepare(m.py())?;
+    crate::parallel::warm_up();
     reward::register(m)?;
     sampler::register(m)?;
     vote::register(m)?;
