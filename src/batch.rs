@@ -27,7 +27,6 @@
 
 use std::collections::HashMap;
 
-use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::exact::Exact;
@@ -160,13 +159,12 @@ pub fn parse_outcomes<T: AsRef<[u8]> + Sync>(
     options: ParseOptions,
     threads: Option<usize>,
 ) -> Vec<Outcome> {
-    crate::parallel::run(threads, || {
-        texts
-            .par_iter()
-            .with_min_len(16)
-            .map(|text| parse_outcome(text.as_ref(), options))
-            .collect()
-    })
+    crate::parallel::map_chunked(
+        threads,
+        texts,
+        |text| text.as_ref().len(),
+        |_, text| parse_outcome(text.as_ref(), options),
+    )
 }
 
 /// Pointwise PAR for a batch: rows grouped by `keys`, `sides[i]` says which response row i

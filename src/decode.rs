@@ -20,7 +20,6 @@
 use std::collections::HashMap;
 
 use ndarray::ArrayView2;
-use rayon::prelude::*;
 use serde_json::Value;
 
 /// Errors of the decoding concern (converted to Python in `python/errors.rs`).
@@ -41,6 +40,9 @@ pub enum DecodeError {
     /// The number of lengths differs from the number of rows.
     #[error("{lengths} lengths were given for {rows} rows")]
     LengthCountMismatch { rows: usize, lengths: usize },
+    /// The decoded text did not fit in memory (becomes MemoryError).
+    #[error("out of memory decoding token ids ({bytes} bytes of text)")]
+    OutOfMemory { bytes: usize },
 }
 
 /// Largest vocabulary accepted (guards against absurd ids in hand-made tables).
@@ -226,26 +228,41 @@ impl TokenDecoder {
         self.data.get(start..end).unwrap_or(&[])
     }
 
-    /// Appends the bytes of `ids` to `out`.
-    pub fn decode_bytes_into(&self, ids: &[i64], skip_special: bool, out: &mut Vec<u8>) {
+    /// Appends the bytes of `ids` to `out`. `out` grows fallibly: the ids (and so the size)
+    /// come from the caller, and running out of memory must be an error, not an abort.
+    pub fn decode_bytes_into<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a i64>,
+        skip_special: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DecodeError> {
         for &id in ids {
             let is_special = usize::try_from(id).ok().and_then(|i| self.special.get(i)).copied().unwrap_or(false);
             if skip_special && is_special {
                 continue;
             }
-            out.extend_from_slice(self.token_bytes(id));
+            let piece = self.token_bytes(id);
+            out.try_reserve(piece.len()).map_err(|_| DecodeError::OutOfMemory { bytes: out.len().saturating_add(piece.len()) })?;
+            out.extend_from_slice(piece);
         }
+        Ok(())
     }
 
-    /// Decodes one sequence of ids to text (invalid UTF-8 becomes U+FFFD).
-    pub fn decode(&self, ids: &[i64], skip_special: bool) -> String {
-        let mut bytes = Vec::with_capacity(ids.len() * 4);
-        self.decode_bytes_into(ids, skip_special, &mut bytes);
-        into_text(bytes)
+    /// Decodes one sequence of ids (a slice, or any view's `iter()`) to text; invalid UTF-8
+    /// becomes U+FFFD.
+    pub fn decode<'a>(&self, ids: impl IntoIterator<Item = &'a i64>, skip_special: bool) -> Result<String, DecodeError> {
+        let ids = ids.into_iter();
+        let mut bytes = Vec::new();
+        // A first guess of one byte per id; `decode_bytes_into` grows it as needed.
+        let guess = ids.size_hint().0;
+        bytes.try_reserve(guess).map_err(|_| DecodeError::OutOfMemory { bytes: guess })?;
+        self.decode_bytes_into(ids, skip_special, &mut bytes)?;
+        Ok(into_text(bytes))
     }
 
-    /// Decodes the first `lengths[r]` ids of every row `r` of `ids`, rows in parallel on
-    /// `threads` threads (see `crate::parallel`).
+    /// Decodes the first `lengths[r]` ids of every row `r` of `ids` (any strides: rows are
+    /// read in place, never copied), rows in parallel on `threads` threads (see
+    /// `crate::parallel`).
     pub fn decode_rows(
         &self,
         ids: ArrayView2<'_, i64>,
@@ -264,17 +281,8 @@ impl TokenDecoder {
                 None => return Err(DecodeError::LengthOutOfRange { row, length, width }),
             }
         }
-        let decode_row = |(row, &n): (usize, &usize)| -> String {
-            let row_view = ids.row(row);
-            match row_view.as_slice() {
-                Some(slice) => self.decode(&slice[..n], skip_special),
-                None => {
-                    let owned: Vec<i64> = row_view.iter().take(n).copied().collect();
-                    self.decode(&owned, skip_special)
-                }
-            }
-        };
-        Ok(crate::parallel::run(threads, || valid.par_iter().enumerate().map(decode_row).collect()))
+        let decode_row = |row: usize, &n: &usize| self.decode(ids.row(row).iter().take(n), skip_special);
+        crate::parallel::map_chunked(threads, &valid, |&n| n.saturating_mul(4), decode_row).into_iter().collect()
     }
 }
 
@@ -345,26 +353,26 @@ mod tests {
         let d = tiny();
         assert_eq!(d.vocab_size(), 261);
         let ids = [259, 256, 257, 258, b'!' as i64];
-        assert_eq!(d.decode(&ids, true), "<think> helloé!");
-        assert_eq!(d.decode(&ids, false), "<think> helloé<|im_end|>!");
+        assert_eq!(d.decode(&ids, true).unwrap(), "<think> helloé!");
+        assert_eq!(d.decode(&ids, false).unwrap(), "<think> helloé<|im_end|>!");
     }
 
     #[test]
     fn added_token_outside_alphabet_keeps_its_utf8() {
-        assert_eq!(tiny().decode(&[260], true), "日本");
+        assert_eq!(tiny().decode(&[260], true).unwrap(), "日本");
     }
 
     #[test]
     fn unknown_and_negative_ids_are_dropped() {
-        assert_eq!(tiny().decode(&[b'a' as i64, 9999, -1, b'b' as i64], true), "ab");
+        assert_eq!(tiny().decode(&[b'a' as i64, 9999, -1, b'b' as i64], true).unwrap(), "ab");
     }
 
     #[test]
     fn split_multibyte_characters_rejoin_and_invalid_bytes_become_replacement() {
         let d = tiny();
         let e_acute = "é".as_bytes();
-        assert_eq!(d.decode(&[e_acute[0] as i64, e_acute[1] as i64], true), "é");
-        assert_eq!(d.decode(&[e_acute[0] as i64, b'x' as i64], true), "\u{FFFD}x");
+        assert_eq!(d.decode(&[e_acute[0] as i64, e_acute[1] as i64], true).unwrap(), "é");
+        assert_eq!(d.decode(&[e_acute[0] as i64, b'x' as i64], true).unwrap(), "\u{FFFD}x");
     }
 
     #[test]
@@ -377,7 +385,7 @@ mod tests {
         assert_eq!(parallel, serial);
         for (r, text) in serial.iter().enumerate() {
             let n = lengths[r] as usize;
-            assert_eq!(*text, d.decode(&ids.row(r).to_vec()[..n], true));
+            assert_eq!(*text, d.decode(&ids.row(r).to_vec()[..n], true).unwrap());
         }
     }
 
@@ -447,8 +455,8 @@ mod tests {
         assert!(TokenDecoder::from_pieces(&pieces, &[2]).is_err());
         assert!(TokenDecoder::from_pieces(&pieces, &[-1]).is_err());
         let d = TokenDecoder::from_pieces(&pieces, &[0]).unwrap();
-        assert_eq!(d.decode(&[0, 1, 0], false), "aa");
-        assert_eq!(d.decode(&[0, 1, 0], true), "");
+        assert_eq!(d.decode(&[0, 1, 0], false).unwrap(), "aa");
+        assert_eq!(d.decode(&[0, 1, 0], true).unwrap(), "");
         assert_eq!(d.num_special(), 1);
     }
 
@@ -456,7 +464,7 @@ mod tests {
         #[test]
         fn arbitrary_ids_never_panic(ids in proptest::collection::vec(proptest::num::i64::ANY, 0..64)) {
             let d = tiny();
-            let text = d.decode(&ids, true);
+            let text = d.decode(&ids, true).unwrap();
             proptest::prop_assert!(text.len() <= ids.len() * 12);
         }
 
@@ -464,7 +472,7 @@ mod tests {
         fn byte_tokens_round_trip_any_utf8(text in "\\PC{0,40}") {
             let d = tiny();
             let ids: Vec<i64> = text.bytes().map(i64::from).collect();
-            proptest::prop_assert_eq!(d.decode(&ids, true), text);
+            proptest::prop_assert_eq!(d.decode(&ids, true).unwrap(), text);
         }
     }
 }

@@ -7,7 +7,6 @@
 //! response are never read as slots.
 
 use crate::rubrics::Rubrics;
-use rayon::prelude::*;
 use std::sync::{Arc, OnceLock};
 
 /// A named place in a template.
@@ -117,6 +116,9 @@ pub enum TemplateError {
     MixedKinds,
     #[error("a {found} template cannot build a {wanted} prompt: a {wanted} template needs {required}", found = .found.name(), wanted = .wanted.name(), required = slot_list(.wanted.required()))]
     WrongKind { found: Kind, wanted: Kind },
+    /// The filled prompt does not fit in memory (becomes MemoryError in Python).
+    #[error("out of memory building a prompt of {bytes} bytes")]
+    OutOfMemory { bytes: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,18 +181,23 @@ impl Template {
                         Some(end) if bytes[end] == b'}' => &text[i + 1..end],
                         _ => "",
                     };
-                    let (line, column) = line_column(text, i);
+                    // The position is computed only for an error: once per slot would make
+                    // parsing quadratic in the template's length.
                     if !is_slot_name(name) {
+                        let (line, column) = line_column(text, i);
                         return Err(TemplateError::UnmatchedBrace {
                             brace: '{',
                             line,
                             column,
                         });
                     }
-                    let slot = Slot::from_name(name).ok_or_else(|| TemplateError::UnknownSlot {
-                        slot: name.to_string(),
-                        line,
-                        column,
+                    let slot = Slot::from_name(name).ok_or_else(|| {
+                        let (line, column) = line_column(text, i);
+                        TemplateError::UnknownSlot {
+                            slot: name.to_string(),
+                            line,
+                            column,
+                        }
                     })?;
                     literal.push_str(&text[literal_start..i]);
                     if !literal.is_empty() {
@@ -317,8 +324,10 @@ impl Template {
                 Piece::Text(t) => t.len(),
                 Piece::Slot(s) => value(*s).len(),
             })
-            .sum();
-        let mut out = String::with_capacity(size);
+            .fold(0usize, usize::saturating_add);
+        // The size comes from the caller's texts: failing to allocate is an error, not an abort.
+        let mut out = String::new();
+        out.try_reserve_exact(size).map_err(|_| TemplateError::OutOfMemory { bytes: size })?;
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => out.push_str(t),
@@ -426,17 +435,15 @@ pub fn build_batch(
     rows: &[PromptRow],
     threads: Option<usize>,
 ) -> Result<Vec<String>, TemplateError> {
-    crate::parallel::run(threads, || {
-        rows.par_iter()
-            .map(|row| {
-                let responses = match &row.response_b {
-                    Some(b) => Responses::Two(&row.response, b),
-                    None => Responses::One(&row.response),
-                };
-                template.fill(&row.context, &row.prompt.render(), responses)
-            })
-            .collect()
-    })
+    let cost = |row: &PromptRow| row.response.len() + row.response_b.as_ref().map_or(0, String::len);
+    let build = |_, row: &PromptRow| {
+        let responses = match &row.response_b {
+            Some(b) => Responses::Two(&row.response, b),
+            None => Responses::One(&row.response),
+        };
+        template.fill(&row.context, &row.prompt.render(), responses)
+    };
+    crate::parallel::map_chunked(threads, rows, cost, build).into_iter().collect()
 }
 
 // The default templates: one shared layout (METHOD section 2), differing only where one
@@ -813,5 +820,24 @@ mod tests {
             build_batch(template, &pairwise_rows, Some(2)),
             Err(TemplateError::WrongKind { .. })
         ));
+    }
+
+    #[test]
+    fn a_million_slots_parse_in_one_pass() {
+        // Quadratic parsing (a position computed per slot from the start) takes hours here.
+        let slots = 1_000_000;
+        let mut text = String::from("{task}{rubrics}{response}\n");
+        for _ in 0..slots {
+            text.push_str("{prompt}\n");
+        }
+        let template = Template::parse(&text).unwrap();
+        assert_eq!(template.pieces.iter().filter(|p| matches!(p, Piece::Slot(Slot::Prompt))).count(), slots);
+        // An error still reports where it is, after the million slots.
+        text.push_str("x {nope}");
+        let err = Template::parse(&text).unwrap_err();
+        assert_eq!(
+            err,
+            TemplateError::UnknownSlot { slot: "nope".into(), line: slots + 2, column: 3 }
+        );
     }
 }

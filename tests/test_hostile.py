@@ -68,14 +68,10 @@ def test_empty_and_whitespace_texts():
     assert out["error_code"].tolist() == [1, 1, 1, 2, 2]
 
 
-def test_lone_surrogates_and_nul_are_data():
-    for text in ("\ud800", HEAD + "\udfff7" + TAIL, HEAD + "7\x00" + TAIL, "\x00" + HEAD + "7" + TAIL + "\ud83d"):
-        j = patarm.parse_judgement(text)
-        assert j.error in patarm.ERROR_KINDS
-    assert patarm.parse_judgement("\ud800" + HEAD + "7" + TAIL).score == 7.0
-    out = patarm.score_batch(["\ud800", HEAD + "5" + TAIL], ["\udc00", "\udc00"], ["chosen", "rejected"],
-                             sources=["\ud800", "\ud800"])
-    assert out["error_code"].tolist() == [1, 0]
+def test_nul_is_data():
+    for text in (HEAD + "7\x00" + TAIL, "\x00" + HEAD + "7" + TAIL):
+        assert patarm.parse_judgement(text).error in patarm.ERROR_KINDS
+    assert patarm.parse_judgement("\x00" + HEAD + "7" + TAIL).score == 7.0
 
 
 def test_odd_objects_give_clear_errors_not_panics():
@@ -105,7 +101,8 @@ def test_odd_objects_give_clear_errors_not_panics():
     no_panic(patarm.score_batch, ["a"], [1], ["chosen"], num_threads=2**62)
 
 
-ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=200)
+# Every code point but lone surrogates, which are refused (see test_reliability: one str policy).
+ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=("Cs",)), max_size=200)
 
 
 @settings(max_examples=300, deadline=None)

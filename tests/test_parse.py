@@ -199,3 +199,26 @@ def test_verdict_whitespace_is_exactly_what_str_strip_removes():
     stripped = {c for c, code in zip(chars, out["error_code"]) if code == 0}
     assert stripped == {c for c in chars if c.strip() == ""}
     assert {"\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u3000"} <= stripped
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (dict(score=float("nan")), "score is NaN"),
+        (dict(score=float("inf")), "score is inf"),
+        (dict(score=None), "no score, no choice and error=None"),
+        (dict(error="typo"), "error is \"typo\""),
+        (dict(choice="C"), "choice is \"C\""),
+        (dict(format_reward=float("nan")), "format_reward is NaN"),
+    ],
+)
+def test_a_judgement_cannot_claim_ok_without_a_verdict(fields, message):
+    base = dict(score=7.0, choice=None, format_reward=0.0, error=None, think="t", rubrics=[], eval="e", answer="7")
+    with pytest.raises(ValueError, match=message):
+        patarm.Judgement(**{**base, **fields})
+    # What the parser produces round-trips through pickle unchanged.
+    import pickle
+
+    for text in ("junk", "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>7</answer>"):
+        parsed = patarm.parse_judgement(text)
+        assert pickle.loads(pickle.dumps(parsed)) == parsed

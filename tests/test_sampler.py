@@ -413,3 +413,64 @@ def test_torch_distributed_defaults(tmp_path):
         assert sorted(sampler) == list(range(10))
     finally:
         dist.destroy_process_group()
+
+
+# ---- tampered state (issue: states are data from outside) ----------------------------------
+
+
+def test_load_state_dict_refuses_a_position_inside_a_pair():
+    sampler = PairRandomSampler(10, seed=3)
+    with pytest.raises(ValueError, match=r"yielded=1 is odd: pairs are yielded whole"):
+        sampler.load_state_dict({"seed": 3, "epoch": 0, "yielded": 1})
+    sampler.load_state_dict({"seed": 3, "epoch": 0, "yielded": 2})
+    assert len(list(sampler)) == 8
+
+
+def _tampered(sampler, **changes):
+    state = sampler.__getstate__()
+    state.update(changes)
+    return pickle.dumps((type(sampler), state))
+
+
+def _unpickle(blob):
+    cls, state = pickle.loads(blob)
+    clone = cls.__new__(cls)
+    clone.__setstate__(state)
+    return clone
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [PairRandomSampler(10, seed=3), DistributedPairSampler(10, num_replicas=2, rank=1, seed=3)],
+    ids=["random", "distributed"],
+)
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"_resume_at": -1}, "_resume_at=-1 is outside"),
+        ({"_resume_at": 3}, "_resume_at=3 is odd"),
+        ({"_num_samples": 3}, "_num_samples=3, but its settings give"),
+        ({"_num_rows": -4}, "negative row count"),
+        ({"_seed": -1}, "_seed=-1 is outside"),
+        ({"_epoch": "0"}, "epoch must be an integer"),
+        ({"_num_rows": None}, "_num_rows must be an integer"),
+    ],
+)
+def test_unpickling_a_tampered_sampler_names_the_field(sampler, changes, field):
+    assert list(_unpickle(_tampered(sampler))) == list(pickle.loads(pickle.dumps(sampler)))
+    with pytest.raises(ValueError, match=field):
+        _unpickle(_tampered(sampler, **changes))
+
+
+def test_unpickling_checks_the_settings_too():
+    sampler = DistributedPairSampler(10, num_replicas=2, rank=1, seed=3)
+    with pytest.raises(ValueError, match="rank"):
+        _unpickle(_tampered(sampler, _rank=5))
+    with pytest.raises(ValueError, match="_shuffle must be a bool"):
+        _unpickle(_tampered(sampler, _shuffle="yes"))
+    with pytest.raises(ValueError, match="lacks _seed"):
+        state = sampler.__getstate__()
+        del state["_seed"]
+        sampler.__class__.__new__(sampler.__class__).__setstate__(state)
+    with pytest.raises(ValueError, match="_replacement must be a bool"):
+        _unpickle(_tampered(PairRandomSampler(10, seed=1), _replacement=None))

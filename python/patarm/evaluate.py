@@ -35,7 +35,7 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 import numpy as np
 
 from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
-from .data.io import DataError, PathLike, read_records
+from .data.io import DataError, PathLike, check_id, read_records
 
 VOTE_LEVELS = (1, 2, 4, 8)
 METHODS = ("mean", "majority")
@@ -132,7 +132,7 @@ def load_benchmark(path: PathLike, benchmark: str = "auto") -> Tuple[str, List[I
             sides.append(tuple(value))
         if not isinstance(record["prompt"], str):
             raise DataError(f"{where}: field 'prompt' must be a string")
-        item_id = str(record.get("id", index))
+        item_id = str(check_id(record.get("id", index), where, "id"))
         if item_id in seen:
             raise DataError(f"{where}: field 'id': {item_id!r} repeats; ids must be unique")
         seen.add(item_id)
@@ -175,7 +175,7 @@ def judgement_scores(
             style = STYLES.index(style)
         if not isinstance(style, int) or isinstance(style, bool) or not 0 <= style < len(STYLES):
             raise DataError(f"{where}: field 'style' must be 0, 1, 2 or one of {STYLES}, got {style!r}")
-        key = (str(record["id"]), side, style)
+        key = (str(check_id(record["id"], where, "id")), side, style)
         if record.get("judgements") is not None or record.get("text") is not None or record.get("judgement") is not None:
             texts = record.get("judgements")
             if texts is None:

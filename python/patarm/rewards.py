@@ -143,7 +143,8 @@ def compute_score(
         chosen,
         rejected,
         f=kwargs.get("f"),
-        think_in_prompt=bool(kwargs.get("think_in_prompt", False)),
+        # Not bool(...): a str such as "no" would be taken as True. The core accepts only a bool.
+        think_in_prompt=kwargs.get("think_in_prompt", False),
         num_threads=kwargs.get("num_threads"),
         float32_safe=float32_safe,
     )

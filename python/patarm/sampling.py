@@ -142,6 +142,24 @@ def check_pair_batch_size(batch_size: int, *, name: str = "batch_size") -> None:
     _core.check_pair_batch_size(_as_int(batch_size, name), name=name)
 
 
+def _check_resume_point(position: int, num_samples: int, name: str) -> None:
+    """Where an epoch resumes: between pairs (even), within the epoch."""
+    if not 0 <= position <= num_samples:
+        raise ValueError(f"{name}={position} is outside 0..{num_samples}: the state is from another sampler")
+    if position % 2:
+        raise ValueError(
+            f"{name}={position} is odd: pairs are yielded whole (chosen, rejected), so a saved position is "
+            f"even; the state is from another sampler or was edited"
+        )
+
+
+def _check_bools(fields: dict, *names: str) -> None:
+    for name in names:
+        if not isinstance(fields[name], (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool, got {type(fields[name]).__name__}")
+        fields[name] = bool(fields[name])
+
+
 class _PairSamplerBase:
     """Shared epoch bookkeeping: each ``__iter__`` serves the current epoch, then moves on."""
 
@@ -187,6 +205,37 @@ class _PairSamplerBase:
         state = self.__dict__.copy()
         state["_live"] = None
         return state
+
+    def __setstate__(self, state: Any) -> None:
+        # A pickle is data from outside: check every field, and recompute what follows from
+        # the settings, rather than trust it (a wrong _num_samples or _resume_at would give
+        # pairs that straddle batches, or an order from another sampler).
+        if not isinstance(state, dict):
+            raise ValueError(f"cannot unpickle {type(self).__name__}: the state is {type(state).__name__}, not a dict")
+        missing = sorted(set(self._STATE_FIELDS) - set(state))
+        if missing:
+            raise ValueError(f"cannot unpickle {type(self).__name__}: the state lacks {', '.join(missing)}")
+        fields = {name: state[name] for name in self._STATE_FIELDS}
+        try:
+            fields["_num_rows"] = _num_rows(_integer(fields["_num_rows"], "_num_rows"))
+            fields["_seed"] = _as_seed(fields["_seed"])
+            if fields["_seed"] != state["_seed"]:
+                raise ValueError(f"_seed={state['_seed']} is outside [0, 2**64)")
+            fields["_epoch"] = _as_epoch(fields["_epoch"])
+            fields["_resume_at"] = _as_int(fields["_resume_at"], "_resume_at")
+            self._check_settings(fields)
+            expected = self._expected_num_samples(fields)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"cannot unpickle {type(self).__name__}: {exc}") from None
+        if state["_num_samples"] != expected:
+            raise ValueError(
+                f"cannot unpickle {type(self).__name__}: _num_samples={state['_num_samples']!r}, but its "
+                f"settings give {expected} rows per epoch"
+            )
+        fields["_num_samples"] = expected
+        _check_resume_point(fields["_resume_at"], expected, "_resume_at")
+        self.__dict__.update(fields)
+        self._live = None
 
     def set_epoch(self, epoch: int) -> None:
         """Makes the next ``__iter__`` yield epoch ``epoch``'s order: a pure function of
@@ -236,11 +285,9 @@ class _PairSamplerBase:
             seed, epoch, yielded = state["seed"], state["epoch"], state.get("yielded", 0)
         except (KeyError, TypeError):
             raise ValueError("state must be a dict from state_dict() with keys 'seed', 'epoch', 'yielded'") from None
-        self._seed = _as_seed(seed)
-        self._epoch = _as_epoch(epoch)
-        self._resume_at = _as_int(yielded, "yielded")
-        if not 0 <= self._resume_at <= len(self):
-            raise ValueError(f"yielded={self._resume_at} is outside 0..{len(self)}: the state is from another sampler")
+        resume_at = _as_int(yielded, "yielded")
+        _check_resume_point(resume_at, len(self), "yielded")
+        self._seed, self._epoch, self._resume_at = _as_seed(seed), _as_epoch(epoch), resume_at
         self._live = None
 
 
@@ -284,6 +331,19 @@ class PairRandomSampler(_PairSamplerBase):
         self._explicit_num_samples = requested
         self._replacement = bool(replacement)
         self._start(_resolve_seed(seed, generator))
+
+    _STATE_FIELDS = ("_num_rows", "_num_samples", "_explicit_num_samples", "_replacement", "_seed", "_epoch",
+                     "_resume_at")
+
+    @staticmethod
+    def _check_settings(fields: dict) -> None:
+        _check_bools(fields, "_replacement")
+        if fields["_explicit_num_samples"] is not None:
+            fields["_explicit_num_samples"] = _as_int(fields["_explicit_num_samples"], "_explicit_num_samples")
+
+    @staticmethod
+    def _expected_num_samples(fields: dict) -> int:
+        return int(_core.resolve_pair_num_samples(fields["_num_rows"], fields["_explicit_num_samples"]))
 
     @property
     def replacement(self) -> bool:
@@ -351,6 +411,21 @@ class DistributedPairSampler(_PairSamplerBase):
             _core.distributed_pair_len(self._num_rows, self._num_replicas, self._rank, self._drop_last)
         )
         self._start(_as_seed(seed))
+
+    _STATE_FIELDS = ("_num_rows", "_num_samples", "_num_replicas", "_rank", "_shuffle", "_drop_last", "_seed",
+                     "_epoch", "_resume_at")
+
+    @staticmethod
+    def _check_settings(fields: dict) -> None:
+        _check_bools(fields, "_shuffle", "_drop_last")
+        fields["_num_replicas"] = _as_int(fields["_num_replicas"], "_num_replicas")
+        fields["_rank"] = _as_int(fields["_rank"], "_rank")
+
+    @staticmethod
+    def _expected_num_samples(fields: dict) -> int:
+        return int(
+            _core.distributed_pair_len(fields["_num_rows"], fields["_num_replicas"], fields["_rank"], fields["_drop_last"])
+        )
 
     @property
     def num_replicas(self) -> int:

@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 
-use numpy::{PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use super::inputs;
+use super::{inputs, interrupt};
 use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::decode::TokenDecoder;
 use crate::par::Side;
@@ -52,17 +52,12 @@ impl PyTokenDecoder {
         self.inner.vocab_size()
     }
 
-    /// Decodes one 1-D int64 array of ids.
+    /// Decodes one 1-D int64 array of ids (read in place, whatever its strides).
     #[pyo3(signature = (ids, *, skip_special_tokens = true))]
-    fn decode(&self, py: Python<'_>, ids: PyReadonlyArray1<'_, i64>, skip_special_tokens: bool) -> String {
+    fn decode(&self, py: Python<'_>, ids: PyReadonlyArray1<'_, i64>, skip_special_tokens: bool) -> PyResult<String> {
+        refuse_broadcast("ids", ids.shape(), ids.strides())?;
         let view = ids.as_array();
-        match view.as_slice() {
-            Some(slice) => py.detach(|| self.inner.decode(slice, skip_special_tokens)),
-            None => {
-                let owned = view.to_vec();
-                py.detach(|| self.inner.decode(&owned, skip_special_tokens))
-            }
-        }
+        Ok(interrupt::detach(py, || self.inner.decode(view.iter(), skip_special_tokens))??)
     }
 
     /// Decodes the first `lengths[r]` ids of each row `r` of a 2-D int64 array; returns a list
@@ -74,20 +69,14 @@ impl PyTokenDecoder {
         ids: PyReadonlyArray2<'_, i64>,
         lengths: PyReadonlyArray1<'_, i64>,
         skip_special_tokens: bool,
-        num_threads: Option<usize>,
+        num_threads: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<String>> {
+        let num_threads = inputs::num_threads(num_threads)?;
+        refuse_broadcast("ids", ids.shape(), ids.strides())?;
         let ids = ids.as_array();
-        let lengths = lengths.as_array();
-        let owned_lengths;
-        let lengths: &[i64] = match lengths.as_slice() {
-            Some(slice) => slice,
-            None => {
-                owned_lengths = lengths.to_vec();
-                &owned_lengths
-            }
-        };
+        let lengths = lengths.as_array().to_vec();
         let table = &self.inner;
-        Ok(py.detach(|| table.decode_rows(ids, lengths, skip_special_tokens, num_threads))?)
+        Ok(interrupt::detach(py, || table.decode_rows(ids, &lengths, skip_special_tokens, num_threads))??)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
@@ -105,6 +94,18 @@ impl PyTokenDecoder {
             self.inner.num_special()
         )
     }
+}
+
+/// A broadcast array (stride 0 along an axis longer than 1) repeats one id without storing it:
+/// decoding it would build text far larger than the array, so it is refused.
+fn refuse_broadcast(what: &str, shape: &[usize], strides: &[isize]) -> PyResult<()> {
+    if shape.iter().zip(strides).any(|(&len, &stride)| len > 1 && stride == 0) {
+        return Err(PyValueError::new_err(format!(
+            "{what} is a broadcast array (stride 0, shape {shape:?}): it repeats ids without storing them; \
+             pass the token ids themselves (np.ascontiguousarray({what}) if the repetition is intended)"
+        )));
+    }
+    Ok(())
 }
 
 /// The rows' side labels as pointwise sides or pairwise verdicts (a clear error on any other).
@@ -156,11 +157,12 @@ fn decode_and_score<'py>(
     shape: &Bound<'py, PyTuple>,
     pairwise: bool,
     think_in_prompt: bool,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'py, PyAny>>,
     float32_safe: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = inputs::num_threads(num_threads)?;
     let shape = read_shape(shape)?;
+    refuse_broadcast("ids", ids.shape(), ids.strides())?;
     let ids = ids.as_array();
     let rows = ids.nrows();
     let lengths = lengths.as_array().to_vec();
@@ -174,7 +176,7 @@ fn decode_and_score<'py>(
     let keys: Vec<PairKey<'_>> =
         owned_ids.iter().enumerate().map(|(row, id)| PairKey { source: sources.get(row), id: id.as_key() }).collect();
     let table = &decoder.inner;
-    let mut scores = py.detach(|| -> PyResult<BatchScores> {
+    let mut scores = interrupt::detach(py, || -> PyResult<BatchScores> {
         let texts = table.decode_rows(ids, &lengths, true, threads)?;
         Ok(match &row_sides {
             RowSides::Pointwise(sides) => batch::score_pointwise(&texts, &keys, sides, think_in_prompt, Some(&shape), threads)?,
@@ -182,7 +184,7 @@ fn decode_and_score<'py>(
                 batch::score_pairwise(&texts, correct, think_in_prompt, PairwiseRewards::default(), threads)?
             }
         })
-    })?;
+    })??;
     if float32_safe {
         scores.snap_float32();
     }

@@ -42,6 +42,9 @@ impl From<crate::rubrics::RubricError> for PyErr {
 
 impl From<crate::prompt::TemplateError> for PyErr {
     fn from(err: crate::prompt::TemplateError) -> PyErr {
+        if let crate::prompt::TemplateError::OutOfMemory { .. } = err {
+            return pyo3::exceptions::PyMemoryError::new_err(err.to_string());
+        }
         TemplateError::new_err(err.to_string())
     }
 }
@@ -55,6 +58,33 @@ value_error_from!(crate::shape::ShapeError, crate::batch::BatchError);
 pub fn single_string_for_sequence(what: &str) -> PyErr {
     PyTypeError::new_err(format!(
         "{what} must be a sequence (list, tuple, numpy array) with one entry per row, not a single string; wrap it in a list"
+    ))
+}
+
+/// An argument that must be a sequence got a dict or set (no row order).
+pub fn unordered_sequence(what: &str, got: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{what} is a {got}, but it must be a sequence (list, tuple, numpy array) with one entry per row, in row order; pass list(...) of the values in the order of the rows"
+    ))
+}
+
+/// A str with a lone surrogate (it has no UTF-8 form); `err` is CPython's UnicodeEncodeError.
+pub fn lone_surrogate(place: &str, text: &Bound<'_, pyo3::types::PyString>, err: &PyErr) -> PyErr {
+    let py = text.py();
+    let index: Option<usize> = err.value(py).getattr("start").and_then(|i| i.extract()).ok();
+    let code = index.and_then(|i| {
+        let char = text.as_any().get_item(i).ok()?;
+        py.import("builtins").ok()?.getattr("ord").ok()?.call1((char,)).ok()?.extract::<u32>().ok()
+    });
+    let at = match (code, index) {
+        (Some(code), Some(index)) => format!(" (U+{code:04X} at index {index})"),
+        _ => String::new(),
+    };
+    PyValueError::new_err(format!(
+        "{place} holds a lone surrogate{at}, which has no UTF-8 form. patarm reads every str as UTF-8 \
+         and refuses such a str rather than replace the surrogate (distinct strs would become equal). \
+         Fix the text where it was decoded (e.g. bytes.decode('utf-8', errors='replace'), not \
+         errors='surrogateescape'), or clean it with s.encode('utf-8', 'replace').decode('utf-8')"
     ))
 }
 
@@ -103,7 +133,7 @@ pub fn bad_pair_id(row: usize, got: &str) -> PyErr {
 }
 
 /// `num_threads` below zero.
-pub fn bad_num_threads(got: i64) -> PyErr {
+pub fn bad_num_threads(got: &str) -> PyErr {
     PyValueError::new_err(format!(
         "num_threads is {got}; pass a positive thread count, or None (or 0) for PATARM_NUM_THREADS / all CPUs"
     ))
@@ -131,6 +161,9 @@ use crate::decode::DecodeError;
 impl From<DecodeError> for pyo3::PyErr {
     fn from(err: DecodeError) -> pyo3::PyErr {
         let hint = match &err {
+            DecodeError::OutOfMemory { .. } => {
+                return pyo3::exceptions::PyMemoryError::new_err(err.to_string());
+            }
             DecodeError::InvalidJson(_) | DecodeError::UnsupportedTokenizer(_) => {
                 "pass a Hugging Face fast tokenizer with a byte-level BPE decoder, or use the \
                  tokenizer's own decode (patarm.verl.FastDecoder falls back automatically)"

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 mod errors;
 mod inputs;
+mod interrupt;
 mod reward;
 mod sampler;
 mod vote;
@@ -15,6 +16,9 @@ mod decode;
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    interrupt::load_numpy_api(m.py())?;
+    inputs::prepare(m.py())?;
+    crate::parallel::warm_up();
     reward::register(m)?;
     sampler::register(m)?;
     vote::register(m)?;

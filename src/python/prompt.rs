@@ -12,7 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::errors::{RubricError, TemplateError};
-use super::inputs::{self, type_name};
+use super::inputs::{self, type_name, Place};
+use super::interrupt;
 
 /// The primary rubrics of one domain (frozen; pickles; compare with ==).
 #[pyclass(module = "patarm._core", name = "Rubrics", frozen, eq)]
@@ -251,8 +252,8 @@ fn resolve_template(template: Option<&Bound<'_, PyAny>>, kind: Kind) -> PyResult
         Some(obj) => {
             if let Ok(given) = obj.cast::<PyPromptTemplate>() {
                 Arc::clone(&given.get().inner)
-            } else if let Ok(text) = obj.cast::<PyString>() {
-                Arc::new(Template::parse(&text.to_cow()?)?)
+            } else if obj.cast::<PyString>().is_ok() {
+                Arc::new(Template::parse(inputs::str_arg(obj, Place::arg("template"), "a str")?.as_str())?)
             } else {
                 return Err(PyTypeError::new_err(format!(
                     "template must be a str or a patarm.PromptTemplate, not {}",
@@ -275,8 +276,8 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     if content.is_none() {
         return Ok(String::new());
     }
-    if let Ok(text) = content.cast::<PyString>() {
-        return Ok(text.to_cow()?.into_owned());
+    if content.cast::<PyString>().is_ok() {
+        return inputs::owned_str(content, Place::arg(&format!("{what}['content']")));
     }
     // OpenAI-style content parts: text parts are kept, other parts become a "[type]" marker.
     if content.cast::<PyList>().is_ok() || content.cast::<PyTuple>().is_ok() {
@@ -289,11 +290,11 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
                 ))
             })?;
             let kind: String = match part.get_item("type")? {
-                Some(kind) => kind.extract()?,
+                Some(kind) => inputs::owned_str(&kind, Place::arg(&format!("{what} content part 'type'")))?,
                 None => "text".to_string(),
             };
             match (kind.as_str(), part.get_item("text")?) {
-                ("text", Some(text)) => parts.push(text.extract::<String>()?),
+                ("text", Some(text)) => parts.push(inputs::owned_str(&text, Place::arg(&format!("{what} content part 'text'")))?),
                 _ => parts.push(format!("[{kind}]")),
             }
         }
@@ -307,8 +308,8 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
 
 /// A prompt: a str, or a list of chat messages {"role", "content"}.
 fn extract_prompt(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PromptText> {
-    if let Ok(text) = obj.cast::<PyString>() {
-        return Ok(PromptText::Plain(text.to_cow()?.into_owned()));
+    if obj.cast::<PyString>().is_ok() {
+        return Ok(PromptText::Plain(inputs::owned_str(obj, Place::arg(what))?));
     }
     if obj.cast::<PyList>().is_err() && obj.cast::<PyTuple>().is_err() {
         return Err(PyTypeError::new_err(format!(
@@ -327,11 +328,7 @@ fn extract_prompt(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PromptText> {
             ))
         })?;
         let role = match message.get_item("role")? {
-            Some(role) => role
-                .cast::<PyString>()
-                .map_err(|_| PyTypeError::new_err(format!("{here}['role'] must be a str")))?
-                .to_cow()?
-                .to_string(),
+            Some(role) => inputs::owned_str(&role, Place::arg(&format!("{here}['role']")))?,
             None => {
                 return Err(PyValueError::new_err(format!(
                     "{here} has no 'role'; chat messages are {{'role': ..., 'content': ...}}"
@@ -357,13 +354,7 @@ fn extract_prompt(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PromptText> {
 }
 
 fn extract_response(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
-    match obj.cast::<PyString>() {
-        Ok(text) => Ok(text.to_cow()?.into_owned()),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "{what} must be a str, not {}",
-            type_name(obj)
-        ))),
-    }
+    inputs::owned_str(obj, Place::arg(what))
 }
 
 /// A list or tuple (never a lone str, which would iterate its characters).
@@ -397,8 +388,8 @@ fn per_row_strings(
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(vec![None; rows]);
     };
-    if let Ok(text) = obj.cast::<PyString>() {
-        return Ok(vec![Some(text.to_cow()?.into_owned()); rows]);
+    if obj.cast::<PyString>().is_ok() {
+        return Ok(vec![Some(extract_response(obj, what)?); rows]);
     }
     let items = sequence(obj, what)?;
     check_length(what, items.len(), rows)?;
@@ -420,16 +411,22 @@ fn build_one(
     kind: Kind,
     prompt: &Bound<'_, PyAny>,
     responses: (&Bound<'_, PyAny>, Option<&Bound<'_, PyAny>>),
-    domain: &str,
+    domain: Option<&Bound<'_, PyAny>>,
     rubrics: Option<&Bound<'_, PyAny>>,
-    task: Option<&str>,
+    task: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
 ) -> PyResult<String> {
+    let optional = |obj: Option<&Bound<'_, PyAny>>, what| match obj.filter(|o| !o.is_none()) {
+        Some(obj) => inputs::owned_str(obj, Place::arg(what)).map(Some),
+        None => Ok(None),
+    };
+    let domain = optional(domain, "domain")?.unwrap_or_else(|| "chat".to_string());
+    let task = optional(task, "task")?;
     let template = resolve_template(template, kind)?;
     let prompt = extract_prompt(prompt, "prompt")?;
-    let rubrics = resolve_rubrics(&source_for(rubrics_dir), domain, rubrics)?;
-    let context = JudgeContext::new(&rubrics, task);
+    let rubrics = resolve_rubrics(&source_for(rubrics_dir), &domain, rubrics)?;
+    let context = JudgeContext::new(&rubrics, task.as_deref());
     let text = match responses {
         (one, None) => template.fill(
             &context,
@@ -447,14 +444,14 @@ fn build_one(
 
 /// The pointwise judge prompt for one response.
 #[pyfunction]
-#[pyo3(signature = (prompt, response, *, domain="chat", rubrics=None, task=None, template=None, rubrics_dir=None))]
+#[pyo3(signature = (prompt, response, *, domain=None, rubrics=None, task=None, template=None, rubrics_dir=None))]
 #[allow(clippy::too_many_arguments)]
 fn build_prompt(
     prompt: &Bound<'_, PyAny>,
     response: &Bound<'_, PyAny>,
-    domain: &str,
+    domain: Option<&Bound<'_, PyAny>>,
     rubrics: Option<&Bound<'_, PyAny>>,
-    task: Option<&str>,
+    task: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
 ) -> PyResult<String> {
@@ -472,15 +469,15 @@ fn build_prompt(
 
 /// The pairwise judge prompt for responses A and B.
 #[pyfunction]
-#[pyo3(signature = (prompt, response_a, response_b, *, domain="chat", rubrics=None, task=None, template=None, rubrics_dir=None))]
+#[pyo3(signature = (prompt, response_a, response_b, *, domain=None, rubrics=None, task=None, template=None, rubrics_dir=None))]
 #[allow(clippy::too_many_arguments)]
 fn build_pairwise_prompt(
     prompt: &Bound<'_, PyAny>,
     response_a: &Bound<'_, PyAny>,
     response_b: &Bound<'_, PyAny>,
-    domain: &str,
+    domain: Option<&Bound<'_, PyAny>>,
     rubrics: Option<&Bound<'_, PyAny>>,
-    task: Option<&str>,
+    task: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
 ) -> PyResult<String> {
@@ -508,7 +505,7 @@ fn build_many(
     tasks: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<String>> {
     let num_threads = inputs::num_threads(num_threads)?;
     let template = resolve_template(template, kind)?;
@@ -588,7 +585,7 @@ fn build_many(
             response_b,
         });
     }
-    let texts = py.detach(|| build_batch(&template, &built, num_threads))?;
+    let texts = interrupt::detach(py, || build_batch(&template, &built, num_threads))??;
     Ok(texts)
 }
 
@@ -605,7 +602,7 @@ fn build_prompts(
     tasks: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<String>> {
     build_many(
         py,
@@ -636,7 +633,7 @@ fn build_pairwise_prompts(
     tasks: Option<&Bound<'_, PyAny>>,
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<String>> {
     build_many(
         py,

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use super::errors;
 use super::inputs::{self, Sources, Utf8};
+use super::interrupt;
 use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::par::{self, PairScores, Side, SideScores};
 use crate::parse::{self, Choice, ParseOptions, ERROR_KINDS};
@@ -98,8 +99,9 @@ impl Judgement {
         rubrics: Vec<String>,
         eval: Option<String>,
         answer: Option<String>,
-    ) -> Self {
-        Judgement {
+    ) -> PyResult<Self> {
+        check_judgement_fields(score, choice.as_deref(), format_reward, error.as_deref())?;
+        Ok(Judgement {
             score,
             choice,
             format_reward,
@@ -108,7 +110,7 @@ impl Judgement {
             rubrics,
             eval,
             answer,
-        }
+        })
     }
 
     /// True when the judgement has no format error.
@@ -151,6 +153,41 @@ impl Judgement {
     }
 }
 
+/// A Judgement built by hand or unpickled must be one the parser could produce: `ok` (no
+/// error) means a finite score or a verdict choice, and an error is one of `ERROR_KINDS`.
+fn check_judgement_fields(
+    score: Option<f64>,
+    choice: Option<&str>,
+    format_reward: f64,
+    error: Option<&str>,
+) -> PyResult<()> {
+    let invalid = |message: String| Err(pyo3::exceptions::PyValueError::new_err(message));
+    if !format_reward.is_finite() {
+        return invalid(format!("Judgement format_reward is {format_reward}; it must be a finite float"));
+    }
+    if let Some(score) = score.filter(|s| !s.is_finite()) {
+        return invalid(format!(
+            "Judgement score is {score}; a score is a finite float, or None when the judgement has no valid score \
+             (then error names why)"
+        ));
+    }
+    if let Some(choice) = choice.filter(|c| !matches!(*c, "A" | "B")) {
+        return invalid(format!("Judgement choice is {choice:?}; it must be 'A', 'B' or None"));
+    }
+    match error {
+        Some(kind) if !ERROR_KINDS.contains(&Some(kind)) => invalid(format!(
+            "Judgement error is {kind:?}; it must be None or one of {:?}",
+            ERROR_KINDS.iter().flatten().collect::<Vec<_>>()
+        )),
+        None if score.is_none() && choice.is_none() => invalid(
+            "Judgement has no score, no choice and error=None: a judgement without an error has a verdict; \
+             pass the error kind that explains the missing verdict"
+                .to_string(),
+        ),
+        _ => Ok(()),
+    }
+}
+
 impl Judgement {
     fn from_parse(j: &parse::Judgement<'_>) -> Judgement {
         Judgement {
@@ -174,12 +211,12 @@ fn parse_judgement(
     think_in_prompt: bool,
 ) -> PyResult<Judgement> {
     let held = inputs::text(text, "text")?;
-    let text = held.text();
+    let text = held.as_str();
     let options = ParseOptions {
         pairwise,
         think_in_prompt,
     };
-    Ok(Judgement::from_parse(&parse::parse(&text, options)))
+    Ok(Judgement::from_parse(&parse::parse(text, options)))
 }
 
 /// Batch parse: `score` (NaN when invalid), `format_reward`, `error_code`, and for pairwise
@@ -191,7 +228,7 @@ fn parse_judgements<'py>(
     texts: &Bound<'py, PyAny>,
     pairwise: bool,
     think_in_prompt: bool,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = inputs::num_threads(num_threads)?;
     let held = inputs::texts(texts, "texts")?;
@@ -200,7 +237,7 @@ fn parse_judgements<'py>(
         pairwise,
         think_in_prompt,
     };
-    let outcomes = py.detach(|| batch::parse_outcomes(&bytes, options, threads));
+    let outcomes = interrupt::detach(py, || batch::parse_outcomes(&bytes, options, threads))?;
     let out = PyDict::new(py);
     let score: Vec<f64> = outcomes.iter().map(parse::Outcome::score_or_nan).collect();
     let format_reward: Vec<f64> = outcomes.iter().map(parse::Outcome::format_reward).collect();
@@ -557,7 +594,7 @@ fn par_rewards(
     rejected: &Bound<'_, PyAny>,
     f: Option<&Bound<'_, PyAny>>,
     think_in_prompt: bool,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
     float32_safe: bool,
 ) -> PyResult<PairRewards> {
     let threads = inputs::num_threads(num_threads)?;
@@ -570,14 +607,14 @@ fn par_rewards(
         think_in_prompt,
     };
     let builtin = shape.builtin();
-    let mut scores: PairScores = py.detach(|| {
+    let mut scores: PairScores = interrupt::detach(py, || {
         let c = batch::parse_outcomes(&bytes_c, options, threads);
         let r = batch::parse_outcomes(&bytes_r, options, threads);
         match builtin {
             Some(shape) => par::pair_rewards(&c, &r, shape),
             None => par::pair_gaps(&c, &r),
         }
-    });
+    })?;
     if let ShapeArg::Callable(f) = &shape {
         scores.apply_shape(|gap| ShapeArg::call(f, gap))?;
     }
@@ -653,7 +690,7 @@ fn score_batch<'py>(
     f: Option<&Bound<'py, PyAny>>,
     pairwise: bool,
     think_in_prompt: bool,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
     correct_reward: f64,
     wrong_reward: f64,
     float32_safe: bool,
@@ -677,9 +714,9 @@ fn score_batch<'py>(
             correct: correct_reward,
             wrong: wrong_reward,
         };
-        let mut scores = py.detach(|| {
+        let mut scores = interrupt::detach(py, || {
             batch::score_pairwise(&bytes, &correct, think_in_prompt, rewards, threads)
-        })?;
+        })??;
         if float32_safe {
             scores.snap_float32();
         }
@@ -694,9 +731,9 @@ fn score_batch<'py>(
         })
         .collect();
     let builtin = shape.builtin();
-    let mut scores = py.detach(|| {
+    let mut scores = interrupt::detach(py, || {
         batch::score_pointwise(&bytes, &keys, &sides, think_in_prompt, builtin, threads)
-    })?;
+    })??;
     if let ShapeArg::Callable(f) = &shape {
         scores.apply_shape(|gap| ShapeArg::call(f, gap))?;
     }
@@ -713,7 +750,7 @@ fn score_batch<'py>(
 fn _memchr_count(
     py: Python<'_>,
     texts: &Bound<'_, PyAny>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<usize> {
     let threads = inputs::num_threads(num_threads)?;
     let held = inputs::texts(texts, "texts")?;

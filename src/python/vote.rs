@@ -32,7 +32,7 @@ fn mean_vote_rows<'py>(
     py: Python<'py>,
     scores: PyReadonlyArray2<'py, f64>,
     rounds: Option<usize>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let num_threads = inputs::num_threads(num_threads)?;
     let scores = scores.as_array();
@@ -51,7 +51,7 @@ fn mean_vote_gaps<'py>(
     rejected_scores: PyReadonlyArray2<'py, f64>,
     margin: f64,
     rounds: Option<usize>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Gaps<'py>> {
     let num_threads = inputs::num_threads(num_threads)?;
     let (chosen, rejected) = (chosen_scores.as_array(), rejected_scores.as_array());
@@ -70,7 +70,7 @@ fn majority_vote_counts<'py>(
     chosen_scores: PyReadonlyArray2<'py, f64>,
     rejected_scores: PyReadonlyArray2<'py, f64>,
     rounds: Option<usize>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Counts<'py>> {
     let num_threads = inputs::num_threads(num_threads)?;
     let (chosen, rejected) = (chosen_scores.as_array(), rejected_scores.as_array());
@@ -87,7 +87,7 @@ fn majority_vote_verdict_counts<'py>(
     choices: PyReadonlyArray2<'py, i8>,
     correct: PyReadonlyArray1<'py, i8>,
     rounds: Option<usize>,
-    num_threads: Option<i64>,
+    num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Counts<'py>> {
     let num_threads = inputs::num_threads(num_threads)?;
     let (choices, correct) = (choices.as_array(), correct.as_array());

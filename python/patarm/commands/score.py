@@ -7,11 +7,11 @@ correct verdict "A"/"B" with ``--pairwise``), ``text`` (the judgement) and optio
 from __future__ import annotations
 
 import argparse
-import json
 import math
+import re
 import sys
 from importlib import resources
-from typing import Any, Dict, List, Sequence, TextIO, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union
 
 EXAMPLE = "example_rollouts.jsonl"
 
@@ -34,31 +34,44 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def read_rollouts(stream: TextIO, name: str) -> List[Dict[str, Any]]:
-    """Parse JSON lines; a bad line is a ValueError naming the file, line and fix."""
+def read_rollouts(stream: Iterable[Union[str, bytes]], name: str) -> List[Dict[str, Any]]:
+    """Parse JSON lines (text or bytes); a bad line is a ValueError naming the file, line and fix."""
+    from ..data.io import check_id, parse_json_line
+
     rows = []
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{name}:{number}: not valid JSON ({exc.msg}); each line must be one JSON object") from None
+        where = f"{name}:{number}"
+        row = parse_json_line(line, where)
         if not isinstance(row, dict):
-            raise ValueError(f"{name}:{number}: expected a JSON object with pair_id, side and text")
+            raise ValueError(f"{where}: expected a JSON object with pair_id, side and text")
         missing = [key for key in ("pair_id", "side", "text") if key not in row]
         if missing:
-            raise ValueError(f"{name}:{number}: missing {', '.join(missing)}; each line needs pair_id, side and text")
+            raise ValueError(f"{where}: missing {', '.join(missing)}; each line needs pair_id, side and text")
         if not isinstance(row["pair_id"], (str, int)) or isinstance(row["pair_id"], bool):
-            raise ValueError(f"{name}:{number}: pair_id must be a string or an integer")
+            raise ValueError(f"{where}: pair_id must be a string or an integer")
+        check_id(row["pair_id"], where, "pair_id")
         for key in ("side", "text"):
             if not isinstance(row[key], str):
-                raise ValueError(f"{name}:{number}: {key} must be a string")
+                raise ValueError(f"{where}: {key} must be a string")
         if "source" in row and row["source"] is not None and not isinstance(row["source"], str):
-            raise ValueError(f"{name}:{number}: source must be a string")
+            raise ValueError(f"{where}: source must be a string")
         row["_line"] = number
         rows.append(row)
     return rows
+
+
+_ROW_IN_MESSAGE = re.compile(r"\b(?:texts|pair_ids|sides|sources)\[(\d+)\]")
+
+
+def _located(exc: Exception, rows: List[Dict[str, Any]], name: str) -> ValueError:
+    """The core's error about row i, prefixed with the FILE:LINE that row came from."""
+    message = str(exc)
+    found = _ROW_IN_MESSAGE.search(message)
+    if found and int(found.group(1)) < len(rows):
+        return ValueError(f"{name}:{rows[int(found.group(1))]['_line']}: {message}")
+    return ValueError(f"{name}: {message}")
 
 
 def _fmt(value: float) -> str:
@@ -74,16 +87,17 @@ def _table(header: Sequence[str], lines: List[Sequence[str]]) -> str:
 def run(args: argparse.Namespace) -> int:
     import patarm
 
+    # Bytes, decoded line by line, so that invalid UTF-8 is reported with its line.
     if args.file is None:
         name = f"(bundled) {EXAMPLE}"
-        with resources.files("patarm").joinpath("data", EXAMPLE).open("r", encoding="utf-8") as stream:
+        with resources.files("patarm").joinpath("data", EXAMPLE).open("rb") as stream:
             rows = read_rollouts(stream, EXAMPLE)
     elif args.file == "-":
         name = "<stdin>"
-        rows = read_rollouts(sys.stdin, name)
+        rows = read_rollouts(sys.stdin.buffer, name)
     else:
         name = args.file
-        with open(args.file, "r", encoding="utf-8") as stream:
+        with open(args.file, "rb") as stream:
             rows = read_rollouts(stream, args.file)
 
     shape = patarm.Constant() if args.shape == "constant" else patarm.Graded()
@@ -101,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
             think_in_prompt=args.think_in_prompt,
             num_threads=args.num_threads,
         )
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise _located(exc, rows, name) from None
 
     groups: Dict[Tuple[str, Any, str], List[int]] = {}
     for index, row in enumerate(rows):
@@ -139,14 +153,18 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as out:
-            for index, row in enumerate(rows):
-                record = {key: value for key, value in row.items() if key != "_line"}
-                for key in ("reward", "par", "format_reward", "score", "opposite_mean"):
-                    value = float(result[key][index])
-                    record[key] = None if math.isnan(value) else value
-                record["error"] = kinds[int(codes[index])]
-                record["partner_found"] = bool(result["partner_found"][index])
-                out.write(json.dumps(record) + "\n")
+        from ..data.io import write_jsonl
+
+        records = []
+        for index, row in enumerate(rows):
+            record = {key: value for key, value in row.items() if key != "_line"}
+            for key in ("reward", "par", "format_reward", "score", "opposite_mean"):
+                value = float(result[key][index])
+                record[key] = None if math.isnan(value) else value
+            record["error"] = kinds[int(codes[index])]
+            record["partner_found"] = bool(result["partner_found"][index])
+            records.append(record)
+        # Atomic: a kill, Ctrl-C or error mid-write leaves the old file, never a partial one.
+        write_jsonl(records, args.output)
         print(f"wrote {len(rows)} lines to {args.output}")
     return 0

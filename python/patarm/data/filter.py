@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from ..voting import mean_vote_gaps, score_matrix
-from .io import DataError, PathLike, read_records
+from .io import DataError, PathLike, check_id, read_records
 
 PairKey = Tuple[Optional[str], str]
 
@@ -122,7 +122,8 @@ def load_judgements(
         if text is None and not isinstance(score, (int, float)):
             raise DataError(f"{where}: field {columns.score!r} must be a number, got {type(score).__name__}")
         source = record.get(columns.source)
-        key = (None if source is None else str(source), str(record[columns.pair_id]))
+        pair_id = check_id(record[columns.pair_id], where, columns.pair_id)  # NaN, bools: refused as by score
+        key = (None if source is None else str(source), str(pair_id))
         parsed_rows.append((key, side, text, None if text is not None else float(score)))
 
     pointwise_texts = [t for _, s, t, _ in parsed_rows if t is not None and s in ("chosen", "rejected")]

@@ -51,27 +51,67 @@ def read_records(path: PathLike) -> List[Tuple[str, Record]]:
     return list(_iter_jsonl(path))
 
 
+def parse_json_line(line: Union[str, bytes], where: str) -> Any:
+    """One JSON value from a line of a file; every way a line can be unreadable (invalid UTF-8,
+    bad JSON, an integer of thousands of digits, nesting deeper than Python's recursion limit)
+    is a DataError that starts with ``where`` (the file and line)."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{where}: not valid UTF-8 (byte {exc.start + 1} of the line); save the file as UTF-8") from None
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise DataError(f"{where}: JSON nested too deeply to read; flatten the record") from None
+    except ValueError as exc:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+        raise DataError(f"{where}: unreadable JSON value ({exc})") from None
+
+
+_INT64 = (-(1 << 63), 1 << 63)
+
+
+def check_id(value: Any, where: str, field: str) -> Union[str, int]:
+    """A pair or item id read from a file: a string, or an integer that fits in 64 bits (the
+    rule of ``patarm.score_batch``). A bool, a float (NaN included), null or a list is a
+    DataError naming the file, the line and the field."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if _INT64[0] <= value < _INT64[1]:
+            return value
+        raise DataError(f"{where}: field {field!r}: integer id {value} is outside the 64-bit range; write it as a string")
+    raise DataError(f"{where}: field {field!r} must be a string or an integer, got {type(value).__name__} ({value!r})")
+
+
 def _iter_jsonl(path: Path) -> Iterator[Tuple[str, Record]]:
-    with open(path, "r", encoding="utf-8") as handle:
+    with open(path, "rb") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             where = f"{path}:line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            record = parse_json_line(line, where)
             if not isinstance(record, dict):
                 raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
             yield where, record
 
 
 def _read_json_list(path: Path) -> List[Tuple[str, Record]]:
+    with open(path, "rb") as handle:
+        data = handle.read()
     try:
-        with open(path, "r", encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:line {line}: not valid UTF-8; save the file as UTF-8") from None
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}:line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise DataError(f"{path}: JSON nested too deeply to read") from None
+    except ValueError as exc:
+        raise DataError(f"{path}: unreadable JSON value ({exc})") from None
     if not isinstance(data, list):
         raise DataError(f"{path}: expected a JSON list of objects (or use .jsonl for JSON lines)")
     out = []
@@ -99,9 +139,33 @@ def _import_pyarrow_parquet():
     return pq
 
 
+def _umask() -> int:
+    """The process umask, read without changing it where Linux reports it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting it, then put it back at once
+    os.umask(mask)
+    return mask
+
+
+def _output_mode(target: Path) -> int:
+    """Permissions for a new output: those of the file it replaces, else what ``open()``
+    would give (0o666 less the umask). mkstemp's own 0600 is never kept."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(target: PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
+    """Yield a temporary path beside ``target``; rename it over ``target`` only on success,
+    so a failure, a kill or Ctrl-C leaves the old file (or none) and never a partial one."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -109,6 +173,7 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, _output_mode(target))
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -208,6 +273,8 @@ def progress(iterable, *, total: Optional[int] = None, desc: str = "", min_items
 __all__ = [
     "DataError",
     "atomic_path",
+    "check_id",
+    "parse_json_line",
     "json_safe",
     "progress",
     "read_records",
