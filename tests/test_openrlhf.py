@@ -52,8 +52,9 @@ def test_reward_func_scores_each_response_with_the_judge(judge_env):
         judge_env(server)
         out = load_example()([prompt + "Hola.<|im_end|>", prompt + "Bonjour.<|im_end|>"], [prompt, prompt], ["", ""])
         contents = [r["messages"][0]["content"] for r in server.requests]
-    assert values(out["rewards"]) == pytest.approx([8.5, 2.0])
-    assert values(out["scores"]) == pytest.approx([0.85, 0.2])
+    # float32-safe: multiples of 2^-10 (METHOD section 4)
+    assert values(out["rewards"]) == [8.5, 2.0]
+    assert values(out["scores"]) == [round(0.85 * 1024) / 1024, round(0.2 * 1024) / 1024]
     assert values(out["extra_logs"]["judge_valid_fraction"]) == pytest.approx([1.0, 0.5])
     # the judge sees the user's request (not the chat template) and the bare response
     expected = patarm.build_prompt("Say hello in Spanish.", "Hola.", domain="instruction_following")
@@ -70,7 +71,7 @@ def test_reward_func_runs_in_a_worker_thread_like_openrlhf(judge_env):
             return await asyncio.to_thread(reward_func, ["Q answer"], ["Q "], [""])
 
         out = asyncio.run(rollout_actor())
-    assert values(out["rewards"]) == pytest.approx([0.6])
+    assert values(out["rewards"]) == [round(0.6 * 1024) / 1024]
 
 
 def test_label_can_carry_prompt_and_domain(judge_env):
