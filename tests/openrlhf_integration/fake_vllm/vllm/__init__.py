@@ -3,9 +3,10 @@
 "model" instead of a real one (tests only; put this folder first on PYTHONPATH).
 
 The engine loads the tokenizer from ``model`` (a local folder), decodes each prompt, and
-answers with a judgement chosen by the script in ``$PATARM_FAKE_VLLM_SCRIPT`` (JSON): each rule
-matches prompts containing its ``match`` text and serves its ``judgements`` in turn, after a
-random delay; a rule with ``"fail": k`` raises on its k-th request instead. Every request's
+answers with a judgement chosen by the script in ``$PATARM_FAKE_VLLM_SCRIPT`` (JSON, re-read
+on every request, so a test can change it between steps): each rule matches prompts
+containing its ``match`` text and serves its ``judgements`` in turn, after a random delay of
+up to ``max_delay`` seconds; a rule with ``"fail": k`` raises on its k-th request instead. Every request's
 start and end are appended to ``$PATARM_FAKE_VLLM_EVENTS`` (JSON lines) so tests can check that
 none is left hanging.
 """
@@ -72,11 +73,7 @@ class AsyncLLMEngine:
         from transformers import AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(engine_args.model)
-        with open(os.environ["PATARM_FAKE_VLLM_SCRIPT"], encoding="utf-8") as handle:
-            script = json.load(handle)
-        self.rules = script["rules"]
-        self.max_delay = script.get("max_delay", 0.05)
-        self.served = [0] * len(self.rules)
+        self.served: dict = {}  # (script version, rule match) -> requests served
         self.random = random.Random(engine_args.seed)
         self.events = os.environ.get("PATARM_FAKE_VLLM_EVENTS")
         self.output_processor = _OutputProcessor()
@@ -93,11 +90,10 @@ class AsyncLLMEngine:
             with open(self.events, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps({"request": request_id, "event": event, "pid": os.getpid()}) + "\n")
 
-    def _rule(self, prompt_text: str) -> int:
-        for index, rule in enumerate(self.rules):
-            if rule["match"] in prompt_text:
-                return index
-        raise ValueError(f"fake vLLM: no rule matches the prompt {prompt_text[-200:]!r}")
+    @staticmethod
+    def _script() -> dict:
+        with open(os.environ["PATARM_FAKE_VLLM_SCRIPT"], encoding="utf-8") as handle:
+            return json.load(handle)
 
     async def generate(self, prompt: dict, sampling_params: SamplingParams, request_id: str):
         self.output_processor.unfinished += 1
@@ -105,10 +101,14 @@ class AsyncLLMEngine:
         outcome = "cancelled"
         try:
             ids = list(prompt["prompt_token_ids"])
-            index = self._rule(self.tokenizer.decode(ids))
-            rule, seen = self.rules[index], self.served[index]
-            self.served[index] = seen + 1
-            await asyncio.sleep(self.random.uniform(0, self.max_delay))
+            script, text = self._script(), self.tokenizer.decode(ids)
+            rule = next((r for r in script["rules"] if r["match"] in text), None)
+            if rule is None:
+                raise ValueError(f"fake vLLM: no rule matches the prompt {text[-200:]!r}")
+            key = (script.get("version"), rule["match"])
+            seen = self.served.get(key, 0)
+            self.served[key] = seen + 1
+            await asyncio.sleep(self.random.uniform(0, script.get("max_delay", 0.05)))
             if rule.get("fail") == seen + 1:
                 outcome = "failed"
                 raise RuntimeError(f"fake vLLM: scripted failure of request {seen + 1} for {rule['match']!r}")
