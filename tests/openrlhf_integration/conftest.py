@@ -20,9 +20,29 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 FAKE_VLLM = HERE / "fake_vllm"
 
-# The fake vLLM must shadow any real one, here and in the Ray workers (they inherit PYTHONPATH).
+# The fake vLLM shadows any real one in this process; `ray_with_fake_vllm` does it for Ray workers.
 sys.path.insert(0, str(FAKE_VLLM))
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(FAKE_VLLM), os.environ.get("PYTHONPATH")) if p)
+
+
+@pytest.fixture(scope="module")
+def ray_with_fake_vllm():
+    """A local Ray cluster whose workers import the fake vLLM (they inherit PYTHONPATH from the
+    raylet this process starts). Every actor gets a logical GPU, as create_vllm_engines asks."""
+    import ray
+
+    def start(env_vars):
+        saved = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(FAKE_VLLM), saved) if p)
+        try:
+            ray.init(num_cpus=4, num_gpus=2, include_dashboard=False, runtime_env={"env_vars": env_vars})
+        finally:
+            if saved is None:
+                os.environ.pop("PYTHONPATH")
+            else:
+                os.environ["PYTHONPATH"] = saved
+
+    yield start
+    ray.shutdown()
 
 
 @pytest.fixture(scope="session")

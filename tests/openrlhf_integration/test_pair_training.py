@@ -51,7 +51,7 @@ def marker(pair_id: str, side: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory, qwen_dir):
+def engines(tmp_path_factory, qwen_dir, ray_with_fake_vllm):
     """Two real RolloutRayActor engines (create_vllm_engines) on a local Ray cluster."""
     from openrlhf.trainer.ray.vllm_engine import create_vllm_engines
 
@@ -59,17 +59,13 @@ def engines(tmp_path_factory, qwen_dir):
     script, events = state / "script.json", state / "events.jsonl"
     write_script(script, [], "empty")
     env = {"PATARM_FAKE_VLLM_SCRIPT": str(script), "PATARM_FAKE_VLLM_EVENTS": str(events)}
-    # Ray gives every actor a logical GPU; create_vllm_engines asks one per engine.
-    ray.init(num_cpus=4, num_gpus=2, include_dashboard=False, runtime_env={"env_vars": env})
-    try:
-        created = create_vllm_engines(
-            num_engines=2, tensor_parallel_size=1, pretrain=qwen_dir, seed=0, full_determinism=False,
-            enable_prefix_caching=False, enforce_eager=True, max_model_len=4096, agent_func_path=str(AGENT_FILE),
-        )
-        ray.get([engine.get_num_unfinished_requests.remote() for engine in created])  # actors are up
-        yield created, script, events
-    finally:
-        ray.shutdown()
+    ray_with_fake_vllm(env)
+    created = create_vllm_engines(
+        num_engines=2, tensor_parallel_size=1, pretrain=qwen_dir, seed=0, full_determinism=False,
+        enable_prefix_caching=False, enforce_eager=True, max_model_len=4096, agent_func_path=str(AGENT_FILE),
+    )
+    ray.get([engine.get_num_unfinished_requests.remote() for engine in created])  # actors are up
+    return created, script, events
 
 
 @pytest.fixture(scope="module")
