@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: the Rust core (cargo test), the Python package
-# (pytest), and the verl and TRL integrations against the real frameworks. verl and TRL pin
-# different transformers versions, so each framework gets its own virtual environment.
+# (pytest), and the verl, TRL and OpenRLHF integrations against the real frameworks. verl and
+# TRL pin different transformers versions, so each framework gets its own virtual environment.
 #
 #   bash scripts/test.sh           # everything (first run downloads torch, verl, trl: ~10 GB)
 #   bash scripts/test.sh --quick   # Rust + core Python tests only
@@ -46,3 +46,12 @@ step "TRL integration: pytest tests/trl (TRL venv)"
 uv pip install -q --python "$VENVS/trl/bin/python" -r requirements/trl.txt
 uv pip install -q --python "$VENVS/trl/bin/python" --reinstall-package patarm "$WHEEL[test]"
 PATARM_REQUIRE_FRAMEWORKS=1 "$VENVS/trl/bin/python" -m pytest -q tests/trl
+
+step "OpenRLHF integration: pytest tests/openrlhf_integration (OpenRLHF 0.11.2 venv, fake vLLM)"
+[ -x "$VENVS/openrlhf/bin/python" ] || uv venv -q --python 3.11 "$VENVS/openrlhf"
+# openrlhf's declared dependencies pin GPU builds (deepspeed, flash-attn): install it alone,
+# then what the tested modules import.
+uv pip install -q --python "$VENVS/openrlhf/bin/python" --no-deps -r requirements/openrlhf-no-deps.txt
+uv pip install -q --python "$VENVS/openrlhf/bin/python" -r requirements/openrlhf.txt
+uv pip install -q --python "$VENVS/openrlhf/bin/python" --reinstall-package patarm "$WHEEL[test]"
+PATARM_REQUIRE_FRAMEWORKS=1 "$VENVS/openrlhf/bin/python" -m pytest -q tests/openrlhf_integration

@@ -5,7 +5,8 @@ Replies come from a script: each rule matches requests whose last user message c
 requests with HTTP 500 (``fail_first``), stall its first requests past the client's timeout
 (``slow_first`` + ``delay``; ``slow_first`` past the timeout makes every reply slow), ignore or cap ``n`` (``max_n``), answer a fixed error status
 (``status``), or move the think block into ``reasoning_content`` as vLLM's reasoning parser does.
-Every request body is recorded in ``server.requests``.
+Every request body is recorded in ``server.requests``; ``max_in_flight`` is the most requests
+served at once and ``connections`` the number of TCP connections clients opened.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class ChatServer:
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.connections = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,6 +36,11 @@ class ChatServer:
 
             def log_message(self, *args: Any) -> None:  # keep pytest output clean
                 pass
+
+            def setup(self) -> None:  # once per TCP connection (keep-alive serves many requests)
+                with server._lock:
+                    server.connections += 1
+                super().setup()
 
             def do_POST(self) -> None:  # noqa: N802 (http.server naming)
                 length = int(self.headers.get("Content-Length", 0))

@@ -52,8 +52,9 @@ def test_reward_func_scores_each_response_with_the_judge(judge_env):
         judge_env(server)
         out = load_example()([prompt + "Hola.<|im_end|>", prompt + "Bonjour.<|im_end|>"], [prompt, prompt], ["", ""])
         contents = [r["messages"][0]["content"] for r in server.requests]
-    assert values(out["rewards"]) == pytest.approx([8.5, 2.0])
-    assert values(out["scores"]) == pytest.approx([0.85, 0.2])
+    # float32-safe: multiples of 2^-10 (METHOD section 4)
+    assert values(out["rewards"]) == [8.5, 2.0]
+    assert values(out["scores"]) == [round(0.85 * 1024) / 1024, round(0.2 * 1024) / 1024]
     assert values(out["extra_logs"]["judge_valid_fraction"]) == pytest.approx([1.0, 0.5])
     # the judge sees the user's request (not the chat template) and the bare response
     expected = patarm.build_prompt("Say hello in Spanish.", "Hola.", domain="instruction_following")
@@ -70,7 +71,7 @@ def test_reward_func_runs_in_a_worker_thread_like_openrlhf(judge_env):
             return await asyncio.to_thread(reward_func, ["Q answer"], ["Q "], [""])
 
         out = asyncio.run(rollout_actor())
-    assert values(out["rewards"]) == pytest.approx([0.6])
+    assert values(out["rewards"]) == [round(0.6 * 1024) / 1024]
 
 
 def test_label_can_carry_prompt_and_domain(judge_env):
@@ -176,3 +177,70 @@ def test_verl_compute_score_keywords_win_over_the_environment(monkeypatch):
         (request,) = server.requests
     assert request["n"] == 2
     assert result["score"] == 3.5 and result["judge_n"] == 2.0
+
+
+# ---- process-wide concurrency cap, and errors made visible ------------------------------------
+
+
+def test_concurrency_cap_holds_across_all_calling_threads(judge_env):
+    """OpenRLHF calls reward_func from many threads at once; the cap is for the whole process."""
+    import concurrent.futures
+
+    rules = [{"match": "slow", "judgements": [judgement(7)], "slow_first": 10**6, "delay": 0.1}]
+    with ChatServer(rules) as server:
+        judge_env(server, MAX_CONCURRENCY=4, N=1)
+        reward_func = load_example()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
+            outs = list(pool.map(lambda i: reward_func([f"Q slow {i}"], ["Q "], [""]), range(32)))
+    assert [values(o["rewards"]) for o in outs] == [[7.0]] * 32
+    assert len(server.requests) == 32
+    assert server.max_in_flight <= 4, "PATARM_JUDGE_MAX_CONCURRENCY=4 must hold across threads"
+    assert server.connections <= 4, "one HTTP client (connection pool) per process"
+
+
+def test_reward_func_logs_the_cause_at_error_then_raises(judge_env, caplog):
+    from patarm.judge import JudgeError
+
+    with ChatServer([{"match": "R", "judgements": [judgement(5)], "status": 404}]) as server:
+        judge_env(server)
+        with caplog.at_level("ERROR", logger="patarm.openrlhf.reward"), pytest.raises(JudgeError):
+            load_example()(["Q R"], ["Q "], [""])
+    (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "HTTP 404" in record.getMessage() and "Fix: check that the judge server" in record.getMessage()
+
+
+def test_missing_settings_are_logged_with_the_fix(monkeypatch, caplog):
+    monkeypatch.delenv("PATARM_JUDGE_URL", raising=False)
+    monkeypatch.delenv("PATARM_JUDGE_MODEL", raising=False)
+    from patarm.openrlhf import reward_func
+
+    with caplog.at_level("ERROR", logger="patarm.openrlhf.reward"), pytest.raises(ValueError):
+        reward_func(["q"], ["p"], [""])
+    assert "set PATARM_JUDGE_URL and PATARM_JUDGE_MODEL" in caplog.records[-1].getMessage()
+
+
+def test_background_loop_is_one_per_process_and_renewed_after_fork():
+    import os
+    import select
+    import signal
+
+    from patarm.openrlhf.background_loop import background_loop, run_in_background
+
+    async def loop_id():
+        return id(asyncio.get_running_loop())
+
+    first = run_in_background(loop_id())
+    assert run_in_background(loop_id()) == first == id(background_loop())
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the parent's loop thread did not survive the fork: the child needs its own
+        try:
+            run_in_background(loop_id())
+            os.write(write, b"1")
+        finally:
+            os._exit(0)
+    ready, _, _ = select.select([read], [], [], 60)
+    if not ready:
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    assert ready and os.read(read, 1) == b"1", "run_in_background hung in a forked child"

@@ -315,3 +315,43 @@ def test_domain_spellings_and_aliases_become_the_rubric_domain(tmp_path):
     assert {r["data_source"] for r in rows} == {"patarm/instruction_following"}
     assert {r["extra_info"]["domain"] for r in rows} == {"instruction_following"}
     assert summary.pairs_per_domain == {"instruction_following": 1}
+
+
+# ---- --format openrlhf: one row per pair -------------------------------------------------------
+
+
+@pytest.mark.parametrize("pairwise", [False, True])
+def test_openrlhf_rows_hold_a_whole_pair_with_the_same_judge_prompts(tmp_path, pairwise):
+    from patarm.openrlhf import parse_pair_label
+
+    flags = ["--pairwise"] if pairwise else []
+    verl, verl_val = tmp_path / "verl.parquet", tmp_path / "verl_val.parquet"
+    train, val = tmp_path / "train.jsonl", tmp_path / "val.jsonl"
+    split = ["--val-size", "2", "--seed", "5", "--quiet", *flags]
+    assert main(["prepare", str(PAIRS), "-o", str(verl), "--val-output", str(verl_val), *split]) == 0
+    assert main(["prepare", str(PAIRS), "-o", str(train), "--val-output", str(val), "--format", "openrlhf", *split]) == 0
+    verl_rows = read_rows(verl) + read_rows(verl_val)
+    rows = [json.loads(line) for path in (train, val) for line in path.read_text().splitlines()]
+    assert len(rows) == 6 and len(val.read_text().splitlines()) == 2  # one row per pair, split whole
+    expected = {}
+    for row in verl_rows:  # same seed, same order: the verl rows are the reference prompts
+        expected.setdefault(row["extra_info"]["pair_id"], {})[row["reward_model"]["ground_truth"]] = row
+    for row in rows:
+        assert set(row) == {"prompt", "label", "datasource"}
+        task = parse_pair_label(row["label"])
+        sides = expected[task.pair_id]
+        assert row["datasource"] == task.source == next(iter(sides.values()))["data_source"]
+        assert row["prompt"] == f"PaTaRM pair {task.pair_id} ({task.source})"
+        if pairwise:
+            assert task.pairwise and task.messages == sides[task.answer]["prompt"]
+        else:
+            assert task.chosen == sides["chosen"]["prompt"] and task.rejected == sides["rejected"]["prompt"]
+    assert [parse_pair_label(r["label"]).pair_id for r in rows] == list(expected)  # same pair order
+
+
+def test_openrlhf_format_reports_bad_input_the_same_way(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    assert main(["prepare", str(DATA / "pairs_bad.jsonl"), "-o", str(out), "--format", "openrlhf"]) == 2
+    assert "line 2: missing field 'rejected'" in capsys.readouterr().err and not out.exists()
+    with pytest.raises(ValueError, match="format='trl' is unknown"):
+        prepare(PAIRS, out, format="trl", show_progress=False)

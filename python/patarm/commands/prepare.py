@@ -1,4 +1,4 @@
-"""``patarm prepare``: preference pairs (JSON lines / parquet) to verl judge-training parquet."""
+"""``patarm prepare``: preference pairs (JSON lines / parquet) to verl or OpenRLHF judge-training rows."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +15,9 @@ def register(subparsers) -> None:
     parser.add_argument("input", help="pairs file: .jsonl, .json or .parquet")
     parser.add_argument("-o", "--output", required=True, help="output file (.parquet, or .jsonl)")
     parser.add_argument("--pairwise", action="store_true", help="one pairwise (A/B) row per pair")
+    parser.add_argument("--format", choices=("verl", "openrlhf"), default="verl",
+                        help="verl rows (default), or openrlhf: one row per pair whose label holds both judge "
+                        "prompts, for patarm.openrlhf.PairJudgeExecutor (--train.agent_func_path)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the pair order and A/B positions (default 0)")
     parser.add_argument("--val-output", help="validation file; needs --val-size")
     parser.add_argument("--val-size", type=float, default=0.0,
@@ -53,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         tokenizer=args.tokenizer,
         data_source_prefix=args.data_source_prefix,
         show_progress=not args.quiet,
+        format=args.format,
     )
     if not args.quiet:
         print(summary.format())

@@ -9,11 +9,13 @@ from .filter import FilterReport, PairJudgements, RolloutColumns, load_judgement
 from .io import DataError, read_records, write_rows, write_rows_together
 from .pairs import Columns, PreferencePair, load_pairs, pair_from_record, render_messages
 from .prepare import (
+    FORMATS,
     PrepareSummary,
     RubricCache,
     build_rows,
     judge_messages,
     judge_prompt_texts,
+    openrlhf_rows,
     shuffle_pairs,
     split_pairs,
     summarize,
@@ -35,10 +37,14 @@ def prepare(
     tokenizer: Union[None, str, Callable[[List[str]], List[int]]] = None,
     data_source_prefix: str = "patarm",
     show_progress: bool = True,
+    format: str = "verl",
 ) -> PrepareSummary:
     """Read preference pairs, validate them all, shuffle whole pairs from ``seed``, optionally
-    split off a validation set of whole pairs, build the judge prompts, and write verl rows.
-    Nothing is written unless every pair is valid. Returns the summary."""
+    split off a validation set of whole pairs, build the judge prompts, and write verl rows
+    (``format="verl"``) or one OpenRLHF row per pair (``format="openrlhf"``). Nothing is
+    written unless every pair is valid. Returns the summary."""
+    if format not in FORMATS:
+        raise ValueError(f"format={format!r} is unknown; use one of {', '.join(FORMATS)}")
     if val_size and not val_output:
         raise ValueError("val_size needs val_output (the validation file to write)")
     if val_output and not val_size:
@@ -56,12 +62,13 @@ def prepare(
     ordered = shuffle_pairs(pairs, seed)
     train, val = split_pairs(ordered, val_size)
     build = dict(pairwise=pairwise, seed=seed, rubrics=rubrics, data_source_prefix=data_source_prefix)
+    layout = openrlhf_rows if format == "openrlhf" else list
     train_rows = build_rows(train, split="train", **build)
-    outputs = [(train_rows, output_path)]
+    outputs = [(layout(train_rows), output_path)]
     all_rows = list(train_rows)
     if val:
         val_rows = build_rows(val, split="val", **build)
-        outputs.append((val_rows, val_output))
+        outputs.append((layout(val_rows), val_output))
         all_rows.extend(val_rows)
     counter = token_counter(tokenizer) if isinstance(tokenizer, str) else tokenizer
     summary = summarize(
@@ -71,6 +78,8 @@ def prepare(
         count_tokens=counter,
         splits={"train": len(train), "val": len(val)} if val else None,
     )
+    summary.layout = format
+    summary.rows = sum(len(rows) for rows, _ in outputs)
     write_rows_together(outputs)
     return summary
 
@@ -78,6 +87,7 @@ def prepare(
 __all__ = [
     "Columns",
     "DataError",
+    "FORMATS",
     "FilterReport",
     "PairJudgements",
     "PreferencePair",
@@ -89,6 +99,7 @@ __all__ = [
     "judge_prompt_texts",
     "load_judgements",
     "load_pairs",
+    "openrlhf_rows",
     "pair_from_record",
     "prepare",
     "read_records",

@@ -8,6 +8,7 @@ split takes whole pairs.
 """
 from __future__ import annotations
 
+import json
 import math
 import random
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from .pairs import PreferencePair
 
 DEFAULT_PREFIX = "patarm"
+FORMATS = ("verl", "openrlhf")
 ABILITY = "judge"
 PERCENTILES = (50, 90, 99, 100)
 
@@ -173,6 +175,34 @@ def build_rows(
     return rows
 
 
+def openrlhf_rows(rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """One OpenRLHF row per pair from the rows of :func:`build_rows` (pointwise: chosen then
+    rejected, adjacent; pairwise: one row each). ``prompt`` is a short name of the pair (OpenRLHF
+    logs it and groups evaluation metrics by ``datasource``); ``label`` is the JSON the executor
+    reads (:func:`patarm.openrlhf.parse_pair_label`)."""
+    out: List[Dict[str, Any]] = []
+    position = 0
+    while position < len(rows):
+        row = rows[position]
+        info = row["extra_info"]
+        label: Dict[str, Any] = {"pair_id": info["pair_id"], "source": row["data_source"], "domain": info["domain"]}
+        if info["pairwise"]:
+            label.update(patarm="pairwise", messages=row["prompt"], answer=row["reward_model"]["ground_truth"])
+            position += 1
+        else:
+            rejected = rows[position + 1]
+            if info["side"] != "chosen" or rejected["extra_info"]["side"] != "rejected":
+                raise ValueError(f"rows {position} and {position + 1} are not a (chosen, rejected) pair")
+            label.update(patarm="pair", chosen=row["prompt"], rejected=rejected["prompt"])
+            position += 2
+        out.append({
+            "prompt": f"PaTaRM pair {info['pair_id']} ({row['data_source']})",
+            "label": json.dumps(label, ensure_ascii=False),
+            "datasource": row["data_source"],
+        })
+    return out
+
+
 def _percentiles(values: Sequence[float]) -> Dict[str, float]:
     import numpy as np
 
@@ -193,6 +223,7 @@ class PrepareSummary:
     prompt_chars: Dict[str, float]
     prompt_tokens: Optional[Dict[str, float]] = None
     splits: Dict[str, int] = field(default_factory=dict)
+    layout: str = "verl"
 
     def __repr__(self) -> str:
         return f"PrepareSummary(pairs={self.pairs}, rows={self.rows}, domains={len(self.pairs_per_domain)})"
@@ -202,6 +233,8 @@ class PrepareSummary:
 
     def format(self) -> str:
         mode = "pairwise: one row per pair" if self.pairwise else "pointwise: two rows per pair"
+        if self.layout == "openrlhf":
+            mode = f"OpenRLHF, {'pairwise' if self.pairwise else 'pointwise'}: one row per pair"
         lines = [f"{self.pairs} pairs -> {self.rows} rows ({mode})"]
         if self.splits:
             lines.append("split: " + ", ".join(f"{name} {count} pairs" for name, count in self.splits.items()))
@@ -273,8 +306,10 @@ def token_counter(name_or_path: str) -> Callable[[List[str]], List[int]]:
 __all__ = [
     "PrepareSummary",
     "RubricCache",
+    "FORMATS",
     "build_rows",
     "judge_messages",
+    "openrlhf_rows",
     "judge_prompt_texts",
     "shuffle_pairs",
     "split_pairs",

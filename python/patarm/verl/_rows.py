@@ -99,25 +99,11 @@ class Options:
     def from_mapping(cls, kwargs: Optional[Mapping[str, Any]]) -> "Options":
         """Options from reward kwargs: ``f`` is "graded" (default; ``thresholds``, ``values``),
         "constant" (``constant``), a number (constant value), an f object, or a callable of delta."""
-        import patarm
+        from .._shape_option import shape_from_option
 
         kwargs = dict(kwargs or {})
-        f = kwargs.get("f", "graded")
-        if isinstance(f, str):
-            name = f.strip().lower()
-            if name == "graded":
-                graded_args = {k: tuple(kwargs[k]) for k in ("thresholds", "values") if kwargs.get(k) is not None}
-                f = patarm.Graded(**graded_args)
-            elif name == "constant":
-                f = patarm.Constant(float(kwargs.get("constant", 1.3)))
-            else:
-                raise ValueError(f"unknown f {f!r}: use 'graded', 'constant', a number or a callable of delta")
-        elif isinstance(f, numbers.Real) and not isinstance(f, bool):
-            f = patarm.Constant(float(f))
-        elif f is None:
-            f = patarm.Graded()
-        elif not callable(f):
-            raise TypeError(f"f must be 'graded', 'constant', a number or a callable of delta, got {type(f).__name__}")
+        f = shape_from_option(kwargs.get("f", "graded"), thresholds=kwargs.get("thresholds"),
+                              values=kwargs.get("values"), constant=kwargs.get("constant"))
         pairwise = kwargs.get("pairwise")
         num_threads = kwargs.get("num_threads")
         return cls(
