@@ -19,7 +19,7 @@ OVERRIDES=(
   data.max_prompt_length=4096
   data.max_response_length=4096
   data.filter_overlong_prompts=True
-  # patarm: a multiple of 2 x agent.num_workers, so each agent-loop worker gets whole pairs
+  # patarm: even (whole pairs); the agent-loop manager gives each worker whole pairs itself
   data.train_batch_size=128
   # patarm: the dataset serves whole pairs in a random pair order, reshuffled per epoch ...
   data.custom_cls.path=pkg://patarm.verl.data
@@ -49,6 +49,9 @@ OVERRIDES=(
   # patarm: the agent-loop manager that gives each rollout its pair's PAR reward (train and val)
   +actor_rollout_ref.rollout.agent.agent_loop_manager_class=patarm.verl.agent_loop.PairAgentLoopManager
   actor_rollout_ref.rollout.agent.num_workers=8
+  # patarm: verl's sync replay buffer plus the per-step pair counters in the training metrics
+  trainer.v1.sampler.custom_sampler.path=pkg://patarm.verl.replay_buffer
+  trainer.v1.sampler.custom_sampler.name=PairReplayBuffer
   # patarm: the reward manager (reward loop interface), loaded by module path
   reward.reward_manager.source=importlib
   reward.reward_manager.module.path=pkg://patarm.verl

@@ -33,6 +33,13 @@ def ray_session():
     from frameworks import require
 
     ray = require("ray")
+    import os
+
+    # Ray's worker processes import the test helpers (the fake LLM client) by module name.
+    tests = Path(__file__).parent
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(tests), str(tests.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
     # Ray waits a hard-coded 30 s for its raylet to register; on a loaded 2-core machine that
     # can run out, so a failed start is retried rather than failing every Ray test.
     for attempt in range(3):
