@@ -53,11 +53,11 @@ def batch(tokenizer):
 def test_rewards_match_method_in_any_row_order(tokenizer, batch):
     manager = PairRewardManager(tokenizer, num_examine=0)
     want = expected(batch, tokenizer)
-    assert np.allclose(reward_vector(batch, manager(batch)), want)
+    assert np.array_equal(reward_vector(batch, manager(batch)), patarm.float32_safe(want).astype(np.float32))  # what reaches verl
     # balance_batch-style reordering: same rewards, permuted
     order = np.random.default_rng(0).permutation(len(batch))
     shuffled = batch.select_idxs(order)
-    assert np.allclose(reward_vector(shuffled, manager(shuffled)), want[order])
+    assert np.array_equal(reward_vector(shuffled, manager(shuffled)), patarm.float32_safe(want[order]).astype(np.float32))
     # a sanity anchor computed by hand (pair 0: rejected mean 3.667; 8 - 3.667 > 2 -> 1.4)
     assert want[0] == pytest.approx(1.4) and want[3] == pytest.approx(1.4)
 
@@ -72,8 +72,8 @@ def test_repeat_interleave_and_two_sources(tokenizer):
     manager = PairRewardManager(tokenizer, num_examine=0)
     got = reward_vector(repeated, manager(repeated))
     # same pair id in two sources: grouped apart. chat: 9 vs 7.5 -> gap 1.5 -> 1.2 both; math: chosen 2 < 6 -> 0
-    assert np.allclose(got, [1.2] * 8 + [0.0] * 8)
-    assert np.allclose(got, expected(repeated, tokenizer))
+    assert np.allclose(got, patarm.float32_safe([1.2] * 8 + [0.0] * 8))
+    assert np.allclose(got, patarm.float32_safe(expected(repeated, tokenizer)))
 
 
 def test_return_dict_extra_info_is_aligned(tokenizer, batch):
@@ -98,7 +98,7 @@ def test_constant_f_and_options_from_kwargs(tokenizer, batch):
     extra = batch.non_tensor_batch["extra_info"]
     texts = [r["text"] for r in pair_rows(PAIRS)]
     want = reference_rewards(texts, list(batch.non_tensor_batch["data_source"]), [e["pair_id"] for e in extra], [e["side"] for e in extra], f=lambda d: 1.3)
-    assert np.allclose(got, want)
+    assert np.allclose(got, patarm.float32_safe(want))
     with pytest.raises(ValueError, match="unknown f"):
         PairRewardManager(tokenizer, num_examine=0, f="cubic")
 
@@ -112,7 +112,7 @@ def test_lonely_side_empty_and_all_padding_rows(tokenizer):
     data = make_batch(tokenizer, rows)
     out = PairRewardManager(tokenizer, num_examine=0)(data, return_dict=True)
     got = reward_vector(data, out["reward_tensor"])
-    assert np.allclose(got, [1.4, 1.4, 0.0, -1.5, -1.5])
+    assert np.allclose(got, patarm.float32_safe([1.4, 1.4, 0.0, -1.5, -1.5]))
     assert out["reward_extra_info"]["partner_found"][2] == 0.0
     assert out["reward_tensor"][3].abs().sum() == 1.5  # empty response: reward at position 0, masked anyway
 
