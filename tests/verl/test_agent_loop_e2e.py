@@ -122,8 +122,8 @@ def test_legacy_rollout_that_raises_fails_the_batch_without_waiting(tokenizer, m
         manager.generate_sequences(legacy_batch(dataset, range(len(dataset)), 2, validate=False))
 
 
-@pytest.mark.skip(reason="tq.init() of transferqueue 0.1.11 did not return on this 2-CPU local Ray; "
-                  "the v1 path is not yet proven end to end (see the issue note)")
+@pytest.mark.skip(reason="known failure, issue 8 open: Ray still fails to start PairAgentLoopWorkerTQ "
+                  "(TypeError super(type, obj) in verl's AgentLoopWorkerTQ.__init__)")
 def test_v1_trainer_transfer_queue_scores_whole_pairs(tokenizer, model_path, ray_session, tmp_path):
     tq = require("transfer_queue")
     from omegaconf import open_dict
@@ -131,7 +131,8 @@ def test_v1_trainer_transfer_queue_scores_whole_pairs(tokenizer, model_path, ray
 
     from patarm.verl.replay_buffer import METRIC_PARTNER_MISSING, PairReplayBuffer
 
-    config = e2e_config(model_path, "trainer.use_v1=True")
+    # one TransferQueue storage unit: each takes a CPU, and the test's Ray has two
+    config = e2e_config(model_path, "trainer.use_v1=True", "transfer_queue.backend.SimpleStorage.num_data_storage_units=1")
     with open_dict(config):
         config.transfer_queue.enable = True  # what verl's TaskRunnerV1 sets before creating the manager
     tq.init(config.transfer_queue)
