@@ -13,13 +13,13 @@ import asyncio
 import json
 import random
 import shutil
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from verl_batches import judgement, reference_parse
+import par_reference
+from verl_batches import judgement
 
 FAIL_MARKER = "PATARM-FAIL-THIS-ROLLOUT"
 #: Verdicts the fake judge writes: valid scores and every kind of malformed judgement.
@@ -125,25 +125,11 @@ def collate(dataset: Any, rows: Sequence[int]) -> dict:
     return collate_fn([dataset[int(row)] for row in rows])
 
 
-def reference_rewards(texts: Sequence[str], sources: Sequence[str], pair_ids: Sequence[Any], sides: Sequence[str]) -> list[Fraction]:
+def reference_rewards(texts: Sequence[str], sources: Sequence[str], pair_ids: Sequence[Any], sides: Sequence[str]) -> list[float]:
     """Exact R = R_PAR + R_format (METHOD section 4, graded f) over all judgements of each pair."""
-    parsed = [reference_parse(text) for text in texts]
-    valid: dict = {}
-    for (score, _), source, pair_id, side in zip(parsed, sources, pair_ids, sides):
-        if score is not None:
-            valid.setdefault((source, pair_id, side), []).append(Fraction(str(score)))
-    rewards = []
-    for (score, fmt), source, pair_id, side in zip(parsed, sources, pair_ids, sides):
-        other = valid.get((source, pair_id, "rejected" if side == "chosen" else "chosen"))
-        par = Fraction(0)
-        if score is not None and other:
-            mean = sum(other) / len(other)
-            gap = Fraction(str(score)) - mean if side == "chosen" else mean - Fraction(str(score))
-            par = Fraction(0) if gap <= 0 else Fraction(6, 5) if gap <= 2 else Fraction(7, 5)
-        rewards.append(par + Fraction(str(fmt)))
-    return rewards
+    return par_reference.score_batch(texts, pair_ids, sides, sources=sources)["reward"]
 
 
-def float32_safe(value: Fraction) -> np.float32:
+def float32_safe(value: float) -> np.float32:
     """The reference reward as patarm must hand it to verl: the nearest multiple of 2^-10."""
     return np.float32(round(value * 1024) / 1024)
