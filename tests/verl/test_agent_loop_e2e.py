@@ -122,8 +122,11 @@ def test_legacy_rollout_that_raises_fails_the_batch_without_waiting(tokenizer, m
         manager.generate_sequences(legacy_batch(dataset, range(len(dataset)), 2, validate=False))
 
 
-@pytest.mark.skip(reason="known failure, issue 8 open: Ray still fails to start PairAgentLoopWorkerTQ "
-                  "(TypeError super(type, obj) in verl's AgentLoopWorkerTQ.__init__)")
+def as_list(column):
+    """A TransferQueue column as a list (a NonTensorStack, or a list already)."""
+    return column.tolist() if hasattr(column, "tolist") else list(column)
+
+
 def test_v1_trainer_transfer_queue_scores_whole_pairs(tokenizer, model_path, ray_session, tmp_path):
     tq = require("transfer_queue")
     from omegaconf import open_dict
@@ -162,9 +165,9 @@ def test_v1_trainer_transfer_queue_scores_whole_pairs(tokenizer, model_path, ray
                                    select_fields=["responses", "rm_scores", "data_source", "extra_info", "extra_fields"])
             texts = [tokenizer.decode(ids, skip_special_tokens=True) for ids in data["responses"].unbind()]
             rewards = [float(r.sum()) for r in data["rm_scores"].unbind()]
-            extras = data["extra_info"].tolist()
-            check_rewards(texts, data["data_source"].tolist(), extras, rewards)
-            infos = [fields["reward_extra_info"] for fields in data["extra_fields"].tolist()]
+            extras = as_list(data["extra_info"])
+            check_rewards(texts, as_list(data["data_source"]), extras, rewards)
+            infos = [fields["reward_extra_info"] for fields in as_list(data["extra_fields"])]
             assert not any(info["partner_timeout"] for info in infos)
             present = {(e["pair_id"], e["side"]) for e in extras}
             for extra, info in zip(extras, infos):

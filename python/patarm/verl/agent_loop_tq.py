@@ -19,9 +19,8 @@ from .pair_worker import IDENTITY_COLUMNS, PairWorkerMixin, pair_split_key, plai
 from .pairing import plan_worker_chunks
 
 # verl declares its worker with @ray.remote, so the module attribute is Ray's actor handle
-# class. A subclass must derive from the plain class underneath: deriving from Ray's wrapper
-# makes Ray build the actor from verl's class and verl's __init__ then fails its zero-argument
-# super() (TypeError: super(type, obj)) when the actor starts.
+# class; a subclass must derive from the plain class underneath (deriving from Ray's wrapper
+# makes Ray build the actor from verl's class).
 _PlainWorkerTQ = AgentLoopWorkerTQ.__ray_metadata__.modified_class.__ray_actor_class__
 
 
@@ -37,6 +36,15 @@ def column(batch: TensorDict, key: str) -> list:
 
 class PairAgentLoopWorkerTQ(PairWorkerMixin, _PlainWorkerTQ):
     """verl's TransferQueue agent-loop worker with the pair rendezvous."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Must exist. Ray wraps the actor's __init__ for tracing and sends the class to the
+        # worker process with cloudpickle. An inherited __init__ would be verl's, which
+        # cloudpickle cannot find by name (verl's module attribute is the Ray wrapper), so it
+        # ships that function by value together with a copy of its class; verl's zero-argument
+        # super() then names the copy, and the actor dies with "TypeError: super(type, obj)".
+        # This __init__ is found by name, and its super() resolves verl's class as imported.
+        super().__init__(*args, **kwargs)
 
     async def generate_sequences(self, batch: TensorDict) -> None:
         validate = plain_step(batch["validate"]) if "validate" in batch.keys() else False

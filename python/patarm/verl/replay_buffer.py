@@ -39,5 +39,7 @@ class PairReplayBuffer(ReplayBuffer):
         batch, metrics = super().sample(global_steps, partition_id, batch_size)
         if partition_id == "train" and batch.keys:
             data = tq.kv_batch_get(keys=batch.keys, partition_id=batch.partition_id, select_fields=["extra_fields"])
-            metrics = {**metrics, **partner_counts(data["extra_fields"].tolist())}
+            extra_fields = data["extra_fields"]  # a NonTensorStack, or already a list
+            rows = extra_fields.tolist() if hasattr(extra_fields, "tolist") else list(extra_fields)
+            metrics = {**metrics, **partner_counts(rows)}
         return batch, metrics
