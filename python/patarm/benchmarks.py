@@ -40,6 +40,7 @@ repository (a directory with its ``data/<split>-*.parquet`` files, or any path
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -102,7 +103,13 @@ def load_published_dataset(name: str, *, dataset_path: Optional[PathLike] = None
                 raise ValueError(f"{source}: has splits {sorted(loaded)}, not {spec.split!r} (the split {name} uses)")
             loaded = loaded[spec.split]
         return loaded
-    return datasets.load_dataset(source, spec.config, split=spec.split)
+    if dataset_path is None:
+        return datasets.load_dataset(source, spec.config, split=spec.split)
+    # datasets' cache keys a local copy by its directory name, so another copy in a directory of
+    # the same name would be served stale: a local copy is prepared in a cache of its own and
+    # held in memory (the benchmarks are a few MB)
+    with tempfile.TemporaryDirectory(prefix="patarm-datasets-") as cache_dir:
+        return datasets.load_dataset(source, spec.config, split=spec.split, cache_dir=cache_dir, keep_in_memory=True)
 
 
 def _is_saved_to_disk(path: Path) -> bool:
