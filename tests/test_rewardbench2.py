@@ -95,6 +95,7 @@ def test_report_shape_and_table():
     lines = {line.split("|")[0].strip(): line for line in table.splitlines() if "|" in line}
     assert lines["Math (4)"].split("|")[1].strip() == "25.00"  # mean@1
     assert "score (mean of subsets)" in lines
+    assert "<td style=\"text-align:left\">Ties (4)</td>" in report._repr_html_()
 
 
 def test_ties_response_without_a_score_counts_as_a_failed_rating():

@@ -11,8 +11,15 @@ from .data.io import PathLike, atomic_path, json_safe
 
 
 class EvaluationReport(dict):
-    """What :func:`patarm.evaluate.evaluate_scores` returns: a plain dict (the JSON report,
-    printed as a dict) that Jupyter shows as the tables ``patarm evaluate`` prints."""
+    """What :func:`patarm.evaluate.evaluate_scores` returns: the JSON report as a dict (read
+    and written as before), shown in Jupyter as the tables ``patarm evaluate`` prints."""
+
+    def __repr__(self) -> str:
+        primary = self.get("primary") or {}
+        score = primary.get("score")
+        shown = "nan" if not isinstance(score, float) or math.isnan(score) else f"{score:.4f}"
+        return (f"EvaluationReport(benchmark={self.get('benchmark')!r}, items={self.get('items')!r}, "
+                f"n={self.get('n')!r}, score={shown} ({primary.get('method')}@{primary.get('n')}))")
 
     def _repr_html_(self) -> str:
         from .evaluate import report_table
@@ -21,7 +28,7 @@ class EvaluationReport(dict):
         head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
         body = "".join(
             "<tr>" + "".join(
-                f"<td style=\"text-align:{'left' if i == 0 else 'right'}\">{html.escape(str(cell))}</td>"
+                f"<td style=\"text-align:{'left' if i == 0 else 'right'}\">{html.escape(str(cell).strip())}</td>"
                 for i, cell in enumerate(row)
             ) + "</tr>"
             for row in rows
