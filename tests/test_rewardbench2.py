@@ -202,3 +202,33 @@ def test_cli_rewardbench2_file_and_rewardbench_format(tmp_path, capsys):
                 **BEST_OF[("mean", 2, "half")], "Ties": TIES_SCORE}
     assert results == expected
     assert text == json.dumps(expected, indent=4, sort_keys=True)  # as rewardbench's save_to_hub writes it
+
+
+def test_cli_rewardbench2_live_judging_by_name(tmp_path):
+    """allenai/reward-bench-2 read from a local copy, judged live: every response of every item
+    once, saved by index, and the subset's rubric domain used (Precise IF: instruction_following)."""
+    pytest.importorskip("httpx")
+    pytest.importorskip("datasets")
+    from chat_server import ChatServer, judgement
+    from published_datasets import rewardbench2_row, write_rewardbench2_repo
+
+    import patarm
+
+    root = write_rewardbench2_repo(tmp_path / "rb2", [
+        rewardbench2_row("0", "Precise IF", ["GOOD-0"], ["BAD-0a", "BAD-0b", "BAD-0c"], prompt="no letter u"),
+        rewardbench2_row("1", "Math", ["GOOD-1"], ["BAD-1a", "BAD-1b", "BAD-1c"], prompt="2+2"),
+    ])
+    rules = [{"match": "GOOD-", "judgements": [judgement(9)]}, {"match": "BAD-1b", "judgements": [judgement(9)]},
+             {"match": "BAD-", "judgements": [judgement(2)]}]
+    saved, out = tmp_path / "j.jsonl", tmp_path / "r.json"
+    with ChatServer(rules) as server:
+        assert main(["evaluate", "allenai/reward-bench-2", "--dataset-path", str(root), "--judge-url", server.url,
+                     "--model", "judge", "-n", "1", "--save-judgements", str(saved), "--json", str(out),
+                     "--quiet"]) == 0
+        good_prompts = [r["messages"][0]["content"] for r in server.requests_matching("GOOD-0")]
+    assert good_prompts == [patarm.build_prompt("no letter u", "GOOD-0", domain="instruction_following")]
+    rows = [json.loads(line) for line in saved.read_text().splitlines()]
+    assert sorted((r["id"], r["side"], r["index"]) for r in rows) == sorted(
+        [(i, "chosen", 0) for i in "01"] + [(i, "rejected", j) for i in "01" for j in range(3)])
+    subsets = json.loads(out.read_text())["results"]["mean"]["1"]["subsets"]
+    assert subsets == {"Precise IF": {"accuracy": 1.0, "items": 1}, "Math": {"accuracy": 0.0, "items": 1}}
