@@ -162,7 +162,10 @@ impl Judgement {
             (None, Some(score)) => html.push_str(&format!("score <b>{}</b>", fmt_float(score))),
             (None, None) => html.push_str("<b>no verdict</b>"),
         }
-        html.push_str(&format!(" &middot; format reward {}", fmt_float(self.format_reward)));
+        html.push_str(&format!(
+            " &middot; format reward {}",
+            fmt_float(self.format_reward)
+        ));
         match &self.error {
             Some(error) => html.push_str(&format!(
                 " &middot; <span style=\"color:#b00020\">error: {}</span>",
@@ -196,7 +199,11 @@ impl Judgement {
                 .collect();
             format!("<ol style=\"margin:2px 0\">{items}</ol>")
         });
-        section(&mut html, &format!("rubrics ({})", self.rubrics.len()), rubrics);
+        section(
+            &mut html,
+            &format!("rubrics ({})", self.rubrics.len()),
+            rubrics,
+        );
         section(&mut html, "eval", pre(&self.eval));
         section(&mut html, "answer", pre(&self.answer));
         html.push_str("</div>");
