@@ -89,6 +89,12 @@ FACTORIES = {
         lambda s: s.to_dict(),
     ),
     "data.RubricCache": (_rubric_cache, lambda c: (c.rubric_file, c.get("math").render())),
+    "evaluate.EvaluationReport": (
+        lambda: patarm.evaluate.evaluate_scores(
+            "rewardbench", [patarm.evaluate.Item("1", "prompt", ("good",), ("bad",), "hep-go")],
+            {("1", "chosen", 0): np.array([8.0, 7.0]), ("1", "rejected", 0): np.array([3.0, 9.0])}),
+        lambda r: dict(r),
+    ),
     "evaluate.Item": (
         lambda: patarm.evaluate.Item("1", "prompt", ("good",), ("bad",), "chat"),
         lambda i: i,

@@ -17,8 +17,16 @@ Benchmarks are read in their published formats:
   ``safety``). The 3x3 matrix counts chosen-beats-rejected per style combination; hard = mean of
   the upper-right triangle, normal = the diagonal, easy = the lower-left triangle. A domain's
   accuracy is the mean of its nine cells; the total is the mean of the domains.
+- RewardBench 2: one item per record, ``id``, ``prompt``, ``chosen`` and ``rejected`` (lists:
+  one chosen and three rejected responses; more of both in the Ties subset), ``subset``,
+  ``num_correct`` (optional). Scored as rewardbench 0.1.4 scores it: see
+  :mod:`patarm.evaluate_rb2`.
 
-Judgements come from a file (``id``, ``side``, ``style`` for RM-Bench, and ``judgements`` /
+The published datasets can be read by name (``allenai/reward-bench``, ``THU-KEG/RM-Bench``,
+``allenai/reward-bench-2``): see :mod:`patarm.benchmarks` for the field mapping.
+
+Judgements come from a file (``id``, ``side``, ``style`` for RM-Bench or ``index`` for
+RewardBench 2 (the response's position in its side's list), and ``judgements`` /
 ``text`` / ``scores``) or from a live :class:`patarm.Judge`. Votes use the first n judgements of
 every response, for n = 1, 2, 4, 8 while enough exist (and all of them): mean voting (the mean
 of the valid scores) and majority voting (round i compares the i-th judgements; more rounds
@@ -30,12 +38,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
 from .data.io import DataError, PathLike, check_id, read_records
+from .eval_report import EvaluationReport
 
 VOTE_LEVELS = (1, 2, 4, 8)
 METHODS = ("mean", "majority")
@@ -79,10 +88,17 @@ class Item:
         return f"Item(id={self.id!r}, group={self.group!r}, styles={len(self.chosen)})"
 
 
+BENCHMARK_FORMATS = ("rewardbench", "rmbench", "rewardbench2")
+
+
 def judge_domain(benchmark: str, group: str) -> str:
     """The rubric domain to judge an item with."""
     if benchmark == "rmbench":
         return rmbench_domain(group)
+    if benchmark == "rewardbench2":
+        from .evaluate_rb2 import rb2_domain
+
+        return rb2_domain(group)
     if group == "math-prm":
         return "math"
     if group.startswith("hep-"):
@@ -99,23 +115,49 @@ def detect_benchmark(records: Sequence[Tuple[str, Dict[str, Any]]]) -> str:
         raise DataError("the benchmark file is empty")
     where, first = records[0]
     if isinstance(first.get("chosen"), (list, tuple)):
-        return "rmbench"
+        return "rewardbench2" if "subset" in first and "domain" not in first else "rmbench"
     if "subset" in first:
         return "rewardbench"
     raise DataError(
         f"{where}: cannot tell the benchmark: RewardBench records have 'subset' and string responses, "
-        "RM-Bench records have three 'chosen' and three 'rejected' responses; pass --benchmark"
+        "RM-Bench records have three 'chosen' and three 'rejected' responses and 'domain', RewardBench 2 "
+        "records have lists of responses and 'subset'; pass --benchmark"
     )
 
 
-def load_benchmark(path: PathLike, benchmark: str = "auto") -> Tuple[str, List[Item]]:
-    """Read a RewardBench or RM-Bench file; returns (benchmark name, items)."""
+def load_benchmark(path: PathLike, benchmark: str = "auto", *, dataset_path: Optional[PathLike] = None
+                   ) -> Tuple[str, List[Item]]:
+    """Read a benchmark: a local RewardBench, RM-Bench or RewardBench 2 file, or a published
+    dataset by name (``allenai/reward-bench``, ``THU-KEG/RM-Bench``, ``allenai/reward-bench-2``,
+    read with ``datasets``; ``dataset_path`` reads a local copy in its place). Returns
+    (benchmark format, items)."""
+    from .benchmarks import is_published_name, load_published
+
+    if is_published_name(path):
+        found, items = load_published(str(path), dataset_path=dataset_path)
+        if benchmark not in ("auto", found):
+            raise ValueError(f"{path} is a {found} benchmark, not {benchmark!r}; drop --benchmark")
+        return found, items
+    if dataset_path is not None:
+        raise ValueError(f"--dataset-path is for a benchmark given by name ({', '.join(_published_names())}), "
+                         f"not for the local file {path}")
     records = read_records(path)
     if benchmark == "auto":
         benchmark = detect_benchmark(records)
-    if benchmark not in ("rewardbench", "rmbench"):
-        raise ValueError(f"unknown benchmark {benchmark!r}; use 'rewardbench', 'rmbench' or 'auto'")
-    styles = 3 if benchmark == "rmbench" else 1
+    return benchmark, items_from_records(records, benchmark)
+
+
+def _published_names() -> List[str]:
+    from .benchmarks import PUBLISHED
+
+    return list(PUBLISHED)
+
+
+def items_from_records(records: Sequence[Tuple[str, Dict[str, Any]]], benchmark: str) -> List[Item]:
+    """Benchmark items from ``(location, record)`` pairs in the benchmark's published format."""
+    if benchmark not in BENCHMARK_FORMATS:
+        raise ValueError(f"unknown benchmark {benchmark!r}; use 'rewardbench', 'rmbench', 'rewardbench2' or 'auto'")
+    styles = {"rmbench": 3, "rewardbench": 1}.get(benchmark)  # None: lists of any length
     group_key = "domain" if benchmark == "rmbench" else "subset"
     items, seen = [], set()
     for index, (where, record) in enumerate(records):
@@ -125,10 +167,14 @@ def load_benchmark(path: PathLike, benchmark: str = "auto") -> Tuple[str, List[I
         sides = []
         for key in ("chosen", "rejected"):
             value = record[key]
-            value = list(value) if isinstance(value, (list, tuple)) else [value]
-            if len(value) != styles or not all(isinstance(v, str) for v in value):
-                want = "three strings (concise, detailed, markdown)" if styles == 3 else "a string"
-                raise DataError(f"{where}: field {key!r} must be {want}")
+            if styles is None:
+                if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
+                    raise DataError(f"{where}: field {key!r} must be a non-empty list of strings")
+            else:
+                value = list(value) if isinstance(value, (list, tuple)) else [value]
+                if len(value) != styles or not all(isinstance(v, str) for v in value):
+                    want = "three strings (concise, detailed, markdown)" if styles == 3 else "a string"
+                    raise DataError(f"{where}: field {key!r} must be {want}")
             sides.append(tuple(value))
         if not isinstance(record["prompt"], str):
             raise DataError(f"{where}: field 'prompt' must be a string")
@@ -140,8 +186,12 @@ def load_benchmark(path: PathLike, benchmark: str = "auto") -> Tuple[str, List[I
         if benchmark == "rmbench" and rmbench_domain(group) not in RMBENCH_DOMAINS:
             raise DataError(f"{where}: field 'domain': unknown RM-Bench domain {group!r}; "
                             f"expected one of chat, math, code, safety-refuse, safety-response")
+        if benchmark == "rewardbench2":
+            from .evaluate_rb2 import check_rb2_item
+
+            check_rb2_item(where, item_id, group, sides[0], record.get("num_correct"))
         items.append(Item(item_id, record["prompt"], sides[0], sides[1], group))
-    return benchmark, items
+    return items
 
 
 # --------------------------------------------------------------------------------------------
@@ -170,11 +220,16 @@ def judgement_scores(
         side = record.get("side")
         if side not in ("chosen", "rejected"):
             raise DataError(f"{where}: field 'side' must be 'chosen' or 'rejected', got {side!r}")
-        style = record.get("style", 0)
-        if isinstance(style, str) and style in STYLES:
-            style = STYLES.index(style)
-        if not isinstance(style, int) or isinstance(style, bool) or not 0 <= style < len(STYLES):
-            raise DataError(f"{where}: field 'style' must be 0, 1, 2 or one of {STYLES}, got {style!r}")
+        if record.get("index") is not None:  # RewardBench 2: position in the side's list
+            style = record["index"]
+            if not isinstance(style, int) or isinstance(style, bool) or style < 0:
+                raise DataError(f"{where}: field 'index' must be a response's position (0, 1, ...), got {style!r}")
+        else:
+            style = record.get("style", 0)
+            if isinstance(style, str) and style in STYLES:
+                style = STYLES.index(style)
+            if not isinstance(style, int) or isinstance(style, bool) or not 0 <= style < len(STYLES):
+                raise DataError(f"{where}: field 'style' must be 0, 1, 2 or one of {STYLES}, got {style!r}")
         key = (str(check_id(record["id"], where, "id")), side, style)
         if record.get("judgements") is not None or record.get("text") is not None or record.get("judgement") is not None:
             texts = record.get("judgements")
@@ -330,6 +385,8 @@ def evaluate_scores(
     tie_credit(ties)
     if not items:
         raise DataError("no benchmark items to evaluate")
+    if benchmark == "rewardbench2":
+        return _evaluate_rewardbench2(items, scores, levels=levels, ties=ties)
     chosen, rejected = score_tensors(items, scores)
     k = chosen.shape[2]
     ns = vote_levels(k, levels)
@@ -340,7 +397,7 @@ def evaluate_scores(
             results[method][str(n)] = metrics(items, correct_matrix(chosen, rejected, n, method, ties))
     gaps, _ = mean_vote_gaps(chosen.reshape(-1, k), rejected.reshape(-1, k))  # same style on both sides
     valid = np.isfinite(chosen).mean() * 0.5 + np.isfinite(rejected).mean() * 0.5
-    return {
+    return EvaluationReport({
         "benchmark": benchmark,
         "items": len(items),
         "judgements_per_response": k,
@@ -350,7 +407,34 @@ def evaluate_scores(
         "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
         "results": results,
         "score_gaps": [None if math.isnan(g) else float(g) for g in gaps.tolist()],
-    }
+    })
+
+
+def _evaluate_rewardbench2(items: Sequence[Item], scores: Dict[ResponseKey, np.ndarray], *,
+                           levels: Sequence[int], ties: str) -> "EvaluationReport":
+    from .evaluate_rb2 import response_keys, rewardbench2_metrics, score_gaps
+
+    keys = response_keys(items)
+    missing = [key for key in keys if key not in scores or len(scores[key]) == 0]
+    if missing:
+        shown = ", ".join(f"id={i!r} side={side} index={j}" for i, side, j in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise DataError(f"no judgements for {shown}{more}; every response of every item needs judgements")
+    k = min(len(scores[key]) for key in keys)
+    ns = vote_levels(k, levels)
+    results = {m: {str(n): rewardbench2_metrics(items, scores, k, n, m, ties) for n in ns} for m in METHODS}
+    valid = float(np.mean([np.isfinite(scores[key][:k]).mean() for key in keys]))
+    return EvaluationReport({
+        "benchmark": "rewardbench2",
+        "items": len(items),
+        "judgements_per_response": k,
+        "ties": ties,
+        "valid_judgement_rate": valid,
+        "n": ns,
+        "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
+        "results": results,
+        "score_gaps": score_gaps(items, scores, k),
+    })
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,6 +459,8 @@ def judge_benchmark(benchmark: str, items: Sequence[Item], judge, *, show_progre
         row = {"id": item_id, "side": side, "judgements": list(result.judgements)}
         if benchmark == "rmbench":
             row["style"] = style
+        elif benchmark == "rewardbench2":
+            row["index"] = style
         rows.append(row)
     return rows
 
@@ -400,15 +486,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([fmt(header), line, *(fmt(r) for r in rows)])
 
 
-def format_report(report: Dict[str, Any]) -> str:
-    """The pretty terminal tables of a report."""
+def report_table(report: Dict[str, Any]) -> Tuple[str, List[str], List[List[str]]]:
+    """A report's title, table header and rows (accuracy %), for the terminal and for HTML."""
     ns = [str(n) for n in report["n"]]
     res = report["results"]
     columns = [f"{m}@{n}" for m in METHODS for n in ns]
     ties = "ties count as half a win" if report.get("ties") == "half" else "ties count as wrong"
     title = (f"{report['benchmark']}: {report['items']} items, {report['judgements_per_response']} judgements per "
              f"response, {100 * report['valid_judgement_rate']:.1f}% valid (accuracy %, {ties})")
-    out = [title, ""]
     if report["benchmark"] == "rewardbench":
         first = res["mean"][ns[0]]
         rows = []
@@ -419,18 +504,29 @@ def format_report(report: Dict[str, Any]) -> str:
                     rows.append([f"  {subset} ({first['subsets'][subset]['pairs']})"]
                                 + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns])
         rows.append(["score (mean of sections)"] + [_pct(res[m][n]["score"]) for m in METHODS for n in ns])
-        out.append(_table(["section / subset (pairs)", *columns], rows))
-    else:
-        rows = []
-        for method in METHODS:
-            for n in ns:
-                block = res[method][n]
-                for domain, d in block["domains"].items():
-                    rows.append([f"{method}@{n}", domain, _pct(d["easy"]), _pct(d["normal"]), _pct(d["hard"]), _pct(d["accuracy"])])
-                a = block["average"]
-                rows.append([f"{method}@{n}", "average", _pct(a["easy"]), _pct(a["normal"]), _pct(a["hard"]), _pct(a["accuracy"])])
-        out.append(_table(["vote", "domain", "easy", "normal", "hard", "avg"], rows))
-    return "\n".join(out)
+        return title, ["section / subset (pairs)", *columns], rows
+    if report["benchmark"] == "rewardbench2":
+        first = res["mean"][ns[0]]
+        rows = [[f"{subset} ({first['subsets'][subset]['items']})"]
+                + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns]
+                for subset in first["subsets"]]
+        rows.append(["score (mean of subsets)"] + [_pct(res[m][n]["score"]) for m in METHODS for n in ns])
+        return title, ["subset (items)", *columns], rows
+    rows = []
+    for method in METHODS:
+        for n in ns:
+            block = res[method][n]
+            for domain, d in block["domains"].items():
+                rows.append([f"{method}@{n}", domain, _pct(d["easy"]), _pct(d["normal"]), _pct(d["hard"]), _pct(d["accuracy"])])
+            a = block["average"]
+            rows.append([f"{method}@{n}", "average", _pct(a["easy"]), _pct(a["normal"]), _pct(a["hard"]), _pct(a["accuracy"])])
+    return title, ["vote", "domain", "easy", "normal", "hard", "avg"], rows
+
+
+def format_report(report: Dict[str, Any]) -> str:
+    """The pretty terminal tables of a report."""
+    title, header, rows = report_table(report)
+    return "\n".join([title, "", _table(header, rows)])
 
 
 def plot_report(report: Dict[str, Any], path: PathLike) -> None:
@@ -459,8 +555,9 @@ def plot_report(report: Dict[str, Any], path: PathLike) -> None:
     gaps = [g for g in report["score_gaps"] if g is not None]
     right.hist(gaps, bins=min(40, max(5, len(gaps) // 2 or 1)), color="tab:gray")
     right.axvline(0.0, color="tab:red", linestyle="--")
-    right.set_xlabel("mean chosen score - mean rejected score")
-    right.set_ylabel("responses" if report["benchmark"] == "rmbench" else "pairs")
+    right.set_xlabel("mean chosen score - mean rejected score"
+                     + (" (lowest chosen - highest rejected)" if report["benchmark"] == "rewardbench2" else ""))
+    right.set_ylabel({"rmbench": "responses", "rewardbench2": "items"}.get(report["benchmark"], "pairs"))
     right.set_title("score gap")
     fig.tight_layout()
     with atomic_path(path) as tmp:
@@ -469,6 +566,7 @@ def plot_report(report: Dict[str, Any], path: PathLike) -> None:
 
 
 __all__ = [
+    "EvaluationReport",
     "Item",
     "REWARDBENCH_SECTIONS",
     "REWARDBENCH_WEIGHTS",
@@ -479,8 +577,10 @@ __all__ = [
     "judge_benchmark",
     "load_benchmark",
     "judgement_scores",
+    "items_from_records",
     "load_judgement_scores",
     "plot_report",
+    "report_table",
     "rewardbench_metrics",
     "rmbench_metrics",
     "score_tensors",

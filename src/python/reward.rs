@@ -47,6 +47,22 @@ fn fmt_float(value: f64) -> String {
     }
 }
 
+/// Text made safe inside HTML elements and attribute values.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 fn fmt_floats(values: &[f64]) -> String {
     match values {
         [one] => format!("({},)", fmt_float(*one)),
@@ -133,6 +149,65 @@ impl Judgement {
             "Judgement({verdict}, error={error}, rubrics={})",
             self.rubrics.len()
         )
+    }
+
+    /// Jupyter's rich display: the verdict, the error and the four sections of the
+    /// judgement (think, rubrics, eval, answer), every text HTML-escaped.
+    fn _repr_html_(&self) -> String {
+        let mut html = String::from(
+            "<div class=\"patarm-judgement\" style=\"border:1px solid #ccc;padding:6px;\">\n<b>Judgement</b>: ",
+        );
+        match (&self.choice, self.score) {
+            (Some(choice), _) => html.push_str(&format!("choice <b>{}</b>", escape_html(choice))),
+            (None, Some(score)) => html.push_str(&format!("score <b>{}</b>", fmt_float(score))),
+            (None, None) => html.push_str("<b>no verdict</b>"),
+        }
+        html.push_str(&format!(
+            " &middot; format reward {}",
+            fmt_float(self.format_reward)
+        ));
+        match &self.error {
+            Some(error) => html.push_str(&format!(
+                " &middot; <span style=\"color:#b00020\">error: {}</span>",
+                escape_html(error)
+            )),
+            None => html.push_str(" &middot; no error"),
+        }
+        html.push('\n');
+        let section = |html: &mut String, name: &str, body: Option<String>| match body {
+            Some(body) => html.push_str(&format!(
+                "<details open><summary>{name}</summary>{body}</details>\n"
+            )),
+            None => html.push_str(&format!(
+                "<details><summary>{name} <i>(missing)</i></summary></details>\n"
+            )),
+        };
+        let pre = |text: &Option<String>| {
+            text.as_deref().map(|t| {
+                format!(
+                    "<pre style=\"white-space:pre-wrap;margin:2px 0 2px 1em\">{}</pre>",
+                    escape_html(t)
+                )
+            })
+        };
+        section(&mut html, "think", pre(&self.think));
+        let rubrics = (!self.rubrics.is_empty()).then(|| {
+            let items: String = self
+                .rubrics
+                .iter()
+                .map(|r| format!("<li>{}</li>", escape_html(r)))
+                .collect();
+            format!("<ol style=\"margin:2px 0\">{items}</ol>")
+        });
+        section(
+            &mut html,
+            &format!("rubrics ({})", self.rubrics.len()),
+            rubrics,
+        );
+        section(&mut html, "eval", pre(&self.eval));
+        section(&mut html, "answer", pre(&self.answer));
+        html.push_str("</div>");
+        html
     }
 
     fn __reduce__<'py>(

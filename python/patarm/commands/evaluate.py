@@ -12,8 +12,11 @@ def register(subparsers) -> None:
         "RM-Bench-format file (3 chosen x 3 rejected by style, domain). Judgements come from --judgements "
         "or from a live OpenAI-compatible server (--judge-url, --model). Ties count as wrong unless --ties half.",
     )
-    parser.add_argument("benchmark_file", help="benchmark file (.jsonl, .json or .parquet)")
-    parser.add_argument("--benchmark", choices=("auto", "rewardbench", "rmbench"), default="auto")
+    parser.add_argument("benchmark_file", help="benchmark file (.jsonl, .json or .parquet), or a published benchmark "
+                        "by name: allenai/reward-bench, THU-KEG/RM-Bench, allenai/reward-bench-2 (needs patarm[eval])")
+    parser.add_argument("--benchmark", choices=("auto", "rewardbench", "rmbench", "rewardbench2"), default="auto")
+    parser.add_argument("--dataset-path", help="a local copy of the named benchmark's dataset (repository directory "
+                        "or save_to_disk directory), read in place of the Hugging Face hub")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--judgements", help="judgements file: id, side, [style], judgements|text|scores")
     source.add_argument("--judge-url", help="OpenAI-compatible server, e.g. http://localhost:8000/v1")
@@ -30,6 +33,9 @@ def register(subparsers) -> None:
                         help="a tie (or a side without a valid score) counts as wrong (default, as the paper "
                         "reports) or as half a win (as RewardBench's generative-judge script)")
     parser.add_argument("--json", dest="json_out", help="write the full report as JSON")
+    parser.add_argument("--format", dest="json_format", choices=("patarm", "rewardbench"), default="patarm",
+                        help="--json layout: patarm's full report (default) or a rewardbench leaderboard result file "
+                        "(model, model_type, chat_template, per-subset accuracy of mean voting with all judgements)")
     parser.add_argument("--plot", help="write a PNG: accuracy vs n and the score-gap distribution")
     parser.add_argument("--quiet", action="store_true", help="no table on the terminal")
     parser.set_defaults(func=run)
@@ -47,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
         scores_from_rows,
     )
 
-    benchmark, items = load_benchmark(args.benchmark_file, args.benchmark)
+    benchmark, items = load_benchmark(args.benchmark_file, args.benchmark, dataset_path=args.dataset_path)
+    if args.json_format == "rewardbench" and (benchmark == "rmbench" or not args.json_out):
+        raise ValueError("--format rewardbench writes --json PATH as a RewardBench or RewardBench 2 result file; "
+                         + ("RM-Bench has no such file" if args.json_out else "add --json PATH"))
     if args.judgements:
         scores = load_judgement_scores(args.judgements, think_in_prompt=args.think_in_prompt)
     else:
@@ -65,7 +74,11 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate_scores(benchmark, items, scores, ties=args.ties)
     if not args.quiet:
         print(format_report(report))
-    if args.json_out:
+    if args.json_out and args.json_format == "rewardbench":
+        from ..eval_report import rewardbench_results, write_rewardbench_json
+
+        write_rewardbench_json(rewardbench_results(report, model=args.model or "patarm-judge"), args.json_out)
+    elif args.json_out:
         write_json(report, args.json_out)
     if args.plot:
         plot_report(report, args.plot)
