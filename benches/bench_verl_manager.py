@@ -76,7 +76,9 @@ def python_par(data, reward_tensor, extra_info, f=lambda d: 1.2 if d <= 2 else 1
         if score is not None and other is not None:
             gap = score - other if side == "chosen" else other - score
             par = f(gap) if gap > 0 else 0.0
-        reward_tensor[row, lengths[row] - 1] += par
+        # Rewards leaving patarm are float32-safe: the total snapped to a multiple of 2^-10 (METHOD 4).
+        total = reward_tensor[row, lengths[row] - 1].item() + par
+        reward_tensor[row, lengths[row] - 1] = round(total * 1024) / 1024
     return reward_tensor
 
 
