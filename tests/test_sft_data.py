@@ -152,6 +152,22 @@ def test_resume_after_a_kill_drops_the_torn_line_and_asks_only_for_the_rest(pair
     assert counts["kept"] == 2 and counts["candidates"] == 8  # 4 pairs x 2 rounds; "wide" kept twice
 
 
+def test_a_failed_run_keeps_what_arrived_and_resume_finishes_it(pairs_file, tmp_path):
+    out, log = tmp_path / "sft.jsonl", tmp_path / "teacher.jsonl"
+    failing = [dict(rule, status=400) if rule["match"] == "REJECTED-broken" else rule for rule in teacher_rules()]
+    with ChatServer(failing) as server:
+        # One request at a time, in pair order: the last prompt fails after 7 judgements arrived.
+        with pytest.raises(patarm.JudgeError, match="HTTP 400"):
+            sft_data(pairs_file, out, judge=teacher(server, max_concurrency=1), save_judgements=log)
+    assert not out.exists()
+    assert [(r["pair_id"], r["side"]) for r in read_jsonl(log)][-1] == ("broken", "chosen")
+    assert len(read_jsonl(log)) == 7
+    with ChatServer(teacher_rules()) as server:
+        counts = sft_data(pairs_file, out, judge=teacher(server), save_judgements=log, resume=True)
+        assert [r["messages"][0]["content"].count("REJECTED-broken") for r in server.requests] == [1]
+    assert counts["teacher"]["reused"] == 7 and counts["teacher"]["new"] == 1 and counts["rows"] == 2
+
+
 def test_a_torn_line_only_counts_at_the_end(pairs_file, tmp_path):
     path = tmp_path / "teacher.jsonl"
     good = json.dumps({"pair_id": "wide", "side": "chosen", "text": judgement(9)})
