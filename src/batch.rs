@@ -178,11 +178,28 @@ pub fn score_pointwise<T: AsRef<[u8]> + Sync>(
     shape: Option<&Shape>,
     threads: Option<usize>,
 ) -> Result<BatchScores, BatchError> {
+    let options = ParseOptions {
+        think_in_prompt,
+        ..ParseOptions::default()
+    };
+    score_pointwise_with(texts, keys, sides, options, shape, threads)
+}
+
+/// [`score_pointwise`] with every parse option (e.g. `answer_only` for baseline judges);
+/// `options.pairwise` is ignored.
+pub fn score_pointwise_with<T: AsRef<[u8]> + Sync>(
+    texts: &[T],
+    keys: &[PairKey<'_>],
+    sides: &[Side],
+    options: ParseOptions,
+    shape: Option<&Shape>,
+    threads: Option<usize>,
+) -> Result<BatchScores, BatchError> {
     check_len("pair_ids", keys.len(), texts.len())?;
     check_len("sides", sides.len(), texts.len())?;
     let options = ParseOptions {
         pairwise: false,
-        think_in_prompt,
+        ..options
     };
     let outcomes = parse_outcomes(texts, options, threads);
     let mut scores = BatchScores::with_outcomes(&outcomes);
@@ -246,10 +263,25 @@ pub fn score_pairwise<T: AsRef<[u8]> + Sync>(
     rewards: PairwiseRewards,
     threads: Option<usize>,
 ) -> Result<BatchScores, BatchError> {
+    let options = ParseOptions {
+        think_in_prompt,
+        ..ParseOptions::default()
+    };
+    score_pairwise_with(texts, correct, options, rewards, threads)
+}
+
+/// [`score_pairwise`] with every parse option; `options.pairwise` is ignored.
+pub fn score_pairwise_with<T: AsRef<[u8]> + Sync>(
+    texts: &[T],
+    correct: &[Choice],
+    options: ParseOptions,
+    rewards: PairwiseRewards,
+    threads: Option<usize>,
+) -> Result<BatchScores, BatchError> {
     check_len("sides", correct.len(), texts.len())?;
     let options = ParseOptions {
         pairwise: true,
-        think_in_prompt,
+        ..options
     };
     let outcomes = parse_outcomes(texts, options, threads);
     let mut scores = BatchScores::with_outcomes(&outcomes);
@@ -383,6 +415,26 @@ mod tests {
         assert_eq!(s.par, vec![1.0, -0.5, 0.0, 0.0]);
         assert_eq!(s.reward, vec![1.0, -0.5, -1.0, -1.5]);
         assert_eq!(s.error_code, vec![0, 0, 2, 1]);
+    }
+
+    #[test]
+    fn answer_only_batches_score_baseline_judgements() {
+        let texts = ["Good. <answer>9</answer>", "Weak. <answer>4</answer>", "no verdict"];
+        let keys = [key("s", 1), key("s", 1), key("s", 1)];
+        let sides = [Side::Chosen, Side::Rejected, Side::Rejected];
+        let options = ParseOptions {
+            answer_only: true,
+            ..ParseOptions::default()
+        };
+        let s = score_pointwise_with(&texts, &keys, &sides, options, Some(&Shape::default()), None).unwrap();
+        assert_eq!(s.score[..2], [9.0, 4.0]);
+        assert_eq!(s.error_code, vec![0, 0, 1]);
+        assert_eq!(s.reward, vec![1.4, 1.4, -1.5]);
+        // The same texts under the PaTaRM rules are all tag errors.
+        let strict = score_pointwise(&texts, &keys, &sides, false, Some(&Shape::default()), None).unwrap();
+        assert_eq!(strict.error_code, vec![1, 1, 1]);
+        let pair = score_pairwise_with(&["<answer>A</answer>"], &[Choice::A], options, PairwiseRewards::default(), None).unwrap();
+        assert_eq!(pair.reward, vec![1.0]);
     }
 
     #[test]

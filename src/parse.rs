@@ -107,7 +107,14 @@ pub struct ParseOptions {
     /// The chat template opened `<think>` in the prompt: the text is read as if it began
     /// with `<think>` (so a `<think>` of its own counts as a repeated tag).
     pub think_in_prompt: bool,
+    /// Baseline judges (METHOD section 6): only an `<answer>` block is required, the last
+    /// complete one counts, and a pointwise verdict must lie in [1, 10]. The other tags are
+    /// plain text and `think_in_prompt` does not apply.
+    pub answer_only: bool,
 }
+
+/// Lowest and highest valid pointwise verdict of an answer-only (baseline) judgement.
+pub const ANSWER_ONLY_RANGE: (i64, i64) = (1, 10);
 
 /// What a judgement decides, without its section texts: the fast form used by batches.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -339,6 +346,26 @@ fn scan(
     }
 }
 
+/// The answer-only scan (baseline judges): the content of the last `<answer>` that a
+/// `</answer>` follows, up to the first `</answer>` after it. A stray `</answer>` (no
+/// `<answer>` open) and an `<answer>` never closed are ignored; no complete block is a tag error.
+fn scan_answer_only(bytes: &[u8]) -> Result<Range<usize>, FormatError> {
+    let mut open_end = None;
+    let mut last_block = None;
+    for at in less_thans(bytes) {
+        match bytes.get(at..).and_then(tag_at) {
+            Some((Tag::AnswerOpen, len)) => open_end = Some(at + len),
+            Some((Tag::AnswerClose, _)) => {
+                if let Some(start) = open_end.take() {
+                    last_block = Some(start..at);
+                }
+            }
+            _ => {}
+        }
+    }
+    last_block.ok_or(FormatError::MissingOrMisorderedTags)
+}
+
 /// R4 whitespace: what Python's `str.strip()` removes, i.e. Unicode `White_Space` (what
 /// `char::is_whitespace` tests) plus the separators U+001C..U+001F.
 pub fn is_python_whitespace(c: char) -> bool {
@@ -391,7 +418,13 @@ fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
             ..Outcome::default()
         })
     } else {
-        parse_score(verdict).map(|exact| Outcome {
+        let score = if options.answer_only {
+            let (low, high) = ANSWER_ONLY_RANGE;
+            Exact::parse_decimal(verdict).filter(|value| value.in_range(low, high))
+        } else {
+            parse_score(verdict)
+        };
+        score.map(|exact| Outcome {
             // `+ 0.0` turns -0.0 into 0.0.
             score: Some(exact.to_f64() + 0.0),
             exact: Some(exact),
@@ -407,6 +440,15 @@ fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
 /// The verdict and error of one judgement, without section texts (no allocation).
 /// Works on bytes so callers holding UTF-8 buffers (decoded tokens, Python bytes) need no copy.
 pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
+    if options.answer_only {
+        return match scan_answer_only(text) {
+            Ok(answer) => verdict_of(text.get(answer).unwrap_or_default(), options),
+            Err(error) => Outcome {
+                error: Some(error),
+                ..Outcome::default()
+            },
+        };
+    }
     match scan(text, options.think_in_prompt, None) {
         Ok(spans) => verdict_of(text.get(spans.answer).unwrap_or_default(), options),
         Err(error) => Outcome {
@@ -420,6 +462,16 @@ pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
 pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
     let mut rubric_spans = Vec::new();
     let section = |range: Range<usize>| text.get(range).map(python_strip);
+    if options.answer_only {
+        let answer = scan_answer_only(text.as_bytes()).ok();
+        return Judgement {
+            outcome: parse_outcome(text.as_bytes(), options),
+            think: None,
+            rubrics: Vec::new(),
+            eval: None,
+            answer: answer.and_then(section),
+        };
+    }
     match scan(
         text.as_bytes(),
         options.think_in_prompt,
@@ -458,10 +510,17 @@ mod tests {
     const POINTWISE: ParseOptions = ParseOptions {
         pairwise: false,
         think_in_prompt: false,
+        answer_only: false,
     };
     const PAIRWISE: ParseOptions = ParseOptions {
         pairwise: true,
         think_in_prompt: false,
+        answer_only: false,
+    };
+    const ANSWER_ONLY: ParseOptions = ParseOptions {
+        pairwise: false,
+        think_in_prompt: false,
+        answer_only: true,
     };
 
     fn judgement(answer: &str) -> String {
@@ -630,6 +689,58 @@ mod tests {
     }
 
     #[test]
+    fn answer_only_reads_the_last_complete_answer_block() {
+        let baseline = "The reply is accurate but brief. Rating follows.\n<answer> 7.5 </answer>";
+        let j = parse(baseline, ANSWER_ONLY);
+        assert_eq!(j.outcome.score, Some(7.5));
+        assert_eq!(j.outcome.exact, Exact::parse_decimal(b"7.5"));
+        assert_eq!(j.answer, Some("7.5"));
+        assert_eq!((j.think, j.eval, j.rubrics.len()), (None, None, 0));
+        assert_eq!(parse_outcome(baseline.as_bytes(), ANSWER_ONLY), j.outcome);
+        // The PaTaRM parse refuses the same text: it has no think/rubric/eval blocks.
+        assert_eq!(
+            parse_outcome(baseline.as_bytes(), POINTWISE).error,
+            Some(FormatError::MissingOrMisorderedTags)
+        );
+        for (text, want) in [
+            ("<answer>3</answer> on reflection <answer>8</answer>", 8.0),
+            ("<answer>3</answer> then <answer>unfinished", 3.0),
+            ("<answer> <answer>6</answer>", 6.0),
+            ("<answer>5</answer></answer>", 5.0),
+            ("<think>t</think><eval><answer>9</answer>", 9.0),
+            (&judgement("4"), 4.0),
+        ] {
+            assert_eq!(parse_outcome(text.as_bytes(), ANSWER_ONLY).score, Some(want), "{text:?}");
+        }
+        for text in ["", "8", "</answer>8<answer>", "<answer>8", "<ANSWER>8</ANSWER>", "<answer >8</answer>"] {
+            assert_eq!(
+                parse_outcome(text.as_bytes(), ANSWER_ONLY).error,
+                Some(FormatError::MissingOrMisorderedTags),
+                "{text:?}"
+            );
+            assert_eq!(parse(text, ANSWER_ONLY).answer, None);
+        }
+    }
+
+    #[test]
+    fn answer_only_verdicts_lie_in_one_to_ten() {
+        let verdict = |v: &str| parse_outcome(format!("<answer>{v}</answer>").as_bytes(), ANSWER_ONLY);
+        for (text, want) in [("1", 1.0), ("10", 10.0), ("1.0", 1.0), ("+5", 5.0), ("9.99", 9.99)] {
+            assert_eq!(verdict(text).score, Some(want), "{text:?}");
+        }
+        for text in ["0", "0.999", "10.01", "-1", "[[5]]", "5/10", "Rating: 5", "1e1", ""] {
+            let outcome = verdict(text);
+            assert_eq!(outcome.error, Some(FormatError::InvalidVerdict), "{text:?}");
+            assert_eq!((outcome.score, outcome.exact), (None, None));
+        }
+        assert_eq!(format_reward(verdict("0").error), FORMAT_REWARD_VERDICT);
+        // Pairwise answer-only: the last block holds A or B.
+        let pairwise = ParseOptions { pairwise: true, ..ANSWER_ONLY };
+        assert_eq!(parse_outcome(b"A is better. <answer>B</answer>", pairwise).choice, Some(Choice::B));
+        assert_eq!(parse_outcome(b"<answer>C</answer>", pairwise).error, Some(FormatError::InvalidVerdict));
+    }
+
+    #[test]
     fn format_rewards_and_codes() {
         assert_eq!(format_reward(None), 0.0);
         assert_eq!(FormatError::MissingOrMisorderedTags.reward(), -1.5);
@@ -702,9 +813,30 @@ mod tests {
             answer.as_bytes(),
             ParseOptions {
                 pairwise,
-                think_in_prompt: false,
+                ..ParseOptions::default()
             },
         )
+    }
+
+    /// The answer-only rule, written the obvious way: every complete block is an `<answer>`
+    /// with the first `</answer>` after it and no other `<answer>` in between; the last wins.
+    fn answer_only_reference(text: &str) -> Outcome {
+        let mut last = None;
+        for (open, _) in text.match_indices("<answer>") {
+            let start = open + "<answer>".len();
+            if let Some(len) = text[start..].find("</answer>") {
+                if !text[start..start + len].contains("<answer>") {
+                    last = Some(&text[start..start + len]);
+                }
+            }
+        }
+        match last {
+            Some(answer) => verdict_of(answer.as_bytes(), ANSWER_ONLY),
+            None => Outcome {
+                error: Some(FormatError::MissingOrMisorderedTags),
+                ..Outcome::default()
+            },
+        }
     }
 
     fn piece() -> impl Strategy<Value = String> {
@@ -729,9 +861,16 @@ mod tests {
         #[test]
         fn matches_reference(pieces in proptest::collection::vec(piece(), 0..24), pairwise: bool) {
             let text: String = pieces.concat();
-            let opts = ParseOptions { pairwise, think_in_prompt: false };
+            let opts = ParseOptions { pairwise, ..ParseOptions::default() };
             prop_assert_eq!(parse_outcome(text.as_bytes(), opts), reference(&text, pairwise));
             prop_assert_eq!(parse(&text, opts).outcome, reference(&text, pairwise));
+        }
+
+        #[test]
+        fn answer_only_matches_reference(pieces in proptest::collection::vec(piece(), 0..24)) {
+            let text: String = pieces.concat();
+            prop_assert_eq!(parse_outcome(text.as_bytes(), ANSWER_ONLY), answer_only_reference(&text));
+            prop_assert_eq!(parse(&text, ANSWER_ONLY).outcome, answer_only_reference(&text));
         }
 
         #[test]
@@ -759,7 +898,8 @@ mod tests {
         #[test]
         fn any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = parse_outcome(&bytes, POINTWISE);
-            let _ = parse_outcome(&bytes, ParseOptions { pairwise: true, think_in_prompt: true });
+            let _ = parse_outcome(&bytes, ParseOptions { pairwise: true, think_in_prompt: true, answer_only: false });
+            let _ = parse_outcome(&bytes, ANSWER_ONLY);
         }
     }
 }

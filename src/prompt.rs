@@ -133,6 +133,9 @@ pub struct Template {
     text: String,
     pieces: Vec<Piece>,
     kind: Kind,
+    /// A baseline-judge template (METHOD section 6): its judgements are parsed answer-only,
+    /// and it needs no `{rubrics}` slot.
+    answer_only: bool,
 }
 
 /// 1-based line and column (in characters) of byte offset `at`.
@@ -153,8 +156,14 @@ fn is_slot_name(name: &str) -> bool {
 }
 
 impl Template {
-    /// Parses a template; its kind follows from the response slots it uses.
+    /// Parses a PaTaRM template; its kind follows from the response slots it uses.
     pub fn parse(text: &str) -> Result<Template, TemplateError> {
+        Self::parse_with(text, false)
+    }
+
+    /// Parses a template; `answer_only` marks a baseline-judge template, whose judgements
+    /// are parsed answer-only and which may leave out `{rubrics}`.
+    pub fn parse_with(text: &str, answer_only: bool) -> Result<Template, TemplateError> {
         let mut pieces = Vec::new();
         let mut literal = String::new();
         let bytes = text.as_bytes();
@@ -234,7 +243,7 @@ impl Template {
             .required()
             .iter()
             .copied()
-            .filter(|&s| !uses(s))
+            .filter(|&s| !uses(s) && !(answer_only && s == Slot::Rubrics))
             .collect();
         if !missing.is_empty() {
             return Err(TemplateError::MissingSlots { missing });
@@ -243,7 +252,27 @@ impl Template {
             text: text.to_string(),
             pieces,
             kind,
+            answer_only,
         })
+    }
+
+    /// The built-in baseline-judge template (METHOD section 6, the paper's appendix B.1):
+    /// pointwise, scored 1 to 10 in `<answer>`, parsed answer-only.
+    pub fn baseline() -> &'static Arc<Template> {
+        static BASELINE: OnceLock<Arc<Template>> = OnceLock::new();
+        BASELINE.get_or_init(|| {
+            Arc::new(Template::parse_with(BASELINE_TEXT, true).unwrap_or_else(|_| Template {
+                text: BASELINE_TEXT.to_string(),
+                pieces: vec![Piece::Text(BASELINE_TEXT.to_string())],
+                kind: Kind::Pointwise,
+                answer_only: true,
+            }))
+        })
+    }
+
+    /// Whether judgements written for this template are parsed answer-only.
+    pub fn answer_only(&self) -> bool {
+        self.answer_only
     }
 
     /// The built-in template of a kind (METHOD section 2).
@@ -266,6 +295,7 @@ impl Template {
                 text: text.clone(),
                 pieces: vec![Piece::Text(text)],
                 kind,
+                answer_only: false,
             }))
         })
     }
@@ -481,6 +511,23 @@ Additional rubric 1: its name, what it checks, and its score bands.
 (one such block for each additional rubric: 1 to 3 blocks in all)
 ";
 
+/// The baseline-judge prompt, derived from RewardBench's pointwise (MT-Bench) judge prompt:
+/// the query and the reply in tagged blocks, and the 1-10 rating in `<answer>` instead of
+/// `[[rating]]`, so baselines and PaTaRM judges meet the same evaluation.
+const BASELINE_TEXT: &str = "Please act as an impartial judge and evaluate the quality of the response provided by an \
+AI assistant to the user query displayed below. Your evaluation should consider factors such as the helpfulness, \
+relevance, accuracy, depth, creativity, and level of detail of the response. Begin your evaluation by providing a \
+short explanation. Be as objective as possible. After providing your explanation, you must rate the response on a \
+scale of 1 to 10 and output only the number inside <answer>...</answer>, for example: <answer>5</answer>.
+
+<query>
+{prompt}
+</query>
+
+<response>
+{response}
+</response>";
+
 fn default_text(kind: Kind) -> String {
     match kind {
         Kind::Pointwise => [
@@ -653,6 +700,43 @@ mod tests {
         assert_eq!(
             pair.fill(&ctx, "p", Responses::Two("a", "b")).unwrap(),
             "rpab"
+        );
+    }
+
+    #[test]
+    fn baseline_template_is_answer_only_and_needs_no_rubrics() {
+        let baseline = Template::baseline();
+        assert!(baseline.answer_only());
+        assert_eq!(baseline.kind(), Kind::Pointwise);
+        assert_eq!(baseline.slots(), [Slot::Prompt, Slot::Response]);
+        assert!(!Template::default_for(Kind::Pointwise).answer_only());
+        let text = baseline
+            .fill(&context("chat"), "Name a prime.", Responses::One("7"))
+            .unwrap();
+        let order = [
+            "act as an impartial judge",
+            "helpfulness, relevance, accuracy, depth, creativity, and level of detail",
+            "Begin your evaluation by providing a short explanation",
+            "Be as objective as possible",
+            "scale of 1 to 10",
+            "output only the number inside <answer>...</answer>",
+            "<query>\nName a prime.\n</query>",
+            "<response>\n7\n</response>",
+        ];
+        let mut at = 0;
+        for part in order {
+            at += text[at..].find(part).unwrap_or_else(|| panic!("{part:?} missing or out of order"));
+        }
+        assert!(!text.contains("<rubrics>") && !text.contains("<think>"));
+        // Only answer-only templates may leave out {rubrics}; they still need the response.
+        assert!(Template::parse_with("{prompt} {response}", true).is_ok());
+        assert_eq!(
+            Template::parse_with("{prompt}", true).unwrap_err(),
+            TemplateError::MissingSlots { missing: vec![Slot::Response] }
+        );
+        assert_ne!(
+            Template::parse_with(baseline.text(), false).ok().as_ref(),
+            Some(&**baseline)
         );
     }
 

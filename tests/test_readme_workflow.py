@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("pyarrow")
 pytest.importorskip("httpx")
 
+import patarm
 from patarm.cli import main
 from chat_server import ChatServer, judgement
 
@@ -48,7 +49,7 @@ def judge_server():
 
 def test_the_section_has_the_commands_we_expect():
     verbs = [shlex.split(c)[1] for c in commands()]
-    assert verbs == ["prepare", "prepare", "filter", "filter", "evaluate", "evaluate", "evaluate"]
+    assert verbs == ["prepare", "prepare", "filter", "filter", "evaluate", "evaluate", "evaluate", "sft-data", "sft-data"]
     assert len(workflow_blocks("python")) == 1
 
 
@@ -74,6 +75,23 @@ def test_every_readme_command_runs(workdir, judge_server, capsys):
     assert json.loads(Path("data/rewardbench.json").read_text())["benchmark"] == "rewardbench"
     saved = [json.loads(line) for line in Path("data/judgements.jsonl").read_text().splitlines()]
     assert len(saved) == 18 and all(len(r["judgements"]) == 8 for r in saved)
+    # sft-data: the teacher's scores (8, 6, 7, 9 in turn) reach the prompts in arrival order, so
+    # the expected pairs are read back from the teacher log: gap above 2, then above 1
+    teacher_log = [json.loads(line) for line in Path("data/sft.parquet.teacher.jsonl").read_text().splitlines()]
+    assert len(teacher_log) == 12
+    score = {(r["pair_id"], r["side"]): patarm.parse_judgement(r["text"]).score for r in teacher_log}
+    pair_ids = [r.get("id") for r in map(json.loads, Path("examples/workflow/pairs.jsonl").read_text().splitlines())]
+
+    def expected(gap):
+        return [p for p in pair_ids if score[(p, "chosen")] - score[(p, "rejected")] > gap]
+
+    sft = pq.read_table("data/sft.parquet").to_pylist()
+    assert [r["pair_id"] for r in sft] == [p for p in expected(2) for _ in range(2)]
+    assert f"SFT data (pointwise): kept {len(expected(2))} of 6 pair-rounds" in out
+    gap1 = [json.loads(line) for line in Path("data/sft_gap1.jsonl").read_text().splitlines()]
+    assert [(r["pair_id"], r["side"]) for r in gap1] == [(p, s) for p in expected(1) for s in ("chosen", "rejected")]
+    text = {(r["pair_id"], r["side"]): r["text"] for r in teacher_log}
+    assert all(r["messages"][-1]["content"] == text[(r["pair_id"], r["side"])] for r in gap1)
 
 
 def test_readme_python_block_runs(judge_server):

@@ -27,7 +27,9 @@ The published datasets can be read by name (``allenai/reward-bench``, ``THU-KEG/
 
 Judgements come from a file (``id``, ``side``, ``style`` for RM-Bench or ``index`` for
 RewardBench 2 (the response's position in its side's list), and ``judgements`` /
-``text`` / ``scores``) or from a live :class:`patarm.Judge`. Votes use the first n judgements of
+``text`` / ``scores``) or from a live :class:`patarm.Judge`. A baseline judge (a
+general-purpose LLM given ``PromptTemplate.baseline()``, METHOD section 6) is evaluated the same
+way, its judgements parsed with ``answer_only=True``. Votes use the first n judgements of
 every response, for n = 1, 2, 4, 8 while enough exist (and all of them): mean voting (the mean
 of the valid scores) and majority voting (round i compares the i-th judgements; more rounds
 won wins). Means are compared exactly (METHOD section 4). Ties, and pairs where a side has no
@@ -201,14 +203,17 @@ def items_from_records(records: Sequence[Tuple[str, Dict[str, Any]]], benchmark:
 ResponseKey = Tuple[str, str, int]  # (item id, side, style index)
 
 
-def load_judgement_scores(path: PathLike, *, think_in_prompt: bool = False) -> Dict[ResponseKey, np.ndarray]:
+def load_judgement_scores(
+    path: PathLike, *, think_in_prompt: bool = False, answer_only: bool = False
+) -> Dict[ResponseKey, np.ndarray]:
     """Read a judgements file; every judgement text is parsed in one Rust batch. Rows with
-    the same (id, side, style) accumulate in file order."""
-    return judgement_scores(read_records(path), think_in_prompt=think_in_prompt)
+    the same (id, side, style) accumulate in file order. ``answer_only=True`` parses a
+    baseline judge's judgements (only the last ``<answer>``, a verdict in [1, 10])."""
+    return judgement_scores(read_records(path), think_in_prompt=think_in_prompt, answer_only=answer_only)
 
 
 def judgement_scores(
-    records: Iterable[Tuple[str, Dict[str, Any]]], *, think_in_prompt: bool = False
+    records: Iterable[Tuple[str, Dict[str, Any]]], *, think_in_prompt: bool = False, answer_only: bool = False
 ) -> Dict[ResponseKey, np.ndarray]:
     """Scores per response from ``(location, record)`` judgement rows (see the module doc)."""
     from . import parse_judgements
@@ -250,7 +255,8 @@ def judgement_scores(
         else:
             raise DataError(f"{where}: needs 'judgements' (texts), 'text' or 'scores'")
     flat = [t for _, texts, is_text in entries if is_text for t in texts]
-    parsed = iter(np.asarray(parse_judgements(flat, think_in_prompt=think_in_prompt)["score"], dtype=np.float64)
+    parsed = iter(np.asarray(parse_judgements(flat, think_in_prompt=think_in_prompt, answer_only=answer_only)["score"],
+                             dtype=np.float64)
                   .tolist() if flat else [])
     store: Dict[ResponseKey, List[float]] = {}
     for key, values, is_text in entries:
@@ -465,10 +471,12 @@ def judge_benchmark(benchmark: str, items: Sequence[Item], judge, *, show_progre
     return rows
 
 
-def scores_from_rows(rows: Iterable[Dict[str, Any]], *, think_in_prompt: bool = False) -> Dict[ResponseKey, np.ndarray]:
+def scores_from_rows(
+    rows: Iterable[Dict[str, Any]], *, think_in_prompt: bool = False, answer_only: bool = False
+) -> Dict[ResponseKey, np.ndarray]:
     """Scores from judgement rows held in memory (as :func:`judge_benchmark` returns)."""
     return judgement_scores(((f"judgement row {i}", row) for i, row in enumerate(rows)),
-                            think_in_prompt=think_in_prompt)
+                            think_in_prompt=think_in_prompt, answer_only=answer_only)
 
 
 # --------------------------------------------------------------------------------------------

@@ -204,6 +204,12 @@ class Judge:
     ``n`` judgements are sampled per response. ``use_n=False`` sends ``n`` single-sample
     requests instead of one request with ``n``; with ``use_n=True`` a server that returns fewer
     choices than asked is topped up with further requests.
+
+    ``template`` picks the judge prompt: ``"patarm"`` (default, the PaTaRM template with the
+    domain rubrics), ``"baseline"`` (a general-purpose LLM as judge, METHOD section 6: it
+    rates 1 to 10 in ``<answer>`` and its judgements are parsed answer-only), template text, or
+    a ``PromptTemplate`` (parsed answer-only when its ``answer_only`` is set). Voting and
+    results are the same for every template, so baselines and PaTaRM judges compare directly.
     """
 
     def __init__(
@@ -226,7 +232,10 @@ class Judge:
         use_n: bool = True,
         think_in_prompt: bool = False,
         extra_body: Optional[Dict[str, Any]] = None,
+        template: Any = None,
     ) -> None:
+        from .prompts import resolve_template
+
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
         if not _is_int(n) or n < 1:
@@ -254,6 +263,9 @@ class Judge:
         self.use_n = use_n
         self.think_in_prompt = think_in_prompt
         self.extra_body = dict(extra_body or {})
+        self.template = resolve_template(template)
+        if self.template is not None and self.template.pairwise:
+            raise ValueError("template must be a pointwise template ({response} slot): Judge scores one response at a time")
         self._states: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState]" = (
             weakref.WeakKeyDictionary()
         )
@@ -268,8 +280,15 @@ class Judge:
         self.__dict__.update(state)
         self._states = weakref.WeakKeyDictionary()
 
+    @property
+    def answer_only(self) -> bool:
+        """Judgements are parsed answer-only (a baseline-judge template)."""
+        return self.template is not None and self.template.answer_only
+
     def __repr__(self) -> str:
-        return f"Judge(model={self.model!r}, url={self.url!r}, n={self.n}, domain={self.domain!r})"
+        template = ", template='baseline'" if self.template == _baseline_template() else (
+            ", template=custom" if self.template is not None else "")
+        return f"Judge(model={self.model!r}, url={self.url!r}, n={self.n}, domain={self.domain!r}{template})"
 
     # -- transport ---------------------------------------------------------------------------
 
@@ -373,7 +392,7 @@ class Judge:
         from . import ERROR_KINDS, parse_judgements
 
         flat = [text for texts in judgement_lists for text in texts]
-        parsed = parse_judgements(flat, think_in_prompt=self.think_in_prompt)
+        parsed = parse_judgements(flat, think_in_prompt=self.think_in_prompt, answer_only=self.answer_only)
         scores = np.asarray(parsed["score"], dtype=np.float64)
         codes = np.asarray(parsed["error_code"]).tolist()
         rows, start = [], 0
@@ -407,7 +426,7 @@ class Judge:
         rubrics = self.rubrics if rubrics is None else rubrics
         from .data.prepare import judge_prompt_texts
 
-        texts = judge_prompt_texts(prompts, responses, domains, rubrics=rubrics)  # one Rust batch
+        texts = judge_prompt_texts(prompts, responses, domains, rubrics=rubrics, template=self.template)  # one Rust batch
         messages = [[{"role": "user", "content": text}] for text in texts]
         tasks = [asyncio.ensure_future(self.sample(m)) for m in messages]
         if show_progress:
@@ -489,6 +508,12 @@ def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult])
         out.append(PairResult(c, r, bool(order[i] == 1), bool(wins[i]), (int(c_votes[i]), int(r_votes[i])),
                               mean_tie=bool(order[i] == 0), majority_tie=bool(c_votes[i] == r_votes[i])))
     return out
+
+
+def _baseline_template():
+    from .prompts import PromptTemplate
+
+    return PromptTemplate.baseline()
 
 
 def _is_int(value: Any) -> bool:

@@ -28,6 +28,8 @@ __all__ = [
     "build_messages",
     "build_prompts",
     "build_pairwise_prompts",
+    "TEMPLATE_NAMES",
+    "resolve_template",
 ]
 
 #: Environment variable listing rubric directories (separated like PATH), searched before the built-ins.
@@ -62,8 +64,35 @@ def _rubrics(rubrics: Optional[RubricsLike]) -> Optional[Union[Rubrics, str]]:
     return rubrics
 
 
+#: The built-in templates by name: ``"patarm"`` (the PaTaRM judge prompt, METHOD section 2) and
+#: ``"baseline"`` (general-purpose LLM judges, METHOD section 6: parsed answer-only).
+TEMPLATE_NAMES = ("patarm", "baseline")
+
+
+def resolve_template(template: Optional[TemplateLike]) -> Optional[PromptTemplate]:
+    """A ``PromptTemplate`` for ``template``: a built-in name (``"patarm"``, ``"baseline"``),
+    template text, or a ``PromptTemplate``; ``None`` and ``"patarm"`` give ``None`` (the
+    PaTaRM default of each kind). Template text is validated here (``TemplateError``)."""
+    if template is None or isinstance(template, PromptTemplate):
+        return template
+    if not isinstance(template, str):
+        raise TypeError(
+            f"template must be one of {TEMPLATE_NAMES}, template text or a patarm.PromptTemplate, "
+            f"not {type(template).__name__}"
+        )
+    if template == "patarm":
+        return None
+    if template == "baseline":
+        return PromptTemplate.baseline()
+    return PromptTemplate(template)
+
+
 def _core_options(rubrics: Optional[RubricsLike], rubrics_dir: Optional[RubricsDir], **rest: Any) -> Dict[str, Any]:
-    """The keyword arguments of the core's prompt builders, with paths as plain strings."""
+    """The keyword arguments of the core's prompt builders, with paths as plain strings and a
+    built-in template name replaced by its template."""
+    template = rest.get("template")
+    if isinstance(template, str) and template in TEMPLATE_NAMES:
+        rest["template"] = resolve_template(template)
     return dict(rest, rubrics=_rubrics(rubrics), rubrics_dir=_dirs(rubrics_dir))
 
 
@@ -94,8 +123,10 @@ def build_prompt(
     """The pointwise judge prompt for one response (the judge answers a score from 0 to 10).
 
     ``rubrics`` (a ``Rubrics``, domain name or file path) overrides ``domain``; ``task``
-    overrides the domain's task description; ``template`` is a ``PromptTemplate`` or a template
-    string with the slots ``{task} {rubrics} {domain} {prompt} {response}``.
+    overrides the domain's task description; ``template`` is a ``PromptTemplate``, a template
+    string with the slots ``{task} {rubrics} {domain} {prompt} {response}``, or a built-in name:
+    ``"patarm"`` (the default) or ``"baseline"`` (the baseline-judge prompt of METHOD section 6,
+    whose judgements are parsed with ``answer_only=True``).
     """
     _check_domain_and_task(domain, task)
     options = _core_options(rubrics, rubrics_dir, domain=domain, task=task, template=template)

@@ -77,6 +77,7 @@ def score_batch(
     correct_reward: float = 1.0,
     wrong_reward: float = 0.0,
     float32_safe: bool = False,
+    answer_only: bool = False,
 ) -> Dict[str, np.ndarray]:
     """Rewards for a batch of judgements in any row order, rows grouped by (source, pair_id).
 
@@ -87,7 +88,9 @@ def score_batch(
     index into ``ERROR_KINDS``) and ``partner_found`` (bool). Scores are the exact decimals of
     the verdicts: means, gaps, ties and f's thresholds are decided exactly, in any row order.
     ``float32_safe=True`` snaps ``reward`` and ``par`` to multiples of ``REWARD_QUANTUM``
-    (what an RL framework should receive); the default returns the exact values."""
+    (what an RL framework should receive); the default returns the exact values.
+    ``answer_only=True`` parses baseline-judge judgements (``PromptTemplate.baseline()``):
+    only the last ``<answer>`` block counts, its verdict must lie in [1, 10]."""
     return _core.score_batch(
         texts,
         pair_ids,
@@ -100,6 +103,7 @@ def score_batch(
         correct_reward=correct_reward,
         wrong_reward=wrong_reward,
         float32_safe=float32_safe,
+        answer_only=answer_only,
     )
 
 

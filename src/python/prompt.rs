@@ -162,11 +162,29 @@ pub struct PyPromptTemplate {
 
 #[pymethods]
 impl PyPromptTemplate {
+    /// `answer_only=True` marks a baseline-judge template: its judgements are parsed
+    /// answer-only (a 1-10 verdict in `<answer>`), and it may leave out `{rubrics}`.
     #[new]
-    fn new(text: &str) -> PyResult<Self> {
+    #[pyo3(signature = (text, answer_only=false))]
+    fn new(text: &str, answer_only: bool) -> PyResult<Self> {
         Ok(PyPromptTemplate {
-            inner: Arc::new(Template::parse(text)?),
+            inner: Arc::new(Template::parse_with(text, answer_only)?),
         })
+    }
+
+    /// The built-in baseline-judge template (METHOD section 6): general-purpose LLMs rate a
+    /// response 1 to 10 in `<answer>`; judgements are parsed answer-only.
+    #[staticmethod]
+    fn baseline() -> Self {
+        PyPromptTemplate {
+            inner: Arc::clone(Template::baseline()),
+        }
+    }
+
+    /// Judgements for this template are parsed answer-only (baseline judges).
+    #[getter]
+    fn answer_only(&self) -> bool {
+        self.inner.answer_only()
     }
 
     /// The built-in template (METHOD section 2).
@@ -202,8 +220,9 @@ impl PyPromptTemplate {
     fn __repr__(&self) -> String {
         let slots: Vec<&str> = self.inner.slots().iter().map(|s| s.name()).collect();
         format!(
-            "PromptTemplate({}, slots=[{}], {} chars)",
+            "PromptTemplate({}{}, slots=[{}], {} chars)",
             self.inner.kind().name(),
+            if self.inner.answer_only() { ", answer-only" } else { "" },
             slots.join(", "),
             self.inner.text().chars().count()
         )
@@ -213,7 +232,8 @@ impl PyPromptTemplate {
         slf: &Bound<'py, Self>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
-        let args = (slf.get().inner.text().to_string(),);
+        let inner = &slf.get().inner;
+        let args = (inner.text().to_string(), inner.answer_only());
         Ok((slf.get_type().into_any(), args.into_pyobject(py)?))
     }
 }

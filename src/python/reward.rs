@@ -279,17 +279,19 @@ impl Judgement {
 }
 
 #[pyfunction]
-#[pyo3(signature = (text, *, pairwise = false, think_in_prompt = false))]
+#[pyo3(signature = (text, *, pairwise = false, think_in_prompt = false, answer_only = false))]
 fn parse_judgement(
     text: &Bound<'_, PyAny>,
     pairwise: bool,
     think_in_prompt: bool,
+    answer_only: bool,
 ) -> PyResult<Judgement> {
     let held = inputs::text(text, "text")?;
     let text = held.as_str();
     let options = ParseOptions {
         pairwise,
         think_in_prompt,
+        answer_only,
     };
     Ok(Judgement::from_parse(&parse::parse(text, options)))
 }
@@ -297,13 +299,14 @@ fn parse_judgement(
 /// Batch parse: `score` (NaN when invalid), `format_reward`, `error_code`, and for pairwise
 /// `choice_code` (0 none, 1 "A", 2 "B": the verdict codes `majority_vote_verdict_counts` reads).
 #[pyfunction]
-#[pyo3(signature = (texts, *, pairwise = false, think_in_prompt = false, num_threads = None))]
+#[pyo3(signature = (texts, *, pairwise = false, think_in_prompt = false, num_threads = None, answer_only = false))]
 fn parse_judgements<'py>(
     py: Python<'py>,
     texts: &Bound<'py, PyAny>,
     pairwise: bool,
     think_in_prompt: bool,
     num_threads: Option<&Bound<'_, PyAny>>,
+    answer_only: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = inputs::num_threads(num_threads)?;
     let held = inputs::texts(texts, "texts")?;
@@ -311,6 +314,7 @@ fn parse_judgements<'py>(
     let options = ParseOptions {
         pairwise,
         think_in_prompt,
+        answer_only,
     };
     let outcomes = interrupt::detach(py, || batch::parse_outcomes(&bytes, options, threads))?;
     let out = PyDict::new(py);
@@ -680,6 +684,7 @@ fn par_rewards(
     let options = ParseOptions {
         pairwise: false,
         think_in_prompt,
+        ..ParseOptions::default()
     };
     let builtin = shape.builtin();
     let mut scores: PairScores = interrupt::detach(py, || {
@@ -754,6 +759,7 @@ fn check_finite(name: &str, value: f64) -> PyResult<()> {
 #[pyo3(signature = (
     texts, pair_ids, sides, *, sources = None, f = None, pairwise = false, think_in_prompt = false,
     num_threads = None, correct_reward = 1.0, wrong_reward = 0.0, float32_safe = false,
+    answer_only = false,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn score_batch<'py>(
@@ -769,8 +775,14 @@ fn score_batch<'py>(
     correct_reward: f64,
     wrong_reward: f64,
     float32_safe: bool,
+    answer_only: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = inputs::num_threads(num_threads)?;
+    let options = ParseOptions {
+        pairwise,
+        think_in_prompt,
+        answer_only,
+    };
     check_finite("correct_reward", correct_reward)?;
     check_finite("wrong_reward", wrong_reward)?;
     let shape = ShapeArg::read(f)?;
@@ -790,7 +802,7 @@ fn score_batch<'py>(
             wrong: wrong_reward,
         };
         let mut scores = interrupt::detach(py, || {
-            batch::score_pairwise(&bytes, &correct, think_in_prompt, rewards, threads)
+            batch::score_pairwise_with(&bytes, &correct, options, rewards, threads)
         })??;
         if float32_safe {
             scores.snap_float32();
@@ -807,7 +819,7 @@ fn score_batch<'py>(
         .collect();
     let builtin = shape.builtin();
     let mut scores = interrupt::detach(py, || {
-        batch::score_pointwise(&bytes, &keys, &sides, think_in_prompt, builtin, threads)
+        batch::score_pointwise_with(&bytes, &keys, &sides, options, builtin, threads)
     })??;
     if let ShapeArg::Callable(f) = &shape {
         scores.apply_shape(|gap| ShapeArg::call(f, gap))?;

@@ -29,6 +29,9 @@ def register(subparsers) -> None:
     parser.add_argument("--max-retries", type=int, default=4, help="retries per request on errors and timeouts")
     parser.add_argument("--save-judgements", help="live judging: write the judgements here (.jsonl)")
     parser.add_argument("--think-in-prompt", action="store_true", help="judgements start inside <think>")
+    parser.add_argument("--template", choices=("patarm", "baseline"), default="patarm",
+                        help="the judge prompt: patarm (default, the PaTaRM template) or baseline (a general-purpose "
+                        "LLM rates 1-10 in <answer>; judgements, live or from --judgements, are parsed answer-only)")
     parser.add_argument("--ties", choices=("wrong", "half"), default="wrong",
                         help="a tie (or a side without a valid score) counts as wrong (default, as the paper "
                         "reports) or as half a win (as RewardBench's generative-judge script)")
@@ -57,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json_format == "rewardbench" and (benchmark == "rmbench" or not args.json_out):
         raise ValueError("--format rewardbench writes --json PATH as a RewardBench or RewardBench 2 result file; "
                          + ("RM-Bench has no such file" if args.json_out else "add --json PATH"))
+    answer_only = args.template == "baseline"
     if args.judgements:
-        scores = load_judgement_scores(args.judgements, think_in_prompt=args.think_in_prompt)
+        scores = load_judgement_scores(args.judgements, think_in_prompt=args.think_in_prompt, answer_only=answer_only)
     else:
         if not args.model:
             raise ValueError("--judge-url needs --model (the model name the server serves)")
@@ -66,11 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
         judge = Judge(args.judge_url, args.model, n=args.n, temperature=args.temperature,
                       max_tokens=args.max_tokens, max_concurrency=args.max_concurrency, timeout=args.timeout, max_retries=args.max_retries,
-                      think_in_prompt=args.think_in_prompt)
+                      think_in_prompt=args.think_in_prompt, template=args.template)
         rows = judge_benchmark(benchmark, items, judge, show_progress=not args.quiet)
         if args.save_judgements:
             write_jsonl(rows, args.save_judgements)
-        scores = scores_from_rows(rows, think_in_prompt=args.think_in_prompt)
+        scores = scores_from_rows(rows, think_in_prompt=args.think_in_prompt, answer_only=judge.answer_only)
     report = evaluate_scores(benchmark, items, scores, ties=args.ties)
     if not args.quiet:
         print(format_report(report))

@@ -1,5 +1,6 @@
-"""Judge-training data: preference pairs in, verl-format rows out (``patarm prepare``), and
-the RL / SFT pair filters of METHOD section 7 (``patarm filter``). Needs pyarrow for parquet
+"""Judge-training data: preference pairs in, verl-format rows out (``patarm prepare``), the
+RL / SFT pair filters of METHOD section 7 (``patarm filter``), and the cold-start SFT corpus
+from a teacher judge (``patarm sft-data``, :mod:`patarm.data.sft`). Needs pyarrow for parquet
 (``pip install 'patarm[data]'``); imported lazily, never by ``import patarm``."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Callable, List, Optional, Union
 from .filter import FilterReport, PairJudgements, RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
 from .io import DataError, read_records, write_rows, write_rows_together
 from .pairs import Columns, PreferencePair, load_pairs, pair_from_record, render_messages
+from .sft import build_sft_rows, read_teacher_judgements, sft_data
 from .prepare import (
     FORMATS,
     PrepareSummary,
@@ -107,6 +109,9 @@ __all__ = [
     "rl_filter",
     "select_rows",
     "sft_filter",
+    "build_sft_rows",
+    "read_teacher_judgements",
+    "sft_data",
     "shuffle_pairs",
     "split_pairs",
     "summarize",

@@ -61,16 +61,18 @@ def judge_prompt_texts(
     *,
     responses_b: Optional[Sequence[str]] = None,
     rubrics: Any = None,
+    template: Any = None,
 ) -> List[str]:
     """Judge prompts for a whole batch, built in parallel by the Rust core: pointwise, or
     pairwise (``responses`` are A, ``responses_b`` are B). ``rubrics`` (None: each row's
-    domain rubrics) applies to every row."""
+    domain rubrics) applies to every row; ``template`` (None: the PaTaRM template) as
+    ``patarm.build_prompts`` takes it."""
     from .. import build_pairwise_prompts, build_prompts
 
     if responses_b is None:
-        return list(build_prompts(list(prompts), list(responses), list(domains), rubrics=rubrics))
+        return list(build_prompts(list(prompts), list(responses), list(domains), rubrics=rubrics, template=template))
     return list(build_pairwise_prompts(list(prompts), list(responses), list(responses_b), list(domains),
-                                       rubrics=rubrics))
+                                       rubrics=rubrics, template=template))
 
 
 def judge_messages(
