@@ -34,6 +34,7 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 
+from ._optional import require_matplotlib
 from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
 from .data.io import DataError, PathLike, check_id, read_records
 
@@ -111,6 +112,8 @@ def detect_benchmark(records: Sequence[Tuple[str, Dict[str, Any]]]) -> str:
 def load_benchmark(path: PathLike, benchmark: str = "auto") -> Tuple[str, List[Item]]:
     """Read a RewardBench or RM-Bench file; returns (benchmark name, items)."""
     records = read_records(path)
+    if not records:
+        raise DataError(f"{path}: no benchmark items in the file (it is empty)")
     if benchmark == "auto":
         benchmark = detect_benchmark(records)
     if benchmark not in ("rewardbench", "rmbench"):
@@ -154,7 +157,10 @@ ResponseKey = Tuple[str, str, int]  # (item id, side, style index)
 def load_judgement_scores(path: PathLike, *, think_in_prompt: bool = False) -> Dict[ResponseKey, np.ndarray]:
     """Read a judgements file; every judgement text is parsed in one Rust batch. Rows with
     the same (id, side, style) accumulate in file order."""
-    return judgement_scores(read_records(path), think_in_prompt=think_in_prompt)
+    records = read_records(path)
+    if not records:
+        raise DataError(f"{path}: no judgements in the file (it is empty)")
+    return judgement_scores(records, think_in_prompt=think_in_prompt)
 
 
 def judgement_scores(
@@ -435,13 +441,8 @@ def format_report(report: Dict[str, Any]) -> str:
 
 def plot_report(report: Dict[str, Any], path: PathLike) -> None:
     """A PNG: accuracy against n (mean and majority voting), and the score-gap distribution."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError("--plot needs matplotlib: pip install 'patarm[plot]'") from exc
+    require_matplotlib().use("Agg")
+    import matplotlib.pyplot as plt
     from .data.io import atomic_path
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
