@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 import patarm
-from patarm._optional import MissingDependency, require
+from patarm._optional import MissingDependency, is_installed, require
 from patarm.cli import main
 
 
@@ -137,6 +137,14 @@ def test_score_needs_no_optional_dependency(monkeypatch, capsys):
     assert "totals:" in capsys.readouterr().out
 
 
+def test_a_folder_named_like_a_framework_is_not_the_framework(tmp_path, monkeypatch):
+    (tmp_path / "fakeframework_xyz").mkdir()  # no __init__.py: a namespace package
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert not is_installed("fakeframework_xyz")
+    (tmp_path / "fakeframework_xyz" / "__init__.py").write_text("")
+    assert is_installed("fakeframework_xyz")
+
+
 def test_a_broken_install_keeps_its_own_error(tmp_path, monkeypatch):
     # An installed package failing on one of *its* imports is not reported as "not installed".
     (tmp_path / "brokenpkg").mkdir()
@@ -185,14 +193,20 @@ def import_without(blocked, statement):
     return result.stdout.strip().splitlines()[-1]
 
 
+def not_installed(modules, blocked, framework):
+    """The message's account of what is missing: the blocked packages plus those this
+    environment lacks anyway (the core venv has no torch)."""
+    missing = [m for m in modules if m in blocked or not is_installed(m)]
+    return ", which is not installed" if missing == [framework] else f" (not installed: {', '.join(missing)})"
+
+
 @pytest.mark.parametrize("blocked", [("torch", "verl"), ("verl",), ("torch",)])
 @pytest.mark.parametrize("statement", ["import patarm.verl", "from patarm.verl import PairRewardManager",
                                        "import patarm; patarm.PairRewardManager"])
 def test_verl_integration_without_verl(blocked, statement):
     kind, message, clean = import_without(blocked, statement).split("|")
     assert kind == "MissingDependency" and clean == "True"
-    assert message.startswith("patarm.verl needs verl, which is not installed")
-    assert message.endswith(": pip install 'patarm[verl]'")
+    assert message == f"patarm.verl needs verl{not_installed(('torch', 'verl'), blocked, 'verl')}: pip install 'patarm[verl]'"
     assert "No module named" not in message
 
 
@@ -203,8 +217,8 @@ def test_trl_trainer_without_trl(blocked):
     assert import_without(blocked, "import patarm.trl") == "imported"
     kind, message, _ = import_without(blocked, "from patarm.trl import PairGRPOTrainer").split("|")
     assert kind == "MissingDependency"
-    assert message.startswith("patarm.trl.PairGRPOTrainer needs trl, which is not installed")
-    assert message.endswith(": pip install 'patarm[trl]'")
+    expected = not_installed(("torch", "transformers", "trl"), blocked, "trl")
+    assert message == f"patarm.trl.PairGRPOTrainer needs trl{expected}: pip install 'patarm[trl]'"
 
 
 def test_openrlhf_integration_never_needs_openrlhf():

@@ -35,12 +35,14 @@ def missing_message(feature: str, package: str, install: str) -> str:
 
 
 def is_installed(module: str) -> bool:
-    """Whether ``module`` can be found, without importing it (a module set to None in
-    ``sys.modules``, as Python does for blocked imports, counts as missing)."""
+    """Whether ``module`` can be found, without importing it. A module set to None in
+    ``sys.modules`` (a blocked import) counts as missing, and so does a bare namespace package:
+    a folder that happens to share the name (e.g. ``tests/verl``) is not the framework."""
     try:
-        return importlib.util.find_spec(module) is not None
+        spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
         return False
+    return spec is not None and spec.origin not in (None, "namespace")
 
 
 def require_framework(feature: str, framework: str, modules: Sequence[str], extra: str) -> None:
@@ -49,10 +51,8 @@ def require_framework(feature: str, framework: str, modules: Sequence[str], extr
     ``import patarm.verl`` without torch says that verl is missing, not "No module named 'torch'"."""
     missing = [name for name in modules if not is_installed(name)]
     if missing:
-        detail = "" if missing == [framework] else f" ({', '.join(missing)} not found)"
-        raise MissingDependency(
-            f"{feature} needs {framework}, which is not installed{detail}: pip install 'patarm[{extra}]'"
-        )
+        what = ", which is not installed" if missing == [framework] else f" (not installed: {', '.join(missing)})"
+        raise MissingDependency(f"{feature} needs {framework}{what}: pip install 'patarm[{extra}]'")
 
 
 # The optional dependencies of patarm's features, each with the command that installs it.
