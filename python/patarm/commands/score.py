@@ -103,12 +103,11 @@ def _located(exc: Exception, rows: List[Dict[str, Any]], name: str) -> ValueErro
     return ValueError(f"{location}: {message}")
 
 
-def check_sides(rows: List[Dict[str, Any]], name: str, pairwise: bool) -> None:
+def check_sides(rows: List[Dict[str, Any]], sides: List[str], name: str, pairwise: bool) -> None:
     """Every side is one the scoring mode accepts; the first that is not is reported with
     its FILE:LINE and the option that fixes a mode mix-up."""
     allowed = ("A", "B") if pairwise else ("chosen", "rejected")
-    for row in rows:
-        side = row["side"]
+    for row, side in zip(rows, sides):
         if side in allowed:
             continue
         where = f"{name}:{row['_line']}"
@@ -152,13 +151,10 @@ def run(args: argparse.Namespace) -> int:
     name, rows = _read_input(args.file)
     if not rows:
         raise ValueError(f"{name}: no rollouts in the file (it is empty); each line needs pair_id, side and text")
-    if args.pairwise:
-        for row in rows:
-            row["side"] = row["side"].strip()
-    check_sides(rows, name, args.pairwise)
+    sides = [row["side"].strip() if args.pairwise else row["side"] for row in rows]
+    check_sides(rows, sides, name, args.pairwise)
 
     shape = patarm.Constant() if args.shape == "constant" else patarm.Graded()
-    sides = [row["side"] for row in rows]
     try:
         result = patarm.score_batch(
             [row["text"] for row in rows],
