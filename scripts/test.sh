@@ -31,15 +31,16 @@ PY=${PATARM_PYTHON:-$(command -v python3 || command -v python || true)}
 [ -n "$PY" ] || die "no python3 on PATH; set PATARM_PYTHON to a Python >= 3.10"
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null \
   || die "$PY is Python $("$PY" -c 'import platform; print(platform.python_version())' 2>/dev/null || echo '?'); the tests need >= 3.10: set PATARM_PYTHON"
+PY=$("$PY" -c 'import sys; print(sys.executable)')  # the interpreter itself, not a shim or alias
 PY_VERSION=$("$PY" -c 'import sys; print(sys.version.split()[0])')
 
 VENVS=${PATARM_VENVS:-${XDG_CACHE_HOME:-$HOME/.cache}/patarm-test-venvs}
-mkdir -p "$VENVS"
-VENVS=$(cd "$VENVS" && pwd)
+VENVS=$("$PY" -c 'import os, sys; print(os.path.abspath(sys.argv[1]))' "$VENVS")
 case "$VENVS/" in
   "$ROOT"/*) git check-ignore -q "$VENVS" 2>/dev/null \
       || die "PATARM_VENVS=$VENVS is inside the work tree and not ignored by git; choose a folder outside it" ;;
 esac
+mkdir -p "$VENVS"
 echo "Python $PY_VERSION ($PY); venvs in $VENVS"
 
 # ---- uv: the one on PATH, or a private copy; never installed into the caller's Python --------
@@ -92,7 +93,8 @@ ensure_venv core
 "$VENVS/core/bin/maturin" sdist --out "$DIST" >/dev/null
 SDIST=$(ls "$DIST"/patarm-*.tar.gz)
 # The wheel is built from the sdist, as pip would build it: so the sdist is known to be complete.
-"$UV" build -q --wheel --python "$PY" --out-dir "$DIST" "$SDIST"
+# Cargo builds in the work tree's (ignored) target/, so later runs reuse the compiled dependencies.
+CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target} "$UV" build -q --wheel --python "$PY" --out-dir "$DIST" "$SDIST"
 WHEEL=$(ls "$DIST"/patarm-*.whl)
 "$VENVS/core/bin/python" -m twine check --strict "$SDIST" "$WHEEL"
 
