@@ -22,10 +22,10 @@ def register(subparsers) -> None:
     parser.add_argument("--model", help="live judging: the model name the judge server serves (needed with --judge-url)")
     parser.add_argument("-n", type=int, default=8, help="live judging: judgements per response (default 8)")
     parser.add_argument("--temperature", type=float, default=1.0,
-                        help="live judging: sampling temperature of the judge (default 1.0, as the paper samples)")
+                        help="live judging: sampling temperature of the judge (default 1.0: n varied judgements to vote over)")
     parser.add_argument("--max-tokens", type=int, default=4096,
-                        help="live judging: most tokens per judgement (default 4096); a cut-off judgement "
-                        "has no score and counts as a format error")
+                        help="live judging: most tokens per judgement (default 4096, the paper's response "
+                        "length); a judgement cut off by it has no valid score")
     parser.add_argument("--max-concurrency", type=int, default=32,
                         help="live judging: most requests in flight at once (default 32)")
     parser.add_argument("--timeout", type=float, default=600.0, help="live judging: seconds per request (default 600)")
