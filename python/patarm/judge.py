@@ -24,6 +24,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tup
 
 import numpy as np
 
+from ._optional import require, require_httpx
 from .voting import majority_vote, mean_vote, mean_vote_gaps, score_matrix, tie_credit
 
 T = TypeVar("T")
@@ -148,10 +149,7 @@ class Results(list):
 
     def to_pandas(self):
         """One row per result (raw judgements in list columns). Needs pandas."""
-        try:
-            import pandas as pd
-        except ImportError as exc:
-            raise ImportError("Results.to_pandas() needs pandas: pip install 'patarm[pandas]'") from exc
+        pd = require("pandas", "Results.to_pandas()", "'patarm[pandas]'")
         return pd.DataFrame(self.to_records())
 
 
@@ -296,10 +294,7 @@ class Judge:
         loop = asyncio.get_running_loop()
         state = self._states.get(loop)
         if state is None:
-            try:
-                import httpx
-            except ImportError as exc:
-                raise ImportError("patarm.Judge needs httpx: pip install 'patarm[judge]'") from exc
+            httpx = require_httpx()
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
             client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout),
@@ -338,8 +333,7 @@ class Judge:
 
     async def _post(self, payload: Dict[str, Any]) -> List[str]:
         """One chat-completions request, retried with backoff; returns the choices' texts."""
-        import httpx
-
+        httpx = require_httpx()
         state = self._state()
         last_problem = "no attempt made"
         retry_after: Optional[float] = None

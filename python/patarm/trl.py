@@ -542,6 +542,9 @@ def check_pair_layout(
 
 
 def _build_pair_grpo_trainer() -> type:
+    from ._optional import require_framework
+
+    require_framework("patarm.trl.PairGRPOTrainer", "trl", ("torch", "transformers", "trl"), "trl")
     from trl import GRPOTrainer
 
     class PairGRPOTrainer(GRPOTrainer):

@@ -37,10 +37,11 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..data import RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
-    from ..data.io import write_rows, write_jsonl
+    from ..data.io import check_writable, write_jsonl, write_rows
 
     if args.output and not args.data:
         raise ValueError("--output writes the kept rows of --data: pass --data too")
+    check_writable(args.output)
     columns = RolloutColumns(pair_id=args.pair_id_key, side=args.side_key, text=args.text_key,
                              score=args.score_key, source=args.source_key)
     judgements = load_judgements(args.rollouts, columns=columns, think_in_prompt=args.think_in_prompt)

@@ -2,11 +2,13 @@
 
 Each line is an object with ``pair_id`` (str or int), ``side`` ("chosen"/"rejected", or the
 correct verdict "A"/"B" with ``--pairwise``), ``text`` (the judgement) and optional
-``source``. Without FILE the example rollouts bundled with patarm are scored.
+``source``. Without FILE the example rollouts bundled with patarm are scored; the header
+prints where that file is, to copy as a template.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import re
 import sys
@@ -16,14 +18,36 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union
 EXAMPLE = "example_rollouts.jsonl"
 
 
+# What each column of the table means; printed by --help and under the table's header.
+COLUMNS = """\
+columns (one line per side of a pair):
+  source    the rollout's source field ("-" when absent); pairs are matched within a source
+  pair_id   the pair; side: chosen / rejected (or the correct verdict A / B with --pairwise)
+  n         judgements of this side
+  scores    each judgement's 0-10 score ("-": no valid score; "-" throughout with --pairwise)
+  opp_mean  mean valid score of the other side, which this side's scores are compared with
+  par       each judgement's preference-aware reward: f(gap) when it ranks its side right
+            against opp_mean, else 0; 0 too when the other side has no valid score
+  fmt_err   judgements with a format error (format reward -1.5 for tags, -1.0 for the verdict)
+  reward    total reward of this side's judgements: PAR + format reward, summed
+  note      "other side missing": the pair has one side only, so PAR is 0"""
+
+
+def bundled_example_path() -> str:
+    """Where the bundled example rollouts are installed (a template for your own file)."""
+    return str(resources.files("patarm").joinpath("data", EXAMPLE))
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "score",
         help="score JSON-lines rollouts (PAR) and print a per-pair table",
-        description=__doc__,
+        description=__doc__.replace("``", "") + f"\nBundled example: {bundled_example_path()}",
+        epilog=COLUMNS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("file", nargs="?", metavar="FILE", help="rollouts .jsonl (default: bundled example)")
+    parser.add_argument("file", nargs="?", metavar="FILE",
+                        help="rollouts .jsonl, or - for standard input (default: the bundled example)")
     parser.add_argument("--output", "-o", metavar="FILE.jsonl", help="also write one scored JSON line per rollout")
     parser.add_argument("--pairwise", action="store_true", help="judgements answer A/B; sides hold the correct verdict")
     parser.add_argument("--f", dest="shape", choices=("graded", "constant"), default="graded",
@@ -62,16 +86,53 @@ def read_rollouts(stream: Iterable[Union[str, bytes]], name: str) -> List[Dict[s
     return rows
 
 
-_ROW_IN_MESSAGE = re.compile(r"\b(?:texts|pair_ids|sides|sources)\[(\d+)\]")
+_ROW_IN_MESSAGE = re.compile(r"\b(texts|pair_ids|sides|sources)\[(\d+)\]")
+_FIELD_OF_ARGUMENT = {"texts": "text", "pair_ids": "pair_id", "sides": "side", "sources": "source"}
 
 
 def _located(exc: Exception, rows: List[Dict[str, Any]], name: str) -> ValueError:
-    """The core's error about row i, prefixed with the FILE:LINE that row came from."""
+    """The core's error about row i, told in the file's terms: FILE:LINE, the line's field
+    (``side``, not ``sides[3]``) and the CLI option (``--pairwise``, not ``pairwise=True``)."""
     message = str(exc)
     found = _ROW_IN_MESSAGE.search(message)
-    if found and int(found.group(1)) < len(rows):
-        return ValueError(f"{name}:{rows[int(found.group(1))]['_line']}: {message}")
-    return ValueError(f"{name}: {message}")
+    location = name
+    if found and int(found.group(2)) < len(rows):
+        location = f"{name}:{rows[int(found.group(2))]['_line']}"
+        message = _ROW_IN_MESSAGE.sub(lambda m: _FIELD_OF_ARGUMENT[m.group(1)], message)
+    message = message.replace("pairwise=True", "--pairwise").replace("pairwise=False", "no --pairwise")
+    return ValueError(f"{location}: {message}")
+
+
+def check_sides(rows: List[Dict[str, Any]], sides: List[str], name: str, pairwise: bool) -> None:
+    """Every side is one the scoring mode accepts; the first that is not is reported with
+    its FILE:LINE and the option that fixes a mode mix-up."""
+    allowed = ("A", "B") if pairwise else ("chosen", "rejected")
+    for row, side in zip(rows, sides):
+        if side in allowed:
+            continue
+        where = f"{name}:{row['_line']}"
+        if pairwise:
+            hint = " (\"chosen\"/\"rejected\" are pointwise sides: drop --pairwise)" if side in ("chosen", "rejected") else ""
+            raise ValueError(f"{where}: side is {json.dumps(side)}, but with --pairwise each side must be the correct "
+                             f"verdict \"A\" or \"B\"{hint}")
+        hint = " (\"A\"/\"B\" are pairwise verdicts: add --pairwise)" if side.strip() in ("A", "B") else ""
+        raise ValueError(f"{where}: side is {json.dumps(side)}, but each side must be \"chosen\" or \"rejected\"{hint}")
+
+
+def _read_input(file: Any) -> Tuple[str, List[Dict[str, Any]]]:
+    """(name shown in the header and errors, rows) of FILE, standard input or the example.
+    Read as bytes, decoded line by line, so that invalid UTF-8 is reported with its line."""
+    if file is None:
+        path = bundled_example_path()
+        with resources.files("patarm").joinpath("data", EXAMPLE).open("rb") as stream:
+            return f"{path} (the bundled example)", read_rollouts(stream, EXAMPLE)
+    if file == "-":
+        return "<stdin>", read_rollouts(sys.stdin.buffer, "<stdin>")
+    with open(file, "rb") as stream:
+        if stream.read(4) == b"PAR1":  # parquet's magic number
+            raise ValueError(f"{file}: a parquet file; patarm score reads JSON lines (pair_id, side, text per line)")
+        stream.seek(0)
+        return file, read_rollouts(stream, file)
 
 
 def _fmt(value: float) -> str:
@@ -87,23 +148,13 @@ def _table(header: Sequence[str], lines: List[Sequence[str]]) -> str:
 def run(args: argparse.Namespace) -> int:
     import patarm
 
-    # Bytes, decoded line by line, so that invalid UTF-8 is reported with its line.
-    if args.file is None:
-        name = f"(bundled) {EXAMPLE}"
-        with resources.files("patarm").joinpath("data", EXAMPLE).open("rb") as stream:
-            rows = read_rollouts(stream, EXAMPLE)
-    elif args.file == "-":
-        name = "<stdin>"
-        rows = read_rollouts(sys.stdin.buffer, name)
-    else:
-        name = args.file
-        with open(args.file, "rb") as stream:
-            rows = read_rollouts(stream, args.file)
+    name, rows = _read_input(args.file)
+    if not rows:
+        raise ValueError(f"{name}: no rollouts in the file (it is empty); each line needs pair_id, side and text")
+    sides = [row["side"].strip() if args.pairwise else row["side"] for row in rows]
+    check_sides(rows, sides, name, args.pairwise)
 
     shape = patarm.Constant() if args.shape == "constant" else patarm.Graded()
-    sides = [row["side"] for row in rows]
-    if args.pairwise:
-        sides = [side.strip() for side in sides]
     try:
         result = patarm.score_batch(
             [row["text"] for row in rows],
@@ -139,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
         ])
     header = ["source", "pair_id", "side", "n", "scores", "opp_mean", "par", "fmt_err", "reward", "note"]
     print(f"patarm score: {name}  ({len(rows)} judgements, f={shape!r}{', pairwise' if args.pairwise else ''})\n")
+    print(COLUMNS + "\n")
     print(_table(header, lines))
 
     codes = result["error_code"]

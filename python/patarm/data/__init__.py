@@ -1,13 +1,13 @@
 """Judge-training data: preference pairs in, verl-format rows out (``patarm prepare``), the
 RL / SFT pair filters of METHOD section 7 (``patarm filter``), and the cold-start SFT corpus
-from a teacher judge (``patarm sft-data``, :mod:`patarm.data.sft`). Needs pyarrow for parquet
-(``pip install 'patarm[data]'``); imported lazily, never by ``import patarm``."""
+from a teacher judge (``patarm sft-data``, :mod:`patarm.data.sft`). Parquet goes through pyarrow
+(a dependency of patarm), imported on use, never by ``import patarm``."""
 from __future__ import annotations
 
 from typing import Callable, List, Optional, Union
 
 from .filter import FilterReport, PairJudgements, RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
-from .io import DataError, read_records, write_rows, write_rows_together
+from .io import DataError, check_writable, read_records, write_rows, write_rows_together
 from .pairs import Columns, PreferencePair, load_pairs, pair_from_record, render_messages
 from .sft import build_sft_rows, read_teacher_judgements, sft_data
 from .prepare import (
@@ -51,6 +51,9 @@ def prepare(
         raise ValueError("val_size needs val_output (the validation file to write)")
     if val_output and not val_size:
         raise ValueError("val_output needs val_size (a fraction such as 0.05, or a pair count)")
+    # Everything that can fail without reading the data fails first, before any output exists.
+    check_writable(output_path, val_output)
+    counter = token_counter(tokenizer) if isinstance(tokenizer, str) else tokenizer
     rubrics = RubricCache(rubric_file)
     if rubric_file is not None:
         rubrics.get(rubric_file)  # an unreadable rubric file fails before any row is read
@@ -72,7 +75,6 @@ def prepare(
         val_rows = build_rows(val, split="val", **build)
         outputs.append((layout(val_rows), val_output))
         all_rows.extend(val_rows)
-    counter = token_counter(tokenizer) if isinstance(tokenizer, str) else tokenizer
     summary = summarize(
         all_rows,
         ordered,

@@ -104,6 +104,8 @@ def load_judgements(
     from .. import parse_judgements
 
     records = read_records(path)
+    if not records:
+        raise DataError(f"{path}: no judgements in the file (it is empty); each line needs pair_id, side and text")
     parsed_rows: List[Tuple[PairKey, str, Optional[str], Optional[float]]] = []
     for where, record in records:
         if record.get(columns.pair_id) is None:

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .._optional import require_parquet
+
 PathLike = Union[str, "os.PathLike[str]"]
 Record = Dict[str, Any]
 
@@ -125,18 +127,25 @@ def _read_json_list(path: Path) -> List[Tuple[str, Record]]:
 
 def _read_parquet(path: Path) -> List[Tuple[str, Record]]:
     pq = _import_pyarrow_parquet()
-    table = pq.read_table(path)
+    import pyarrow as pa
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:  # e.g. a truncated or binary non-parquet file
+        raise DataError(f"{path}: not a readable parquet file ({exc})") from None
     return [(f"{path} row {index}", record) for index, record in enumerate(table.to_pylist())]
 
 
 def _import_pyarrow_parquet():
-    try:
-        import pyarrow.parquet as pq
-    except ImportError as exc:  # pragma: no cover - exercised only without pyarrow
-        raise ImportError(
-            "parquet files need pyarrow: pip install 'patarm[data]' (or pip install pyarrow)"
-        ) from exc
-    return pq
+    return require_parquet()
+
+
+def check_writable(*targets: Optional[PathLike]) -> None:
+    """Fail now, before any work or any folder is made, if an output cannot be written: an
+    unknown suffix, or parquet without pyarrow. ``None`` targets are skipped."""
+    for target in targets:
+        if target is not None and _kind(Path(target)) == "parquet":
+            require_parquet()
 
 
 def _umask() -> int:
@@ -167,23 +176,32 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` only on success,
     so a failure, a kill or Ctrl-C leaves the old file (or none) and never a partial one."""
     target = Path(target)
+    # Folders made for this output are removed again if it fails: no empty data/ left behind.
+    made = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    succeeded = False
     try:
-        yield tmp
-        os.chmod(tmp, _output_mode(target))
-        os.replace(tmp, target)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            yield tmp
+            os.chmod(tmp, _output_mode(target))
+            os.replace(tmp, target)
+            succeeded = True
+        finally:
+            if tmp.exists():
+                tmp.unlink()
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        if not succeeded:
+            for folder in made:  # innermost first; a folder something else wrote into stays
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
 
 
 def _write_parquet_to(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
-    import pyarrow as pa  # lazy: optional dependency
-
     pq = _import_pyarrow_parquet()
+    import pyarrow as pa  # imported on use: `import patarm` stays light
     pq.write_table(pa.Table.from_pylist(list(rows)), path)
 
 
@@ -211,6 +229,7 @@ def _write_any_to(rows: Sequence[Mapping[str, Any]], path: Path, kind: str) -> N
 
 def write_parquet(rows: Sequence[Mapping[str, Any]], target: PathLike) -> None:
     """Write rows (dicts, nested values allowed) to parquet, atomically."""
+    require_parquet()
     with atomic_path(target) as tmp:
         _write_parquet_to(rows, tmp)
 
@@ -248,6 +267,7 @@ def write_rows_together(outputs: Sequence[Tuple[Sequence[Mapping[str, Any]], Pat
     """Write several files so that either all of them appear or none: every file is written
     to its temporary path first, and the renames happen only once all writes succeeded."""
     kinds = [_kind(Path(target)) for _, target in outputs]
+    check_writable(*(target for _, target in outputs))
     with contextlib.ExitStack() as stack:
         temps = [stack.enter_context(atomic_path(target)) for _, target in outputs]
         for (rows, _), tmp, kind in zip(outputs, temps, kinds):
@@ -274,6 +294,7 @@ __all__ = [
     "DataError",
     "atomic_path",
     "check_id",
+    "check_writable",
     "parse_json_line",
     "json_safe",
     "progress",

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from .._optional import require
 from .pairs import PreferencePair
 
 DEFAULT_PREFIX = "patarm"
@@ -283,21 +284,16 @@ def token_counter(name_or_path: str) -> Callable[[List[str]], List[int]]:
     """A batch token counter from a ``tokenizer.json`` file (``tokenizers``) or a local
     Hugging Face tokenizer folder / cached name (``transformers``, offline)."""
     if name_or_path.endswith(".json"):
-        try:
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise ImportError("--tokenizer with a tokenizer.json needs: pip install tokenizers") from exc
+        Tokenizer = require("tokenizers", "--tokenizer with a tokenizer.json", "tokenizers").Tokenizer
         try:
             tokenizer = Tokenizer.from_file(name_or_path)
         except Exception as exc:  # tokenizers raises its own Exception type
             raise ValueError(f"cannot load tokenizer file {name_or_path!r}: {exc}") from None
         return lambda texts: [len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
-    try:
-        from transformers import AutoTokenizer
-    except ImportError as exc:
-        raise ImportError(
-            f"--tokenizer {name_or_path!r} needs transformers (or pass a tokenizer.json file with tokenizers installed)"
-        ) from exc
+    AutoTokenizer = require(
+        "transformers", f"--tokenizer {name_or_path!r} (a Hugging Face tokenizer; a tokenizer.json file needs only tokenizers)",
+        "transformers",
+    ).AutoTokenizer
     try:
         hf = AutoTokenizer.from_pretrained(name_or_path, local_files_only=True)
     except Exception as exc:

@@ -14,8 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .decode import FastDecoder
-from .manager import REGISTERED_NAME, PairRewardManager
+from .._optional import require_framework
+
+# Before anything imports torch: without verl the error names verl and its extra, in one line.
+require_framework("patarm.verl", "verl", ("torch", "verl"), "verl")
+
+from .decode import FastDecoder  # noqa: E402
+from .manager import REGISTERED_NAME, PairRewardManager  # noqa: E402
 
 _LAZY = {
     "PairAgentLoopManager": "agent_loop",
