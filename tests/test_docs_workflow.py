@@ -1,4 +1,5 @@
-"""Every command of the README's Workflow section runs, as written, on the bundled examples.
+"""Every command of the workflow page (docs/workflow.md) runs, as written, on the bundled examples,
+and gives the outputs the page describes.
 
 `patarm ...` lines of the bash blocks go through the CLI from a scratch folder that sees the
 repository's examples/; the live-judge URL (http://localhost:8000/v1) is swapped for a real
@@ -19,11 +20,12 @@ from patarm.cli import main
 from chat_server import ChatServer, judgement
 
 ROOT = Path(__file__).resolve().parents[1]
-README_URL = "http://localhost:8000/v1"
+DOCS_URL = "http://localhost:8000/v1"
+PAGE = ROOT / "docs" / "workflow.md"
 
 
 def workflow_blocks(language):
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     section = text.split("<!-- workflow:start", 1)[1].split("<!-- workflow:end -->", 1)[0]
     return re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
 
@@ -53,9 +55,9 @@ def test_the_section_has_the_commands_we_expect():
     assert len(workflow_blocks("python")) == 1
 
 
-def test_every_readme_command_runs(workdir, judge_server, capsys):
+def test_every_workflow_command_runs(workdir, judge_server, capsys):
     for command in commands():
-        argv = shlex.split(command.replace(README_URL, judge_server.url))[1:]
+        argv = shlex.split(command.replace(DOCS_URL, judge_server.url))[1:]
         assert main(argv) == 0, command
     out = capsys.readouterr().out
     assert "6 pairs -> 12 rows" in out and "RL filter: kept" in out and "SFT filter: kept" in out
@@ -94,10 +96,10 @@ def test_every_readme_command_runs(workdir, judge_server, capsys):
     assert all(r["messages"][-1]["content"] == text[(r["pair_id"], r["side"])] for r in gap1)
 
 
-def test_readme_python_block_runs(judge_server):
+def test_workflow_python_block_runs(judge_server):
     (block,) = workflow_blocks("python")
     namespace = {}
-    exec(compile(block.replace(README_URL, judge_server.url), "README.md", "exec"), namespace)
+    exec(compile(block.replace(DOCS_URL, judge_server.url), str(PAGE), "exec"), namespace)
     assert namespace["result"].num_valid == 8
     assert len(namespace["frame"]) == 1
 
