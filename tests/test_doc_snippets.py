@@ -136,3 +136,17 @@ def test_page_snippets_run(page, tmp_path, monkeypatch, request):
         else:
             for argv in cli_commands(block, code):
                 assert main(argv) == 0, f"{block.where}: patarm {shlex.join(argv)} failed"
+
+
+def test_readme_links_resolve():
+    # README links into docs/ (GitHub renders them; mkdocs --strict checks only the pages themselves).
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#\s]+\.md)(?:#([^)\s]+))?\)", text)
+    assert len({target for target, _ in links}) >= 10
+    for target, anchor in links:
+        path = ROOT / target
+        assert path.is_file(), f"README.md links to {target}, which does not exist"
+        if anchor:
+            headings = re.findall(r"^#+\s+(.*)$", path.read_text(encoding="utf-8"), flags=re.M)
+            slugs = {re.sub(r"[^\w\- ]", "", h.lower()).strip().replace(" ", "-") for h in headings}
+            assert anchor in slugs, f"README.md links to {target}#{anchor}: no such heading"
