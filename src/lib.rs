@@ -2,7 +2,8 @@
 //!
 //! Pure Rust, no PyO3: one module per concern. The Python bindings live in `python/`,
 //! compiled only with the `python` feature, so `cargo test` needs no interpreter.
-//! The contract for every rule and number is METHOD.md (see README).
+//! Every rule and number is stated in docs/method.md; the code cites its sections as
+//! "METHOD section N" (or "METHOD N"), meaning section N of that page.
 
 pub mod parallel;
 pub mod exact;

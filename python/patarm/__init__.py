@@ -4,6 +4,9 @@ The judge's parsing, the preference-aware reward (PAR), pair sampling, prompts a
 in the native core (``patarm._core``); this package is a thin typed layer over it. Framework
 integrations live in their own modules (``patarm.verl``, ``patarm.trl``, ``patarm.openrlhf``)
 and import their framework lazily: ``import patarm`` never imports torch or verl.
+
+The rules and numbers are stated in ``docs/method.md``; "METHOD section N" in the code and its
+docstrings means section N of that page.
 """
 from __future__ import annotations
 
