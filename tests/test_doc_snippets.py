@@ -109,8 +109,10 @@ def test_block_is_labelled_and_marked_with_a_reason(block):
 
 @pytest.fixture(scope="module")
 def judge_server():
-    # Every prompt gets well-formed judgements, scores 8, 6, 7, 9 in turn.
-    with ChatServer([{"match": "", "judgements": [judgement(8), judgement(6), judgement(7), judgement(9)]}]) as server:
+    # Pairwise prompts get A/B verdicts; every other prompt well-formed scores 8, 6, 7, 9 in turn.
+    rules = [{"match": "Response B:", "judgements": [judgement("A"), judgement("B"), judgement("A")]},
+             {"match": "", "judgements": [judgement(8), judgement(6), judgement(7), judgement(9)]}]
+    with ChatServer(rules) as server:
         yield server
 
 
