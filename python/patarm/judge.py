@@ -6,6 +6,10 @@ majority voting for pairs (METHOD section 6). Requests run concurrently (bounded
 ``max_concurrency``) and are retried with exponential backoff on connection errors, timeouts,
 HTTP 429 and 5xx. Servers that ignore ``n`` (or cap it) are topped up with more requests.
 
+Pairwise judges (the A/B prompt, both orders) use ``acompare_pairwise_many``
+(:mod:`patarm.judge_pairwise`). ``cache=`` makes any ``*_many`` call resumable: replies go to an
+append-only judgements log as they arrive (:mod:`patarm.judge_log`).
+
 The API is async (``ascore``, ``acompare``, ``ascore_many``, ``acompare_many``) with sync
 wrappers (``score``, ``compare``, ...) that also work inside Jupyter's running event loop.
 Results keep the raw judgement texts; ``Results.to_pandas()`` gives a DataFrame.
@@ -133,7 +137,10 @@ class PairResult:
 
 
 class Results(list):
-    """A list of ``ScoreResult`` or ``PairResult`` with a DataFrame export."""
+    """A list of ``ScoreResult`` or ``PairResult`` with a DataFrame export. ``stats``: the
+    run's :class:`patarm.judge_log.JudgingStats` (None when built by hand)."""
+
+    stats: Any = None
 
     def __repr__(self) -> str:
         kind = type(self[0]).__name__ if self else "result"
@@ -396,8 +403,16 @@ class Judge:
         domains: Optional[Sequence[str]] = None,
         rubrics: Any = None,
         show_progress: bool = False,
+        cache: Any = None,
+        _slots: Optional[Sequence[Dict[str, Any]]] = None,
     ) -> Results:
-        """Score many responses concurrently; one ``ScoreResult`` each, in input order."""
+        """Score many responses concurrently; one ``ScoreResult`` each, in input order.
+
+        ``cache``: a judgements log path (``.jsonl``): every reply is appended as it arrives and
+        judgements already there for the same request are reused, so an interrupted call costs
+        only what was left (see :mod:`patarm.judge_log`). ``show_progress``: a progress bar
+        (tqdm; periodic stderr lines without it). ``Results.stats`` tells requests, judgements
+        per second and the invalid judgements by error kind."""
         prompts, responses = list(prompts), list(responses)
         if len(prompts) != len(responses):
             raise ValueError(f"got {len(prompts)} prompts but {len(responses)} responses; pass one prompt per response")
@@ -409,11 +424,18 @@ class Judge:
 
         texts = judge_prompt_texts(prompts, responses, domains, rubrics=rubrics)  # one Rust batch
         messages = [[{"role": "user", "content": text}] for text in texts]
-        tasks = [asyncio.ensure_future(self.sample(m)) for m in messages]
-        if show_progress:
-            await _progress(tasks, "judging")
-        judgement_lists = await asyncio.gather(*tasks)
-        return Results(self._results(prompts, responses, domains, judgement_lists))
+        from .judge_log import JudgementLog, open_log, sample_logged
+
+        log = open_log(cache)
+        try:
+            judgement_lists, stats = await sample_logged(self, messages, _slots, log, show_progress=show_progress)
+        finally:
+            if log is not None and not isinstance(cache, JudgementLog):
+                log.close()
+        results = Results(self._results(prompts, responses, domains, judgement_lists))
+        stats.count_errors([kind for result in results for kind in result.errors])
+        results.stats = stats
+        return results
 
     async def ascore(self, prompt: str, response: str, *, domain: Optional[str] = None, rubrics: Any = None) -> ScoreResult:
         """Score one response: ``n`` judgements, mean-voted."""
@@ -429,8 +451,10 @@ class Judge:
         domains: Optional[Sequence[str]] = None,
         rubrics: Any = None,
         show_progress: bool = False,
+        cache: Any = None,
     ) -> Results:
-        """Judge many (chosen, rejected) pairs; one ``PairResult`` each with mean and majority votes."""
+        """Judge many (chosen, rejected) pairs; one ``PairResult`` each with mean and majority votes.
+        ``cache``: a judgements log, as :meth:`ascore_many`."""
         prompts, chosen, rejected = list(prompts), list(chosen), list(rejected)
         if not (len(prompts) == len(chosen) == len(rejected)):
             raise ValueError(
@@ -438,8 +462,10 @@ class Judge:
             )
         domains = None if domains is None else list(domains) * 2
         scored = await self.ascore_many(prompts * 2, chosen + rejected, domains=domains, rubrics=rubrics,
-                                        show_progress=show_progress)
-        return Results(pair_results(scored[: len(prompts)], scored[len(prompts):]))
+                                        show_progress=show_progress, cache=cache)
+        results = Results(pair_results(scored[: len(prompts)], scored[len(prompts):]))
+        results.stats = scored.stats
+        return results
 
     async def acompare(
         self, prompt: str, chosen: str, rejected: str, *, domain: Optional[str] = None, rubrics: Any = None
@@ -447,6 +473,35 @@ class Judge:
         """Judge one pair."""
         results = await self.acompare_many([prompt], [chosen], [rejected],
                                            domains=[domain or self.domain], rubrics=rubrics)
+        return results[0]
+
+    # -- pairwise ----------------------------------------------------------------------------
+
+    async def acompare_pairwise_many(
+        self,
+        prompts: Sequence[str],
+        chosen: Sequence[str],
+        rejected: Sequence[str],
+        *,
+        domains: Optional[Sequence[str]] = None,
+        rubrics: Any = None,
+        show_progress: bool = False,
+        cache: Any = None,
+        _slots: Optional[Sequence[Dict[str, Any]]] = None,
+    ):
+        """A pairwise judge on many (chosen, rejected) pairs: the A/B prompt, ``n`` judgements in
+        both orders (position swap), mean and majority votes and position consistency
+        (:mod:`patarm.judge_pairwise`). ``cache``: a judgements log, as :meth:`ascore_many`."""
+        from .judge_pairwise import acompare_pairwise_many
+
+        return await acompare_pairwise_many(self, prompts, chosen, rejected, domains=domains, rubrics=rubrics,
+                                            show_progress=show_progress, cache=cache, _slots=_slots)
+
+    async def acompare_pairwise(self, prompt: str, chosen: str, rejected: str, *, domain: Optional[str] = None,
+                                rubrics: Any = None):
+        """Judge one pair with the pairwise prompt, in both orders."""
+        results = await self.acompare_pairwise_many([prompt], [chosen], [rejected],
+                                                    domains=[domain or self.domain], rubrics=rubrics)
         return results[0]
 
     # -- sync wrappers -----------------------------------------------------------------------
@@ -475,6 +530,16 @@ class Judge:
     def compare_many(self, prompts: Sequence[str], chosen: Sequence[str], rejected: Sequence[str], **kwargs) -> Results:
         """Sync form of :meth:`acompare_many`."""
         return self._sync(lambda: self.acompare_many(prompts, chosen, rejected, **kwargs))
+
+
+    def compare_pairwise(self, prompt: str, chosen: str, rejected: str, **kwargs):
+        """Sync form of :meth:`acompare_pairwise`."""
+        return self._sync(lambda: self.acompare_pairwise(prompt, chosen, rejected, **kwargs))
+
+    def compare_pairwise_many(self, prompts: Sequence[str], chosen: Sequence[str], rejected: Sequence[str],
+                              **kwargs):
+        """Sync form of :meth:`acompare_pairwise_many`."""
+        return self._sync(lambda: self.acompare_pairwise_many(prompts, chosen, rejected, **kwargs))
 
 
 def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult]) -> List[PairResult]:
@@ -517,19 +582,6 @@ def _choice_texts(body: Dict[str, Any]) -> List[str]:
             content = f"<think>{reasoning}</think>{content}"
         texts.append(content)
     return texts
-
-
-async def _progress(tasks: List["asyncio.Future[Any]"], desc: str) -> None:
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return
-    with tqdm(total=len(tasks), desc=desc, unit="response", leave=False) as bar:
-        for next_done in asyncio.as_completed(tasks):
-            try:
-                await next_done
-            finally:
-                bar.update(1)
 
 
 __all__ = ["Judge", "JudgeError", "PairResult", "Results", "ScoreResult", "pair_results", "run_sync"]
