@@ -57,12 +57,12 @@ def run(args: argparse.Namespace) -> int:
         scores_from_rows,
     )
 
+    if args.resume and not args.save_judgements:
+        raise ValueError("--resume continues the judgements log of --save-judgements PATH; add it")
     benchmark, items = load_benchmark(args.benchmark_file, args.benchmark, dataset_path=args.dataset_path)
     if args.json_format == "rewardbench" and (benchmark == "rmbench" or not args.json_out):
         raise ValueError("--format rewardbench writes --json PATH as a RewardBench or RewardBench 2 result file; "
                          + ("RM-Bench has no such file" if args.json_out else "add --json PATH"))
-    if args.resume and not args.save_judgements:
-        raise ValueError("--resume continues the judgements log of --save-judgements PATH; add it")
     if args.pairwise:
         from ..evaluate_pairwise import check_pairwise_benchmark
 
