@@ -197,11 +197,23 @@ def run_sync(awaitable_factory: Callable[[], Awaitable[T]]) -> T:
 # The client
 
 
+# Connections per httpx client. httpcore's pool scans all its connections on every request
+# start and end (and, for each idle one, all of them again), so one pool of 256 connections
+# costs far more CPU per request than 16 pools of 16: the judge spreads its connections over
+# several clients (benches/bench_judge_client.py measures it).
+POOL_SHARD_CONNECTIONS = 16
+
+
 @dataclass
 class _LoopState:
-    client: Any
+    clients: List[Any]
     semaphore: asyncio.Semaphore
+    free_slots: List[int]  # one per request allowed in flight, naming its client
     requests: int = 0
+
+    @property
+    def client(self) -> Any:
+        return self.clients[0]
 
 
 class Judge:
@@ -289,12 +301,20 @@ class Judge:
             except ImportError as exc:
                 raise ImportError("patarm.Judge needs httpx: pip install 'patarm[judge]'") from exc
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-            client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout),
-                headers=headers,
-                limits=httpx.Limits(max_connections=self.max_concurrency),
-            )
-            state = _LoopState(client=client, semaphore=asyncio.Semaphore(self.max_concurrency))
+            shards = -(-self.max_concurrency // POOL_SHARD_CONNECTIONS)
+            slots = [i % shards for i in range(self.max_concurrency)]
+            clients = [
+                httpx.AsyncClient(
+                    timeout=httpx.Timeout(self.timeout),
+                    headers=headers,
+                    limits=httpx.Limits(max_connections=slots.count(shard)),
+                )
+                for shard in range(shards)
+            ]
+            # Slots are taken last-in first-out: a lightly loaded judge keeps reusing one client's
+            # warm connections instead of opening one per client.
+            state = _LoopState(clients=clients, semaphore=asyncio.Semaphore(self.max_concurrency),
+                               free_slots=slots[::-1])
             self._states[loop] = state
         return state
 
@@ -306,7 +326,7 @@ class Judge:
             return
         state = self._states.pop(loop, None)
         if state is not None:
-            await state.client.aclose()
+            await asyncio.gather(*(client.aclose() for client in state.clients))
 
     async def __aenter__(self) -> "Judge":
         return self
@@ -340,8 +360,12 @@ class Judge:
                 retry_after = None
             try:
                 async with state.semaphore:
-                    state.requests += 1
-                    response = await state.client.post(self.url, json=payload)
+                    slot = state.free_slots.pop()
+                    try:
+                        state.requests += 1
+                        response = await state.clients[slot].post(self.url, json=payload)
+                    finally:
+                        state.free_slots.append(slot)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
                 continue
