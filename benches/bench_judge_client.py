@@ -118,8 +118,12 @@ async def run_patarm(url: str, prompts, responses, *, n: int, concurrency: int) 
 
 
 async def run_openai(url: str, prompts, responses, *, n: int, concurrency: int) -> Dict[str, Any]:
-    import httpx
     import openai
+
+    try:  # recent openai releases ship pydantic's httpx fork, httpx2
+        import httpx2 as httpx
+    except ImportError:
+        import httpx
     from patarm.data.prepare import judge_prompt_texts
 
     # The same judge prompts and the same connection pool size as patarm's client.

@@ -242,4 +242,14 @@ def test_connections_spread_over_small_pools_reach_max_concurrency_and_stay_warm
         assert sequential_connections == 1
         assert judge_module.POOL_SHARD_CONNECTIONS < server.max_in_flight <= 40
         assert server.connections <= 40 + 1
-    assert pools == 3 and all(r.score == 5.0 for r in results)
+    assert pools == -(-40 // judge_module.POOL_SHARD_CONNECTIONS) > 1 and all(r.score == 5.0 for r in results)
+
+
+def test_pools_share_one_tls_context():
+    import ssl
+
+    import httpx
+    from patarm.judge import _shared_tls
+
+    assert _shared_tls(httpx, "http://127.0.0.1:8000/v1/chat/completions") is False  # no TLS to set up
+    assert isinstance(_shared_tls(httpx, "https://judge.example/v1/chat/completions"), ssl.SSLContext)

@@ -199,9 +199,9 @@ def run_sync(awaitable_factory: Callable[[], Awaitable[T]]) -> T:
 
 # Connections per httpx client. httpcore's pool scans all its connections on every request
 # start and end (and, for each idle one, all of them again), so one pool of 256 connections
-# costs far more CPU per request than 16 pools of 16: the judge spreads its connections over
+# costs far more CPU per request than 32 pools of 8: the judge spreads its connections over
 # several clients (benches/bench_judge_client.py measures it).
-POOL_SHARD_CONNECTIONS = 16
+POOL_SHARD_CONNECTIONS = 8
 
 
 @dataclass
@@ -303,11 +303,13 @@ class Judge:
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
             shards = -(-self.max_concurrency // POOL_SHARD_CONNECTIONS)
             slots = [i % shards for i in range(self.max_concurrency)]
+            tls = _shared_tls(httpx, self.url)
             clients = [
                 httpx.AsyncClient(
                     timeout=httpx.Timeout(self.timeout),
                     headers=headers,
                     limits=httpx.Limits(max_connections=slots.count(shard)),
+                    verify=tls,
                 )
                 for shard in range(shards)
             ]
@@ -578,6 +580,15 @@ def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult])
         out.append(PairResult(c, r, bool(order[i] == 1), bool(wins[i]), (int(c_votes[i]), int(r_votes[i])),
                               mean_tie=bool(order[i] == 0), majority_tie=bool(c_votes[i] == r_votes[i])))
     return out
+
+
+def _shared_tls(httpx: Any, url: str) -> Any:
+    """One TLS setting for all of a judge's pools: loading the CA bundle costs ~50 ms per
+    client, so an https judge builds one context; plain HTTP never uses TLS (nothing to load)."""
+    if url.startswith("http://"):
+        return False
+    make = getattr(httpx, "create_ssl_context", None)
+    return make() if make is not None else True
 
 
 def _is_int(value: Any) -> bool:
