@@ -340,4 +340,4 @@ def occurrence_slots(payload_keys: Sequence[str]) -> List[Dict[str, Any]]:
     return slots
 
 
-__all__ = ["JudgementLog", "JudgingStats", "LineProgress", "open_log", "request_hash", "sample_logged"]
+__all__ = ["JudgementLog", "JudgingStats", "open_log", "request_hash", "sample_logged"]
