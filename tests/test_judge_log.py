@@ -235,3 +235,19 @@ def test_line_progress_reports_periodically():
     bar.close()
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2 and lines[0].startswith("judging: 5/10 judgements (") and "ETA" in lines[0]
+
+
+def test_a_failed_request_stops_the_run_and_keeps_what_arrived(tmp_path):
+    from patarm.judge import JudgeError
+
+    cache = tmp_path / "cache.jsonl"
+    rules = [{"match": "DOWN", "judgements": [judgement(1)], "status": 400},
+             {"match": "SLOW", "judgements": [judgement(2)], "slow_first": 10**6, "delay": 1.0},
+             {"match": "UP", "judgements": [judgement(3)]}]
+    with ChatServer(rules) as server:
+        # Two slots: UP and SLOW start; DOWN starts when UP is done (and logged), and fails.
+        judge = make_judge(server, n=1, max_retries=0, max_concurrency=2)
+        with pytest.raises(JudgeError, match="HTTP 400"):
+            judge.score_many(["Q"] * 3, ["UP", "SLOW", "DOWN"], cache=cache)
+        time.sleep(1.2)  # the cancelled slow request must not be logged after the failure
+    assert [r["judgements"] for r in log_lines(cache)] == [[judgement(3)]]

@@ -121,6 +121,7 @@ def test_cli_evaluate_pairwise_reports_accuracy_and_position_consistency(tmp_pat
                                                          "hep-go": {"accuracy": 0.0, "pairs": 1}}
     assert report["pairwise"]["position_consistency"] == 0.5 and report["pairwise"]["a_rate"] == 0.75
     assert "position consistency 50.0% of 2 pairs" in printed
+    assert "2 judgements per pair and order" in printed
     saved_rows = [json.loads(line) for line in saved.read_text().splitlines()]
     assert sorted((r["id"], r["side"], r["order"]) for r in saved_rows) == [
         ("1", "pair", "AB"), ("1", "pair", "BA"), ("2", "pair", "AB"), ("2", "pair", "BA")]
@@ -130,6 +131,13 @@ def test_cli_evaluate_pairwise_reports_accuracy_and_position_consistency(tmp_pat
     half = json.loads(again.read_text())
     assert half["results"]["mean"]["2"]["subsets"]["hep-go"]["accuracy"] == 0.5  # the tie counts half
     assert half["pairwise"] == report["pairwise"]
+    leaderboard = tmp_path / "leaderboard.json"
+    assert main(["evaluate", str(benchmark), "--pairwise", "--judgements", str(saved), "--format", "rewardbench",
+                 "--json", str(leaderboard), "--quiet"]) == 0
+    assert json.loads(leaderboard.read_text())["hep-go"] == 0.0
+    from patarm.eval_report import EvaluationReport  # the Jupyter table names the position consistency
+
+    assert "position consistency 50.0%" in EvaluationReport(report)._repr_html_()
 
 
 def test_cli_pairwise_refuses_benchmarks_with_several_responses_per_side(tmp_path, capsys):

@@ -522,6 +522,10 @@ def report_table(report: Dict[str, Any]) -> Tuple[str, List[str], List[List[str]
     ties = "ties count as half a win" if report.get("ties") == "half" else "ties count as wrong"
     title = (f"{report['benchmark']}: {report['items']} items, {report['judgements_per_response']} judgements per "
              f"response, {100 * report['valid_judgement_rate']:.1f}% valid (accuracy %, {ties})")
+    consistency = (report.get("pairwise") or {}).get("position_consistency")
+    if report.get("judge") == "pairwise":  # judgements per pair and order
+        title = title.replace("per response", "per pair and order") + (
+            "" if consistency is None else f"; position consistency {100 * consistency:.1f}%")
     if report["benchmark"] == "rewardbench":
         first = res["mean"][ns[0]]
         rows = []

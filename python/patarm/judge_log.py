@@ -319,8 +319,14 @@ async def sample_logged(
             missing = [r for rest in left for r in rest]
         return [have[index][r] for r in range(n)]
 
+    tasks = [asyncio.ensure_future(one(i)) for i in range(len(messages_list))]
     try:
-        lists = await asyncio.gather(*(one(i) for i in range(len(messages_list))))
+        lists = await asyncio.gather(*tasks)
+    except BaseException:
+        # A request that failed for good (or a cancel) stops the others: what arrived is logged.
+        for task in tasks:
+            task.cancel()
+        raise
     finally:
         stats.seconds = time.monotonic() - started
         if bar is not None:
