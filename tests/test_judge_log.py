@@ -1,4 +1,5 @@
 """Judging runs that survive a crash (patarm.judge_log), progress and judging statistics."""
+import asyncio
 import json
 import os
 import signal
@@ -247,7 +248,12 @@ def test_a_failed_request_stops_the_run_and_keeps_what_arrived(tmp_path):
     with ChatServer(rules) as server:
         # Two slots: UP and SLOW start; DOWN starts when UP is done (and logged), and fails.
         judge = make_judge(server, n=1, max_retries=0, max_concurrency=2)
-        with pytest.raises(JudgeError, match="HTTP 400"):
-            judge.score_many(["Q"] * 3, ["UP", "SLOW", "DOWN"], cache=cache)
-        time.sleep(1.2)  # the cancelled slow request must not be logged after the failure
+
+        async def run():
+            with pytest.raises(JudgeError, match="HTTP 400"):
+                await judge.ascore_many(["Q"] * 3, ["UP", "SLOW", "DOWN"], cache=cache)
+            await asyncio.sleep(1.2)  # the loop lives on: SLOW, had it not been cancelled, would log now
+            await judge.aclose()
+
+        asyncio.run(run())
     assert [r["judgements"] for r in log_lines(cache)] == [[judgement(3)]]
