@@ -27,7 +27,9 @@ def call(reward, prompts, completions, **columns):
 def test_is_an_async_reward_function_exposed_lazily_by_patarm_trl():
     from patarm.trl import JudgeReward
 
-    assert inspect.iscoroutinefunction(JudgeReward.__call__)  # what TRL's is_async_callable checks
+    reward = JudgeReward(base_url="http://127.0.0.1:9/v1", model="judge")
+    # trl.trainer.utils.is_async_callable: the instance is not, its __call__ is
+    assert not inspect.iscoroutinefunction(reward) and inspect.iscoroutinefunction(reward.__call__)
     import patarm.trl
 
     assert "JudgeReward" in patarm.trl.__all__
