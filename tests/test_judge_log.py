@@ -257,3 +257,14 @@ def test_a_failed_request_stops_the_run_and_keeps_what_arrived(tmp_path):
 
         asyncio.run(run())
     assert [r["judgements"] for r in log_lines(cache)] == [[judgement(3)]]
+
+
+def test_compare_many_resumes_from_its_cache(tmp_path):
+    cache = tmp_path / "pairs.jsonl"
+    rules = [{"match": "GOOD", "judgements": [judgement(8)]}, {"match": "BAD", "judgements": [judgement(2)]}]
+    with ChatServer(rules) as server:
+        judge = make_judge(server, n=2)
+        first = judge.compare_many(["Q1", "Q2"], ["GOOD1", "GOOD2"], ["BAD1", "BAD2"], cache=cache)
+        again = judge.compare_many(["Q1", "Q2"], ["GOOD1", "GOOD2"], ["BAD1", "BAD2"], cache=cache)
+        assert len(server.requests) == 4
+    assert again.stats.reused == 8 and [p.mean_correct for p in again] == [p.mean_correct for p in first] == [True, True]
