@@ -218,3 +218,38 @@ def test_results_pickle_with_their_raw_judgements():
 def test_judge_refuses_non_int_counts(settings):
     with pytest.raises(ValueError, match="must be"):
         patarm.Judge("http://127.0.0.1:9/v1", "m", **settings)
+
+
+def test_connections_spread_over_small_pools_reach_max_concurrency_and_stay_warm():
+    """Connections live in several small httpx pools (httpcore's per-request cost grows with a
+    pool): together they still carry max_concurrency requests, and a light load reuses one."""
+    from patarm import judge as judge_module
+
+    rules = [{"match": "SLOW", "judgements": [judgement(5)], "slow_first": 10**6, "delay": 0.5},
+             {"match": "FAST", "judgements": [judgement(6)]}]
+    with ChatServer(rules) as server:
+        judge = make_judge(server, n=1, max_concurrency=40, timeout=30)
+
+        async def run():
+            async with judge:
+                for _ in range(5):  # one at a time: one warm connection is enough
+                    await judge.ascore_many(["Q"], ["FAST"])
+                sequential_connections = server.connections
+                results = await judge.ascore_many(["Q"] * 40, ["SLOW"] * 40)
+                return sequential_connections, results, len(judge._state().clients)
+
+        sequential_connections, results, pools = asyncio.run(run())
+        assert sequential_connections == 1
+        assert judge_module.POOL_SHARD_CONNECTIONS < server.max_in_flight <= 40
+        assert server.connections <= 40 + 1
+    assert pools == -(-40 // judge_module.POOL_SHARD_CONNECTIONS) > 1 and all(r.score == 5.0 for r in results)
+
+
+def test_pools_share_one_tls_context():
+    import ssl
+
+    import httpx
+    from patarm.judge import _shared_tls
+
+    assert _shared_tls(httpx, "http://127.0.0.1:8000/v1/chat/completions") is False  # no TLS to set up
+    assert isinstance(_shared_tls(httpx, "https://judge.example/v1/chat/completions"), ssl.SSLContext)

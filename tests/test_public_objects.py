@@ -1,9 +1,10 @@
 """Every public class pickles (Ray ships objects between processes) and has a short repr.
 
 The factories below must cover every class in the ``__all__`` of ``patarm`` and of the
-workflow modules ``patarm.data`` and ``patarm.evaluate``: a new public class without one
+workflow modules ``patarm.data``, ``patarm.evaluate`` and ``patarm.judge_log``: a new public class without one
 fails ``test_every_public_class_has_a_factory``.
 """
+import os
 import pickle
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import patarm
 import patarm.data
 import patarm.evaluate
+import patarm.judge_log
 
 GOOD = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>{}</answer>"
 MAX_REPR = 200
@@ -29,6 +31,21 @@ def _rubric_cache():
     cache = patarm.data.RubricCache()
     cache.get("math")
     return cache
+
+
+def _pairwise_results():
+    from patarm.judge_pairwise import pairwise_results
+
+    return patarm.PairwiseResults(pairwise_results(
+        ["prompt"], ["good"], ["bad"], ["chat"], [[GOOD.format("A"), "broken"]], [[GOOD.format("B"), GOOD.format("A")]]))
+
+
+def _judgement_log():
+    import tempfile
+
+    log = patarm.judge_log.JudgementLog(tempfile.mkdtemp() + "/log.jsonl", resume=False)
+    log.append({"id": "1", "side": "chosen"}, "h", [0, 1], ["text 0", "text 1"])
+    return log
 
 
 # name -> (factory, what a faithful copy must reproduce)
@@ -95,13 +112,22 @@ FACTORIES = {
             {("1", "chosen", 0): np.array([8.0, 7.0]), ("1", "rejected", 0): np.array([3.0, 9.0])}),
         lambda r: dict(r),
     ),
+    "PairwiseResult": (lambda: _pairwise_results()[0], lambda r: r.to_record()),
+    "PairwiseResults": (_pairwise_results, lambda r: (r.to_records(), r.summary())),
+    "judge_log.JudgementLog": (
+        _judgement_log, lambda log: (os.path.basename(log.path), log.done({"id": "1", "side": "chosen"}, "h"))),
+    "judge_log.JudgingStats": (
+        lambda: patarm.judge_log.JudgingStats(judgements=4, received=4, requests=2, seconds=0.5, invalid=1,
+                                              error_kinds={"invalid_verdict": 1}),
+        lambda s: s.to_dict(),
+    ),
     "evaluate.Item": (
         lambda: patarm.evaluate.Item("1", "prompt", ("good",), ("bad",), "chat"),
         lambda i: i,
     ),
 }
 
-MODULES = {"": patarm, "data.": patarm.data, "evaluate.": patarm.evaluate}
+MODULES = {"": patarm, "data.": patarm.data, "evaluate.": patarm.evaluate, "judge_log.": patarm.judge_log}
 PUBLIC_CLASSES = sorted(
     prefix + name
     for prefix, module in MODULES.items()

@@ -40,6 +40,7 @@ from .prompts import (
 from .sampling import DistributedPairSampler, PairRandomSampler, check_pair_batch_size, pair_permutation
 from .voting import MajorityVote, majority_vote, majority_vote_verdicts, mean_vote, mean_vote_gaps
 from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
+from .judge_pairwise import PairwiseResult, PairwiseResults
 
 __all__ = [
     "__version__",
@@ -85,6 +86,8 @@ __all__ = [
     "Judge",
     "JudgeError",
     "PairResult",
+    "PairwiseResult",
+    "PairwiseResults",
     "Results",
     "ScoreResult",
 ]

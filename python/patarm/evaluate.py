@@ -248,7 +248,7 @@ def judgement_scores(
                 texts = [record.get("text", record.get("judgement"))]
             if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
                 raise DataError(f"{where}: field 'judgements' must be a list of strings")
-            entries.append((key, texts, True))
+            entries.append((key, texts, True, _rounds(record, len(texts), where)))
         elif record.get("scores") is not None or record.get("score") is not None:
             scores = record.get("scores", [record.get("score")])
             if not isinstance(scores, list):
@@ -257,18 +257,36 @@ def judgement_scores(
                 values = [math.nan if s is None else float(s) for s in scores]
             except (TypeError, ValueError):
                 raise DataError(f"{where}: field 'scores' must hold numbers or null") from None
-            entries.append((key, values, False))
+            entries.append((key, values, False, _rounds(record, len(values), where)))
         else:
             raise DataError(f"{where}: needs 'judgements' (texts), 'text' or 'scores'")
-    flat = [t for _, texts, is_text in entries if is_text for t in texts]
+    flat = [t for _, texts, is_text, _ in entries if is_text for t in texts]
     parsed = iter(np.asarray(parse_judgements(flat, think_in_prompt=think_in_prompt, answer_only=answer_only)["score"],
                              dtype=np.float64)
                   .tolist() if flat else [])
-    store: Dict[ResponseKey, List[float]] = {}
-    for key, values, is_text in entries:
-        bucket = store.setdefault(key, [])
-        bucket.extend(next(parsed) for _ in values) if is_text else bucket.extend(values)
-    return {key: np.asarray(values, dtype=np.float64) for key, values in store.items()}
+    # Rows without "rounds" accumulate in file order; rows of a judgements log (with "rounds")
+    # are placed by round after them, the last reply for a round winning.
+    store: Dict[ResponseKey, Tuple[List[float], Dict[int, float]]] = {}
+    for key, values, is_text, rounds in entries:
+        listed, by_round = store.setdefault(key, ([], {}))
+        scores = [next(parsed) for _ in values] if is_text else values
+        if rounds is None:
+            listed.extend(scores)
+        else:
+            by_round.update(zip(rounds, scores))
+    return {key: np.asarray(listed + [by_round[r] for r in sorted(by_round)], dtype=np.float64)
+            for key, (listed, by_round) in store.items()}
+
+
+def _rounds(record: Dict[str, Any], count: int, where: str) -> Optional[List[int]]:
+    """The ``rounds`` of a judgements-log row (None for other rows)."""
+    rounds = record.get("rounds")
+    if rounds is None:
+        return None
+    if (not isinstance(rounds, list) or len(rounds) != count
+            or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in rounds)):
+        raise DataError(f"{where}: field 'rounds' must list one round (0, 1, ...) per judgement")
+    return rounds
 
 
 def score_tensors(items: Sequence[Item], scores: Dict[ResponseKey, np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
@@ -456,6 +474,13 @@ def _evaluate_rewardbench2(items: Sequence[Item], scores: Dict[ResponseKey, np.n
 def judge_benchmark(benchmark: str, items: Sequence[Item], judge, *, show_progress: bool = True) -> List[Dict[str, Any]]:
     """Judge every response of every item with a live :class:`patarm.Judge`; returns rows of
     the judgements-file format (save them to evaluate again without the server)."""
+    return judge_benchmark_logged(benchmark, items, judge, show_progress=show_progress)[0]
+
+
+def judge_benchmark_logged(benchmark: str, items: Sequence[Item], judge, *, log=None, show_progress: bool = True):
+    """:func:`judge_benchmark` with a :class:`patarm.judge_log.JudgementLog` (every reply
+    appended as it arrives; rounds already logged are not requested again). Returns the rows
+    and the run's :class:`patarm.judge_log.JudgingStats`."""
     keys, prompts, responses, domains = [], [], [], []
     for item in items:
         domain = judge_domain(benchmark, item.group)
@@ -465,16 +490,19 @@ def judge_benchmark(benchmark: str, items: Sequence[Item], judge, *, show_progre
                 prompts.append(item.prompt)
                 responses.append(text)
                 domains.append(domain)
-    results = judge.score_many(prompts, responses, domains=domains, show_progress=show_progress)
-    rows = []
-    for (item_id, side, style), result in zip(keys, results):
-        row = {"id": item_id, "side": side, "judgements": list(result.judgements)}
+    def slot(item_id: str, side: str, style: int) -> Dict[str, Any]:
+        row: Dict[str, Any] = {"id": item_id, "side": side}
         if benchmark == "rmbench":
             row["style"] = style
         elif benchmark == "rewardbench2":
             row["index"] = style
-        rows.append(row)
-    return rows
+        return row
+
+    slots = [slot(*key) for key in keys]
+    results = judge.score_many(prompts, responses, domains=domains, show_progress=show_progress, cache=log,
+                               _slots=slots if log is not None else None)
+    rows = [dict(row, judgements=list(result.judgements)) for row, result in zip(slots, results)]
+    return rows, results.stats
 
 
 def scores_from_rows(
@@ -508,6 +536,10 @@ def report_table(report: Dict[str, Any]) -> Tuple[str, List[str], List[List[str]
     ties = "ties count as half a win" if report.get("ties") == "half" else "ties count as wrong"
     title = (f"{report['benchmark']}: {report['items']} items, {report['judgements_per_response']} judgements per "
              f"response, {100 * report['valid_judgement_rate']:.1f}% valid (accuracy %, {ties})")
+    consistency = (report.get("pairwise") or {}).get("position_consistency")
+    if report.get("judge") == "pairwise":  # judgements per pair and order
+        title = title.replace("per response", "per pair and order") + (
+            "" if consistency is None else f"; position consistency {100 * consistency:.1f}%")
     if report["benchmark"] == "rewardbench":
         first = res["mean"][ns[0]]
         rows = []
@@ -584,6 +616,7 @@ __all__ = [
     "evaluate_scores",
     "format_report",
     "judge_benchmark",
+    "judge_benchmark_logged",
     "load_benchmark",
     "judgement_scores",
     "items_from_records",

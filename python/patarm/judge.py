@@ -6,6 +6,10 @@ majority voting for pairs (METHOD section 6). Requests run concurrently (bounded
 ``max_concurrency``) and are retried with exponential backoff on connection errors, timeouts,
 HTTP 429 and 5xx. Servers that ignore ``n`` (or cap it) are topped up with more requests.
 
+Pairwise judges (the A/B prompt, both orders) use ``acompare_pairwise_many``
+(:mod:`patarm.judge_pairwise`). ``cache=`` makes any ``*_many`` call resumable: replies go to an
+append-only judgements log as they arrive (:mod:`patarm.judge_log`).
+
 The API is async (``ascore``, ``acompare``, ``ascore_many``, ``acompare_many``) with sync
 wrappers (``score``, ``compare``, ...) that also work inside Jupyter's running event loop.
 Results keep the raw judgement texts; ``Results.to_pandas()`` gives a DataFrame.
@@ -134,7 +138,10 @@ class PairResult:
 
 
 class Results(list):
-    """A list of ``ScoreResult`` or ``PairResult`` with a DataFrame export."""
+    """A list of ``ScoreResult`` or ``PairResult`` with a DataFrame export. ``stats``: the
+    run's :class:`patarm.judge_log.JudgingStats` (None when built by hand)."""
+
+    stats: Any = None
 
     def __repr__(self) -> str:
         kind = type(self[0]).__name__ if self else "result"
@@ -188,11 +195,23 @@ def run_sync(awaitable_factory: Callable[[], Awaitable[T]]) -> T:
 # The client
 
 
+# Connections per httpx client. httpcore's pool scans all its connections on every request
+# start and end (and, for each idle one, all of them again), so one pool of 256 connections
+# costs far more CPU per request than 32 pools of 8: the judge spreads its connections over
+# several clients (benches/bench_judge_client.py measures it).
+POOL_SHARD_CONNECTIONS = 8
+
+
 @dataclass
 class _LoopState:
-    client: Any
+    clients: List[Any]
     semaphore: asyncio.Semaphore
+    free_slots: List[int]  # one per request allowed in flight, naming its client
     requests: int = 0
+
+    @property
+    def client(self) -> Any:
+        return self.clients[0]
 
 
 class Judge:
@@ -296,12 +315,22 @@ class Judge:
         if state is None:
             httpx = require_httpx()
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-            client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout),
-                headers=headers,
-                limits=httpx.Limits(max_connections=self.max_concurrency),
-            )
-            state = _LoopState(client=client, semaphore=asyncio.Semaphore(self.max_concurrency))
+            shards = -(-self.max_concurrency // POOL_SHARD_CONNECTIONS)
+            slots = [i % shards for i in range(self.max_concurrency)]
+            tls = _shared_tls(httpx, self.url)
+            clients = [
+                httpx.AsyncClient(
+                    timeout=httpx.Timeout(self.timeout),
+                    headers=headers,
+                    limits=httpx.Limits(max_connections=slots.count(shard)),
+                    verify=tls,
+                )
+                for shard in range(shards)
+            ]
+            # Slots are taken last-in first-out: a lightly loaded judge keeps reusing one client's
+            # warm connections instead of opening one per client.
+            state = _LoopState(clients=clients, semaphore=asyncio.Semaphore(self.max_concurrency),
+                               free_slots=slots[::-1])
             self._states[loop] = state
         return state
 
@@ -313,7 +342,7 @@ class Judge:
             return
         state = self._states.pop(loop, None)
         if state is not None:
-            await state.client.aclose()
+            await asyncio.gather(*(client.aclose() for client in state.clients))
 
     async def __aenter__(self) -> "Judge":
         return self
@@ -346,8 +375,12 @@ class Judge:
                 retry_after = None
             try:
                 async with state.semaphore:
-                    state.requests += 1
-                    response = await state.client.post(self.url, json=payload)
+                    slot = state.free_slots.pop()
+                    try:
+                        state.requests += 1
+                        response = await state.clients[slot].post(self.url, json=payload)
+                    finally:
+                        state.free_slots.append(slot)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 last_problem = f"{type(exc).__name__}: {exc}"
                 continue
@@ -409,8 +442,16 @@ class Judge:
         domains: Optional[Sequence[str]] = None,
         rubrics: Any = None,
         show_progress: bool = False,
+        cache: Any = None,
+        _slots: Optional[Sequence[Dict[str, Any]]] = None,
     ) -> Results:
-        """Score many responses concurrently; one ``ScoreResult`` each, in input order."""
+        """Score many responses concurrently; one ``ScoreResult`` each, in input order.
+
+        ``cache``: a judgements log path (``.jsonl``): every reply is appended as it arrives and
+        judgements already there for the same request are reused, so an interrupted call costs
+        only what was left (see :mod:`patarm.judge_log`). ``show_progress``: a progress bar
+        (tqdm; periodic stderr lines without it). ``Results.stats`` tells requests, judgements
+        per second and the invalid judgements by error kind."""
         prompts, responses = list(prompts), list(responses)
         if len(prompts) != len(responses):
             raise ValueError(f"got {len(prompts)} prompts but {len(responses)} responses; pass one prompt per response")
@@ -422,11 +463,18 @@ class Judge:
 
         texts = judge_prompt_texts(prompts, responses, domains, rubrics=rubrics, template=self.template)  # one Rust batch
         messages = [[{"role": "user", "content": text}] for text in texts]
-        tasks = [asyncio.ensure_future(self.sample(m)) for m in messages]
-        if show_progress:
-            await _progress(tasks, "judging")
-        judgement_lists = await asyncio.gather(*tasks)
-        return Results(self._results(prompts, responses, domains, judgement_lists))
+        from .judge_log import JudgementLog, open_log, sample_logged
+
+        log = open_log(cache)
+        try:
+            judgement_lists, stats = await sample_logged(self, messages, _slots, log, show_progress=show_progress)
+        finally:
+            if log is not None and not isinstance(cache, JudgementLog):
+                log.close()
+        results = Results(self._results(prompts, responses, domains, judgement_lists))
+        stats.count_errors([kind for result in results for kind in result.errors])
+        results.stats = stats
+        return results
 
     async def ascore(self, prompt: str, response: str, *, domain: Optional[str] = None, rubrics: Any = None) -> ScoreResult:
         """Score one response: ``n`` judgements, mean-voted."""
@@ -442,8 +490,10 @@ class Judge:
         domains: Optional[Sequence[str]] = None,
         rubrics: Any = None,
         show_progress: bool = False,
+        cache: Any = None,
     ) -> Results:
-        """Judge many (chosen, rejected) pairs; one ``PairResult`` each with mean and majority votes."""
+        """Judge many (chosen, rejected) pairs; one ``PairResult`` each with mean and majority votes.
+        ``cache``: a judgements log, as :meth:`ascore_many`."""
         prompts, chosen, rejected = list(prompts), list(chosen), list(rejected)
         if not (len(prompts) == len(chosen) == len(rejected)):
             raise ValueError(
@@ -451,8 +501,10 @@ class Judge:
             )
         domains = None if domains is None else list(domains) * 2
         scored = await self.ascore_many(prompts * 2, chosen + rejected, domains=domains, rubrics=rubrics,
-                                        show_progress=show_progress)
-        return Results(pair_results(scored[: len(prompts)], scored[len(prompts):]))
+                                        show_progress=show_progress, cache=cache)
+        results = Results(pair_results(scored[: len(prompts)], scored[len(prompts):]))
+        results.stats = scored.stats
+        return results
 
     async def acompare(
         self, prompt: str, chosen: str, rejected: str, *, domain: Optional[str] = None, rubrics: Any = None
@@ -460,6 +512,35 @@ class Judge:
         """Judge one pair."""
         results = await self.acompare_many([prompt], [chosen], [rejected],
                                            domains=[domain or self.domain], rubrics=rubrics)
+        return results[0]
+
+    # -- pairwise ----------------------------------------------------------------------------
+
+    async def acompare_pairwise_many(
+        self,
+        prompts: Sequence[str],
+        chosen: Sequence[str],
+        rejected: Sequence[str],
+        *,
+        domains: Optional[Sequence[str]] = None,
+        rubrics: Any = None,
+        show_progress: bool = False,
+        cache: Any = None,
+        _slots: Optional[Sequence[Dict[str, Any]]] = None,
+    ):
+        """A pairwise judge on many (chosen, rejected) pairs: the A/B prompt, ``n`` judgements in
+        both orders (position swap), mean and majority votes and position consistency
+        (:mod:`patarm.judge_pairwise`). ``cache``: a judgements log, as :meth:`ascore_many`."""
+        from .judge_pairwise import acompare_pairwise_many
+
+        return await acompare_pairwise_many(self, prompts, chosen, rejected, domains=domains, rubrics=rubrics,
+                                            show_progress=show_progress, cache=cache, _slots=_slots)
+
+    async def acompare_pairwise(self, prompt: str, chosen: str, rejected: str, *, domain: Optional[str] = None,
+                                rubrics: Any = None):
+        """Judge one pair with the pairwise prompt, in both orders."""
+        results = await self.acompare_pairwise_many([prompt], [chosen], [rejected],
+                                                    domains=[domain or self.domain], rubrics=rubrics)
         return results[0]
 
     # -- sync wrappers -----------------------------------------------------------------------
@@ -490,6 +571,16 @@ class Judge:
         return self._sync(lambda: self.acompare_many(prompts, chosen, rejected, **kwargs))
 
 
+    def compare_pairwise(self, prompt: str, chosen: str, rejected: str, **kwargs):
+        """Sync form of :meth:`acompare_pairwise`."""
+        return self._sync(lambda: self.acompare_pairwise(prompt, chosen, rejected, **kwargs))
+
+    def compare_pairwise_many(self, prompts: Sequence[str], chosen: Sequence[str], rejected: Sequence[str],
+                              **kwargs):
+        """Sync form of :meth:`acompare_pairwise_many`."""
+        return self._sync(lambda: self.acompare_pairwise_many(prompts, chosen, rejected, **kwargs))
+
+
 def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult]) -> List[PairResult]:
     """Pair up two sides' results and vote (mean and majority, Rust core)."""
     chosen_rows, rejected_rows = [c.scores for c in chosen], [r.scores for r in rejected]
@@ -508,6 +599,15 @@ def _baseline_template():
     from .prompts import PromptTemplate
 
     return PromptTemplate.baseline()
+
+
+def _shared_tls(httpx: Any, url: str) -> Any:
+    """One TLS setting for all of a judge's pools: loading the CA bundle costs ~50 ms per
+    client, so an https judge builds one context; plain HTTP never uses TLS (nothing to load)."""
+    if url.startswith("http://"):
+        return False
+    make = getattr(httpx, "create_ssl_context", None)
+    return make() if make is not None else True
 
 
 def _is_int(value: Any) -> bool:
@@ -536,19 +636,6 @@ def _choice_texts(body: Dict[str, Any]) -> List[str]:
             content = f"<think>{reasoning}</think>{content}"
         texts.append(content)
     return texts
-
-
-async def _progress(tasks: List["asyncio.Future[Any]"], desc: str) -> None:
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return
-    with tqdm(total=len(tasks), desc=desc, unit="response", leave=False) as bar:
-        for next_done in asyncio.as_completed(tasks):
-            try:
-                await next_done
-            finally:
-                bar.update(1)
 
 
 __all__ = ["Judge", "JudgeError", "PairResult", "Results", "ScoreResult", "pair_results", "run_sync"]

@@ -22,6 +22,9 @@ Two pieces, used together::
   chosen and rejected prompts of a pair in the same generation batch of the same process. At
   start-up it rejects settings and data layouts that would split pairs, with the fix.
 
+For policy training with a served judge (the paper's downstream use), :class:`JudgeReward`
+(:mod:`patarm.trl_judge_reward`) is an async reward function backed by :class:`patarm.Judge`.
+
 Importing this module does not import trl, transformers or torch; ``PairGRPOTrainer`` is built
 on first access.
 """
@@ -36,6 +39,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 
 __all__ = [
+    "JudgeReward",  # noqa: F822 (imported on first access by the module __getattr__)
     "PairGRPOTrainer",  # noqa: F822 (built on first access by the module __getattr__)
     "PairRepeatSampler",
     "PatarmReward",
@@ -636,6 +640,11 @@ def _build_pair_grpo_trainer() -> type:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "JudgeReward":  # a served judge as the reward of policy training
+        from .trl_judge_reward import JudgeReward
+
+        globals()[name] = JudgeReward
+        return JudgeReward
     if name == "PairGRPOTrainer":
         cls = _build_pair_grpo_trainer()
         globals()[name] = cls  # later lookups (and pickle) find the same class

@@ -34,7 +34,12 @@ def register(subparsers) -> None:
     parser.add_argument("--timeout", type=float, default=600.0, help="live judging: seconds per request (default 600)")
     parser.add_argument("--max-retries", type=int, default=4,
                         help="live judging: retries per request on errors and timeouts (default 4)")
-    parser.add_argument("--save-judgements", help="live judging: write the judgements here (.jsonl)")
+    parser.add_argument("--save-judgements", help="live judging: append every reply to this judgements log (.jsonl) "
+                        "as it arrives; evaluate it again with --judgements")
+    parser.add_argument("--resume", action="store_true", help="live judging: keep the judgements already in "
+                        "--save-judgements (same item and request) and ask only for the rest")
+    parser.add_argument("--pairwise", action="store_true", help="a pairwise judge: the A/B prompt, every pair "
+                        "judged n times in both orders; reports position consistency (RewardBench format)")
     parser.add_argument("--think-in-prompt", action="store_true",
                         help="the judge's chat template opened <think> in the prompt, so judgements start inside it")
     parser.add_argument("--template", choices=("patarm", "baseline"), default="patarm",
@@ -54,11 +59,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .._optional import require_httpx, require_matplotlib
-    from ..data.io import write_json, write_jsonl
+    from ..data.io import write_json
     from ..evaluate import (
         evaluate_scores,
         format_report,
-        judge_benchmark,
         load_benchmark,
         load_judgement_scores,
         plot_report,
@@ -72,26 +76,60 @@ def run(args: argparse.Namespace) -> int:
         require_httpx()
     if args.plot:
         require_matplotlib()
+    if args.resume and not args.save_judgements:
+        raise ValueError("--resume continues the judgements log of --save-judgements PATH; add it")
     benchmark, items = load_benchmark(args.benchmark_file, args.benchmark, dataset_path=args.dataset_path)
     if args.json_format == "rewardbench" and (benchmark == "rmbench" or not args.json_out):
         raise ValueError("--format rewardbench writes --json PATH as a RewardBench or RewardBench 2 result file; "
                          + ("RM-Bench has no such file" if args.json_out else "add --json PATH"))
     answer_only = args.template == "baseline"
+    if args.pairwise:
+        from ..evaluate_pairwise import check_pairwise_benchmark
+
+        if args.template == "baseline":
+            raise ValueError("--template baseline is a pointwise prompt (a 1-10 rating); drop it with --pairwise")
+
+        check_pairwise_benchmark(benchmark)
+    stats = None
     if args.judgements:
-        scores = load_judgement_scores(args.judgements, think_in_prompt=args.think_in_prompt, answer_only=answer_only)
+        rows = None
     else:
         from ..judge import Judge
+        from ..judge_log import JudgementLog
 
         judge = Judge(args.judge_url, args.model, n=args.n, temperature=args.temperature,
                       max_tokens=args.max_tokens, max_concurrency=args.max_concurrency, timeout=args.timeout, max_retries=args.max_retries,
                       think_in_prompt=args.think_in_prompt, template=args.template)
-        rows = judge_benchmark(benchmark, items, judge, show_progress=not args.quiet)
-        if args.save_judgements:
-            write_jsonl(rows, args.save_judgements)
-        scores = scores_from_rows(rows, think_in_prompt=args.think_in_prompt, answer_only=judge.answer_only)
-    report = evaluate_scores(benchmark, items, scores, ties=args.ties)
+        log = JudgementLog(args.save_judgements, resume=args.resume) if args.save_judgements else None
+        try:
+            if args.pairwise:
+                from ..evaluate_pairwise import judge_pairwise_benchmark
+
+                rows, stats = judge_pairwise_benchmark(items, judge, log=log, show_progress=not args.quiet)
+            else:
+                from ..evaluate import judge_benchmark_logged
+
+                rows, stats = judge_benchmark_logged(benchmark, items, judge, log=log, show_progress=not args.quiet)
+        finally:
+            if log is not None:
+                log.close()
+    if args.pairwise:
+        from ..evaluate_pairwise import evaluate_pairwise, format_pairwise_line, load_pairwise_texts, pairwise_texts, rows_as_records
+
+        texts = load_pairwise_texts(args.judgements) if rows is None else pairwise_texts(rows_as_records(rows))
+        report = evaluate_pairwise(items, texts, ties=args.ties, think_in_prompt=args.think_in_prompt)
+    else:
+        scores = (load_judgement_scores(args.judgements, think_in_prompt=args.think_in_prompt, answer_only=answer_only) if rows is None
+                  else scores_from_rows(rows, think_in_prompt=args.think_in_prompt, answer_only=answer_only))
+        report = evaluate_scores(benchmark, items, scores, ties=args.ties)
+    if stats is not None:
+        report["judging"] = stats.to_dict()
     if not args.quiet:
         print(format_report(report))
+        if args.pairwise:
+            print(format_pairwise_line(report))
+        if stats is not None:
+            print(stats.summary())
     if args.json_out and args.json_format == "rewardbench":
         from ..eval_report import rewardbench_results, write_rewardbench_json
 

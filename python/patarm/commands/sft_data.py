@@ -30,9 +30,12 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", action="store_true", help="live: continue the run logged in --save-judgements")
     parser.add_argument("--seed", type=int, default=0, help="pairwise: seed for the A/B positions (default 0)")
     parser.add_argument("--system", help="a system message put before every judge prompt")
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--max-tokens", type=int, default=4096)
-    parser.add_argument("--max-concurrency", type=int, default=32)
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="live teacher: sampling temperature (default 1.0)")
+    parser.add_argument("--max-tokens", type=int, default=4096,
+                        help="live teacher: most tokens per judgement (default 4096); a judgement cut off by it is dropped")
+    parser.add_argument("--max-concurrency", type=int, default=32,
+                        help="live teacher: most requests in flight at once (default 32)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per request")
     parser.add_argument("--max-retries", type=int, default=4, help="retries per request on errors and timeouts")
     parser.add_argument("--domain", default="chat", help="domain of pairs without one (default chat)")

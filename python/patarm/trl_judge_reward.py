@@ -1,0 +1,193 @@
+"""A trained PaTaRM judge as the reward of policy training in TRL (the paper's IFEval /
+InFoBench use): ``GRPOTrainer(reward_funcs=[JudgeReward(...)])``.
+
+``JudgeReward`` is an async callable; TRL runs async reward functions on its own event loop
+(``trl.trainer.utils.is_async_callable``), so the judge's requests for a whole generation batch
+go out concurrently and the HTTP connections stay open between steps. Per completion it builds
+the pointwise judge prompt for (policy prompt, completion) with the ``instruction_following``
+rubrics (or the row's ``domain`` column), samples ``n`` judgements through :class:`patarm.Judge`
+and votes:
+
+- ``vote="mean"``: the mean of the valid scores (0-10), times ``scale``;
+- ``vote="majority"``: METHOD section 6's majority voting, within each GRPO group (the
+  completions of one prompt): round i votes for the completion scored highest in its i-th
+  judgement (a shared highest score votes for nobody: ties are not a win); the reward is the
+  completion's share of the n rounds, times ``scale``.
+
+Invalid judgements (malformed, verdict out of range) have no vote. A completion with no valid
+judgement at all (for majority voting: none in any round) gets ``invalid_reward``: 0.0 by
+default, the same as ``patarm.reward_model``; ``None`` hands TRL a missing reward (TRL turns it
+into NaN, leaves it out of the group statistics of this function and warns when every
+function is missing). A judge server that cannot be reached raises :class:`patarm.JudgeError`.
+
+Logged through TRL's ``log_metric`` under ``metric_prefix/``: ``judge_score`` (mean voted score
+of the completions with a valid judgement), ``valid_judgement_rate``, ``no_valid_judgement``
+(share of completions given ``invalid_reward``), ``judgements_per_second`` and, per error kind,
+``invalid/<kind>`` (share of judgements); per completion, ``log_extra`` adds the judge score and
+the valid judgement count to TRL's completions table.
+
+Imports neither trl nor torch.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from ._judge_config import DOWNSTREAM_DOMAIN
+
+VOTES = ("mean", "majority")
+
+
+class JudgeReward:
+    """Reward from a served PaTaRM judge for ``GRPOTrainer`` (see the module doc).
+
+    Pass a :class:`patarm.Judge`, or ``base_url`` and ``model`` (and ``n``, ``temperature``,
+    ... as :class:`patarm.Judge` takes them) to build one.
+    """
+
+    def __init__(
+        self,
+        judge: Any = None,
+        *,
+        base_url: Optional[str] = None,
+        model: Optional[str] = None,
+        vote: str = "mean",
+        domain: str = DOWNSTREAM_DOMAIN,
+        domain_column: Optional[str] = "domain",
+        rubrics: Any = None,
+        scale: float = 1.0,
+        invalid_reward: Optional[float] = 0.0,
+        name: str = "patarm_judge",
+        metric_prefix: str = "patarm_judge",
+        log_completion_columns: bool = True,
+        **judge_settings: Any,
+    ) -> None:
+        from .judge import Judge
+
+        if judge is None:
+            if not base_url or not model:
+                raise ValueError("JudgeReward needs a judge: pass judge=patarm.Judge(url, model, n=...) or "
+                                 "base_url= and model= (the judge server and the model name it serves)")
+            judge_settings.setdefault("domain", domain)
+            judge = Judge(base_url, model, **judge_settings)
+        elif base_url is not None or model is not None or judge_settings:
+            raise ValueError("pass either judge= or base_url=/model=/judge settings, not both")
+        if not isinstance(judge, Judge):
+            raise TypeError(f"judge must be a patarm.Judge, not {type(judge).__name__}")
+        if vote not in VOTES:
+            raise ValueError(f"vote={vote!r}; use 'mean' (mean of the valid scores) or 'majority' "
+                             "(rounds won within each prompt's group)")
+        if invalid_reward is not None and not math.isfinite(float(invalid_reward)):
+            raise ValueError(f"invalid_reward must be a finite number or None, got {invalid_reward!r}")
+        if not math.isfinite(float(scale)):
+            raise ValueError(f"scale must be a finite number, got {scale!r}")
+        self.judge = judge
+        self.vote = vote
+        self.domain = domain
+        self.domain_column = domain_column
+        self.rubrics = rubrics
+        self.scale = float(scale)
+        self.invalid_reward = None if invalid_reward is None else float(invalid_reward)
+        # TRL names a reward function by its __name__: metrics appear as rewards/<name>/mean.
+        self.__name__ = name
+        self.metric_prefix = metric_prefix
+        self.log_completion_columns = bool(log_completion_columns)
+
+    def __repr__(self) -> str:
+        return f"JudgeReward(vote={self.vote!r}, n={self.judge.n}, model={self.judge.model!r}, name={self.__name__!r})"
+
+    async def __call__(
+        self,
+        prompts: Optional[Sequence[Any]] = None,
+        completions: Optional[Sequence[Any]] = None,
+        log_metric: Optional[Callable[[str, float], None]] = None,
+        log_extra: Optional[Callable[[str, list], None]] = None,
+        **columns: Any,
+    ) -> List[Optional[float]]:
+        from .trl import completion_texts
+
+        if prompts is None or completions is None:
+            raise TypeError("JudgeReward needs `prompts` and `completions`; GRPOTrainer passes them to reward functions")
+        if len(prompts) != len(completions):
+            raise ValueError(f"got {len(prompts)} prompts for {len(completions)} completions; pass one per completion")
+        texts = completion_texts(completions)
+        domains = self._domains(columns, len(texts))
+        results = await self.judge.ascore_many(list(prompts), texts, domains=domains, rubrics=self.rubrics)
+        rewards, judged = self.rewards(results, prompts)
+        self._report(results, judged, log_metric, log_extra)
+        return rewards
+
+    def _domains(self, columns: Dict[str, Any], rows: int) -> List[str]:
+        values = columns.get(self.domain_column) if self.domain_column else None
+        if values is None:
+            return [self.domain] * rows
+        values = list(values)
+        if len(values) != rows:
+            raise ValueError(f"the `{self.domain_column}` column has {len(values)} values for {rows} completions")
+        return [value if isinstance(value, str) and value else self.domain for value in values]
+
+    def rewards(self, results: Sequence[Any], prompts: Sequence[Any]):
+        """(rewards, voted score per completion: NaN where no judgement is valid)."""
+        if self.vote == "mean":
+            voted = np.array([r.score for r in results], dtype=np.float64)
+        else:
+            voted = _group_round_shares(results, prompts)
+        rewards = [self.invalid_reward if math.isnan(v) else float(v) * self.scale for v in voted.tolist()]
+        return rewards, voted
+
+    def _report(self, results, judged: np.ndarray, log_metric, log_extra) -> None:
+        prefix = self.metric_prefix
+        if log_metric is not None and len(results):
+            stats = getattr(results, "stats", None)
+            total = sum(r.n for r in results)
+            metrics = {
+                f"{prefix}/valid_judgement_rate": sum(r.num_valid for r in results) / total if total else math.nan,
+                f"{prefix}/no_valid_judgement": float(np.isnan(judged).mean()),
+            }
+            scores = np.array([r.score for r in results], dtype=np.float64)
+            if (~np.isnan(scores)).any():
+                metrics[f"{prefix}/judge_score"] = float(np.nanmean(scores))
+            if stats is not None:
+                metrics[f"{prefix}/judgements_per_second"] = stats.judgements_per_second
+                for kind, count in stats.error_kinds.items():
+                    metrics[f"{prefix}/invalid/{kind}"] = count / total
+            for key, value in metrics.items():
+                if math.isfinite(value):
+                    log_metric(key, float(value))
+        if log_extra is not None and self.log_completion_columns:
+            log_extra(f"{prefix}_score", [r.score for r in results])
+            log_extra(f"{prefix}_valid", [r.num_valid for r in results])
+
+
+def _group_key(prompt: Any) -> Any:
+    if isinstance(prompt, str):
+        return prompt
+    return repr(prompt)  # a conversation: lists of message dicts
+
+
+def _group_round_shares(results: Sequence[Any], prompts: Sequence[Any]) -> np.ndarray:
+    """Majority voting within each prompt's group: a completion's share of the n rounds in
+    which it alone has the highest valid score (NaN when it has no valid judgement)."""
+    shares = np.full(len(results), np.nan)
+    groups: Dict[Any, List[int]] = {}
+    for index, prompt in enumerate(prompts):
+        groups.setdefault(_group_key(prompt), []).append(index)
+    for members in groups.values():
+        width = max(len(results[i].scores) for i in members)
+        table = np.full((len(members), width), np.nan)
+        for row, i in enumerate(members):
+            table[row, : len(results[i].scores)] = results[i].scores
+        valid = ~np.isnan(table)
+        best = np.where(valid, table, -np.inf).max(axis=0)  # per round
+        top = valid & (table == best)
+        sole = top & (top.sum(axis=0) == 1)  # a shared highest score votes for nobody
+        votes = sole.sum(axis=1)
+        for row, i in enumerate(members):
+            if valid[row].any():
+                shares[i] = votes[row] / width
+    return shares
+
+
+__all__ = ["JudgeReward"]
