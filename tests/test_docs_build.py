@@ -29,3 +29,11 @@ def test_mkdocs_build_strict(tmp_path):
     pages = {p.parent.name for p in (tmp_path / "site").glob("*/index.html")}
     assert {"method", "glossary", "verl", "trl", "openrlhf", "workflow", "evaluation", "api", "benchmarks",
             "dependencies", "troubleshooting"} <= pages
+
+
+def test_api_reference_lists_every_public_name():
+    import patarm
+
+    page = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    missing = [name for name in patarm.__all__ if name != "__version__" and f"::: patarm.{name}\n" not in page]
+    assert not missing, f"docs/api.md lacks ::: patarm.NAME entries for {missing}"
