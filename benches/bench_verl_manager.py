@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verl"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verl_integration"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 TAG_RE = re.compile(r"</?(?:think|generate_rubrics|eval|answer)>")

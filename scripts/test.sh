@@ -127,18 +127,18 @@ PYTHONDONTWRITEBYTECODE=1 "$VENVS/core/bin/python" -m pytest -q -p no:cacheprovi
 
 if [ "$QUICK" = 1 ]; then check_work_tree; exit 0; fi
 
-step "verl integration: pytest tests/verl, plus the torch-only sampler tests (verl 0.9.1 venv)"
+step "verl integration: pytest tests/verl_integration, plus the torch-only sampler tests (verl 0.9.1 venv)"
 ensure_venv verl
 "$UV" pip install -q --python "$VENVS/verl/bin/python" -r requirements/verl.txt
 "$UV" pip install -q --python "$VENVS/verl/bin/python" --reinstall-package patarm "$WHEEL[test]"
 PATARM_REQUIRE_FRAMEWORKS=1 PYTHONDONTWRITEBYTECODE=1 "$VENVS/verl/bin/python" -m pytest -q -p no:cacheprovider \
-  tests/verl tests/test_sampler.py
+  tests/verl_integration tests/test_sampler.py
 
-step "TRL integration: pytest tests/trl (TRL venv)"
+step "TRL integration: pytest tests/trl_integration (TRL venv)"
 ensure_venv trl
 "$UV" pip install -q --python "$VENVS/trl/bin/python" -r requirements/trl.txt
 "$UV" pip install -q --python "$VENVS/trl/bin/python" --reinstall-package patarm "$WHEEL[test]"
-PATARM_REQUIRE_FRAMEWORKS=1 PYTHONDONTWRITEBYTECODE=1 "$VENVS/trl/bin/python" -m pytest -q -p no:cacheprovider tests/trl
+PATARM_REQUIRE_FRAMEWORKS=1 PYTHONDONTWRITEBYTECODE=1 "$VENVS/trl/bin/python" -m pytest -q -p no:cacheprovider tests/trl_integration
 
 step "OpenRLHF integration: pytest tests/openrlhf_integration (OpenRLHF 0.11.2 venv, fake vLLM)"
 ensure_venv openrlhf

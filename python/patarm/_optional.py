@@ -37,7 +37,7 @@ def missing_message(feature: str, package: str, install: str) -> str:
 def is_installed(module: str) -> bool:
     """Whether ``module`` can be found, without importing it. A module set to None in
     ``sys.modules`` (a blocked import) counts as missing, and so does a bare namespace package:
-    a folder that happens to share the name (e.g. ``tests/verl``) is not the framework."""
+    a folder on ``sys.path`` that happens to share the name is not the framework."""
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
