@@ -36,7 +36,7 @@ import re
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List
+from typing import Any
 
 JUDGEMENT = (
     "<think>" + "The response answers the question and explains each step; " * 12 + "</think>\n"
@@ -63,7 +63,7 @@ def _reply(n: int) -> bytes:
 
 
 async def _serve(latency: float) -> None:
-    replies: Dict[int, bytes] = {}
+    replies: dict[int, bytes] = {}
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -104,7 +104,7 @@ def rows(count: int):
     return prompts, responses
 
 
-async def run_patarm(url: str, prompts, responses, *, n: int, concurrency: int) -> Dict[str, Any]:
+async def run_patarm(url: str, prompts, responses, *, n: int, concurrency: int) -> dict[str, Any]:
     from patarm.judge import Judge
 
     judge = Judge(url, "judge", n=n, max_concurrency=concurrency, max_tokens=4096, temperature=1.0, timeout=120)
@@ -117,7 +117,7 @@ async def run_patarm(url: str, prompts, responses, *, n: int, concurrency: int) 
     return {"requests": len(prompts), "wall": wall, "cpu": cpu}
 
 
-async def run_openai(url: str, prompts, responses, *, n: int, concurrency: int) -> Dict[str, Any]:
+async def run_openai(url: str, prompts, responses, *, n: int, concurrency: int) -> dict[str, Any]:
     import openai
 
     try:  # recent openai releases ship pydantic's httpx fork, httpx2
@@ -133,7 +133,7 @@ async def run_openai(url: str, prompts, responses, *, n: int, concurrency: int) 
     client = openai.AsyncOpenAI(base_url=url, api_key="bench", http_client=http, timeout=120, max_retries=4)
     semaphore = asyncio.Semaphore(concurrency)
 
-    async def one(text: str) -> List[str]:
+    async def one(text: str) -> list[str]:
         async with semaphore:
             reply = await client.chat.completions.create(
                 model="judge", messages=[{"role": "user", "content": text}], n=n, temperature=1.0, max_tokens=4096)

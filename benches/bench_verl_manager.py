@@ -158,10 +158,10 @@ def timed(fn, repeats):
 def per_rollout(tokenizer, data, rows=512):
     rows = min(rows, len(data))
     from omegaconf import OmegaConf
+    from verl.experimental.reward_loop.reward_manager.naive import NaiveRewardManager as LoopNaive
 
     from patarm.verl import PairRewardManager
     from patarm.verl.pairing import PairBoard
-    from verl.experimental.reward_loop.reward_manager.naive import NaiveRewardManager as LoopNaive
 
     manager = PairRewardManager(tokenizer, 0)
     singles = [data[i : i + 1] for i in range(rows)]
@@ -205,11 +205,11 @@ def main() -> int:
     args = parser.parse_args()
 
     from transformers import AutoTokenizer
+    from verl.workers.reward_manager.naive import NaiveRewardManager
+    from verl_batches import tokenizer_dir
 
     import patarm
     from patarm.verl import PairRewardManager
-    from verl.workers.reward_manager.naive import NaiveRewardManager
-    from verl_batches import tokenizer_dir
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir())
     data = build_batch(tokenizer, args.rollouts)

@@ -15,16 +15,16 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 _THINK = re.compile(r"<think>(.*?)</think>", re.S)
 
 
 class ChatServer:
-    def __init__(self, rules: List[Dict[str, Any]]) -> None:
+    def __init__(self, rules: list[dict[str, Any]]) -> None:
         self.rules = [dict(rule) for rule in rules]
-        self.requests: List[Dict[str, Any]] = []
-        self._served: Dict[int, int] = {}
+        self.requests: list[dict[str, Any]] = []
+        self._served: dict[int, int] = {}
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
@@ -80,7 +80,7 @@ class ChatServer:
         host, port = self._httpd.server_address[:2]
         return f"{host}:{port}"
 
-    def __enter__(self) -> "ChatServer":
+    def __enter__(self) -> ChatServer:
         self._thread.start()
         return self
 
@@ -88,20 +88,19 @@ class ChatServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def requests_matching(self, text: str) -> List[Dict[str, Any]]:
+    def requests_matching(self, text: str) -> list[dict[str, Any]]:
         return [r for r in self.requests if text in r["messages"][-1]["content"]]
 
-    def _answer(self, path: str, body: Dict[str, Any]):
+    def _answer(self, path: str, body: dict[str, Any]):
         if not path.endswith("/v1/chat/completions"):
             return 404, {"error": f"no route {path}"}, 0
         with self._lock:
             self.requests.append(body)
             content = body["messages"][-1]["content"]
-            for index, rule in enumerate(self.rules):
-                if rule["match"] in content:
-                    break
-            else:
+            index = next((i for i, rule in enumerate(self.rules) if rule["match"] in content), None)
+            if index is None:
                 return 400, {"error": "no rule matches this prompt"}, 0
+            rule = self.rules[index]
             seen = self._served.get(index, 0)
             self._served[index] = seen + 1
             if "status" in rule:
@@ -117,7 +116,7 @@ class ChatServer:
                 rule["_next"] = start + n
         choices = []
         for i, text in enumerate(texts):
-            message: Dict[str, Optional[str]] = {"role": "assistant", "content": text}
+            message: dict[str, str | None] = {"role": "assistant", "content": text}
             if rule.get("reasoning"):
                 think = _THINK.search(text)
                 if think:

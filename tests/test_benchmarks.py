@@ -7,6 +7,10 @@ import pytest
 
 datasets = pytest.importorskip("datasets")
 
+from patarm.benchmarks import PUBLISHED, load_published_dataset  # noqa: E402
+from patarm.cli import main  # noqa: E402
+from patarm.data import DataError  # noqa: E402
+from patarm.evaluate import evaluate_scores, load_benchmark, load_judgement_scores  # noqa: E402
 from published_datasets import (  # noqa: E402
     rewardbench2_row,
     rewardbench_row,
@@ -14,11 +18,6 @@ from published_datasets import (  # noqa: E402
     write_rewardbench_repo,
     write_rmbench_repo,
 )
-
-from patarm.benchmarks import PUBLISHED, load_published_dataset  # noqa: E402
-from patarm.cli import main  # noqa: E402
-from patarm.data import DataError  # noqa: E402
-from patarm.evaluate import evaluate_scores, load_benchmark, load_judgement_scores  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-import patarm
 from patarm.cli import main
 
 

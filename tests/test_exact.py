@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import patarm
 import par_reference as ref
+import patarm
 from patarm.data.filter import PairJudgements, rl_filter, sft_filter
 
 

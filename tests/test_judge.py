@@ -9,8 +9,8 @@ import pytest
 pytest.importorskip("httpx")
 
 import patarm
-from patarm.judge import Judge, JudgeError, Results
 from chat_server import ChatServer, judgement
+from patarm.judge import Judge, JudgeError, Results
 
 MALFORMED = "<think>no rubrics, no eval</think><answer>7</answer>"
 OUT_OF_RANGE = judgement("11")
@@ -249,6 +249,7 @@ def test_pools_share_one_tls_context():
     import ssl
 
     import httpx
+
     from patarm.judge import _shared_tls
 
     assert _shared_tls(httpx, "http://127.0.0.1:8000/v1/chat/completions") is False  # no TLS to set up

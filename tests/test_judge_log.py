@@ -1,7 +1,6 @@
 """Judging runs that survive a crash (patarm.judge_log), progress and judging statistics."""
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,11 +11,11 @@ import pytest
 
 pytest.importorskip("httpx")
 
+from chat_server import ChatServer, judgement
 from patarm.cli import main
 from patarm.data import DataError
 from patarm.judge import Judge
 from patarm.judge_log import JudgementLog, LineProgress, request_hash
-from chat_server import ChatServer, judgement
 
 MALFORMED = "<think>no rubrics</think><answer>7</answer>"
 

@@ -9,10 +9,10 @@ import pytest
 pytest.importorskip("httpx")
 
 import patarm
+from chat_server import ChatServer
 from patarm.cli import main
 from patarm.judge import Judge
 from patarm.judge_pairwise import PairwiseResults, vote_pairwise
-from chat_server import ChatServer
 
 
 def verdict(letter):

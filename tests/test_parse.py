@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import patarm
 import par_reference as ref
+import patarm
 
 
 def judgement(answer, think="reasoning", rubrics=("r1",), eval_="evaluation"):

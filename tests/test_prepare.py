@@ -3,12 +3,14 @@ import json
 from pathlib import Path
 
 import pytest
-
-pq = pytest.importorskip("pyarrow.parquet")
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import patarm
 from patarm.cli import main
-from patarm.data import Columns, DataError, prepare
+from patarm.data import Columns, DataError, PreferencePair, build_rows, prepare, shuffle_pairs, split_pairs
+
+pq = pytest.importorskip("pyarrow.parquet")
 
 DATA = Path(__file__).parent / "data"
 PAIRS = DATA / "pairs.jsonl"
@@ -257,11 +259,6 @@ def test_cli_prepare_key_mapping_and_pairwise(tmp_path):
 
 
 # ---- invariants, for any pairs, seed and split ------------------------------------------------
-
-from hypothesis import given, settings, strategies as st
-
-from patarm.data import PreferencePair, build_rows, shuffle_pairs, split_pairs
-
 
 def synthetic_pairs(count):
     return [PreferencePair(pair_id=str(i), prompt=f"q{i}", chosen=f"good {i}", rejected=f"bad {i}",

@@ -15,8 +15,8 @@ pytest.importorskip("pyarrow")
 pytest.importorskip("httpx")
 
 import patarm
-from patarm.cli import main
 from chat_server import ChatServer, judgement
+from patarm.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 README_URL = "http://localhost:8000/v1"

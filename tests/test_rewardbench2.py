@@ -209,10 +209,9 @@ def test_cli_rewardbench2_live_judging_by_name(tmp_path):
     once, saved by index, and the subset's rubric domain used (Precise IF: instruction_following)."""
     pytest.importorskip("httpx")
     pytest.importorskip("datasets")
+    import patarm
     from chat_server import ChatServer, judgement
     from published_datasets import rewardbench2_row, write_rewardbench2_repo
-
-    import patarm
 
     root = write_rewardbench2_repo(tmp_path / "rb2", [
         rewardbench2_row("0", "Precise IF", ["GOOD-0"], ["BAD-0a", "BAD-0b", "BAD-0c"], prompt="no letter u"),

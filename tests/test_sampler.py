@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import patarm
 from patarm import DistributedPairSampler, PairRandomSampler, check_pair_batch_size, pair_permutation
 
 # ---------------------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ import pytest
 pytest.importorskip("httpx")
 
 import patarm
+from chat_server import ChatServer, judgement
 from patarm.cli import main
 from patarm.data import load_pairs
 from patarm.data.io import DataError
 from patarm.data.sft import build_sft_rows, chosen_position, read_teacher_judgements, sft_data
 from patarm.judge import Judge
-from chat_server import ChatServer, judgement
 
 # pair: (chosen score, rejected score) the teacher gives in pointwise mode
 SCORES = {

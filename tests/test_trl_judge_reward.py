@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("httpx")
 
 import patarm
-from patarm.judge import Judge, JudgeError
 from chat_server import ChatServer, judgement
+from patarm.judge import Judge, JudgeError
 
 MALFORMED = "<think>no rubrics</think><answer>7</answer>"
 

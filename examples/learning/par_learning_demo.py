@@ -34,9 +34,9 @@ import copy
 import json
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -99,7 +99,7 @@ def judgement(score: int) -> str:
     return f"<think> t </think> <generate_rubrics> r </generate_rubrics> <eval> e </eval> <answer> {score} </answer>"
 
 
-def pair_rows(pairs: int, seed: int, prefix: str) -> List[dict]:
+def pair_rows(pairs: int, seed: int, prefix: str) -> list[dict]:
     """Rows 2k (chosen) and 2k+1 (rejected) of pair k, with the columns PatarmReward reads."""
     rng = random.Random(seed)
     rows = []
@@ -145,8 +145,9 @@ class Accuracy:
 
 def pairwise_accuracy(model, tokenizer, rows: Sequence[dict], n: int = 4, seed: int = 0, max_new_tokens: int = 16) -> Accuracy:
     """Sample n judgements per held-out response (temperature 1) and vote by the exact mean."""
-    import patarm
     import torch
+
+    import patarm
 
     torch.manual_seed(seed)
     prompts = [row["prompt"] for row in rows]
@@ -227,11 +228,12 @@ class GrpoSettings:
     train_pairs: int = 2000
 
 
-def train_grpo(model, tokenizer, variant: str, seed: int, settings: GrpoSettings, output_dir: Path) -> Dict[str, object]:
+def train_grpo(model, tokenizer, variant: str, seed: int, settings: GrpoSettings, output_dir: Path) -> dict[str, object]:
     """GRPO with PAR; returns the reward per logged step and the wall time."""
     from datasets import Dataset
-    from patarm.trl import PairGRPOTrainer
     from trl import GRPOConfig
+
+    from patarm.trl import PairGRPOTrainer
 
     completions_per_step = 2 * settings.pairs_per_step * settings.num_generations
     config = GRPOConfig(
@@ -280,9 +282,9 @@ class SeedResult:
     seed: int
     cold_start_wall_s: float
     before: Accuracy
-    after: Dict[str, Accuracy] = field(default_factory=dict)
-    reward_curve: Dict[str, list] = field(default_factory=dict)
-    grpo_wall_s: Dict[str, float] = field(default_factory=dict)
+    after: dict[str, Accuracy] = field(default_factory=dict)
+    reward_curve: dict[str, list] = field(default_factory=dict)
+    grpo_wall_s: dict[str, float] = field(default_factory=dict)
 
 
 def run_seed(seed: int, variants: Sequence[str], settings: GrpoSettings, workdir: Path, eval_pairs: int = 200, n: int = 4) -> SeedResult:
@@ -311,7 +313,7 @@ def as_json(result: SeedResult) -> dict:
     return asdict(result)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)

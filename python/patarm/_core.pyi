@@ -1,11 +1,16 @@
 """Type stubs for the native core, ``patarm._core`` (hand-written; keep in step with src/python/)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
 __version__: str
 
 # --- sampling (src/python/sampler.rs); the sampler classes are in patarm/sampling.py ---
-import numpy as np
-import numpy.typing as npt
 
 def pair_permutation(num_rows: int, seed: int, epoch: int = 0) -> npt.NDArray[np.int64]: ...
 def resolve_pair_num_samples(num_rows: int, num_samples: int | None = None) -> int: ...
@@ -41,14 +46,10 @@ def majority_vote_verdict_counts(
     rounds: int | None = None,
     num_threads: int | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
-# --- prompts and rubrics (src/python/prompt.rs) ---------------------------------------------
-from os import PathLike
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-_Prompt = Union[str, Sequence[Mapping[str, Any]]]
-_RubricsArg = Union["Rubrics", str, "PathLike[str]", None]
-_TemplateArg = Union[str, "PromptTemplate", None]
-_PerRow = Union[str, Sequence[Optional[str]], None]
+# --- prompts and rubrics (src/python/prompt.rs) ---------------------------------------------
+_Prompt = str | Sequence[Mapping[str, Any]]
+_PerRow = str | Sequence[str | None] | None
 
 RUBRICS_PATH_ENV: str
 
@@ -60,9 +61,9 @@ class Rubrics:
         self,
         domain: str,
         criteria: Sequence[Mapping[str, Any]],
-        aliases: Optional[Sequence[str]] = None,
-        task: Optional[str] = None,
-        source: Optional[str] = None,
+        aliases: Sequence[str] | None = None,
+        task: str | None = None,
+        source: str | None = None,
     ) -> None: ...
     @staticmethod
     def from_json(text: str, source: str = "<json>") -> Rubrics: ...
@@ -71,15 +72,15 @@ class Rubrics:
     @property
     def domain(self) -> str: ...
     @property
-    def aliases(self) -> Tuple[str, ...]: ...
+    def aliases(self) -> tuple[str, ...]: ...
     @property
     def task(self) -> str: ...
     @property
-    def criteria(self) -> List[Dict[str, Any]]: ...
+    def criteria(self) -> list[dict[str, Any]]: ...
     @property
     def source(self) -> str: ...
     def __eq__(self, other: object) -> bool: ...
-    def __reduce__(self) -> Tuple[Any, ...]: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 class PromptTemplate:
     def __init__(self, text: str, answer_only: bool = False) -> None: ...
@@ -94,21 +95,24 @@ class PromptTemplate:
     @property
     def pairwise(self) -> bool: ...
     @property
-    def slots(self) -> Tuple[str, ...]: ...
+    def slots(self) -> tuple[str, ...]: ...
     def __eq__(self, other: object) -> bool: ...
-    def __reduce__(self) -> Tuple[Any, ...]: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
-def load_rubrics(domain_or_path: Union[str, "PathLike[str]"], *, rubrics_dir: Optional[List[str]] = None) -> Rubrics: ...
-def rubric_domains(*, rubrics_dir: Optional[List[str]] = None) -> List[str]: ...
+_RubricsArg = Rubrics | str | PathLike[str] | None
+_TemplateArg = str | PromptTemplate | None
+
+def load_rubrics(domain_or_path: str | PathLike[str], *, rubrics_dir: list[str] | None = None) -> Rubrics: ...
+def rubric_domains(*, rubrics_dir: list[str] | None = None) -> list[str]: ...
 def build_prompt(
     prompt: _Prompt,
     response: str,
     *,
     domain: str = "chat",
     rubrics: _RubricsArg = None,
-    task: Optional[str] = None,
+    task: str | None = None,
     template: _TemplateArg = None,
-    rubrics_dir: Optional[List[str]] = None,
+    rubrics_dir: list[str] | None = None,
 ) -> str: ...
 def build_pairwise_prompt(
     prompt: _Prompt,
@@ -117,9 +121,9 @@ def build_pairwise_prompt(
     *,
     domain: str = "chat",
     rubrics: _RubricsArg = None,
-    task: Optional[str] = None,
+    task: str | None = None,
     template: _TemplateArg = None,
-    rubrics_dir: Optional[List[str]] = None,
+    rubrics_dir: list[str] | None = None,
 ) -> str: ...
 def build_prompts(
     prompts: Sequence[_Prompt],
@@ -129,9 +133,9 @@ def build_prompts(
     rubrics: _RubricsArg = None,
     tasks: _PerRow = None,
     template: _TemplateArg = None,
-    rubrics_dir: Optional[List[str]] = None,
-    num_threads: Optional[int] = None,
-) -> List[str]: ...
+    rubrics_dir: list[str] | None = None,
+    num_threads: int | None = None,
+) -> list[str]: ...
 def build_pairwise_prompts(
     prompts: Sequence[_Prompt],
     responses_a: Sequence[str],
@@ -141,35 +145,32 @@ def build_pairwise_prompts(
     rubrics: _RubricsArg = None,
     tasks: _PerRow = None,
     template: _TemplateArg = None,
-    rubrics_dir: Optional[List[str]] = None,
-    num_threads: Optional[int] = None,
-) -> List[str]: ...
+    rubrics_dir: list[str] | None = None,
+    num_threads: int | None = None,
+) -> list[str]: ...
+
 # ---- core: parsing, shapes, PAR, batches (src/python/reward.rs) ----------------------------
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
-
-import numpy as np
-
-ERROR_KINDS: Tuple[Optional[str], ...]
+ERROR_KINDS: tuple[str | None, ...]
 
 class Judgement:
-    score: Optional[float]
-    choice: Optional[str]
+    score: float | None
+    choice: str | None
     format_reward: float
-    error: Optional[str]
-    think: Optional[str]
-    rubrics: List[str]
-    eval: Optional[str]
-    answer: Optional[str]
+    error: str | None
+    think: str | None
+    rubrics: list[str]
+    eval: str | None
+    answer: str | None
     def __init__(
         self,
-        score: Optional[float],
-        choice: Optional[str],
+        score: float | None,
+        choice: str | None,
         format_reward: float,
-        error: Optional[str],
-        think: Optional[str],
-        rubrics: List[str],
-        eval: Optional[str],
-        answer: Optional[str],
+        error: str | None,
+        think: str | None,
+        rubrics: list[str],
+        eval: str | None,
+        answer: str | None,
     ) -> None: ...
     @property
     def ok(self) -> bool: ...
@@ -183,16 +184,16 @@ def parse_judgements(
     *,
     pairwise: bool = ...,
     think_in_prompt: bool = ...,
-    num_threads: Optional[int] = ...,
+    num_threads: int | None = ...,
     answer_only: bool = ...,
-) -> Dict[str, np.ndarray]: ...
+) -> dict[str, np.ndarray]: ...
 
 class Graded:
     def __init__(self, thresholds: Sequence[float] = ..., values: Sequence[float] = ...) -> None: ...
     @property
-    def thresholds(self) -> Tuple[float, ...]: ...
+    def thresholds(self) -> tuple[float, ...]: ...
     @property
-    def values(self) -> Tuple[float, ...]: ...
+    def values(self) -> tuple[float, ...]: ...
     def __call__(self, delta: float) -> float: ...
 
 class Constant:
@@ -208,7 +209,7 @@ class SideRewards:
         format_reward: Sequence[float],
         score: Sequence[float],
         error_code: Sequence[int],
-        mean: Optional[float],
+        mean: float | None,
     ) -> None: ...
     @property
     def reward(self) -> np.ndarray: ...
@@ -221,7 +222,7 @@ class SideRewards:
     @property
     def error_code(self) -> np.ndarray: ...
     @property
-    def mean(self) -> Optional[float]: ...
+    def mean(self) -> float | None: ...
     def __len__(self) -> int: ...
 
 class PairRewards:
@@ -229,43 +230,41 @@ class PairRewards:
     rejected: SideRewards
     def __init__(self, chosen: SideRewards, rejected: SideRewards) -> None: ...
     @property
-    def chosen_mean(self) -> Optional[float]: ...
+    def chosen_mean(self) -> float | None: ...
     @property
-    def rejected_mean(self) -> Optional[float]: ...
+    def rejected_mean(self) -> float | None: ...
 
-_Shape = Union[Graded, Constant, Callable[[float], float]]
+_Shape = Graded | Constant | Callable[[float], float]
 
 def par_rewards(
     chosen: Sequence[str],
     rejected: Sequence[str],
     *,
-    f: Optional[_Shape] = ...,
+    f: _Shape | None = ...,
     think_in_prompt: bool = ...,
-    num_threads: Optional[int] = ...,
+    num_threads: int | None = ...,
     float32_safe: bool = ...,
 ) -> PairRewards: ...
 def score_batch(
     texts: Sequence[str],
-    pair_ids: Sequence[Union[str, int]],
+    pair_ids: Sequence[str | int],
     sides: Sequence[str],
     *,
-    sources: Union[None, str, Sequence[str]] = ...,
-    f: Optional[_Shape] = ...,
+    sources: None | str | Sequence[str] = ...,
+    f: _Shape | None = ...,
     pairwise: bool = ...,
     think_in_prompt: bool = ...,
-    num_threads: Optional[int] = ...,
+    num_threads: int | None = ...,
     correct_reward: float = ...,
     wrong_reward: float = ...,
     float32_safe: bool = ...,
     answer_only: bool = ...,
-) -> Dict[str, np.ndarray]: ...
-def _memchr_count(texts: Sequence[str], *, num_threads: Optional[int] = ...) -> int: ...
+) -> dict[str, np.ndarray]: ...
+def _memchr_count(texts: Sequence[str], *, num_threads: int | None = ...) -> int: ...
 
 # ---- end core ---------------------------------------------------------------------------------
 
 # --- decoding (verl helper) ------------------------------------------------------------------
-import numpy as _np
-from typing import Optional as _Optional, Sequence as _Sequence
 
 class TokenDecoder:
     """A byte-level BPE decoding table (token id -> bytes), built from a tokenizer's JSON."""
@@ -273,30 +272,30 @@ class TokenDecoder:
     @staticmethod
     def from_tokenizer_json(json: str) -> TokenDecoder: ...
     @staticmethod
-    def from_pieces(pieces: _Sequence[_Optional[bytes]], special_ids: _Sequence[int]) -> TokenDecoder: ...
+    def from_pieces(pieces: Sequence[bytes | None], special_ids: Sequence[int]) -> TokenDecoder: ...
     @property
     def vocab_size(self) -> int: ...
-    def decode(self, ids: _np.ndarray, *, skip_special_tokens: bool = ...) -> str: ...
+    def decode(self, ids: np.ndarray, *, skip_special_tokens: bool = ...) -> str: ...
     def decode_rows(
         self,
-        ids: _np.ndarray,
-        lengths: _np.ndarray,
+        ids: np.ndarray,
+        lengths: np.ndarray,
         *,
         skip_special_tokens: bool = ...,
-        num_threads: _Optional[int] = ...,
+        num_threads: int | None = ...,
     ) -> list[str]: ...
 
 def decode_and_score(
     decoder: TokenDecoder,
-    ids: _np.ndarray,
-    lengths: _np.ndarray,
-    pair_ids: _Sequence[object],
-    sides: _Sequence[str],
-    sources: _Sequence[str],
+    ids: np.ndarray,
+    lengths: np.ndarray,
+    pair_ids: Sequence[object],
+    sides: Sequence[str],
+    sources: Sequence[str],
     shape: tuple,
     *,
     pairwise: bool = ...,
     think_in_prompt: bool = ...,
-    num_threads: _Optional[int] = ...,
+    num_threads: int | None = ...,
     float32_safe: bool = ...,
-) -> dict[str, _np.ndarray]: ...
+) -> dict[str, np.ndarray]: ...

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Sequence
 
 
 class MissingDependency(ImportError):

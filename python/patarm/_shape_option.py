@@ -7,11 +7,12 @@ gap. Shared by the verl and OpenRLHF integrations.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
-def shape_from_option(f: Any = "graded", *, thresholds: Optional[Sequence[float]] = None,
-                      values: Optional[Sequence[float]] = None, constant: Optional[float] = None):
+def shape_from_option(f: Any = "graded", *, thresholds: Sequence[float] | None = None,
+                      values: Sequence[float] | None = None, constant: float | None = None):
     from ._core import Constant, Graded
 
     if isinstance(f, str):

@@ -43,7 +43,6 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
 
 from .data.io import PathLike
 
@@ -55,7 +54,7 @@ class PublishedBenchmark:
     name: str
     benchmark: str
     split: str
-    config: Optional[str] = None
+    config: str | None = None
 
     def __repr__(self) -> str:
         return f"PublishedBenchmark({self.name!r}, split={self.split!r}, format={self.benchmark!r})"
@@ -82,7 +81,7 @@ def _import_datasets():
     return require_datasets()
 
 
-def load_published_dataset(name: str, *, dataset_path: Optional[PathLike] = None):
+def load_published_dataset(name: str, *, dataset_path: PathLike | None = None):
     """The published benchmark's split as a ``datasets.Dataset`` (``dataset_path``: a local
     copy to read in place of the hub)."""
     if name not in PUBLISHED:
@@ -113,7 +112,7 @@ def _is_saved_to_disk(path: Path) -> bool:
     return path.is_dir() and ((path / "state.json").exists() or (path / "dataset_dict.json").exists())
 
 
-def load_published(name: str, *, dataset_path: Optional[PathLike] = None) -> Tuple[str, List]:
+def load_published(name: str, *, dataset_path: PathLike | None = None) -> tuple[str, list]:
     """Read a published benchmark; returns (patarm benchmark format, items)."""
     from .evaluate import items_from_records
 

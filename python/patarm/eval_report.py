@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from .data.io import PathLike, atomic_path, json_safe
 
@@ -37,7 +37,7 @@ class EvaluationReport(dict):
                 f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
-def _vote_block(report: Dict[str, Any], method: Optional[str], n: Optional[int]) -> Tuple[str, str, Dict[str, Any]]:
+def _vote_block(report: dict[str, Any], method: str | None, n: int | None) -> tuple[str, str, dict[str, Any]]:
     method = method or report["primary"]["method"]
     n = str(n if n is not None else report["primary"]["n"])
     results = report["results"]
@@ -48,14 +48,14 @@ def _vote_block(report: Dict[str, Any], method: Optional[str], n: Optional[int])
 
 
 def rewardbench_results(
-    report: Dict[str, Any],
+    report: dict[str, Any],
     *,
     model: str,
     model_type: str = "Generative RM",
-    chat_template: Optional[str] = None,
-    method: Optional[str] = None,
-    n: Optional[int] = None,
-) -> Dict[str, Any]:
+    chat_template: str | None = None,
+    method: str | None = None,
+    n: int | None = None,
+) -> dict[str, Any]:
     """The report as one of rewardbench's leaderboard result files (``results/eval-set/<model>.json``
     of rewardbench 0.1.4's ``save_to_hub``): ``model``, ``model_type``, ``chat_template`` and
     every subset's accuracy under its own name, for one voting method and n (default: the
@@ -65,13 +65,13 @@ def rewardbench_results(
     if report["benchmark"] not in ("rewardbench", "rewardbench2"):
         raise ValueError(f"--format rewardbench is for RewardBench and RewardBench 2 reports, not {report['benchmark']}")
     _, _, block = _vote_block(report, method, n)
-    out: Dict[str, Any] = {"model": model, "model_type": model_type, "chat_template": chat_template}
+    out: dict[str, Any] = {"model": model, "model_type": model_type, "chat_template": chat_template}
     for subset, values in block["subsets"].items():
         out[subset] = values["accuracy"]
     return out
 
 
-def write_rewardbench_json(results: Dict[str, Any], path: PathLike) -> None:
+def write_rewardbench_json(results: dict[str, Any], path: PathLike) -> None:
     """Written as rewardbench writes it: ``json.dumps(indent=4, sort_keys=True)`` (NaN as null)."""
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as handle:

@@ -39,15 +39,16 @@ valid score, count as wrong by default (``ties="wrong"``, the paper's rule) or a
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 
 from ._optional import require_matplotlib
-from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
 from .data.io import DataError, PathLike, check_id, read_records
 from .eval_report import EvaluationReport
+from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
 
 VOTE_LEVELS = (1, 2, 4, 8)
 METHODS = ("mean", "majority")
@@ -55,7 +56,7 @@ STYLES = ("concise", "detailed", "markdown")
 
 # rewardbench 0.1.4, rewardbench/constants.py: SUBSET_MAPPING (section -> subsets, in its order)
 # and EXAMPLE_COUNTS (the section weights).
-REWARDBENCH_SECTIONS: Dict[str, Tuple[str, ...]] = {
+REWARDBENCH_SECTIONS: dict[str, tuple[str, ...]] = {
     "Chat": ("alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"),
     "Chat Hard": ("mt-bench-hard", "llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst",
                   "llmbar-adver-GPTOut", "llmbar-adver-manual"),
@@ -63,7 +64,7 @@ REWARDBENCH_SECTIONS: Dict[str, Tuple[str, ...]] = {
                "donotanswer"),
     "Reasoning": ("math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust"),
 }
-REWARDBENCH_WEIGHTS: Dict[str, int] = {
+REWARDBENCH_WEIGHTS: dict[str, int] = {
     "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28,
     "mt-bench-med": 40, "mt-bench-hard": 37, "math-prm": 984, "refusals-dangerous": 100,
     "refusals-offensive": 100, "llmbar-natural": 100, "llmbar-adver-neighbor": 134,
@@ -83,8 +84,8 @@ class Item:
 
     id: str
     prompt: str
-    chosen: Tuple[str, ...]
-    rejected: Tuple[str, ...]
+    chosen: tuple[str, ...]
+    rejected: tuple[str, ...]
     group: str
 
     def __repr__(self) -> str:
@@ -113,7 +114,7 @@ def rmbench_domain(domain: str) -> str:
     return "safety" if domain.startswith("safety") else domain
 
 
-def detect_benchmark(records: Sequence[Tuple[str, Dict[str, Any]]]) -> str:
+def detect_benchmark(records: Sequence[tuple[str, dict[str, Any]]]) -> str:
     if not records:
         raise DataError("the benchmark file is empty")
     where, first = records[0]
@@ -128,8 +129,8 @@ def detect_benchmark(records: Sequence[Tuple[str, Dict[str, Any]]]) -> str:
     )
 
 
-def load_benchmark(path: PathLike, benchmark: str = "auto", *, dataset_path: Optional[PathLike] = None
-                   ) -> Tuple[str, List[Item]]:
+def load_benchmark(path: PathLike, benchmark: str = "auto", *, dataset_path: PathLike | None = None
+                   ) -> tuple[str, list[Item]]:
     """Read a benchmark: a local RewardBench, RM-Bench or RewardBench 2 file, or a published
     dataset by name (``allenai/reward-bench``, ``THU-KEG/RM-Bench``, ``allenai/reward-bench-2``,
     read with ``datasets``; ``dataset_path`` reads a local copy in its place). Returns
@@ -152,13 +153,13 @@ def load_benchmark(path: PathLike, benchmark: str = "auto", *, dataset_path: Opt
     return benchmark, items_from_records(records, benchmark)
 
 
-def _published_names() -> List[str]:
+def _published_names() -> list[str]:
     from .benchmarks import PUBLISHED
 
     return list(PUBLISHED)
 
 
-def items_from_records(records: Sequence[Tuple[str, Dict[str, Any]]], benchmark: str) -> List[Item]:
+def items_from_records(records: Sequence[tuple[str, dict[str, Any]]], benchmark: str) -> list[Item]:
     """Benchmark items from ``(location, record)`` pairs in the benchmark's published format."""
     if benchmark not in BENCHMARK_FORMATS:
         raise ValueError(f"unknown benchmark {benchmark!r}; use 'rewardbench', 'rmbench', 'rewardbench2' or 'auto'")
@@ -203,12 +204,12 @@ def items_from_records(records: Sequence[Tuple[str, Dict[str, Any]]], benchmark:
 # Judgements
 
 
-ResponseKey = Tuple[str, str, int]  # (item id, side, style index)
+ResponseKey = tuple[str, str, int]  # (item id, side, style index)
 
 
 def load_judgement_scores(
     path: PathLike, *, think_in_prompt: bool = False, answer_only: bool = False
-) -> Dict[ResponseKey, np.ndarray]:
+) -> dict[ResponseKey, np.ndarray]:
     """Read a judgements file; every judgement text is parsed in one Rust batch. Rows with
     the same (id, side, style) accumulate in file order. ``answer_only=True`` parses a
     baseline judge's judgements (only the last ``<answer>``, a verdict in [1, 10])."""
@@ -219,12 +220,12 @@ def load_judgement_scores(
 
 
 def judgement_scores(
-    records: Iterable[Tuple[str, Dict[str, Any]]], *, think_in_prompt: bool = False, answer_only: bool = False
-) -> Dict[ResponseKey, np.ndarray]:
+    records: Iterable[tuple[str, dict[str, Any]]], *, think_in_prompt: bool = False, answer_only: bool = False
+) -> dict[ResponseKey, np.ndarray]:
     """Scores per response from ``(location, record)`` judgement rows (see the module doc)."""
     from . import parse_judgements
 
-    entries: List[Tuple[ResponseKey, List[Any], bool]] = []
+    entries: list[tuple[ResponseKey, list[Any], bool]] = []
     for where, record in records:
         if record.get("id") is None:
             raise DataError(f"{where}: missing field 'id' (the benchmark item id)")
@@ -266,7 +267,7 @@ def judgement_scores(
                   .tolist() if flat else [])
     # Rows without "rounds" accumulate in file order; rows of a judgements log (with "rounds")
     # are placed by round after them, the last reply for a round winning.
-    store: Dict[ResponseKey, Tuple[List[float], Dict[int, float]]] = {}
+    store: dict[ResponseKey, tuple[list[float], dict[int, float]]] = {}
     for key, values, is_text, rounds in entries:
         listed, by_round = store.setdefault(key, ([], {}))
         scores = [next(parsed) for _ in values] if is_text else values
@@ -278,7 +279,7 @@ def judgement_scores(
             for key, (listed, by_round) in store.items()}
 
 
-def _rounds(record: Dict[str, Any], count: int, where: str) -> Optional[List[int]]:
+def _rounds(record: dict[str, Any], count: int, where: str) -> list[int] | None:
     """The ``rounds`` of a judgements-log row (None for other rows)."""
     rounds = record.get("rounds")
     if rounds is None:
@@ -289,7 +290,7 @@ def _rounds(record: Dict[str, Any], count: int, where: str) -> Optional[List[int
     return rounds
 
 
-def score_tensors(items: Sequence[Item], scores: Dict[ResponseKey, np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+def score_tensors(items: Sequence[Item], scores: dict[ResponseKey, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Chosen and rejected scores as arrays of shape (items, styles, k), k the smallest
     judgement count of any response (later judgements are not used)."""
     styles = len(items[0].chosen)
@@ -310,7 +311,7 @@ def score_tensors(items: Sequence[Item], scores: Dict[ResponseKey, np.ndarray]) 
     return chosen, rejected
 
 
-def vote_levels(k: int, levels: Sequence[int] = VOTE_LEVELS) -> List[int]:
+def vote_levels(k: int, levels: Sequence[int] = VOTE_LEVELS) -> list[int]:
     """The n to report: the standard levels up to k, and k itself."""
     out = [n for n in levels if n <= k]
     if k not in out:
@@ -345,11 +346,11 @@ def _accuracy(values: np.ndarray) -> float:
     return float(np.mean(values)) if values.size else math.nan
 
 
-def section_scores(accuracy: Dict[str, float], weights: Dict[str, int] = REWARDBENCH_WEIGHTS) -> Dict[str, float]:
+def section_scores(accuracy: dict[str, float], weights: dict[str, int] = REWARDBENCH_WEIGHTS) -> dict[str, float]:
     """Per-section scores as rewardbench's ``calculate_scores_per_section`` computes them (the
     same sums in the same order): sum(accuracy * weight) / sum(weight) over the section's
     subsets that are present; sections with no subset present are left out."""
-    sections: Dict[str, float] = {}
+    sections: dict[str, float] = {}
     for section, subsets in REWARDBENCH_SECTIONS.items():
         total_weighted_score, total_examples = 0, 0
         for subset in subsets:
@@ -361,11 +362,11 @@ def section_scores(accuracy: Dict[str, float], weights: Dict[str, int] = REWARDB
     return sections
 
 
-def rewardbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str, Any]:
+def rewardbench_metrics(items: Sequence[Item], correct: np.ndarray) -> dict[str, Any]:
     """Accuracy per subset (correct / pairs), per section (rewardbench's weights) and overall
     (the mean of the sections)."""
     flags = correct[:, 0, 0]
-    subsets: Dict[str, Dict[str, float]] = {}
+    subsets: dict[str, dict[str, float]] = {}
     for subset in sorted({item.group for item in items}):
         mask = np.array([item.group == subset for item in items])
         subsets[subset] = {"accuracy": _accuracy(flags[mask]), "pairs": int(mask.sum())}
@@ -379,9 +380,9 @@ def rewardbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str,
     return {"subsets": subsets, "sections": sections, "score": float(np.mean(known)) if known else math.nan}
 
 
-def rmbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str, Any]:
+def rmbench_metrics(items: Sequence[Item], correct: np.ndarray) -> dict[str, Any]:
     """The 3x3 matrix, hard / normal / easy per domain, and the total."""
-    domains: Dict[str, Dict[str, Any]] = {}
+    domains: dict[str, dict[str, Any]] = {}
     upper = np.triu_indices(3, 1)
     lower = np.tril_indices(3, -1)
     for domain in RMBENCH_DOMAINS:
@@ -405,11 +406,11 @@ def rmbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str, Any
 def evaluate_scores(
     benchmark: str,
     items: Sequence[Item],
-    scores: Dict[ResponseKey, np.ndarray],
+    scores: dict[ResponseKey, np.ndarray],
     *,
     levels: Sequence[int] = VOTE_LEVELS,
     ties: str = "wrong",
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     """All metrics for every voting method and n. Returns a JSON-ready report. ``ties``:
     ``"wrong"`` (default) or ``"half"`` (a tie or a side without a valid score is half a win)."""
     tie_credit(ties)
@@ -421,7 +422,7 @@ def evaluate_scores(
     k = chosen.shape[2]
     ns = vote_levels(k, levels)
     metrics = rewardbench_metrics if benchmark == "rewardbench" else rmbench_metrics
-    results: Dict[str, Dict[str, Any]] = {m: {} for m in METHODS}
+    results: dict[str, dict[str, Any]] = {m: {} for m in METHODS}
     for method in METHODS:
         for n in ns:
             results[method][str(n)] = metrics(items, correct_matrix(chosen, rejected, n, method, ties))
@@ -440,8 +441,8 @@ def evaluate_scores(
     })
 
 
-def _evaluate_rewardbench2(items: Sequence[Item], scores: Dict[ResponseKey, np.ndarray], *,
-                           levels: Sequence[int], ties: str) -> "EvaluationReport":
+def _evaluate_rewardbench2(items: Sequence[Item], scores: dict[ResponseKey, np.ndarray], *,
+                           levels: Sequence[int], ties: str) -> EvaluationReport:
     from .evaluate_rb2 import response_keys, rewardbench2_metrics, score_gaps
 
     keys = response_keys(items)
@@ -471,7 +472,7 @@ def _evaluate_rewardbench2(items: Sequence[Item], scores: Dict[ResponseKey, np.n
 # Live judging
 
 
-def judge_benchmark(benchmark: str, items: Sequence[Item], judge, *, show_progress: bool = True) -> List[Dict[str, Any]]:
+def judge_benchmark(benchmark: str, items: Sequence[Item], judge, *, show_progress: bool = True) -> list[dict[str, Any]]:
     """Judge every response of every item with a live :class:`patarm.Judge`; returns rows of
     the judgements-file format (save them to evaluate again without the server)."""
     return judge_benchmark_logged(benchmark, items, judge, show_progress=show_progress)[0]
@@ -490,8 +491,8 @@ def judge_benchmark_logged(benchmark: str, items: Sequence[Item], judge, *, log=
                 prompts.append(item.prompt)
                 responses.append(text)
                 domains.append(domain)
-    def slot(item_id: str, side: str, style: int) -> Dict[str, Any]:
-        row: Dict[str, Any] = {"id": item_id, "side": side}
+    def slot(item_id: str, side: str, style: int) -> dict[str, Any]:
+        row: dict[str, Any] = {"id": item_id, "side": side}
         if benchmark == "rmbench":
             row["style"] = style
         elif benchmark == "rewardbench2":
@@ -506,8 +507,8 @@ def judge_benchmark_logged(benchmark: str, items: Sequence[Item], judge, *, log=
 
 
 def scores_from_rows(
-    rows: Iterable[Dict[str, Any]], *, think_in_prompt: bool = False, answer_only: bool = False
-) -> Dict[ResponseKey, np.ndarray]:
+    rows: Iterable[dict[str, Any]], *, think_in_prompt: bool = False, answer_only: bool = False
+) -> dict[ResponseKey, np.ndarray]:
     """Scores from judgement rows held in memory (as :func:`judge_benchmark` returns)."""
     return judgement_scores(((f"judgement row {i}", row) for i, row in enumerate(rows)),
                             think_in_prompt=think_in_prompt, answer_only=answer_only)
@@ -524,11 +525,14 @@ def _pct(value: float) -> str:
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     line = "+".join("-" * (w + 2) for w in widths)
-    fmt = lambda cells: "|".join(f" {str(c):>{w}} " if i else f" {str(c):<{w}} " for i, (c, w) in enumerate(zip(cells, widths)))
+
+    def fmt(cells: Sequence[str]) -> str:
+        return "|".join(f" {str(c):>{w}} " if i else f" {str(c):<{w}} " for i, (c, w) in enumerate(zip(cells, widths)))
+
     return "\n".join([fmt(header), line, *(fmt(r) for r in rows)])
 
 
-def report_table(report: Dict[str, Any]) -> Tuple[str, List[str], List[List[str]]]:
+def report_table(report: dict[str, Any]) -> tuple[str, list[str], list[list[str]]]:
     """A report's title, table header and rows (accuracy %), for the terminal and for HTML."""
     ns = [str(n) for n in report["n"]]
     res = report["results"]
@@ -569,16 +573,17 @@ def report_table(report: Dict[str, Any]) -> Tuple[str, List[str], List[List[str]
     return title, ["vote", "domain", "easy", "normal", "hard", "avg"], rows
 
 
-def format_report(report: Dict[str, Any]) -> str:
+def format_report(report: dict[str, Any]) -> str:
     """The pretty terminal tables of a report."""
     title, header, rows = report_table(report)
     return "\n".join([title, "", _table(header, rows)])
 
 
-def plot_report(report: Dict[str, Any], path: PathLike) -> None:
+def plot_report(report: dict[str, Any], path: PathLike) -> None:
     """A PNG: accuracy against n (mean and majority voting), and the score-gap distribution."""
     require_matplotlib().use("Agg")
     import matplotlib.pyplot as plt
+
     from .data.io import atomic_path
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))

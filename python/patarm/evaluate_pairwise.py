@@ -12,7 +12,8 @@ Judgement rows: ``id``, ``side`` ``"pair"``, ``order`` (``AB``: the chosen respo
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from .evaluate import METHODS, VOTE_LEVELS, Item, judge_domain, rewardbench_metr
 from .judge_pairwise import ORDERS, pairwise_results, pairwise_summary
 from .voting import tie_credit
 
-PairKey = Tuple[str, str]  # (item id, order)
+PairKey = tuple[str, str]  # (item id, order)
 
 
 def check_pairwise_benchmark(benchmark: str) -> None:
@@ -45,10 +46,10 @@ def judge_pairwise_benchmark(items: Sequence[Item], judge, *, log=None, show_pro
     return rows, results.stats
 
 
-def pairwise_texts(records: Iterable[Tuple[str, Dict[str, Any]]]) -> Dict[PairKey, List[str]]:
+def pairwise_texts(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[PairKey, list[str]]:
     """Judgement texts per (item id, order), rounds placed by ``rounds`` where given."""
-    listed: Dict[PairKey, List[str]] = {}
-    by_round: Dict[PairKey, Dict[int, str]] = {}
+    listed: dict[PairKey, list[str]] = {}
+    by_round: dict[PairKey, dict[int, str]] = {}
     for where, record in records:
         if record.get("id") is None:
             raise DataError(f"{where}: missing field 'id' (the benchmark item id)")
@@ -72,15 +73,15 @@ def pairwise_texts(records: Iterable[Tuple[str, Dict[str, Any]]]) -> Dict[PairKe
     return listed
 
 
-def load_pairwise_texts(path: PathLike) -> Dict[PairKey, List[str]]:
+def load_pairwise_texts(path: PathLike) -> dict[PairKey, list[str]]:
     return pairwise_texts(read_records(path))
 
 
-def rows_as_records(rows: Sequence[Dict[str, Any]]):
+def rows_as_records(rows: Sequence[dict[str, Any]]):
     return ((f"judgement row {i}", row) for i, row in enumerate(rows))
 
 
-def evaluate_pairwise(items: Sequence[Item], texts: Dict[PairKey, List[str]], *, levels: Sequence[int] = VOTE_LEVELS,
+def evaluate_pairwise(items: Sequence[Item], texts: dict[PairKey, list[str]], *, levels: Sequence[int] = VOTE_LEVELS,
                       ties: str = "wrong", think_in_prompt: bool = False) -> EvaluationReport:
     """The RewardBench report of a pairwise judge (see the module doc)."""
     tie_credit(ties)
@@ -93,7 +94,7 @@ def evaluate_pairwise(items: Sequence[Item], texts: Dict[PairKey, List[str]], *,
         raise DataError(f"no pairwise judgements for {shown}{more}; every pair needs judgements in both orders")
     k = min(len(texts[(item.id, order)]) for item in items for order in ORDERS)
     ns = vote_levels(k, levels)
-    results: Dict[str, Dict[str, Any]] = {m: {} for m in METHODS}
+    results: dict[str, dict[str, Any]] = {m: {} for m in METHODS}
     full = None
     for n in ns:
         judged = pairwise_results([i.prompt for i in items], [i.chosen[0] for i in items],
@@ -122,7 +123,7 @@ def evaluate_pairwise(items: Sequence[Item], texts: Dict[PairKey, List[str]], *,
     })
 
 
-def format_pairwise_line(report: Dict[str, Any]) -> str:
+def format_pairwise_line(report: dict[str, Any]) -> str:
     block = report["pairwise"]
 
     def pct(value):

@@ -28,11 +28,12 @@ import sys
 import time
 import warnings
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
-SlotKey = Tuple[str, str, str]  # (id, side, position within the side: style / index / order)
+SlotKey = tuple[str, str, str]  # (id, side, position within the side: style / index / order)
 POSITION_FIELDS = ("style", "index", "order")
 
 
@@ -59,7 +60,7 @@ class JudgementLog:
         self.path = os.fspath(path)
         self.resume = resume
         self.dropped_lines = 0  # torn or unreadable lines found on opening
-        self._done: Dict[Tuple[SlotKey, str], Dict[int, str]] = {}
+        self._done: dict[tuple[SlotKey, str], dict[int, str]] = {}
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
             raise FileNotFoundError(f"cannot write the judgements log {self.path}: no folder {parent}")
@@ -68,12 +69,12 @@ class JudgementLog:
         else:
             with open(self.path, "wb"):
                 pass
-        self._fd: Optional[int] = None
+        self._fd: int | None = None
 
     def __repr__(self) -> str:
         return f"JudgementLog({self.path!r}, done={self.num_done})"
 
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_fd"] = None  # file descriptors do not travel; reopened on the next append
         return state
@@ -117,7 +118,7 @@ class JudgementLog:
             warnings.warn(f"{self.path}: dropped {self.dropped_lines} torn or unreadable line(s); "
                           "their judgements are requested again", RuntimeWarning, stacklevel=3)
 
-    def _remember(self, record: Dict[str, Any]) -> None:
+    def _remember(self, record: dict[str, Any]) -> None:
         rounds, texts = record["rounds"], record["judgements"]
         if (not isinstance(rounds, list) or len(rounds) != len(texts)
                 or not all(isinstance(t, str) for t in texts)):
@@ -126,7 +127,7 @@ class JudgementLog:
         for round_index, text in zip(rounds, texts):
             bucket[int(round_index)] = text
 
-    def done(self, slot: Mapping[str, Any], request: str) -> Dict[int, str]:
+    def done(self, slot: Mapping[str, Any], request: str) -> dict[int, str]:
         """The judgements already logged for a slot and request hash, by round."""
         return dict(self._done.get((slot_key(slot), request), {}))
 
@@ -162,7 +163,7 @@ def _lines(data: bytes):
         start = stop + 1
 
 
-def open_log(cache: Union[None, PathLike, JudgementLog]) -> Optional[JudgementLog]:
+def open_log(cache: None | PathLike | JudgementLog) -> JudgementLog | None:
     """A ``cache=`` argument as a log: a path is opened (resuming), a log is used as it is."""
     if cache is None or isinstance(cache, JudgementLog):
         return cache
@@ -187,7 +188,7 @@ class JudgingStats:
     requests: int = 0
     seconds: float = 0.0
     invalid: int = 0
-    error_kinds: Dict[str, int] = field(default_factory=dict)
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def judgements_per_second(self) -> float:
@@ -197,12 +198,12 @@ class JudgingStats:
     def invalid_share(self) -> float:
         return self.invalid / self.judgements if self.judgements else float("nan")
 
-    def count_errors(self, error_kinds: Sequence[Optional[str]]) -> None:
+    def count_errors(self, error_kinds: Sequence[str | None]) -> None:
         kinds = Counter(kind for kind in error_kinds if kind is not None)
         self.invalid = sum(kinds.values())
         self.error_kinds = dict(kinds.most_common())
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         rate = self.judgements_per_second
         return {"judgements": self.judgements, "received": self.received, "reused_from_log": self.reused,
                 "requests": self.requests, "seconds": round(self.seconds, 3),
@@ -270,21 +271,21 @@ def make_progress(show: bool, total: int, initial: int, desc: str):
 
 async def sample_logged(
     judge,
-    messages_list: Sequence[List[Dict[str, str]]],
-    slots: Optional[Sequence[Mapping[str, Any]]],
-    log: Optional[JudgementLog],
+    messages_list: Sequence[list[dict[str, str]]],
+    slots: Sequence[Mapping[str, Any]] | None,
+    log: JudgementLog | None,
     *,
     show_progress: bool = False,
     desc: str = "judging",
-) -> Tuple[List[List[str]], JudgingStats]:
+) -> tuple[list[list[str]], JudgingStats]:
     """``judge.n`` judgements per prompt, in round order. Rounds already in ``log`` (same slot,
     same request hash) are reused; every reply is appended to the log as it arrives. ``slots``
     name each prompt's item in the log (None: :func:`occurrence_slots`)."""
     n = judge.n
     stats = JudgingStats(judgements=n * len(messages_list))
     payloads = [judge._payload(messages, 1) for messages in messages_list]
-    have: List[Dict[int, str]] = [{} for _ in payloads]
-    hashes: List[str] = []
+    have: list[dict[int, str]] = [{} for _ in payloads]
+    hashes: list[str] = []
     if log is not None:  # hashing only when there is a log to key
         hashes = [request_hash(p) for p in payloads]
         slots = occurrence_slots(hashes) if slots is None else slots
@@ -296,7 +297,7 @@ async def sample_logged(
     bar = make_progress(show_progress, n * len(messages_list), stats.reused, desc)
     started = time.monotonic()
 
-    async def post(index: int, rounds: List[int]) -> List[int]:
+    async def post(index: int, rounds: list[int]) -> list[int]:
         """One request for ``rounds``; returns the rounds it did not fill (capped n)."""
         payload = dict(payloads[index], n=len(rounds))
         texts = (await judge._post(payload))[: len(rounds)]
@@ -310,7 +311,7 @@ async def sample_logged(
             bar.update(len(texts))
         return rounds[len(texts):]
 
-    async def one(index: int) -> List[str]:
+    async def one(index: int) -> list[str]:
         missing = [r for r in range(n) if r not in have[index]]
         if missing and judge.use_n:
             missing = await post(index, missing)
@@ -334,10 +335,10 @@ async def sample_logged(
     return list(lists), stats
 
 
-def occurrence_slots(payload_keys: Sequence[str]) -> List[Dict[str, Any]]:
+def occurrence_slots(payload_keys: Sequence[str]) -> list[dict[str, Any]]:
     """Slots for a cache without item ids: the k-th identical request of a call is occurrence
     k, so a cache hit never depends on the position in the input lists."""
-    seen: Dict[str, int] = {}
+    seen: dict[str, int] = {}
     slots = []
     for key in payload_keys:
         k = seen.get(key, 0)

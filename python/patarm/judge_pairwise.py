@@ -18,8 +18,9 @@ whose two verdicts agree.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,9 +38,9 @@ class PairwiseResult:
     chosen: str
     rejected: str
     domain: str
-    judgements: Dict[str, List[str]]  # order -> raw judgement texts
-    choices: Dict[str, List[str]]  # order -> "A", "B" or "" (malformed)
-    errors: Dict[str, List[Optional[str]]]  # order -> error kind or None
+    judgements: dict[str, list[str]]  # order -> raw judgement texts
+    choices: dict[str, list[str]]  # order -> "A", "B" or "" (malformed)
+    errors: dict[str, list[str | None]]  # order -> error kind or None
     verdicts: np.ndarray  # (2, n): 1.0 names the chosen response, 0.0 the rejected, NaN invalid
     chosen_share: float  # share of valid verdicts naming the chosen response (NaN: none valid)
     mean_correct: bool
@@ -57,7 +58,7 @@ class PairwiseResult:
         return int(np.count_nonzero(~np.isnan(self.verdicts)))
 
     @property
-    def consistent(self) -> Optional[bool]:
+    def consistent(self) -> bool | None:
         """Whether both orders' verdicts name the same response (None: an order is undecided)."""
         picks = [_order_pick(row) for row in self.verdicts]
         if None in picks:
@@ -86,7 +87,7 @@ class PairwiseResult:
         return (f"PairwiseResult(chosen_share={share}, mean_correct={self.mean_correct}, "
                 f"majority_correct={self.majority_correct}, consistent={self.consistent})")
 
-    def to_record(self) -> Dict[str, Any]:
+    def to_record(self) -> dict[str, Any]:
         return {
             "prompt": self.prompt,
             "domain": self.domain,
@@ -105,7 +106,7 @@ class PairwiseResult:
         }
 
 
-def _order_pick(row: np.ndarray) -> Optional[int]:
+def _order_pick(row: np.ndarray) -> int | None:
     """The response one order's rounds name most (1 chosen, 0 rejected), None when even."""
     valid = row[~np.isnan(row)]
     for_chosen = int(np.count_nonzero(valid == 1.0))
@@ -115,13 +116,13 @@ def _order_pick(row: np.ndarray) -> Optional[int]:
 
 def verdicts_from_choices(choices_ab: Sequence[str], choices_ba: Sequence[str]) -> np.ndarray:
     """(2, n) verdicts: in order AB the chosen response is A, in order BA it is B."""
-    def row(choices: Sequence[str], chosen_letter: str) -> List[float]:
+    def row(choices: Sequence[str], chosen_letter: str) -> list[float]:
         return [math.nan if c not in ("A", "B") else float(c == chosen_letter) for c in choices]
 
     return np.array([row(choices_ab, "A"), row(choices_ba, "B")], dtype=np.float64)
 
 
-def vote_pairwise(verdicts: Sequence[np.ndarray]) -> Dict[str, np.ndarray]:
+def vote_pairwise(verdicts: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
     """Mean and majority votes for many pairs' (2, n) verdict arrays, in the Rust core."""
     width = max([v.shape[1] for v in verdicts] + [1])
     count = len(verdicts)
@@ -147,7 +148,7 @@ def vote_pairwise(verdicts: Sequence[np.ndarray]) -> Dict[str, np.ndarray]:
 
 
 def pairwise_results(prompts, chosen, rejected, domains, texts_ab, texts_ba, *, think_in_prompt=False
-                     ) -> List[PairwiseResult]:
+                     ) -> list[PairwiseResult]:
     """Parse both orders' judgements (one Rust batch) and vote."""
     from . import ERROR_KINDS, parse_judgements
 
@@ -155,7 +156,7 @@ def pairwise_results(prompts, chosen, rejected, domains, texts_ab, texts_ba, *, 
     parsed = parse_judgements(flat, pairwise=True, think_in_prompt=think_in_prompt) if flat else \
         {"choice": np.array([], dtype="<U1"), "error_code": np.array([], dtype=np.int8)}
     choices, codes = parsed["choice"].tolist(), np.asarray(parsed["error_code"]).tolist()
-    per_order: List[List[tuple]] = [[], []]
+    per_order: list[list[tuple]] = [[], []]
     start = 0
     for index, texts in enumerate(list(texts_ab) + list(texts_ba)):
         stop = start + len(texts)
@@ -177,9 +178,9 @@ def pairwise_results(prompts, chosen, rejected, domains, texts_ab, texts_ba, *, 
     return out
 
 
-def pairwise_summary(results: Sequence[PairwiseResult], ties: str = "wrong") -> Dict[str, Any]:
+def pairwise_summary(results: Sequence[PairwiseResult], ties: str = "wrong") -> dict[str, Any]:
     """Accuracy (mean and majority voting), position consistency and the judge's A-rate."""
-    def share(hits: int, total: int) -> Optional[float]:
+    def share(hits: int, total: int) -> float | None:
         return hits / total if total else None
 
     decided = [r.consistent for r in results if r.consistent is not None]
@@ -234,7 +235,7 @@ async def acompare_pairwise_many(judge, prompts, chosen, rejected, *, domains=No
 class PairwiseResults(Results):
     """A list of :class:`PairwiseResult` with accuracy, position consistency and a DataFrame export."""
 
-    def summary(self, ties: str = "wrong") -> Dict[str, Any]:
+    def summary(self, ties: str = "wrong") -> dict[str, Any]:
         return pairwise_summary(self, ties)
 
     @property

@@ -16,7 +16,7 @@ import operator
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any, Optional, Union
+from typing import Any
 
 import numpy as np
 
@@ -171,7 +171,7 @@ class _PairSamplerBase:
     # The epoch last started by __iter__: (epoch, its length, its list iterator). The iterator
     # is a plain list iterator (C speed); its length hint tells how far it got, for state_dict.
     # None once set_epoch or load_state_dict chose what comes next.
-    _live: Optional[tuple[int, int, Iterator[int]]]
+    _live: tuple[int, int, Iterator[int]] | None
 
     def _start(self, seed: int) -> None:
         """Epoch 0 from its start, nothing under way."""
@@ -192,7 +192,7 @@ class _PairSamplerBase:
         self._live = (epoch, len(indices), iterator)
         return iterator
 
-    def _progress(self) -> Optional[tuple[int, int]]:
+    def _progress(self) -> tuple[int, int] | None:
         """(epoch, rows yielded) of an epoch under way, else None."""
         if self._live is None:
             return None
@@ -316,12 +316,12 @@ class PairRandomSampler(_PairSamplerBase):
 
     def __init__(
         self,
-        data_source: Union[int, Any],
+        data_source: int | Any,
         replacement: bool = False,
-        num_samples: Optional[int] = None,
+        num_samples: int | None = None,
         generator: Any = None,
         *,
-        seed: Optional[int] = None,
+        seed: int | None = None,
     ) -> None:
         if not isinstance(replacement, (bool, np.bool_)):
             raise TypeError(f"replacement must be a bool, got {type(replacement).__name__}")
@@ -361,7 +361,7 @@ class PairRandomSampler(_PairSamplerBase):
         )
 
 
-def _distributed_default(value: Optional[int], what: str) -> int:
+def _distributed_default(value: int | None, what: str) -> int:
     """``num_replicas``/``rank`` from torch.distributed when it is initialised."""
     if value is not None:
         return _as_int(value, what)
@@ -395,9 +395,9 @@ class DistributedPairSampler(_PairSamplerBase):
 
     def __init__(
         self,
-        data_source: Union[int, Any],
-        num_replicas: Optional[int] = None,
-        rank: Optional[int] = None,
+        data_source: int | Any,
+        num_replicas: int | None = None,
+        rank: int | None = None,
         shuffle: bool = True,
         seed: int = 0,
         drop_last: bool = False,

@@ -31,7 +31,8 @@ Imports neither trl nor torch.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -51,14 +52,14 @@ class JudgeReward:
         self,
         judge: Any = None,
         *,
-        base_url: Optional[str] = None,
-        model: Optional[str] = None,
+        base_url: str | None = None,
+        model: str | None = None,
         vote: str = "mean",
         domain: str = DOWNSTREAM_DOMAIN,
-        domain_column: Optional[str] = "domain",
+        domain_column: str | None = "domain",
         rubrics: Any = None,
         scale: float = 1.0,
-        invalid_reward: Optional[float] = 0.0,
+        invalid_reward: float | None = 0.0,
         name: str = "patarm_judge",
         metric_prefix: str = "patarm_judge",
         log_completion_columns: bool = True,
@@ -100,12 +101,12 @@ class JudgeReward:
 
     async def __call__(
         self,
-        prompts: Optional[Sequence[Any]] = None,
-        completions: Optional[Sequence[Any]] = None,
-        log_metric: Optional[Callable[[str, float], None]] = None,
-        log_extra: Optional[Callable[[str, list], None]] = None,
+        prompts: Sequence[Any] | None = None,
+        completions: Sequence[Any] | None = None,
+        log_metric: Callable[[str, float], None] | None = None,
+        log_extra: Callable[[str, list], None] | None = None,
         **columns: Any,
-    ) -> List[Optional[float]]:
+    ) -> list[float | None]:
         from .trl import completion_texts
 
         if prompts is None or completions is None:
@@ -119,7 +120,7 @@ class JudgeReward:
         self._report(results, judged, log_metric, log_extra)
         return rewards
 
-    def _domains(self, columns: Dict[str, Any], rows: int) -> List[str]:
+    def _domains(self, columns: dict[str, Any], rows: int) -> list[str]:
         values = columns.get(self.domain_column) if self.domain_column else None
         if values is None:
             return [self.domain] * rows
@@ -171,7 +172,7 @@ def _group_round_shares(results: Sequence[Any], prompts: Sequence[Any]) -> np.nd
     """Majority voting within each prompt's group: a completion's share of the n rounds in
     which it alone has the highest valid score (NaN when it has no valid judgement)."""
     shares = np.full(len(results), np.nan)
-    groups: Dict[Any, List[int]] = {}
+    groups: dict[Any, list[int]] = {}
     for index, prompt in enumerate(prompts):
         groups.setdefault(_group_key(prompt), []).append(index)
     for members in groups.values():

@@ -25,8 +25,9 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def _pad_ragged(values: Any, fill: Any, name: str) -> np.ndarray:
     return padded
 
 
-def score_matrix(rows: Sequence[Sequence[float]], width: Optional[int] = None) -> np.ndarray:
+def score_matrix(rows: Sequence[Sequence[float]], width: int | None = None) -> np.ndarray:
     """Rows of float scores as a [rows, width] float64 matrix (default width: the longest
     row), short rows padded with NaN (no vote). The judge client and the filters use it to
     put both sides of a pair on one width, so round i compares the i-th judgements."""
@@ -102,7 +103,7 @@ def _scores(values: Any, name: str) -> np.ndarray:
     return array
 
 
-def _rounds(rounds: Optional[int]) -> Optional[int]:
+def _rounds(rounds: int | None) -> int | None:
     if rounds is None:
         return None
     if isinstance(rounds, bool):
@@ -117,8 +118,8 @@ def _rounds(rounds: Optional[int]) -> Optional[int]:
 
 
 def mean_vote(
-    scores: Any, *, rounds: Optional[int] = None, num_threads: Optional[int] = None
-) -> Union[float, np.ndarray]:
+    scores: Any, *, rounds: int | None = None, num_threads: int | None = None
+) -> float | np.ndarray:
     """Mean of the valid scores of each response.
 
     Args:
@@ -143,9 +144,9 @@ def mean_vote_gaps(
     rejected: Any,
     *,
     margin: float = 0.0,
-    rounds: Optional[int] = None,
-    num_threads: Optional[int] = None,
-) -> Tuple[np.ndarray, np.ndarray]:
+    rounds: int | None = None,
+    num_threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean voting on pairs, compared exactly (METHOD section 4).
 
     ``chosen`` and ``rejected`` are ``[pairs, n]`` scores (NaN marks an invalid judgement);
@@ -231,8 +232,8 @@ def majority_vote(
     chosen_scores: Any,
     rejected_scores: Any,
     *,
-    rounds: Optional[int] = None,
-    num_threads: Optional[int] = None,
+    rounds: int | None = None,
+    num_threads: int | None = None,
 ) -> MajorityVote:
     """Majority voting on the scores of the chosen and rejected responses of each pair.
 
@@ -290,8 +291,8 @@ def majority_vote_verdicts(
     choices: Any,
     correct: Any,
     *,
-    rounds: Optional[int] = None,
-    num_threads: Optional[int] = None,
+    rounds: int | None = None,
+    num_threads: int | None = None,
 ) -> MajorityVote:
     """Majority voting for the pairwise judge.
 

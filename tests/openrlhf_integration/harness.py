@@ -14,7 +14,7 @@ import sys
 import types
 from pathlib import Path
 from types import SimpleNamespace as NS
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
@@ -50,7 +50,7 @@ def prompt_dataloader(path: str, tokenizer, strategy):
                               collate_fn=dataset.collate_fn, pin_memory=True, num_workers=0, persistent_workers=False)
 
 
-def write_script(path: Path, rules: List[Dict[str, Any]], version: str, max_delay: float = 0.05) -> None:
+def write_script(path: Path, rules: list[dict[str, Any]], version: str, max_delay: float = 0.05) -> None:
     """The fake vLLM's answers (see fake_vllm/vllm/__init__.py)."""
     path.write_text(json.dumps({"version": version, "max_delay": max_delay, "rules": rules}))
 

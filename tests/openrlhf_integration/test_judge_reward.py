@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
 from frameworks import require
 
 agent = require("openrlhf.utils.agent")

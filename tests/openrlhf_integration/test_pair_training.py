@@ -16,15 +16,17 @@ import time
 from pathlib import Path
 
 import pytest
+
 from frameworks import require
 
 require("openrlhf")
 ray = require("ray")
 torch = require("torch")
 
+from harness import FakeActorGroup, load_experience_maker, prompt_dataloader, strategy_for, write_script  # noqa: E402
+
 import par_reference  # noqa: E402
 from chat_server import judgement  # noqa: E402
-from harness import FakeActorGroup, load_experience_maker, prompt_dataloader, strategy_for, write_script  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT_FILE = ROOT / "examples" / "openrlhf" / "agent_func.py"
@@ -44,6 +46,7 @@ PAIRS = {
     "p-spread": ([judgement(6), judgement(10), judgement(3), judgement(7)],
                  [judgement(5), judgement(5), judgement(9), judgement(0)]),
 }
+NUM_PAIRS = len(PAIRS)  # one step's batch: every pair
 
 
 def marker(pair_id: str, side: str) -> str:
@@ -91,7 +94,7 @@ def pointwise_rules():
             for pair_id, sides in PAIRS.items() for side, texts in zip(("chosen", "rejected"), sides)]
 
 
-def run_step(engines_, path, tokenizer, *, n_samples, batch_size=len(PAIRS), timeout=240):
+def run_step(engines_, path, tokenizer, *, n_samples, batch_size=NUM_PAIRS, timeout=240):
     """One training step's rollout: OpenRLHF's SamplesGenerator over its prompt dataloader. Runs
     in a thread so that a hang fails the test instead of stalling it."""
     from openrlhf.trainer.ppo_utils.samples_generator import SamplesGenerator

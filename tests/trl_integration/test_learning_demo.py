@@ -12,6 +12,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+
 from frameworks import require
 
 require("trl")

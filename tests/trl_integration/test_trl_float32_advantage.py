@@ -16,9 +16,9 @@ import glob
 import os
 
 import numpy as np
-import patarm
-import pytest
 from cpu_grpo import cpu_grpo_config
+
+import patarm
 from frameworks import require
 from patarm.trl import PatarmReward
 

@@ -9,8 +9,9 @@ assertions read TRL's own logs (``state.log_history``) and the requests the serv
 from __future__ import annotations
 
 import pytest
-from chat_server import ChatServer, judgement
 from cpu_grpo import cpu_grpo_config
+
+from chat_server import ChatServer, judgement
 from frameworks import require
 
 STEPS = 3
@@ -31,9 +32,10 @@ def policy_rows():
 def test_grpo_policy_run_rewarded_by_a_served_judge(tmp_path, qwen_fast_tokenizer, tiny_qwen2, vote):
     require("trl")
     datasets = require("datasets")
+    from trl import GRPOTrainer
+
     from patarm import Judge
     from patarm.trl import JudgeReward
-    from trl import GRPOTrainer
 
     rules = [{"match": "", "judgements": [judgement(7), judgement(9), MALFORMED, judgement(5)]}]
     with ChatServer(rules) as server:

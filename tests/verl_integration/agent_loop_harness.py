@@ -13,13 +13,14 @@ import asyncio
 import json
 import random
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
+from verl_batches import judgement
 
 import par_reference
-from verl_batches import judgement
 
 FAIL_MARKER = "PATARM-FAIL-THIS-ROLLOUT"
 #: Verdicts the fake judge writes: valid scores and every kind of malformed judgement.
@@ -99,7 +100,7 @@ def model_dir(tokenizer_dir: str, root: Path) -> str:
     return str(target)
 
 
-def write_pairs(path: Path, num_pairs: int, fail_pair: Optional[int] = None) -> Path:
+def write_pairs(path: Path, num_pairs: int, fail_pair: int | None = None) -> Path:
     with path.open("w") as out:
         for k in range(num_pairs):
             prompt = f"Question {k}: what is {k} + {k}?" + (f" {FAIL_MARKER}" if k == fail_pair else "")

@@ -17,12 +17,12 @@ from frameworks import require
 torch = require("torch")
 require("verl.experimental.agent_loop")
 
-from verl import DataProto  # noqa: E402
-
 import agent_loop_harness as harness  # noqa: E402
+from verl import DataProto  # noqa: E402
+from verl_batches import compose_config  # noqa: E402
+
 from patarm.verl.agent_loop import PairAgentLoopManager  # noqa: E402
 from patarm.verl.setup_checks import check_trainer_setup  # noqa: E402
-from verl_batches import compose_config  # noqa: E402
 
 MANAGER = "patarm.verl.agent_loop.PairAgentLoopManager"
 
@@ -149,8 +149,8 @@ def test_v1_trainer_transfer_queue_scores_whole_pairs(tokenizer, model_path, ray
         buffer = PairReplayBuffer(trainer_mode="sync", trainer_config={}, max_off_policy_threshold=None,
                                   max_off_policy_strategy="drop", sampler_kwargs={}, poll_interval=0.1)
         shuffled = np.random.default_rng(1).permutation(len(dataset)).tolist()
-        cases = [(shuffled, "train", 2), (list(range(len(dataset)))[:-1], "val", 3)]  # val: last pair misses a side
-        for step, (rows, partition, n) in enumerate(cases, start=1):
+        cases = [(shuffled, "train"), (list(range(len(dataset)))[:-1], "val")]  # val: last pair misses a side
+        for step, (rows, partition) in enumerate(cases, start=1):
             batch_dict = harness.collate(dataset, rows)
             batch_dict["uid"] = np.array([str(uuid.uuid4()) for _ in rows], dtype=object)
             batch = tu.get_tensordict(batch_dict)

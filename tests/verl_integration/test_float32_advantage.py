@@ -11,8 +11,9 @@ Snapped (``float32_safe=True``) they get advantage exactly 0; unsnapped they do 
 from __future__ import annotations
 
 import numpy as np
-import patarm
 import pytest
+
+import patarm
 from frameworks import require
 
 ROLLOUTS = 8

@@ -6,12 +6,11 @@ import asyncio
 import numpy as np
 import pytest
 
+from chat_server import ChatServer, judgement
 from frameworks import require
 
 verl = require("verl")
 torch = require("torch")
-
-from chat_server import ChatServer, judgement
 
 
 def tiny_tokenizer():

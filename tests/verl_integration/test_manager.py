@@ -11,9 +11,10 @@ from frameworks import require
 torch = require("torch")
 verl = require("verl")
 
+from verl_batches import compose_config, judgement, make_batch, pair_rows, reference_parse, reference_rewards  # noqa: E402
+
 import patarm  # noqa: E402
 from patarm.verl import PairRewardManager  # noqa: E402
-from verl_batches import compose_config, judgement, make_batch, pair_rows, reference_parse, reference_rewards  # noqa: E402
 
 PAIRS = [
     # pair id, chosen judgements, rejected judgements (n=3 rollouts each)

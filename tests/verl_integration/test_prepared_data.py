@@ -1,11 +1,11 @@
 """`patarm prepare` output read by verl 0.9's own RLHFDataset: the rows are what verl expects."""
 
+from pathlib import Path
+
 from frameworks import require
 
 verl = require("verl")
 require("torch")
-
-from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

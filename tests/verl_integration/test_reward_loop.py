@@ -14,10 +14,11 @@ torch = require("torch")
 verl = require("verl")
 require("verl.experimental.agent_loop")
 
+from verl_batches import compose_config, judgement, make_batch, pair_rows, reference_parse, reference_rewards  # noqa: E402
+
 import patarm  # noqa: E402
 from patarm.verl import PairRewardManager  # noqa: E402
 from patarm.verl.pairing import PairBoard  # noqa: E402
-from verl_batches import compose_config, judgement, make_batch, pair_rows, reference_parse, reference_rewards  # noqa: E402
 
 PAIRS = [
     (0, [judgement(8), judgement(9.5)], [judgement(3), judgement(7)]),

@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,14 +37,14 @@ def judgement(verdict: Any, *, think: str = "The response is mostly right.", ext
 
 
 # ------------------------------------------------------------------ reference (METHOD 3-4)
-def reference_parse(text: str, pairwise: bool = False) -> tuple[Optional[Any], float]:
+def reference_parse(text: str, pairwise: bool = False) -> tuple[Any | None, float]:
     """(score or verdict or None, format reward) by METHOD section 3; a score as the nearest
     float of its exact value."""
     score, fmt = exact_parse(text, pairwise)
     return (float(score) if isinstance(score, Fraction) else score), fmt
 
 
-def exact_parse(text: str, pairwise: bool = False) -> tuple[Optional[Any], float]:
+def exact_parse(text: str, pairwise: bool = False) -> tuple[Any | None, float]:
     """(exact score (Fraction) or verdict or None, format reward) by METHOD sections 3-4."""
     tags = TAG_RE.findall(text)
     ok = (
@@ -89,7 +90,7 @@ def reference_rewards(texts: Sequence[str], sources: Sequence[str], pair_ids: Se
 
 
 # ------------------------------------------------------------------ batches
-def make_batch(tokenizer: Any, rows: Sequence[dict], *, response_len: Optional[int] = None, prompt_text: str = "Judge this response."):
+def make_batch(tokenizer: Any, rows: Sequence[dict], *, response_len: int | None = None, prompt_text: str = "Judge this response."):
     """A verl DataProto like the trainer's after generation: left-padded prompts, right-padded
     responses ending in EOS, attention mask, positions, and the non-tensor columns of a
     PaTaRM row. `rows`: dicts with text, source, pair_id, side (and optional extra_info)."""

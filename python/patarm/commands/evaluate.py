@@ -114,7 +114,13 @@ def run(args: argparse.Namespace) -> int:
             if log is not None:
                 log.close()
     if args.pairwise:
-        from ..evaluate_pairwise import evaluate_pairwise, format_pairwise_line, load_pairwise_texts, pairwise_texts, rows_as_records
+        from ..evaluate_pairwise import (
+            evaluate_pairwise,
+            format_pairwise_line,
+            load_pairwise_texts,
+            pairwise_texts,
+            rows_as_records,
+        )
 
         texts = load_pairwise_texts(args.judgements) if rows is None else pairwise_texts(rows_as_records(rows))
         report = evaluate_pairwise(items, texts, ties=args.ties, think_in_prompt=args.think_in_prompt)

@@ -12,8 +12,9 @@ import json
 import math
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from importlib import resources
-from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union
+from typing import Any
 
 EXAMPLE = "example_rollouts.jsonl"
 
@@ -58,7 +59,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def read_rollouts(stream: Iterable[Union[str, bytes]], name: str) -> List[Dict[str, Any]]:
+def read_rollouts(stream: Iterable[str | bytes], name: str) -> list[dict[str, Any]]:
     """Parse JSON lines (text or bytes); a bad line is a ValueError naming the file, line and fix."""
     from ..data.io import check_id, parse_json_line
 
@@ -90,7 +91,7 @@ _ROW_IN_MESSAGE = re.compile(r"\b(texts|pair_ids|sides|sources)\[(\d+)\]")
 _FIELD_OF_ARGUMENT = {"texts": "text", "pair_ids": "pair_id", "sides": "side", "sources": "source"}
 
 
-def _located(exc: Exception, rows: List[Dict[str, Any]], name: str) -> ValueError:
+def _located(exc: Exception, rows: list[dict[str, Any]], name: str) -> ValueError:
     """The core's error about row i, told in the file's terms: FILE:LINE, the line's field
     (``side``, not ``sides[3]``) and the CLI option (``--pairwise``, not ``pairwise=True``)."""
     message = str(exc)
@@ -103,7 +104,7 @@ def _located(exc: Exception, rows: List[Dict[str, Any]], name: str) -> ValueErro
     return ValueError(f"{location}: {message}")
 
 
-def check_sides(rows: List[Dict[str, Any]], sides: List[str], name: str, pairwise: bool) -> None:
+def check_sides(rows: list[dict[str, Any]], sides: list[str], name: str, pairwise: bool) -> None:
     """Every side is one the scoring mode accepts; the first that is not is reported with
     its FILE:LINE and the option that fixes a mode mix-up."""
     allowed = ("A", "B") if pairwise else ("chosen", "rejected")
@@ -119,7 +120,7 @@ def check_sides(rows: List[Dict[str, Any]], sides: List[str], name: str, pairwis
         raise ValueError(f"{where}: side is {json.dumps(side)}, but each side must be \"chosen\" or \"rejected\"{hint}")
 
 
-def _read_input(file: Any) -> Tuple[str, List[Dict[str, Any]]]:
+def _read_input(file: Any) -> tuple[str, list[dict[str, Any]]]:
     """(name shown in the header and errors, rows) of FILE, standard input or the example.
     Read as bytes, decoded line by line, so that invalid UTF-8 is reported with its line."""
     if file is None:
@@ -139,7 +140,7 @@ def _fmt(value: float) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
 
 
-def _table(header: Sequence[str], lines: List[Sequence[str]]) -> str:
+def _table(header: Sequence[str], lines: list[Sequence[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
     render = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     return "\n".join([render(header), render(["-" * w for w in widths])] + [render(line) for line in lines])
@@ -169,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         raise _located(exc, rows, name) from None
 
-    groups: Dict[Tuple[str, Any, str], List[int]] = {}
+    groups: dict[tuple[str, Any, str], list[int]] = {}
     for index, row in enumerate(rows):
         groups.setdefault((row.get("source") or "", row["pair_id"], sides[index]), []).append(index)
 

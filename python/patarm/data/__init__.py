@@ -4,12 +4,11 @@ from a teacher judge (``patarm sft-data``, :mod:`patarm.data.sft`). Parquet goes
 (a dependency of patarm), imported on use, never by ``import patarm``."""
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Union
+from typing import Callable
 
 from .filter import FilterReport, PairJudgements, RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
 from .io import DataError, check_writable, read_records, write_rows, write_rows_together
 from .pairs import Columns, PreferencePair, load_pairs, pair_from_record, render_messages
-from .sft import build_sft_rows, read_teacher_judgements, sft_data
 from .prepare import (
     FORMATS,
     PrepareSummary,
@@ -23,20 +22,21 @@ from .prepare import (
     summarize,
     token_counter,
 )
+from .sft import build_sft_rows, read_teacher_judgements, sft_data
 
 
 def prepare(
     input_path,
     output_path,
     *,
-    val_output: Optional[str] = None,
+    val_output: str | None = None,
     val_size: float = 0.0,
     pairwise: bool = False,
     seed: int = 0,
     columns: Columns = Columns(),
     default_domain: str = "chat",
-    rubric_file: Optional[str] = None,
-    tokenizer: Union[None, str, Callable[[List[str]], List[int]]] = None,
+    rubric_file: str | None = None,
+    tokenizer: None | str | Callable[[list[str]], list[int]] = None,
     data_source_prefix: str = "patarm",
     show_progress: bool = True,
     format: str = "verl",

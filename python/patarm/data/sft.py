@@ -25,9 +25,10 @@ import asyncio
 import json
 import os
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Optional
 
 import numpy as np
 
@@ -46,14 +47,14 @@ WRONG_VERDICT = "verdict disagrees with the label"
 NOT_POINTWISE = "pair not kept by the pointwise filter"
 
 # (source, pair id): a judgement without a source matches its pair id under any source.
-PairKey = Tuple[Optional[str], str]
+PairKey = tuple[Optional[str], str]
 
 
 @dataclass(frozen=True)
 class TeacherJudgement:
     """One teacher judgement: which pair, side (or correct verdict) and round it belongs to."""
 
-    source: Optional[str]
+    source: str | None
     pair_id: str
     side: str
     round: int
@@ -63,7 +64,7 @@ class TeacherJudgement:
     def pairwise(self) -> bool:
         return self.side in PAIRWISE_SIDES
 
-    def to_record(self) -> Dict[str, Any]:
+    def to_record(self) -> dict[str, Any]:
         return {"pair_id": self.pair_id, "source": self.source, "side": self.side, "round": self.round,
                 "text": self.text}
 
@@ -75,12 +76,12 @@ class TeacherJudgement:
 # The teacher-judgement file
 
 
-def _jsonl_lines(path: Path) -> Tuple[List[Tuple[str, Dict[str, Any]]], int, bool]:
+def _jsonl_lines(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], int, bool]:
     """(records, byte length of the readable part, torn last line dropped). Only the last
     line may be torn (a run killed mid-write: no newline, not valid JSON); any other bad line
     is a DataError naming it."""
     data = path.read_bytes()
-    records: List[Tuple[str, Dict[str, Any]]] = []
+    records: list[tuple[str, dict[str, Any]]] = []
     good_end, torn = 0, False
     lines = data.split(b"\n")
     for number, line in enumerate(lines, start=1):
@@ -104,7 +105,7 @@ def _jsonl_lines(path: Path) -> Tuple[List[Tuple[str, Dict[str, Any]]], int, boo
     return records, good_end, torn
 
 
-def read_teacher_judgements(path: PathLike) -> Tuple[List[TeacherJudgement], int]:
+def read_teacher_judgements(path: PathLike) -> tuple[list[TeacherJudgement], int]:
     """Read a teacher-judgement file (JSON lines, a JSON list or parquet); returns the
     judgements and the number of torn last lines dropped (0 or 1). Records without ``round``
     are numbered in file order per (pair, side)."""
@@ -117,9 +118,9 @@ def read_teacher_judgements(path: PathLike) -> Tuple[List[TeacherJudgement], int
         torn = int(was_torn)
     else:
         records = read_records(path)
-    judgements: List[TeacherJudgement] = []
-    next_round: Dict[Tuple[PairKey, str], int] = {}
-    seen: Dict[Tuple[PairKey, str, int], str] = {}
+    judgements: list[TeacherJudgement] = []
+    next_round: dict[tuple[PairKey, str], int] = {}
+    seen: dict[tuple[PairKey, str, int], str] = {}
     for where, record in records:
         if record.get("pair_id") is None:
             raise DataError(f"{where}: missing field 'pair_id'")
@@ -155,7 +156,7 @@ class JudgementLog:
 
     def __init__(self, path: PathLike, *, resume: bool) -> None:
         self.path = Path(path)
-        self.done: List[TeacherJudgement] = []
+        self.done: list[TeacherJudgement] = []
         self.torn = 0
         if self.path.exists() and self.path.stat().st_size:
             if not resume:
@@ -176,7 +177,7 @@ class JudgementLog:
         return f"JudgementLog({str(self.path)!r}, done={len(self.done)})"
 
     # The open file belongs to one process: a pickled log reopens it on its next append.
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__, _handle=None)
 
     def append(self, judgements: Sequence[TeacherJudgement]) -> None:
@@ -205,12 +206,12 @@ def chosen_position(pair: PreferencePair, seed: int) -> str:
 
 
 def _prompt_texts(
-    pairs: Sequence[PreferencePair], slots: Sequence[Tuple[int, str]], rubrics: RubricCache
-) -> List[str]:
+    pairs: Sequence[PreferencePair], slots: Sequence[tuple[int, str]], rubrics: RubricCache
+) -> list[str]:
     """Judge prompts for ``(pair index, side)`` slots, side ``chosen`` / ``rejected``
     (pointwise) or ``A`` / ``B`` (pairwise, the chosen response's position); one Rust batch
     per rubric set."""
-    groups: Dict[Tuple[Optional[str], bool], List[int]] = {}
+    groups: dict[tuple[str | None, bool], list[int]] = {}
     for index, (pair_index, side) in enumerate(slots):
         pair = pairs[pair_index]
         key = rubrics.key_for(pair)
@@ -250,7 +251,7 @@ def run_teacher(
     rounds: int,
     modes: Sequence[str],
     seed: int = 0,
-    rubrics: Optional[RubricCache] = None,
+    rubrics: RubricCache | None = None,
     show_progress: bool = False,
 ) -> int:
     """Ask the teacher (a :class:`patarm.Judge`) for every judgement the log still lacks
@@ -259,17 +260,17 @@ def run_teacher(
     from ..judge import run_sync
 
     rubrics = rubrics or RubricCache()
-    have: Dict[Tuple[PairKey, str], set] = {}
-    recorded_position: Dict[PairKey, str] = {}
+    have: dict[tuple[PairKey, str], set] = {}
+    recorded_position: dict[PairKey, str] = {}
     for j in log.done:
         have.setdefault(((j.source, j.pair_id), "pairwise" if j.pairwise else j.side), set()).add(j.round)
         if j.pairwise:
             recorded_position[(j.source, j.pair_id)] = j.side
-    slots: List[Tuple[int, str]] = []
-    missing: List[List[int]] = []
+    slots: list[tuple[int, str]] = []
+    missing: list[list[int]] = []
     for index, pair in enumerate(pairs):
         key = (pair.source, pair.pair_id)
-        wanted: List[Tuple[str, str]] = []
+        wanted: list[tuple[str, str]] = []
         if "pointwise" in modes:
             wanted += [(side, side) for side in POINTWISE_SIDES]
         if "pairwise" in modes:
@@ -284,7 +285,7 @@ def run_teacher(
         return 0
     texts = _prompt_texts(pairs, slots, rubrics)
 
-    async def ask(i: int) -> List[TeacherJudgement]:
+    async def ask(i: int) -> list[TeacherJudgement]:
         pair_index, side = slots[i]
         pair = pairs[pair_index]
         answers = await judge.sample([{"role": "user", "content": texts[i]}], n=len(missing[i]))
@@ -327,15 +328,15 @@ def _bar(total: int):
 # Selecting and building the corpus
 
 
-def _index(judgements: Sequence[TeacherJudgement]) -> Dict[PairKey, Dict[str, Dict[int, TeacherJudgement]]]:
-    out: Dict[PairKey, Dict[str, Dict[int, TeacherJudgement]]] = {}
+def _index(judgements: Sequence[TeacherJudgement]) -> dict[PairKey, dict[str, dict[int, TeacherJudgement]]]:
+    out: dict[PairKey, dict[str, dict[int, TeacherJudgement]]] = {}
     for j in judgements:
         slot = "pairwise" if j.pairwise else j.side
         out.setdefault((j.source, j.pair_id), {}).setdefault(slot, {})[j.round] = j
     return out
 
 
-def _lookup(index, pair: PreferencePair) -> Dict[str, Dict[int, TeacherJudgement]]:
+def _lookup(index, pair: PreferencePair) -> dict[str, dict[int, TeacherJudgement]]:
     return index.get((pair.source, pair.pair_id)) or index.get((None, pair.pair_id)) or {}
 
 
@@ -353,14 +354,14 @@ def _pointwise_decisions(pairs, index, min_gap: float):
     texts = [j.text for _, _, c, rj in candidates for j in (c, rj) if j is not None]
     scores = iter(parse_judgements(texts)["score"].tolist() if texts else [])
     both = []
-    for p, r, c, rj in candidates:
+    for _pair, _round, c, rj in candidates:
         sc = next(scores) if c is not None else float("nan")
         sr = next(scores) if rj is not None else float("nan")
         both.append((sc, sr))
     # The gap against min_gap is decided exactly by the mean-voting helper (one round each).
     matrix = np.asarray(both, dtype=np.float64).reshape(-1, 2)
     _, order = mean_vote_gaps(matrix[:, :1], matrix[:, 1:], margin=min_gap) if len(both) else (None, [])
-    decisions: Dict[int, List[Tuple[Any, ...]]] = {}
+    decisions: dict[int, list[tuple[Any, ...]]] = {}
     for (p, r, c, rj), (sc, sr), o in zip(candidates, both, list(order)):
         if c is None or rj is None:
             reason = NO_JUDGEMENT
@@ -385,7 +386,7 @@ def _pairwise_decisions(pairs, index):
             candidates.append((p, r, verdicts.get(r)))
     texts = [j.text for _, _, j in candidates if j is not None]
     choices = iter(parse_judgements(texts, pairwise=True)["choice"].tolist() if texts else [])
-    decisions: Dict[int, List[Tuple[Any, ...]]] = {}
+    decisions: dict[int, list[tuple[Any, ...]]] = {}
     for p, r, j in candidates:
         if j is None:
             decisions.setdefault(p, []).append((r, None, None, NO_JUDGEMENT))
@@ -408,9 +409,9 @@ def build_sft_rows(
     mode: str = "pointwise",
     min_gap: float = SFT_MIN_GAP,
     intersect_pointwise: bool = False,
-    rubrics: Optional[RubricCache] = None,
-    system: Optional[str] = None,
-) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
+    rubrics: RubricCache | None = None,
+    system: str | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The SFT rows and the counts (kept, dropped by reason) from teacher judgements."""
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}; use 'pointwise' or 'pairwise'")
@@ -424,16 +425,16 @@ def build_sft_rows(
     known = {(pair.source, pair.pair_id) for pair in pairs} | {(None, pair.pair_id) for pair in pairs}
     unmatched = sum(1 for j in judgements if (j.source, j.pair_id) not in known)
 
-    pointwise_kept: Optional[set] = None
+    pointwise_kept: set | None = None
     if mode == "pointwise" or intersect_pointwise:
         if intersect_pointwise and not any(not j.pairwise for j in judgements):
             raise ValueError("intersect_pointwise needs pointwise teacher judgements (side 'chosen'/'rejected') too")
         point = _pointwise_decisions(pairs, index, min_gap)
         pointwise_kept = {p for p, rounds in point.items() if any(d[-1] is None for d in rounds)}
 
-    dropped: Dict[str, int] = {}
-    slots: List[Tuple[int, str]] = []
-    meta: List[Dict[str, Any]] = []
+    dropped: dict[str, int] = {}
+    slots: list[tuple[int, str]] = []
+    meta: list[dict[str, Any]] = []
     kept_rounds, candidates, pairs_kept = 0, 0, set()
     if mode == "pointwise":
         for p in range(len(pairs)):
@@ -471,7 +472,7 @@ def build_sft_rows(
         rows.append({"messages": messages, "pair_id": pair.pair_id, "source": pair.source,
                      "domain": rubrics.domain_of(pair), "mode": mode, "side": info["side"], "round": info["round"],
                      "verdict": info["verdict"]})
-    counts: Dict[str, Any] = {
+    counts: dict[str, Any] = {
         "mode": mode,
         "pairs": len(pairs),
         "candidates": candidates,
@@ -493,20 +494,20 @@ def sft_data(
     output_path: PathLike,
     *,
     judge: Any = None,
-    judgements_path: Optional[PathLike] = None,
-    save_judgements: Optional[PathLike] = None,
+    judgements_path: PathLike | None = None,
+    save_judgements: PathLike | None = None,
     resume: bool = False,
     rounds: int = 1,
     mode: str = "pointwise",
     min_gap: float = SFT_MIN_GAP,
     intersect_pointwise: bool = False,
     seed: int = 0,
-    system: Optional[str] = None,
+    system: str | None = None,
     columns: Columns = Columns(),
     default_domain: str = "chat",
-    rubric_file: Optional[str] = None,
+    rubric_file: str | None = None,
     show_progress: bool = False,
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     """Build the SFT corpus: read the pairs, get teacher judgements from a live ``judge``
     (a :class:`patarm.Judge`; logged to ``save_judgements``, default ``<output>.teacher.jsonl``)
     or from ``judgements_path``, filter, and write the rows (parquet or JSON lines by the
@@ -525,7 +526,7 @@ def sft_data(
         rubrics.get(rubric_file)
     pairs = load_pairs(pairs_path, columns=columns, default_domain=default_domain, check_domain=rubrics.check,
                        show_progress=show_progress)
-    teacher: Dict[str, Any] = {}
+    teacher: dict[str, Any] = {}
     if judge is not None:
         log_path = Path(save_judgements) if save_judgements is not None else Path(f"{os.fspath(output_path)}.teacher.jsonl")
         log = JudgementLog(log_path, resume=resume)
@@ -547,7 +548,7 @@ def sft_data(
     return counts
 
 
-def format_summary(counts: Dict[str, Any]) -> str:
+def format_summary(counts: dict[str, Any]) -> str:
     """The terminal summary of :func:`sft_data`."""
     lines = [
         f"SFT data ({counts['mode']}): kept {counts['kept']} of {counts['candidates']} pair-rounds "

@@ -17,7 +17,7 @@ OpenRLHF then only subtracts the row mean of these values (0 up to a few 2^-10 o
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from typing import Awaitable, Optional, TypeVar
+from collections.abc import Awaitable
+from typing import TypeVar
 
 T = TypeVar("T")
 
 _lock = threading.Lock()
-_loop: Optional[asyncio.AbstractEventLoop] = None
-_owner_pid: Optional[int] = None
+_loop: asyncio.AbstractEventLoop | None = None
+_owner_pid: int | None = None
 
 
 def background_loop() -> asyncio.AbstractEventLoop:

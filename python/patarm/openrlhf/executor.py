@@ -39,9 +39,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from .._shape_option import shape_from_option
 from .advantages import check_mode, side_advantages
@@ -61,10 +62,10 @@ class PairTask:
     pair_id: Any
     source: str
     pairwise: bool
-    chosen: Optional[List[Dict[str, str]]] = None  # pointwise: the judge prompt of each side
-    rejected: Optional[List[Dict[str, str]]] = None
-    messages: Optional[List[Dict[str, str]]] = None  # pairwise: the A/B judge prompt
-    answer: Optional[str] = None  # pairwise: the correct verdict, "A" or "B"
+    chosen: list[dict[str, str]] | None = None  # pointwise: the judge prompt of each side
+    rejected: list[dict[str, str]] | None = None
+    messages: list[dict[str, str]] | None = None  # pairwise: the A/B judge prompt
+    answer: str | None = None  # pairwise: the correct verdict, "A" or "B"
 
     def __repr__(self) -> str:
         kind = "pairwise" if self.pairwise else "pointwise"
@@ -92,7 +93,7 @@ class PairTask:
             return str(self.answer)
         return "chosen" if index < size // 2 else "rejected"
 
-    def messages_for(self, side: str) -> List[Dict[str, str]]:
+    def messages_for(self, side: str) -> list[dict[str, str]]:
         if self.pairwise:
             return list(self.messages or [])
         return list(self.chosen if side == "chosen" else self.rejected or [])
@@ -137,10 +138,10 @@ class _Row:
         # Held so that the objects whose ids key the row stay alive (ids are never reused meanwhile).
         self.keys = (label, sampling_params)
         self.size = 0
-        self.task: Optional[PairTask] = None
-        self.texts: Dict[int, str] = {}
-        self.members: Dict[int, "asyncio.Task[Any]"] = {}
-        self.result: "asyncio.Future[List[Dict[str, Any]]]" = asyncio.get_running_loop().create_future()
+        self.task: PairTask | None = None
+        self.texts: dict[int, str] = {}
+        self.members: dict[int, asyncio.Task[Any]] = {}
+        self.result: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
 
     def join(self) -> int:
         index = self.size
@@ -183,12 +184,12 @@ class PairJudgeExecutor:
         self.correct_reward = float(correct_reward)
         self.wrong_reward = float(wrong_reward)
         self.epsilon = float(epsilon)
-        self._forming: Dict[Tuple[int, int], _Row] = {}
+        self._forming: dict[tuple[int, int], _Row] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(advantage={self.advantage!r}, f={self.f!r})"
 
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_forming"] = {}  # rows in progress belong to a running event loop
         return state
@@ -256,7 +257,7 @@ class PairJudgeExecutor:
         }
         return output, hf_tokenizer.decode(action_ids, skip_special_tokens=True)
 
-    def _score(self, task: PairTask, texts: Sequence[str]) -> List[Dict[str, Any]]:
+    def _score(self, task: PairTask, texts: Sequence[str]) -> list[dict[str, Any]]:
         """PAR (or the pairwise reward) of the row's judgements, then per-side advantages."""
         from .. import score_batch
         from ..rewards import float32_safe

@@ -23,7 +23,8 @@ optional). OpenRLHF itself is never imported (it needs flash-attn and deepspeed)
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .._judge_config import (
     DOWNSTREAM_DOMAIN,
@@ -41,7 +42,7 @@ from .background_loop import run_in_background
 logger = logging.getLogger(__name__)
 
 
-def _as_tensor(values: List[float]):
+def _as_tensor(values: list[float]):
     try:
         import torch
     except ImportError:
@@ -49,7 +50,7 @@ def _as_tensor(values: List[float]):
     return torch.tensor(values, dtype=torch.float32)
 
 
-def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any] = None, **_: Any) -> Dict[str, Any]:
+def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any] = None, **_: Any) -> dict[str, Any]:
     """OpenRLHF's custom reward function: one reward per query, from the judge's mean score."""
     try:
         return _judge_rewards(queries, prompts, labels)
@@ -68,7 +69,7 @@ def _fix_for(exc: Exception) -> str:
     return "see the message: it names the setting or argument to change"
 
 
-def _judge_rewards(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]) -> Dict[str, Any]:
+def _judge_rewards(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]) -> dict[str, Any]:
     queries, prompts = list(queries), list(prompts)
     labels = list(labels) if labels is not None else [None] * len(queries)
     if not (len(queries) == len(prompts) == len(labels)):

@@ -7,8 +7,9 @@ verdict "A"/"B" for pairwise judging. Positions never matter: verl repeats and r
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def pair_rows(non_tensor_batch: Mapping[str, Any], size: int, reward_fn_key: str
     return PairRows(sources, pair_ids, sides)
 
 
-def infer_pairwise(sides: Sequence[str], requested: Optional[bool]) -> bool:
+def infer_pairwise(sides: Sequence[str], requested: bool | None) -> bool:
     """Pairwise when asked, or (auto) when every side is a verdict A/B."""
     if requested is not None:
         return bool(requested)
@@ -89,14 +90,14 @@ class Options:
     """PaTaRM settings of a manager (METHOD section 4: f; section 3: think_in_prompt)."""
 
     f: Any = None
-    pairwise: Optional[bool] = None
+    pairwise: bool | None = None
     think_in_prompt: bool = False
-    num_threads: Optional[int] = None
+    num_threads: int | None = None
     verify_rows: int = 1
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_mapping(cls, kwargs: Optional[Mapping[str, Any]]) -> "Options":
+    def from_mapping(cls, kwargs: Mapping[str, Any] | None) -> Options:
         """Options from reward kwargs: ``f`` is "graded" (default; ``thresholds``, ``values``),
         "constant" (``constant``), a number (constant value), an f object, or a callable of delta."""
         from .._shape_option import shape_from_option
@@ -116,7 +117,7 @@ class Options:
         )
 
 
-def unwrap_compute_score(compute_score: Optional[Callable]) -> tuple[Optional[Callable], dict]:
+def unwrap_compute_score(compute_score: Callable | None) -> tuple[Callable | None, dict]:
     """The user's own function behind verl's wrappers, and the reward kwargs verl bound to it.
 
     Returns (None, kwargs) when the function is patarm's own or verl's default rule-based

@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import ray
-
 from verl import DataProto
 from verl.experimental.agent_loop import AgentLoopManager, AgentLoopWorker
 from verl.utils.ray_utils import auto_await

@@ -11,7 +11,6 @@ from typing import Any
 
 import ray
 from tensordict import NonTensorData, NonTensorStack, TensorDict
-
 from verl.trainer.ppo.v1.agent_loop_tq import AgentLoopManagerTQ, AgentLoopWorkerTQ
 from verl.utils.tensordict_utils import index_select_tensor_dict
 

@@ -13,13 +13,14 @@ Pairs are found by (data source, ``extra_info.pair_id``), not by position, so ro
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from torch.utils.data import Sampler
+from verl.utils.dataset.rl_dataset import RLHFDataset
 
 import patarm
-from verl.utils.dataset.rl_dataset import RLHFDataset
 
 from ._rows import PAIRWISE_SIDES, POINTWISE_SIDES, _plain
 
@@ -60,7 +61,7 @@ def check_pair_batch_sizes(data_config: Mapping[str, Any], *, shuffled_by_verl: 
         )
 
 
-def pair_units(sources: Sequence[Any], extra_infos: Sequence[Any], reward_models: Optional[Sequence[Any]] = None) -> list[tuple[int, ...]]:
+def pair_units(sources: Sequence[Any], extra_infos: Sequence[Any], reward_models: Sequence[Any] | None = None) -> list[tuple[int, ...]]:
     """Groups row indices into units kept together: (chosen, rejected) per pointwise pair, in
     first-seen order; a pairwise row (side A/B) is a unit alone. Incomplete pairs are dropped."""
     pairs: dict[tuple, dict[str, int]] = {}

@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Callable
 
 import numpy as np
 import torch
-
-import patarm
-from patarm import _core
 from verl import DataProto
 from verl.workers.reward_manager import register as register_batch_manager
 from verl.workers.reward_manager.abstract import AbstractRewardManager
+
+import patarm
+from patarm import _core
 
 from ..rewards import float32_safe
 from ._rows import POINTWISE_SIDES, Options, PairRows, infer_pairwise, pair_rows, unwrap_compute_score
@@ -84,10 +85,10 @@ class PairRewardManager(*_bases):
         self,
         tokenizer: Any = None,
         num_examine: int = 0,
-        compute_score: Optional[Callable] = None,
+        compute_score: Callable | None = None,
         reward_fn_key: str = "data_source",
         config: Any = None,
-        reward_router_address: Optional[str] = None,
+        reward_router_address: str | None = None,
         reward_model_tokenizer: Any = None,
         **kwargs: Any,
     ) -> None:
@@ -126,7 +127,7 @@ class PairRewardManager(*_bases):
         rows = pair_rows(data.non_tensor_batch, len(data), self.reward_fn_key)
         ids = as_int64_matrix(data.batch["responses"])
         lengths_np = np.ascontiguousarray(lengths.cpu().numpy(), dtype=np.int64)
-        texts: Optional[list[str]] = None
+        texts: list[str] | None = None
         scores = None
         if self.compute_score is None or infer_pairwise(rows.sides, self.options.pairwise):
             scores = self._decode_and_score(ids, lengths_np, rows)
@@ -145,7 +146,7 @@ class PairRewardManager(*_bases):
             return {"reward_tensor": reward_tensor, "reward_extra_info": extra}
         return reward_tensor
 
-    def _native_shape(self) -> Optional[tuple]:
+    def _native_shape(self) -> tuple | None:
         f = self.options.f
         if isinstance(f, patarm.Graded):
             return ("graded", tuple(f.thresholds), tuple(f.values))
@@ -153,7 +154,7 @@ class PairRewardManager(*_bases):
             return ("constant", float(f.value))
         return None  # a Python callable: applied by score_batch after the native pass
 
-    def _decode_and_score(self, ids: np.ndarray, lengths: np.ndarray, rows: PairRows) -> Optional[dict[str, np.ndarray]]:
+    def _decode_and_score(self, ids: np.ndarray, lengths: np.ndarray, rows: PairRows) -> dict[str, np.ndarray] | None:
         """Decoding and scoring in one native pass (no Python strings), when the tokenizer is
         natively decodable and f is built in; None otherwise."""
         shape = self._native_shape()
@@ -244,7 +245,7 @@ class PairRewardManager(*_bases):
         if self.num_examine <= 0:
             return
         shown: dict[str, set] = defaultdict(set)
-        for row, (source, pair_id) in enumerate(zip(rows.sources, rows.pair_ids)):
+        for source, pair_id in zip(rows.sources, rows.pair_ids):
             if pair_id in shown[source] or len(shown[source]) >= self.num_examine:
                 continue
             shown[source].add(pair_id)

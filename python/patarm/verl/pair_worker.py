@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 from ._rows import _plain
 from .manager import PairRewardManager
@@ -23,7 +23,7 @@ _SUBMITTED: contextvars.ContextVar[bool] = contextvars.ContextVar("patarm_submit
 IDENTITY_COLUMNS = ("data_source", "extra_info", "reward_model")
 
 
-def pair_identity(fields: Mapping[str, Any], reward_fn_key: str = "data_source") -> Optional[tuple[str, Any, str]]:
+def pair_identity(fields: Mapping[str, Any], reward_fn_key: str = "data_source") -> tuple[str, Any, str] | None:
     """(source, pair id, side) of one prompt row, or None for a row that is not a PaTaRM pair row."""
     extra = fields.get("extra_info")
     extra = extra if isinstance(extra, Mapping) else {}
@@ -37,7 +37,7 @@ def pair_identity(fields: Mapping[str, Any], reward_fn_key: str = "data_source")
     return str(_plain(fields.get(reward_fn_key))), pair_id, side
 
 
-def pair_split_key(fields: Mapping[str, Any], reward_fn_key: str = "data_source") -> Optional[tuple[str, Any]]:
+def pair_split_key(fields: Mapping[str, Any], reward_fn_key: str = "data_source") -> tuple[str, Any] | None:
     """The key that keeps a row with the other rows of its pair when a batch is split among
     workers: (source, pair id) for pointwise rows; None (a unit alone) otherwise."""
     identity = pair_identity(fields, reward_fn_key)
@@ -64,7 +64,7 @@ def build_pair_manager(config: Any, tokenizer: Any) -> tuple[PairRewardManager, 
 class PairWorkerMixin:
     """Adds the pair rendezvous to an agent-loop worker class (legacy or TransferQueue)."""
 
-    _patarm_board_instance: Optional[PairBoard] = None
+    _patarm_board_instance: PairBoard | None = None
 
     def _patarm_board(self) -> PairBoard:
         if self._patarm_board_instance is None:
@@ -72,7 +72,7 @@ class PairWorkerMixin:
             self._patarm_board_instance = PairBoard(manager, timeout_s=timeout)
         return self._patarm_board_instance
 
-    def _patarm_key(self, fields: Mapping[str, Any], validate: Any, step: Any) -> Optional[tuple]:
+    def _patarm_key(self, fields: Mapping[str, Any], validate: Any, step: Any) -> tuple | None:
         reward_fn_key = self.config.data.get("reward_fn_key", "data_source")
         identity = pair_identity(fields, reward_fn_key)
         if identity is None:

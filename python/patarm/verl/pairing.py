@@ -21,8 +21,9 @@ import asyncio
 import heapq
 import logging
 from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 1800.0
 
 
-def plan_worker_chunks(keys: Sequence[Optional[Hashable]], weights: Sequence[int], num_workers: int) -> list[np.ndarray]:
+def plan_worker_chunks(keys: Sequence[Hashable | None], weights: Sequence[int], num_workers: int) -> list[np.ndarray]:
     """Splits a batch's rows among `num_workers` so that rows sharing a key (the rows of one pair,
     keyed by (data source, pair id)) all go to the same worker. A row whose key is None is a unit
     alone. Units are placed heaviest first on the least-loaded worker (by total `weights`, the

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import transfer_queue as tq
-
 from verl.trainer.ppo.v1.replay_buffer import ReplayBuffer
 
 METRIC_PARTNER_MISSING = "training/patarm/partner_missing"

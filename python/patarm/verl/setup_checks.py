@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any
 
 #: Set to 1 to run a route on a verl version it was not tested on (at your own risk).
 ALLOW_UNTESTED_ENV = "PATARM_ALLOW_UNTESTED_VERL"
@@ -18,7 +18,7 @@ _ROUTE_NAMES = {
 }
 
 
-def _release(version: str) -> Optional[tuple[int, int, int]]:
+def _release(version: str) -> tuple[int, int, int] | None:
     match = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version)
     if match is None:
         return None
@@ -26,7 +26,7 @@ def _release(version: str) -> Optional[tuple[int, int, int]]:
     return int(major), int(minor), int(patch or 0)
 
 
-def check_verl_version(route: str, version: Optional[str] = None) -> None:
+def check_verl_version(route: str, version: str | None = None) -> None:
     """Raises RuntimeError when `route` runs on a verl version it was not tested on."""
     if os.environ.get(ALLOW_UNTESTED_ENV) == "1":
         return
