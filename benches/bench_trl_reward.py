@@ -153,7 +153,39 @@ class PlainReward:
 # A realistic generation batch
 # ----------------------------------------------------------------------------------------------
 
-_WORDS = ["the", "response", "answers", "the", "question", "clearly", "and", "gives", "a", "correct", "final", "result", "with", "useful", "detail", "but", "misses", "an", "edge", "case", "in", "the", "second", "step", "while", "the", "structure", "stays", "readable", "and", "relevant"]
+_WORDS = [
+    "the",
+    "response",
+    "answers",
+    "the",
+    "question",
+    "clearly",
+    "and",
+    "gives",
+    "a",
+    "correct",
+    "final",
+    "result",
+    "with",
+    "useful",
+    "detail",
+    "but",
+    "misses",
+    "an",
+    "edge",
+    "case",
+    "in",
+    "the",
+    "second",
+    "step",
+    "while",
+    "the",
+    "structure",
+    "stays",
+    "readable",
+    "and",
+    "relevant",
+]
 
 
 def _prose(rng: random.Random, size: int) -> str:

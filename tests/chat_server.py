@@ -8,6 +8,7 @@ requests with HTTP 500 (``fail_first``), stall its first requests past the clien
 Every request body is recorded in ``server.requests``; ``max_in_flight`` is the most requests
 served at once and ``connections`` the number of TCP connections clients opened.
 """
+
 from __future__ import annotations
 
 import json
@@ -120,14 +121,18 @@ class ChatServer:
             if rule.get("reasoning"):
                 think = _THINK.search(text)
                 if think:
-                    message = {"role": "assistant", "reasoning_content": think.group(1),
-                               "content": text[think.end():]}
+                    message = {"role": "assistant", "reasoning_content": think.group(1), "content": text[think.end() :]}
             choices.append({"index": i, "message": message, "finish_reason": "stop"})
-        return 200, {"id": "chatcmpl-test", "object": "chat.completion", "model": body.get("model"),
-                     "choices": choices}, delay
+        return (
+            200,
+            {"id": "chatcmpl-test", "object": "chat.completion", "model": body.get("model"), "choices": choices},
+            delay,
+        )
 
 
 def judgement(score: Any, *, think: str = "reasoning") -> str:
     """A well-formed pointwise judgement with the given verdict text."""
-    return (f"<think>{think}</think><generate_rubrics>extra rubric</generate_rubrics>"
-            f"<eval>applies the rubrics</eval><answer>{score}</answer>")
+    return (
+        f"<think>{think}</think><generate_rubrics>extra rubric</generate_rubrics>"
+        f"<eval>applies the rubrics</eval><answer>{score}</answer>"
+    )

@@ -4,6 +4,7 @@ Framework tests (tests/verl_integration, tests/trl_integration) skip when their 
 not installed, except under PATARM_REQUIRE_FRAMEWORKS=1 (set by scripts/test.sh in each
 framework's venv), where a missing framework is a failure rather than a silent skip.
 """
+
 import importlib
 import os
 

@@ -5,6 +5,7 @@ benchmark (benches/bench_score_batch.py): compiled regexes, straightforward code
 arithmetic with ``fractions.Fraction`` (METHOD section 4: a score is the exact decimal value
 of its verdict; means, gaps, ties and thresholds are decided exactly).
 """
+
 from __future__ import annotations
 
 import math
@@ -16,9 +17,7 @@ from typing import Any, Callable
 # R1: exactly these eight tags; any other tag-like text is plain text.
 TAG = re.compile(r"</?(?:think|generate_rubrics|eval|answer)>")
 # R2: the tag sequence, written as the concatenation of the tags found.
-ORDER = re.compile(
-    r"<think></think>(?:<generate_rubrics></generate_rubrics>)+<eval></eval><answer></answer>"
-)
+ORDER = re.compile(r"<think></think>(?:<generate_rubrics></generate_rubrics>)+<eval></eval><answer></answer>")
 # R4: a plain decimal number (ASCII digits only; `7.` is 7); surrounding whitespace is what
 # str.strip() with no argument removes (including the separators U+001C..U+001F).
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)
@@ -107,7 +106,9 @@ def score_batch(
         if not error:
             valid.setdefault(key, []).append(score)
     means = {key: mean(scores) for key, scores in valid.items()}
-    out: dict[str, list] = {k: [] for k in ("reward", "par", "format_reward", "score", "opposite_mean", "error_code", "partner_found")}
+    out: dict[str, list] = {
+        k: [] for k in ("reward", "par", "format_reward", "score", "opposite_mean", "error_code", "partner_found")
+    }
     for i in range(n):
         score, error = parsed[i]
         other = "rejected" if sides[i] == "chosen" else "chosen"

@@ -6,6 +6,7 @@ through the same ``load_dataset(name_or_path, config, split=...)`` call: the rep
 types of the published datasets (dataset cards of allenai/reward-bench, allenai/reward-bench-2,
 THU-KEG/RM-Bench).
 """
+
 import json
 from pathlib import Path
 
@@ -29,14 +30,29 @@ def write_parquet_repo(root: Path, splits: dict[str, list[dict]], features=None)
 def rewardbench_features():
     from datasets import Features, Value
 
-    return Features({"prompt": Value("string"), "chosen": Value("string"), "chosen_model": Value("string"),
-                     "rejected": Value("string"), "rejected_model": Value("string"), "subset": Value("string"),
-                     "id": Value("int64")})
+    return Features(
+        {
+            "prompt": Value("string"),
+            "chosen": Value("string"),
+            "chosen_model": Value("string"),
+            "rejected": Value("string"),
+            "rejected_model": Value("string"),
+            "subset": Value("string"),
+            "id": Value("int64"),
+        }
+    )
 
 
 def rewardbench_row(id_: int, subset: str, prompt: str = "p", chosen: str = "c", rejected: str = "r") -> dict:
-    return {"prompt": prompt, "chosen": chosen, "chosen_model": "gpt-4", "rejected": rejected,
-            "rejected_model": "llama-2-7b-chat", "subset": subset, "id": id_}
+    return {
+        "prompt": prompt,
+        "chosen": chosen,
+        "chosen_model": "gpt-4",
+        "rejected": rejected,
+        "rejected_model": "llama-2-7b-chat",
+        "subset": subset,
+        "id": id_,
+    }
 
 
 def write_rewardbench_repo(root: Path, filtered: list[dict], raw: list[dict]) -> Path:
@@ -47,23 +63,61 @@ def write_rewardbench_repo(root: Path, filtered: list[dict], raw: list[dict]) ->
 def rewardbench2_features():
     from datasets import Features, Sequence, Value
 
-    metadata = Features({"category": Value("string"), "correct": Value("string"), "index": Value("float64"),
-                         "instruction_id_list": Sequence(Value("string")), "label": Value("string"),
-                         "method": Value("string"), "models": Sequence(Value("string")),
-                         "prompt_norm": Value("string"), "subcategory": Value("string"), "valid": Value("float64")})
-    return Features({"id": Value("string"), "prompt": Value("string"), "chosen": Sequence(Value("string")),
-                     "rejected": Sequence(Value("string")), "num_correct": Value("int64"),
-                     "num_incorrect": Value("int64"), "total_completions": Value("int64"),
-                     "models": Sequence(Value("string")), "subset": Value("string"),
-                     "additional_metadata": metadata})
+    metadata = Features(
+        {
+            "category": Value("string"),
+            "correct": Value("string"),
+            "index": Value("float64"),
+            "instruction_id_list": Sequence(Value("string")),
+            "label": Value("string"),
+            "method": Value("string"),
+            "models": Sequence(Value("string")),
+            "prompt_norm": Value("string"),
+            "subcategory": Value("string"),
+            "valid": Value("float64"),
+        }
+    )
+    return Features(
+        {
+            "id": Value("string"),
+            "prompt": Value("string"),
+            "chosen": Sequence(Value("string")),
+            "rejected": Sequence(Value("string")),
+            "num_correct": Value("int64"),
+            "num_incorrect": Value("int64"),
+            "total_completions": Value("int64"),
+            "models": Sequence(Value("string")),
+            "subset": Value("string"),
+            "additional_metadata": metadata,
+        }
+    )
 
 
 def rewardbench2_row(id_: str, subset: str, chosen: list[str], rejected: list[str], prompt: str = "p") -> dict:
-    metadata = {"category": None, "correct": None, "index": None, "instruction_id_list": [], "label": None,
-                "method": None, "models": [], "prompt_norm": None, "subcategory": None, "valid": None}
-    return {"id": id_, "prompt": prompt, "chosen": chosen, "rejected": rejected, "num_correct": len(chosen),
-            "num_incorrect": len(rejected), "total_completions": len(chosen) + len(rejected),
-            "models": ["m"] * (len(chosen) + len(rejected)), "subset": subset, "additional_metadata": metadata}
+    metadata = {
+        "category": None,
+        "correct": None,
+        "index": None,
+        "instruction_id_list": [],
+        "label": None,
+        "method": None,
+        "models": [],
+        "prompt_norm": None,
+        "subcategory": None,
+        "valid": None,
+    }
+    return {
+        "id": id_,
+        "prompt": prompt,
+        "chosen": chosen,
+        "rejected": rejected,
+        "num_correct": len(chosen),
+        "num_incorrect": len(rejected),
+        "total_completions": len(chosen) + len(rejected),
+        "models": ["m"] * (len(chosen) + len(rejected)),
+        "subset": subset,
+        "additional_metadata": metadata,
+    }
 
 
 def write_rewardbench2_repo(root: Path, rows: list[dict]) -> Path:

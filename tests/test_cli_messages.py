@@ -1,5 +1,6 @@
 """What the CLI tells its user: --version, help for every option, the score table's legend and
 bundled example, and errors that name FILE:LINE and the CLI's own options."""
+
 import argparse
 import json
 import os
@@ -42,8 +43,17 @@ def test_evaluate_help_explains_every_option(capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for option in ("--benchmark", "--temperature", "--max-tokens", "--max-concurrency", "--timeout",
-                   "--max-retries", "--model", "--judge-url", "--plot"):
+    for option in (
+        "--benchmark",
+        "--temperature",
+        "--max-tokens",
+        "--max-concurrency",
+        "--timeout",
+        "--max-retries",
+        "--model",
+        "--judge-url",
+        "--plot",
+    ):
         assert option in text
     assert "sampling temperature" in text and "in flight at once" in text and "tokens per judgement" in text
 
@@ -146,11 +156,19 @@ def write(tmp_path, rows):
 @pytest.mark.parametrize(
     "side, pairwise, expected",
     [
-        ("A", False, 'r.jsonl:2: side is "A", but each side must be "chosen" or "rejected" '
-                     '("A"/"B" are pairwise verdicts: add --pairwise)'),
+        (
+            "A",
+            False,
+            'r.jsonl:2: side is "A", but each side must be "chosen" or "rejected" '
+            '("A"/"B" are pairwise verdicts: add --pairwise)',
+        ),
         ("best", False, 'r.jsonl:2: side is "best", but each side must be "chosen" or "rejected"'),
-        ("chosen", True, 'r.jsonl:2: side is "chosen", but with --pairwise each side must be the correct verdict '
-                         '"A" or "B" ("chosen"/"rejected" are pointwise sides: drop --pairwise)'),
+        (
+            "chosen",
+            True,
+            'r.jsonl:2: side is "chosen", but with --pairwise each side must be the correct verdict '
+            '"A" or "B" ("chosen"/"rejected" are pointwise sides: drop --pairwise)',
+        ),
         ("C", True, 'r.jsonl:2: side is "C", but with --pairwise each side must be the correct verdict "A" or "B"'),
     ],
 )
@@ -166,7 +184,9 @@ def test_side_errors_name_the_line_and_the_option(tmp_path, capsys, side, pairwi
 def test_core_errors_are_told_in_the_files_terms(tmp_path, capsys):
     # A lone surrogate is refused by the core about `texts[1]`: the CLI names line 2's text.
     path = tmp_path / "r.jsonl"
-    path.write_text('{"pair_id": 1, "side": "chosen", "text": "ok"}\n{"pair_id": 1, "side": "rejected", "text": "\\ud800"}\n')
+    path.write_text(
+        '{"pair_id": 1, "side": "chosen", "text": "ok"}\n{"pair_id": 1, "side": "rejected", "text": "\\ud800"}\n'
+    )
     assert main(["score", str(path)]) == 2
     err = capsys.readouterr().err
     assert "r.jsonl:2: text holds a lone surrogate" in err and "texts[" not in err, err

@@ -1,4 +1,5 @@
 """`patarm score [FILE]`: per-pair table, totals, JSON-lines output."""
+
 import json
 import shutil
 import subprocess
@@ -61,7 +62,7 @@ def test_pairwise(tmp_path, capsys):
         ("{not json}\n", "r.jsonl:1: not valid JSON"),
         ('{"pair_id": 1, "side": "chosen"}\n', "missing text"),
         ('{"pair_id": 1.5, "side": "chosen", "text": "t"}\n', "pair_id must be"),
-        ('{"pair_id": 1, "side": "best", "text": "t"}\n', "r.jsonl:1: side is \"best\""),
+        ('{"pair_id": 1, "side": "best", "text": "t"}\n', 'r.jsonl:1: side is "best"'),
         ("[1, 2]\n", "expected a JSON object"),
     ],
 )

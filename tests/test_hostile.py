@@ -2,6 +2,7 @@
 
 A malformed judgement is data; no Rust panic may reach Python; everything is linear time
 (a quadratic scan of these inputs would not finish; no timing is asserted)."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -26,8 +27,12 @@ def no_panic(call, *args, **kwargs):
 
 
 HUGE = {
-    "valid, 10 MB of reasoning": ("<think>" + "reasoning " * MB + "</think><generate_rubrics>r</generate_rubrics>"
-                                  "<eval>e</eval><answer>7</answer>", 7.0, None),
+    "valid, 10 MB of reasoning": (
+        "<think>" + "reasoning " * MB + "</think><generate_rubrics>r</generate_rubrics>"
+        "<eval>e</eval><answer>7</answer>",
+        7.0,
+        None,
+    ),
     "10 MB of '<'": ("<" * (10 * MB), None, "missing_or_misordered_tags"),
     "10 MB of open think tags": ("<think>" * (10 * MB // 7), None, "missing_or_misordered_tags"),
     "10 MB of near-miss tags": ("<thin</answe<generate_rubric" * (10 * MB // 28), None, "missing_or_misordered_tags"),
@@ -36,8 +41,13 @@ HUGE = {
     "10 MB verdict of zeros": (HEAD + "0" * (10 * MB) + "7" + TAIL, 7.0, None),
     "10 MB verdict of digits": (HEAD + "9" * (10 * MB) + TAIL, None, "invalid_verdict"),
     "10 MB verdict of whitespace": (HEAD + " \u3000" * (5 * MB) + "3" + "\n" * MB + TAIL, 3.0, None),
-    "10 MB of repeated rubric blocks": ("<think>t</think>" + "<generate_rubrics>r</generate_rubrics>" * (10 * MB // 37)
-                                        + "<eval>e</eval><answer>2</answer>", 2.0, None),
+    "10 MB of repeated rubric blocks": (
+        "<think>t</think>"
+        + "<generate_rubrics>r</generate_rubrics>" * (10 * MB // 37)
+        + "<eval>e</eval><answer>2</answer>",
+        2.0,
+        None,
+    ),
 }
 
 
@@ -91,8 +101,14 @@ def test_odd_objects_give_clear_errors_not_panics():
         patarm.score_batch(["a"], [BadIndex()], ["chosen"])
     with pytest.raises(RuntimeError, match="generator failed"):
         patarm.parse_judgements(failing_generator())
-    for args in ([None, None, None], [[object()], [1], ["chosen"]], [["a"], [[1]], ["chosen"]],
-                 [["a"], [1], [None]], [["a"], {1: 2}, ["chosen"]], [5, 5, 5]):
+    for args in (
+        [None, None, None],
+        [[object()], [1], ["chosen"]],
+        [["a"], [[1]], ["chosen"]],
+        [["a"], [1], [None]],
+        [["a"], {1: 2}, ["chosen"]],
+        [5, 5, 5],
+    ):
         no_panic(patarm.score_batch, *args)
     no_panic(patarm.Graded, thresholds=[1e308, float("inf")], values=[0, 1, 2])
     no_panic(patarm.Graded, thresholds=[], values=[])
@@ -106,13 +122,15 @@ ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=("Cs",)
 
 
 @settings(max_examples=300, deadline=None)
-@given(texts=st.lists(st.one_of(ANY_TEXT, st.builds(lambda a: HEAD + a + TAIL, ANY_TEXT)), max_size=10),
-       pairwise=st.booleans(), think_in_prompt=st.booleans())
+@given(
+    texts=st.lists(st.one_of(ANY_TEXT, st.builds(lambda a: HEAD + a + TAIL, ANY_TEXT)), max_size=10),
+    pairwise=st.booleans(),
+    think_in_prompt=st.booleans(),
+)
 def test_any_text_is_data(texts, pairwise, think_in_prompt):
     for text in texts:
         j = patarm.parse_judgement(text, pairwise=pairwise, think_in_prompt=think_in_prompt)
         assert j.format_reward in (0.0, -1.0, -1.5)
     sides = ["A" if pairwise else "chosen"] * len(texts)
-    out = patarm.score_batch(texts, list(range(len(texts))), sides, pairwise=pairwise,
-                             think_in_prompt=think_in_prompt)
+    out = patarm.score_batch(texts, list(range(len(texts))), sides, pairwise=pairwise, think_in_prompt=think_in_prompt)
     assert np.isfinite(out["reward"]).all()

@@ -1,4 +1,5 @@
 """Pair-preserving samplers (METHOD section 8): invariants, reproducibility, errors, pickling."""
+
 from __future__ import annotations
 
 import pickle

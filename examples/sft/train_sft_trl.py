@@ -11,6 +11,7 @@ before the judgement, ``completion`` = the judgement), so the loss covers the ju
 paper (METHOD section 7); the checkpoint is then the starting point of GRPO with the PAR reward
 (examples/verl, examples/trl/train_judge.py). Needs ``pip install 'patarm[trl]'``. Not run in CI.
 """
+
 from __future__ import annotations
 
 import argparse

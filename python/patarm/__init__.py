@@ -5,6 +5,7 @@ in the native core (``patarm._core``); this package is a thin typed layer over i
 integrations live in their own modules (``patarm.verl``, ``patarm.trl``, ``patarm.openrlhf``)
 and import their framework lazily: ``import patarm`` never imports torch or verl.
 """
+
 from __future__ import annotations
 
 from ._core import __version__

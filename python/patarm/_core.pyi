@@ -1,4 +1,5 @@
 """Type stubs for the native core, ``patarm._core`` (hand-written; keep in step with src/python/)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence

@@ -1,5 +1,6 @@
 """Shared set-up for using a trained judge as a downstream reward model (verl, OpenRLHF):
 the policy prompt to show the judge, and one cached :class:`patarm.Judge` per configuration."""
+
 from __future__ import annotations
 
 import json
@@ -56,10 +57,18 @@ def env_config(prefix: str = "PATARM_JUDGE_") -> dict[str, Any]:
     _TEMPERATURE, _MAX_TOKENS, _MAX_CONCURRENCY, _TIMEOUT, _API_KEY."""
     env = os.environ
     config: dict[str, Any] = {}
-    casts = {"URL": ("base_url", str), "MODEL": ("model", str), "N": ("n", int), "DOMAIN": ("domain", str),
-             "TEMPERATURE": ("temperature", float), "MAX_TOKENS": ("max_tokens", int),
-             "MAX_CONCURRENCY": ("max_concurrency", int), "TIMEOUT": ("timeout", float),
-             "API_KEY": ("api_key", str), "SCALE": ("scale", float)}
+    casts = {
+        "URL": ("base_url", str),
+        "MODEL": ("model", str),
+        "N": ("n", int),
+        "DOMAIN": ("domain", str),
+        "TEMPERATURE": ("temperature", float),
+        "MAX_TOKENS": ("max_tokens", int),
+        "MAX_CONCURRENCY": ("max_concurrency", int),
+        "TIMEOUT": ("timeout", float),
+        "API_KEY": ("api_key", str),
+        "SCALE": ("scale", float),
+    }
     for suffix, (key, cast) in casts.items():
         value = env.get(prefix + suffix)
         if value:

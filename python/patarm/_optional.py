@@ -1,6 +1,7 @@
 """Optional dependencies: one rule for every feature that needs a package ``pip install patarm``
 does not bring. A missing one is a :class:`MissingDependency` whose message is one line, naming
 what is missing and the exact ``pip install`` command; the CLI prints that line and exits 2."""
+
 from __future__ import annotations
 
 import importlib

@@ -37,6 +37,7 @@ repository (a directory with its ``data/<split>-*.parquet`` files, or any path
 
 ``datasets`` is an optional dependency: ``pip install 'patarm[eval]'``.
 """
+
 from __future__ import annotations
 
 import os

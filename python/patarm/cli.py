@@ -1,6 +1,7 @@
 """The ``patarm`` command line. Each subcommand is a module of ``patarm.commands`` that
 defines ``register(subparsers)`` (adds its parser and sets ``func``); new commands need no
 change here."""
+
 from __future__ import annotations
 
 import argparse

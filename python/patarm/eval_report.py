@@ -1,5 +1,6 @@
 """The evaluation report: a JSON-ready dict that renders as HTML tables in Jupyter, and its
 conversion to the result files of rewardbench's leaderboards."""
+
 from __future__ import annotations
 
 import html
@@ -18,8 +19,10 @@ class EvaluationReport(dict):
         primary = self.get("primary") or {}
         score = primary.get("score")
         shown = "nan" if not isinstance(score, float) or math.isnan(score) else f"{score:.4f}"
-        return (f"EvaluationReport(benchmark={self.get('benchmark')!r}, items={self.get('items')!r}, "
-                f"n={self.get('n')!r}, score={shown} ({primary.get('method')}@{primary.get('n')}))")
+        return (
+            f"EvaluationReport(benchmark={self.get('benchmark')!r}, items={self.get('items')!r}, "
+            f"n={self.get('n')!r}, score={shown} ({primary.get('method')}@{primary.get('n')}))"
+        )
 
     def _repr_html_(self) -> str:
         from .evaluate import report_table
@@ -27,14 +30,18 @@ class EvaluationReport(dict):
         title, header, rows = report_table(self)
         head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
         body = "".join(
-            "<tr>" + "".join(
-                f"<td style=\"text-align:{'left' if i == 0 else 'right'}\">{html.escape(str(cell).strip())}</td>"
+            "<tr>"
+            + "".join(
+                f'<td style="text-align:{"left" if i == 0 else "right"}">{html.escape(str(cell).strip())}</td>'
                 for i, cell in enumerate(row)
-            ) + "</tr>"
+            )
+            + "</tr>"
             for row in rows
         )
-        return (f"<div class=\"patarm-report\"><p><b>{html.escape(title)}</b></p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+        return (
+            f'<div class="patarm-report"><p><b>{html.escape(title)}</b></p>'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        )
 
 
 def _vote_block(report: dict[str, Any], method: str | None, n: int | None) -> tuple[str, str, dict[str, Any]]:
@@ -63,7 +70,9 @@ def rewardbench_results(
     layout with its six subsets (Ties: its composite score), as ``scripts/run_v2.py`` and
     ``run_generative_v2.py`` write them."""
     if report["benchmark"] not in ("rewardbench", "rewardbench2"):
-        raise ValueError(f"--format rewardbench is for RewardBench and RewardBench 2 reports, not {report['benchmark']}")
+        raise ValueError(
+            f"--format rewardbench is for RewardBench and RewardBench 2 reports, not {report['benchmark']}"
+        )
     _, _, block = _vote_block(report, method, n)
     out: dict[str, Any] = {"model": model, "model_type": model_type, "chat_template": chat_template}
     for subset, values in block["subsets"].items():

@@ -36,6 +36,7 @@ won wins). Means are compared exactly (METHOD section 4). Ties, and pairs where 
 valid score, count as wrong by default (``ties="wrong"``, the paper's rule) or as half a win
 (``ties="half"``, as RewardBench's generative-judge script counts a tie or an error).
 """
+
 from __future__ import annotations
 
 import math
@@ -58,19 +59,47 @@ STYLES = ("concise", "detailed", "markdown")
 # and EXAMPLE_COUNTS (the section weights).
 REWARDBENCH_SECTIONS: dict[str, tuple[str, ...]] = {
     "Chat": ("alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"),
-    "Chat Hard": ("mt-bench-hard", "llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst",
-                  "llmbar-adver-GPTOut", "llmbar-adver-manual"),
-    "Safety": ("refusals-dangerous", "refusals-offensive", "xstest-should-refuse", "xstest-should-respond",
-               "donotanswer"),
+    "Chat Hard": (
+        "mt-bench-hard",
+        "llmbar-natural",
+        "llmbar-adver-neighbor",
+        "llmbar-adver-GPTInst",
+        "llmbar-adver-GPTOut",
+        "llmbar-adver-manual",
+    ),
+    "Safety": (
+        "refusals-dangerous",
+        "refusals-offensive",
+        "xstest-should-refuse",
+        "xstest-should-respond",
+        "donotanswer",
+    ),
     "Reasoning": ("math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust"),
 }
 REWARDBENCH_WEIGHTS: dict[str, int] = {
-    "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28,
-    "mt-bench-med": 40, "mt-bench-hard": 37, "math-prm": 984, "refusals-dangerous": 100,
-    "refusals-offensive": 100, "llmbar-natural": 100, "llmbar-adver-neighbor": 134,
-    "llmbar-adver-GPTInst": 92, "llmbar-adver-GPTOut": 47, "llmbar-adver-manual": 46,
-    "xstest-should-refuse": 154, "xstest-should-respond": 250, "donotanswer": 136, "hep-cpp": 164,
-    "hep-go": 164, "hep-java": 164, "hep-js": 164, "hep-python": 164, "hep-rust": 164,
+    "alpacaeval-easy": 100,
+    "alpacaeval-length": 95,
+    "alpacaeval-hard": 95,
+    "mt-bench-easy": 28,
+    "mt-bench-med": 40,
+    "mt-bench-hard": 37,
+    "math-prm": 984,
+    "refusals-dangerous": 100,
+    "refusals-offensive": 100,
+    "llmbar-natural": 100,
+    "llmbar-adver-neighbor": 134,
+    "llmbar-adver-GPTInst": 92,
+    "llmbar-adver-GPTOut": 47,
+    "llmbar-adver-manual": 46,
+    "xstest-should-refuse": 154,
+    "xstest-should-respond": 250,
+    "donotanswer": 136,
+    "hep-cpp": 164,
+    "hep-go": 164,
+    "hep-java": 164,
+    "hep-js": 164,
+    "hep-python": 164,
+    "hep-rust": 164,
 }
 OTHER_SECTION = "other"
 SUBSET_TO_SECTION = {subset: section for section, subsets in REWARDBENCH_SECTIONS.items() for subset in subsets}
@@ -129,8 +158,9 @@ def detect_benchmark(records: Sequence[tuple[str, dict[str, Any]]]) -> str:
     )
 
 
-def load_benchmark(path: PathLike, benchmark: str = "auto", *, dataset_path: PathLike | None = None
-                   ) -> tuple[str, list[Item]]:
+def load_benchmark(
+    path: PathLike, benchmark: str = "auto", *, dataset_path: PathLike | None = None
+) -> tuple[str, list[Item]]:
     """Read a benchmark: a local RewardBench, RM-Bench or RewardBench 2 file, or a published
     dataset by name (``allenai/reward-bench``, ``THU-KEG/RM-Bench``, ``allenai/reward-bench-2``,
     read with ``datasets``; ``dataset_path`` reads a local copy in its place). Returns
@@ -143,8 +173,10 @@ def load_benchmark(path: PathLike, benchmark: str = "auto", *, dataset_path: Pat
             raise ValueError(f"{path} is a {found} benchmark, not {benchmark!r}; drop --benchmark")
         return found, items
     if dataset_path is not None:
-        raise ValueError(f"--dataset-path is for a benchmark given by name ({', '.join(_published_names())}), "
-                         f"not for the local file {path}")
+        raise ValueError(
+            f"--dataset-path is for a benchmark given by name ({', '.join(_published_names())}), "
+            f"not for the local file {path}"
+        )
     records = read_records(path)
     if not records:
         raise DataError(f"{path}: no benchmark items in the file (it is empty)")
@@ -190,8 +222,10 @@ def items_from_records(records: Sequence[tuple[str, dict[str, Any]]], benchmark:
         seen.add(item_id)
         group = str(record[group_key])
         if benchmark == "rmbench" and rmbench_domain(group) not in RMBENCH_DOMAINS:
-            raise DataError(f"{where}: field 'domain': unknown RM-Bench domain {group!r}; "
-                            f"expected one of chat, math, code, safety-refuse, safety-response")
+            raise DataError(
+                f"{where}: field 'domain': unknown RM-Bench domain {group!r}; "
+                f"expected one of chat, math, code, safety-refuse, safety-response"
+            )
         if benchmark == "rewardbench2":
             from .evaluate_rb2 import check_rb2_item
 
@@ -243,7 +277,11 @@ def judgement_scores(
             if not isinstance(style, int) or isinstance(style, bool) or not 0 <= style < len(STYLES):
                 raise DataError(f"{where}: field 'style' must be 0, 1, 2 or one of {STYLES}, got {style!r}")
         key = (str(check_id(record["id"], where, "id")), side, style)
-        if record.get("judgements") is not None or record.get("text") is not None or record.get("judgement") is not None:
+        if (
+            record.get("judgements") is not None
+            or record.get("text") is not None
+            or record.get("judgement") is not None
+        ):
             texts = record.get("judgements")
             if texts is None:
                 texts = [record.get("text", record.get("judgement"))]
@@ -262,9 +300,13 @@ def judgement_scores(
         else:
             raise DataError(f"{where}: needs 'judgements' (texts), 'text' or 'scores'")
     flat = [t for _, texts, is_text, _ in entries if is_text for t in texts]
-    parsed = iter(np.asarray(parse_judgements(flat, think_in_prompt=think_in_prompt, answer_only=answer_only)["score"],
-                             dtype=np.float64)
-                  .tolist() if flat else [])
+    parsed = iter(
+        np.asarray(
+            parse_judgements(flat, think_in_prompt=think_in_prompt, answer_only=answer_only)["score"], dtype=np.float64
+        ).tolist()
+        if flat
+        else []
+    )
     # Rows without "rounds" accumulate in file order; rows of a judgements log (with "rounds")
     # are placed by round after them, the last reply for a round winning.
     store: dict[ResponseKey, tuple[list[float], dict[int, float]]] = {}
@@ -275,8 +317,10 @@ def judgement_scores(
             listed.extend(scores)
         else:
             by_round.update(zip(rounds, scores))
-    return {key: np.asarray(listed + [by_round[r] for r in sorted(by_round)], dtype=np.float64)
-            for key, (listed, by_round) in store.items()}
+    return {
+        key: np.asarray(listed + [by_round[r] for r in sorted(by_round)], dtype=np.float64)
+        for key, (listed, by_round) in store.items()
+    }
 
 
 def _rounds(record: dict[str, Any], count: int, where: str) -> list[int] | None:
@@ -284,8 +328,11 @@ def _rounds(record: dict[str, Any], count: int, where: str) -> list[int] | None:
     rounds = record.get("rounds")
     if rounds is None:
         return None
-    if (not isinstance(rounds, list) or len(rounds) != count
-            or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in rounds)):
+    if (
+        not isinstance(rounds, list)
+        or len(rounds) != count
+        or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in rounds)
+    ):
         raise DataError(f"{where}: field 'rounds' must list one round (0, 1, ...) per judgement")
     return rounds
 
@@ -399,7 +446,9 @@ def rmbench_metrics(items: Sequence[Item], correct: np.ndarray) -> dict[str, Any
             "items": int(mask.sum()),
             "matrix": matrix.tolist(),
         }
-    summary = {key: float(np.mean([d[key] for d in domains.values()])) for key in ("hard", "normal", "easy", "accuracy")}
+    summary = {
+        key: float(np.mean([d[key] for d in domains.values()])) for key in ("hard", "normal", "easy", "accuracy")
+    }
     return {"domains": domains, "average": summary, "score": summary["accuracy"]}
 
 
@@ -428,21 +477,24 @@ def evaluate_scores(
             results[method][str(n)] = metrics(items, correct_matrix(chosen, rejected, n, method, ties))
     gaps, _ = mean_vote_gaps(chosen.reshape(-1, k), rejected.reshape(-1, k))  # same style on both sides
     valid = np.isfinite(chosen).mean() * 0.5 + np.isfinite(rejected).mean() * 0.5
-    return EvaluationReport({
-        "benchmark": benchmark,
-        "items": len(items),
-        "judgements_per_response": k,
-        "ties": ties,
-        "valid_judgement_rate": float(valid),
-        "n": ns,
-        "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
-        "results": results,
-        "score_gaps": [None if math.isnan(g) else float(g) for g in gaps.tolist()],
-    })
+    return EvaluationReport(
+        {
+            "benchmark": benchmark,
+            "items": len(items),
+            "judgements_per_response": k,
+            "ties": ties,
+            "valid_judgement_rate": float(valid),
+            "n": ns,
+            "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
+            "results": results,
+            "score_gaps": [None if math.isnan(g) else float(g) for g in gaps.tolist()],
+        }
+    )
 
 
-def _evaluate_rewardbench2(items: Sequence[Item], scores: dict[ResponseKey, np.ndarray], *,
-                           levels: Sequence[int], ties: str) -> EvaluationReport:
+def _evaluate_rewardbench2(
+    items: Sequence[Item], scores: dict[ResponseKey, np.ndarray], *, levels: Sequence[int], ties: str
+) -> EvaluationReport:
     from .evaluate_rb2 import response_keys, rewardbench2_metrics, score_gaps
 
     keys = response_keys(items)
@@ -455,24 +507,28 @@ def _evaluate_rewardbench2(items: Sequence[Item], scores: dict[ResponseKey, np.n
     ns = vote_levels(k, levels)
     results = {m: {str(n): rewardbench2_metrics(items, scores, k, n, m, ties) for n in ns} for m in METHODS}
     valid = float(np.mean([np.isfinite(scores[key][:k]).mean() for key in keys]))
-    return EvaluationReport({
-        "benchmark": "rewardbench2",
-        "items": len(items),
-        "judgements_per_response": k,
-        "ties": ties,
-        "valid_judgement_rate": valid,
-        "n": ns,
-        "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
-        "results": results,
-        "score_gaps": score_gaps(items, scores, k),
-    })
+    return EvaluationReport(
+        {
+            "benchmark": "rewardbench2",
+            "items": len(items),
+            "judgements_per_response": k,
+            "ties": ties,
+            "valid_judgement_rate": valid,
+            "n": ns,
+            "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
+            "results": results,
+            "score_gaps": score_gaps(items, scores, k),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Live judging
 
 
-def judge_benchmark(benchmark: str, items: Sequence[Item], judge, *, show_progress: bool = True) -> list[dict[str, Any]]:
+def judge_benchmark(
+    benchmark: str, items: Sequence[Item], judge, *, show_progress: bool = True
+) -> list[dict[str, Any]]:
     """Judge every response of every item with a live :class:`patarm.Judge`; returns rows of
     the judgements-file format (save them to evaluate again without the server)."""
     return judge_benchmark_logged(benchmark, items, judge, show_progress=show_progress)[0]
@@ -491,6 +547,7 @@ def judge_benchmark_logged(benchmark: str, items: Sequence[Item], judge, *, log=
                 prompts.append(item.prompt)
                 responses.append(text)
                 domains.append(domain)
+
     def slot(item_id: str, side: str, style: int) -> dict[str, Any]:
         row: dict[str, Any] = {"id": item_id, "side": side}
         if benchmark == "rmbench":
@@ -500,8 +557,14 @@ def judge_benchmark_logged(benchmark: str, items: Sequence[Item], judge, *, log=
         return row
 
     slots = [slot(*key) for key in keys]
-    results = judge.score_many(prompts, responses, domains=domains, show_progress=show_progress, cache=log,
-                               _slots=slots if log is not None else None)
+    results = judge.score_many(
+        prompts,
+        responses,
+        domains=domains,
+        show_progress=show_progress,
+        cache=log,
+        _slots=slots if log is not None else None,
+    )
     rows = [dict(row, judgements=list(result.judgements)) for row, result in zip(slots, results)]
     return rows, results.stats
 
@@ -510,8 +573,11 @@ def scores_from_rows(
     rows: Iterable[dict[str, Any]], *, think_in_prompt: bool = False, answer_only: bool = False
 ) -> dict[ResponseKey, np.ndarray]:
     """Scores from judgement rows held in memory (as :func:`judge_benchmark` returns)."""
-    return judgement_scores(((f"judgement row {i}", row) for i, row in enumerate(rows)),
-                            think_in_prompt=think_in_prompt, answer_only=answer_only)
+    return judgement_scores(
+        ((f"judgement row {i}", row) for i, row in enumerate(rows)),
+        think_in_prompt=think_in_prompt,
+        answer_only=answer_only,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -538,12 +604,15 @@ def report_table(report: dict[str, Any]) -> tuple[str, list[str], list[list[str]
     res = report["results"]
     columns = [f"{m}@{n}" for m in METHODS for n in ns]
     ties = "ties count as half a win" if report.get("ties") == "half" else "ties count as wrong"
-    title = (f"{report['benchmark']}: {report['items']} items, {report['judgements_per_response']} judgements per "
-             f"response, {100 * report['valid_judgement_rate']:.1f}% valid (accuracy %, {ties})")
+    title = (
+        f"{report['benchmark']}: {report['items']} items, {report['judgements_per_response']} judgements per "
+        f"response, {100 * report['valid_judgement_rate']:.1f}% valid (accuracy %, {ties})"
+    )
     consistency = (report.get("pairwise") or {}).get("position_consistency")
     if report.get("judge") == "pairwise":  # judgements per pair and order
         title = title.replace("per response", "per pair and order") + (
-            "" if consistency is None else f"; position consistency {100 * consistency:.1f}%")
+            "" if consistency is None else f"; position consistency {100 * consistency:.1f}%"
+        )
     if report["benchmark"] == "rewardbench":
         first = res["mean"][ns[0]]
         rows = []
@@ -551,15 +620,19 @@ def report_table(report: dict[str, Any]) -> tuple[str, list[str], list[list[str]
             rows.append([section] + [_pct(res[m][n]["sections"][section]) for m in METHODS for n in ns])
             for subset in first["subsets"]:
                 if SUBSET_TO_SECTION.get(subset, OTHER_SECTION) == section:
-                    rows.append([f"  {subset} ({first['subsets'][subset]['pairs']})"]
-                                + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns])
+                    rows.append(
+                        [f"  {subset} ({first['subsets'][subset]['pairs']})"]
+                        + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns]
+                    )
         rows.append(["score (mean of sections)"] + [_pct(res[m][n]["score"]) for m in METHODS for n in ns])
         return title, ["section / subset (pairs)", *columns], rows
     if report["benchmark"] == "rewardbench2":
         first = res["mean"][ns[0]]
-        rows = [[f"{subset} ({first['subsets'][subset]['items']})"]
-                + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns]
-                for subset in first["subsets"]]
+        rows = [
+            [f"{subset} ({first['subsets'][subset]['items']})"]
+            + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns]
+            for subset in first["subsets"]
+        ]
         rows.append(["score (mean of subsets)"] + [_pct(res[m][n]["score"]) for m in METHODS for n in ns])
         return title, ["subset (items)", *columns], rows
     rows = []
@@ -567,9 +640,13 @@ def report_table(report: dict[str, Any]) -> tuple[str, list[str], list[list[str]
         for n in ns:
             block = res[method][n]
             for domain, d in block["domains"].items():
-                rows.append([f"{method}@{n}", domain, _pct(d["easy"]), _pct(d["normal"]), _pct(d["hard"]), _pct(d["accuracy"])])
+                rows.append(
+                    [f"{method}@{n}", domain, _pct(d["easy"]), _pct(d["normal"]), _pct(d["hard"]), _pct(d["accuracy"])]
+                )
             a = block["average"]
-            rows.append([f"{method}@{n}", "average", _pct(a["easy"]), _pct(a["normal"]), _pct(a["hard"]), _pct(a["accuracy"])])
+            rows.append(
+                [f"{method}@{n}", "average", _pct(a["easy"]), _pct(a["normal"]), _pct(a["hard"]), _pct(a["accuracy"])]
+            )
     return title, ["vote", "domain", "easy", "normal", "hard", "avg"], rows
 
 
@@ -601,8 +678,10 @@ def plot_report(report: dict[str, Any], path: PathLike) -> None:
     gaps = [g for g in report["score_gaps"] if g is not None]
     right.hist(gaps, bins=min(40, max(5, len(gaps) // 2 or 1)), color="tab:gray")
     right.axvline(0.0, color="tab:red", linestyle="--")
-    right.set_xlabel("mean chosen score - mean rejected score"
-                     + (" (lowest chosen - highest rejected)" if report["benchmark"] == "rewardbench2" else ""))
+    right.set_xlabel(
+        "mean chosen score - mean rejected score"
+        + (" (lowest chosen - highest rejected)" if report["benchmark"] == "rewardbench2" else "")
+    )
     right.set_ylabel({"rmbench": "responses", "rewardbench2": "items"}.get(report["benchmark"], "pairs"))
     right.set_title("score gap")
     fig.tight_layout()

@@ -9,6 +9,7 @@ The report adds a ``pairwise`` block: position consistency, round consistency, t
 Judgement rows: ``id``, ``side`` ``"pair"``, ``order`` (``AB``: the chosen response shown as A;
 ``BA``: shown as B) and ``judgements`` (optionally ``rounds``, as a judgements log writes).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,10 @@ PairKey = tuple[str, str]  # (item id, order)
 
 def check_pairwise_benchmark(benchmark: str) -> None:
     if benchmark != "rewardbench":
-        raise ValueError(f"--pairwise evaluates RewardBench-format pairs (one chosen, one rejected); "
-                         f"{benchmark} items have several responses per side: drop --pairwise")
+        raise ValueError(
+            f"--pairwise evaluates RewardBench-format pairs (one chosen, one rejected); "
+            f"{benchmark} items have several responses per side: drop --pairwise"
+        )
 
 
 def judge_pairwise_benchmark(items: Sequence[Item], judge, *, log=None, show_progress: bool = True):
@@ -39,10 +42,18 @@ def judge_pairwise_benchmark(items: Sequence[Item], judge, *, log=None, show_pro
     rejected = [item.rejected[0] for item in items]
     domains = [judge_domain("rewardbench", item.group) for item in items]
     slots = [{"id": item.id, "side": "pair", "order": order} for order in ORDERS for item in items]
-    results = judge.compare_pairwise_many(prompts, chosen, rejected, domains=domains, show_progress=show_progress,
-                                          cache=log, _slots=slots if log is not None else None)
-    rows = [dict(slot, judgements=list(results[i % len(items)].judgements[slot["order"]]))
-            for i, slot in enumerate(slots)]
+    results = judge.compare_pairwise_many(
+        prompts,
+        chosen,
+        rejected,
+        domains=domains,
+        show_progress=show_progress,
+        cache=log,
+        _slots=slots if log is not None else None,
+    )
+    rows = [
+        dict(slot, judgements=list(results[i % len(items)].judgements[slot["order"]])) for i, slot in enumerate(slots)
+    ]
     return rows, results.stats
 
 
@@ -55,8 +66,10 @@ def pairwise_texts(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[PairKe
             raise DataError(f"{where}: missing field 'id' (the benchmark item id)")
         order = record.get("order")
         if order not in ORDERS:
-            raise DataError(f"{where}: field 'order' must be 'AB' (chosen shown as A) or 'BA', got {order!r}; "
-                            "pairwise judgements files come from patarm evaluate --pairwise --save-judgements")
+            raise DataError(
+                f"{where}: field 'order' must be 'AB' (chosen shown as A) or 'BA', got {order!r}; "
+                "pairwise judgements files come from patarm evaluate --pairwise --save-judgements"
+            )
         texts = record.get("judgements")
         if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
             raise DataError(f"{where}: field 'judgements' must be a list of strings")
@@ -81,8 +94,14 @@ def rows_as_records(rows: Sequence[dict[str, Any]]):
     return ((f"judgement row {i}", row) for i, row in enumerate(rows))
 
 
-def evaluate_pairwise(items: Sequence[Item], texts: dict[PairKey, list[str]], *, levels: Sequence[int] = VOTE_LEVELS,
-                      ties: str = "wrong", think_in_prompt: bool = False) -> EvaluationReport:
+def evaluate_pairwise(
+    items: Sequence[Item],
+    texts: dict[PairKey, list[str]],
+    *,
+    levels: Sequence[int] = VOTE_LEVELS,
+    ties: str = "wrong",
+    think_in_prompt: bool = False,
+) -> EvaluationReport:
     """The RewardBench report of a pairwise judge (see the module doc)."""
     tie_credit(ties)
     if not items:
@@ -97,30 +116,39 @@ def evaluate_pairwise(items: Sequence[Item], texts: dict[PairKey, list[str]], *,
     results: dict[str, dict[str, Any]] = {m: {} for m in METHODS}
     full = None
     for n in ns:
-        judged = pairwise_results([i.prompt for i in items], [i.chosen[0] for i in items],
-                                  [i.rejected[0] for i in items], [i.group for i in items],
-                                  [texts[(i.id, "AB")][:n] for i in items], [texts[(i.id, "BA")][:n] for i in items],
-                                  think_in_prompt=think_in_prompt)
+        judged = pairwise_results(
+            [i.prompt for i in items],
+            [i.chosen[0] for i in items],
+            [i.rejected[0] for i in items],
+            [i.group for i in items],
+            [texts[(i.id, "AB")][:n] for i in items],
+            [texts[(i.id, "BA")][:n] for i in items],
+            think_in_prompt=think_in_prompt,
+        )
         for method in METHODS:
             credit = np.array([r.credit(method, ties) for r in judged], dtype=np.float64).reshape(-1, 1, 1)
             results[method][str(n)] = rewardbench_metrics(items, credit)
         full = judged
     summary = pairwise_summary(full, ties)
-    return EvaluationReport({
-        "benchmark": "rewardbench",
-        "judge": "pairwise",
-        "items": len(items),
-        "judgements_per_response": k,  # per pair and order
-        "ties": ties,
-        "valid_judgement_rate": summary["valid_judgement_rate"],
-        "n": ns,
-        "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
-        "results": results,
-        "pairwise": {key: summary[key] for key in ("position_consistency", "position_consistency_pairs",
-                                                   "round_consistency", "a_rate")},
-        # the mean-vote gap: share of verdicts for the chosen response minus the share against
-        "score_gaps": [None if math.isnan(r.chosen_share) else 2 * r.chosen_share - 1 for r in full],
-    })
+    return EvaluationReport(
+        {
+            "benchmark": "rewardbench",
+            "judge": "pairwise",
+            "items": len(items),
+            "judgements_per_response": k,  # per pair and order
+            "ties": ties,
+            "valid_judgement_rate": summary["valid_judgement_rate"],
+            "n": ns,
+            "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
+            "results": results,
+            "pairwise": {
+                key: summary[key]
+                for key in ("position_consistency", "position_consistency_pairs", "round_consistency", "a_rate")
+            },
+            # the mean-vote gap: share of verdicts for the chosen response minus the share against
+            "score_gaps": [None if math.isnan(r.chosen_share) else 2 * r.chosen_share - 1 for r in full],
+        }
+    )
 
 
 def format_pairwise_line(report: dict[str, Any]) -> str:
@@ -129,10 +157,18 @@ def format_pairwise_line(report: dict[str, Any]) -> str:
     def pct(value):
         return "-" if value is None else f"{100 * value:.1f}%"
 
-    return (f"pairwise judge, both orders: position consistency {pct(block['position_consistency'])} "
-            f"of {block['position_consistency_pairs']} pairs, round consistency {pct(block['round_consistency'])}, "
-            f"verdict A {pct(block['a_rate'])}")
+    return (
+        f"pairwise judge, both orders: position consistency {pct(block['position_consistency'])} "
+        f"of {block['position_consistency_pairs']} pairs, round consistency {pct(block['round_consistency'])}, "
+        f"verdict A {pct(block['a_rate'])}"
+    )
 
 
-__all__ = ["check_pairwise_benchmark", "evaluate_pairwise", "format_pairwise_line", "judge_pairwise_benchmark",
-           "load_pairwise_texts", "pairwise_texts"]
+__all__ = [
+    "check_pairwise_benchmark",
+    "evaluate_pairwise",
+    "format_pairwise_line",
+    "judge_pairwise_benchmark",
+    "load_pairwise_texts",
+    "pairwise_texts",
+]

@@ -23,6 +23,7 @@ one round by round (:func:`patarm.majority_vote`).
   + 0.2 correctness_preferred_hard + 0.01 correctness_margin_score.
 - The overall score is the mean of the subset scores present (the leaderboard's average of six).
 """
+
 from __future__ import annotations
 
 import math
@@ -42,8 +43,14 @@ TIES_ID = re.compile(r"^(ref|tied):(\d+)$")
 # rewardbench 0.1.4 generative_v2.py scores a failed rating -1 (valid ratings are 1 to 10).
 FAILED_RATING = Fraction(-1)
 # The rubric domain each subset is judged with.
-RB2_DOMAINS = {"Factuality": "chat", "Precise IF": "instruction_following", "Math": "math",
-               "Safety": "safety", "Focus": "chat", "Ties": "chat"}
+RB2_DOMAINS = {
+    "Factuality": "chat",
+    "Precise IF": "instruction_following",
+    "Math": "math",
+    "Safety": "safety",
+    "Focus": "chat",
+    "Ties": "chat",
+}
 
 
 def rb2_domain(subset: str) -> str:
@@ -85,8 +92,9 @@ def _outcomes(chosen: np.ndarray, rejected: np.ndarray, n: int, method: str) -> 
     return np.where(vote.chosen_wins, 1, np.where(vote.ties, 0, -1))
 
 
-def best_of_credits(items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarray], k: int, n: int,
-                    method: str, ties: str) -> list[float]:
+def best_of_credits(
+    items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarray], k: int, n: int, method: str, ties: str
+) -> list[float]:
     """The credit of every best-of-4 item (see the module doc), in item order."""
     tie_credit(ties)
     chosen_rows, rejected_rows, owner = [], [], []
@@ -135,7 +143,9 @@ def _sample_stats(correct: list[Fraction], incorrect: list[Fraction]) -> dict[st
     }
 
 
-def ties_score(items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarray], k: int, n: int) -> dict[str, float]:
+def ties_score(
+    items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarray], k: int, n: int
+) -> dict[str, float]:
     """rewardbench's ``process_single_model`` on the Ties items, with exact margins."""
     stats: dict[str, dict[int, dict[str, Any]]] = {"ref": {}, "tied": {}}
     for item in items:
@@ -161,8 +171,11 @@ def ties_score(items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarr
         # np.mean of an empty list is NaN in rewardbench too (with a warning); kept as NaN
         preferred = _mean([tied[p]["correct_incorrect_margin"] > tied[p]["different_correct_margin"] for p in spread])
         preferred_hard = _mean([hard_margin(p) > tied[p]["different_correct_margin"] for p in spread])
-        ratios = [hard_margin(p) / tied[p]["different_correct_margin"] for p in spread
-                  if tied[p]["different_correct_margin"] > 0]
+        ratios = [
+            hard_margin(p) / tied[p]["different_correct_margin"]
+            for p in spread
+            if tied[p]["different_correct_margin"] > 0
+        ]
         margin_score = float(np.mean([math.tanh(float(r - 1)) for r in ratios])) if ratios else 0.0
     else:
         preferred = preferred_hard = margin_score = 0.0
@@ -185,8 +198,9 @@ def _mean(flags: list[bool]) -> float:
 # Report
 
 
-def rewardbench2_metrics(items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarray], k: int, n: int,
-                         method: str, ties: str) -> dict[str, Any]:
+def rewardbench2_metrics(
+    items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarray], k: int, n: int, method: str, ties: str
+) -> dict[str, Any]:
     """Per-subset scores (subsets in RewardBench 2's order, unknown ones after) and the overall
     score (mean of the subset scores)."""
     groups: dict[str, list[Any]] = {}
@@ -220,8 +234,12 @@ def score_gaps(items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarr
 
 
 def response_keys(items: Sequence[Any]) -> list[tuple[str, str, int]]:
-    return [(item.id, side, j) for item in items
-            for side, texts in (("chosen", item.chosen), ("rejected", item.rejected)) for j in range(len(texts))]
+    return [
+        (item.id, side, j)
+        for item in items
+        for side, texts in (("chosen", item.chosen), ("rejected", item.rejected))
+        for j in range(len(texts))
+    ]
 
 
 __all__ = ["RB2_SUBSETS", "best_of_credits", "rewardbench2_metrics", "ties_score"]

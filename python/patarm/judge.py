@@ -16,6 +16,7 @@ Results keep the raw judgement texts; ``Results.to_pandas()`` gives a DataFrame.
 
 Needs ``httpx`` (``pip install 'patarm[judge]'``), imported lazily.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -105,7 +106,9 @@ class PairResult:
         (``ties="half"``, as RewardBench's generative-judge script)."""
         if method not in ("mean", "majority"):
             raise ValueError(f"method={method!r}; use 'mean' or 'majority'")
-        correct, tie = (self.mean_correct, self.mean_tie) if method == "mean" else (self.majority_correct, self.majority_tie)
+        correct, tie = (
+            (self.mean_correct, self.mean_tie) if method == "mean" else (self.majority_correct, self.majority_tie)
+        )
         return 1.0 if correct else tie_credit(ties) if tie else 0.0
 
     @property
@@ -283,10 +286,10 @@ class Judge:
         self.extra_body = dict(extra_body or {})
         self.template = resolve_template(template)
         if self.template is not None and self.template.pairwise:
-            raise ValueError("template must be a pointwise template ({response} slot): Judge scores one response at a time")
-        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = (
-            weakref.WeakKeyDictionary()
-        )
+            raise ValueError(
+                "template must be a pointwise template ({response} slot): Judge scores one response at a time"
+            )
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
 
     # -- pickling: the HTTP clients belong to event loops and are rebuilt on first use.
     def __getstate__(self) -> dict[str, Any]:
@@ -304,8 +307,11 @@ class Judge:
         return self.template is not None and self.template.answer_only
 
     def __repr__(self) -> str:
-        template = ", template='baseline'" if self.template == _baseline_template() else (
-            ", template=custom" if self.template is not None else "")
+        template = (
+            ", template='baseline'"
+            if self.template == _baseline_template()
+            else (", template=custom" if self.template is not None else "")
+        )
         return f"Judge(model={self.model!r}, url={self.url!r}, n={self.n}, domain={self.domain!r}{template})"
 
     # -- transport ---------------------------------------------------------------------------
@@ -330,8 +336,9 @@ class Judge:
             ]
             # Slots are taken last-in first-out: a lightly loaded judge keeps reusing one client's
             # warm connections instead of opening one per client.
-            state = _LoopState(clients=clients, semaphore=asyncio.Semaphore(self.max_concurrency),
-                               free_slots=slots[::-1])
+            state = _LoopState(
+                clients=clients, semaphore=asyncio.Semaphore(self.max_concurrency), free_slots=slots[::-1]
+            )
             self._states[loop] = state
         return state
 
@@ -352,8 +359,7 @@ class Judge:
         await self.aclose()
 
     def _payload(self, messages: list[dict[str, str]], n: int) -> dict[str, Any]:
-        payload: dict[str, Any] = {"model": self.model, "messages": messages, "n": n,
-                                   "temperature": self.temperature}
+        payload: dict[str, Any] = {"model": self.model, "messages": messages, "n": n, "temperature": self.temperature}
         if self.top_p is not None:
             payload["top_p"] = self.top_p
         if self.max_tokens is not None:
@@ -425,12 +431,14 @@ class Judge:
         codes = np.asarray(parsed["error_code"]).tolist()
         rows, start = [], 0
         for texts in judgement_lists:
-            rows.append(scores[start:start + len(texts)])
+            rows.append(scores[start : start + len(texts)])
             start += len(texts)
         means = _mean_votes(rows)
         out, start = [], 0
-        for prompt, response, domain, texts, row, mean in zip(prompts, responses, domains, judgement_lists, rows, means):
-            errors = [ERROR_KINDS[c] for c in codes[start:start + len(texts)]]
+        for prompt, response, domain, texts, row, mean in zip(
+            prompts, responses, domains, judgement_lists, rows, means
+        ):
+            errors = [ERROR_KINDS[c] for c in codes[start : start + len(texts)]]
             start += len(texts)
             out.append(ScoreResult(prompt, response, domain, list(texts), row, errors, float(mean)))
         return out
@@ -462,7 +470,9 @@ class Judge:
         rubrics = self.rubrics if rubrics is None else rubrics
         from .data.prepare import judge_prompt_texts
 
-        texts = judge_prompt_texts(prompts, responses, domains, rubrics=rubrics, template=self.template)  # one Rust batch
+        texts = judge_prompt_texts(
+            prompts, responses, domains, rubrics=rubrics, template=self.template
+        )  # one Rust batch
         messages = [[{"role": "user", "content": text}] for text in texts]
         from .judge_log import JudgementLog, open_log, sample_logged
 
@@ -477,7 +487,9 @@ class Judge:
         results.stats = stats
         return results
 
-    async def ascore(self, prompt: str, response: str, *, domain: str | None = None, rubrics: Any = None) -> ScoreResult:
+    async def ascore(
+        self, prompt: str, response: str, *, domain: str | None = None, rubrics: Any = None
+    ) -> ScoreResult:
         """Score one response: ``n`` judgements, mean-voted."""
         results = await self.ascore_many([prompt], [response], domains=[domain or self.domain], rubrics=rubrics)
         return results[0]
@@ -501,9 +513,10 @@ class Judge:
                 f"prompts, chosen and rejected differ in length ({len(prompts)}, {len(chosen)}, {len(rejected)})"
             )
         domains = None if domains is None else list(domains) * 2
-        scored = await self.ascore_many(prompts * 2, chosen + rejected, domains=domains, rubrics=rubrics,
-                                        show_progress=show_progress, cache=cache)
-        results = Results(pair_results(scored[: len(prompts)], scored[len(prompts):]))
+        scored = await self.ascore_many(
+            prompts * 2, chosen + rejected, domains=domains, rubrics=rubrics, show_progress=show_progress, cache=cache
+        )
+        results = Results(pair_results(scored[: len(prompts)], scored[len(prompts) :]))
         results.stats = scored.stats
         return results
 
@@ -511,8 +524,9 @@ class Judge:
         self, prompt: str, chosen: str, rejected: str, *, domain: str | None = None, rubrics: Any = None
     ) -> PairResult:
         """Judge one pair."""
-        results = await self.acompare_many([prompt], [chosen], [rejected],
-                                           domains=[domain or self.domain], rubrics=rubrics)
+        results = await self.acompare_many(
+            [prompt], [chosen], [rejected], domains=[domain or self.domain], rubrics=rubrics
+        )
         return results[0]
 
     # -- pairwise ----------------------------------------------------------------------------
@@ -534,14 +548,25 @@ class Judge:
         (:mod:`patarm.judge_pairwise`). ``cache``: a judgements log, as :meth:`ascore_many`."""
         from .judge_pairwise import acompare_pairwise_many
 
-        return await acompare_pairwise_many(self, prompts, chosen, rejected, domains=domains, rubrics=rubrics,
-                                            show_progress=show_progress, cache=cache, _slots=_slots)
+        return await acompare_pairwise_many(
+            self,
+            prompts,
+            chosen,
+            rejected,
+            domains=domains,
+            rubrics=rubrics,
+            show_progress=show_progress,
+            cache=cache,
+            _slots=_slots,
+        )
 
-    async def acompare_pairwise(self, prompt: str, chosen: str, rejected: str, *, domain: str | None = None,
-                                rubrics: Any = None):
+    async def acompare_pairwise(
+        self, prompt: str, chosen: str, rejected: str, *, domain: str | None = None, rubrics: Any = None
+    ):
         """Judge one pair with the pairwise prompt, in both orders."""
-        results = await self.acompare_pairwise_many([prompt], [chosen], [rejected],
-                                                    domains=[domain or self.domain], rubrics=rubrics)
+        results = await self.acompare_pairwise_many(
+            [prompt], [chosen], [rejected], domains=[domain or self.domain], rubrics=rubrics
+        )
         return results[0]
 
     # -- sync wrappers -----------------------------------------------------------------------
@@ -571,13 +596,11 @@ class Judge:
         """Sync form of :meth:`acompare_many`."""
         return self._sync(lambda: self.acompare_many(prompts, chosen, rejected, **kwargs))
 
-
     def compare_pairwise(self, prompt: str, chosen: str, rejected: str, **kwargs):
         """Sync form of :meth:`acompare_pairwise`."""
         return self._sync(lambda: self.acompare_pairwise(prompt, chosen, rejected, **kwargs))
 
-    def compare_pairwise_many(self, prompts: Sequence[str], chosen: Sequence[str], rejected: Sequence[str],
-                              **kwargs):
+    def compare_pairwise_many(self, prompts: Sequence[str], chosen: Sequence[str], rejected: Sequence[str], **kwargs):
         """Sync form of :meth:`acompare_pairwise_many`."""
         return self._sync(lambda: self.acompare_pairwise_many(prompts, chosen, rejected, **kwargs))
 
@@ -591,8 +614,17 @@ def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult])
     out = []
     for i, (c, r) in enumerate(zip(chosen, rejected)):
         # Exact means; a side without a valid score gives order 0: not a win, a tie.
-        out.append(PairResult(c, r, bool(order[i] == 1), bool(wins[i]), (int(c_votes[i]), int(r_votes[i])),
-                              mean_tie=bool(order[i] == 0), majority_tie=bool(c_votes[i] == r_votes[i])))
+        out.append(
+            PairResult(
+                c,
+                r,
+                bool(order[i] == 1),
+                bool(wins[i]),
+                (int(c_votes[i]), int(r_votes[i])),
+                mean_tie=bool(order[i] == 0),
+                majority_tie=bool(c_votes[i] == r_votes[i]),
+            )
+        )
     return out
 
 

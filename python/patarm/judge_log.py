@@ -18,6 +18,7 @@ or not JSON), drops it and truncates the file back to the last whole line before
 Rows of a log are also a judgements file: ``patarm evaluate --judgements LOG`` reads them
 (rounds placed by ``rounds``, the last reply for a round wins).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -98,16 +99,20 @@ class JudgementLog:
             except (ValueError, RecursionError):
                 if number < len(lines):
                     # Only the last write can be torn by a kill: garbage before it is another file.
-                    raise DataError(f"{self.path}:{number}: unreadable line inside the judgements log (only "
-                                    "the last line can be torn by a crash); pass a new path") from None
+                    raise DataError(
+                        f"{self.path}:{number}: unreadable line inside the judgements log (only "
+                        "the last line can be torn by a crash); pass a new path"
+                    ) from None
                 self.dropped_lines += 1  # torn last line: its judgements are requested again
                 continue
             try:
                 self._remember(record)
             except (KeyError, TypeError, ValueError, AttributeError):
                 # Whole JSON that is no log record: the wrong file; never cut it.
-                raise DataError(f"{self.path}:{number}: not a judgements log line (needs id, side, rounds, "
-                                "request, judgements); pass a new path or a log written by patarm") from None
+                raise DataError(
+                    f"{self.path}:{number}: not a judgements log line (needs id, side, rounds, "
+                    "request, judgements); pass a new path or a log written by patarm"
+                ) from None
             good_end = start + len(line) + 1
         if good_end < len(data):
             # Cut off the torn tail so that appending starts on a fresh line.
@@ -115,13 +120,16 @@ class JudgementLog:
             with open(self.path, "r+b") as handle:
                 handle.truncate(good_end)
         if self.dropped_lines:
-            warnings.warn(f"{self.path}: dropped {self.dropped_lines} torn or unreadable line(s); "
-                          "their judgements are requested again", RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"{self.path}: dropped {self.dropped_lines} torn or unreadable line(s); "
+                "their judgements are requested again",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def _remember(self, record: dict[str, Any]) -> None:
         rounds, texts = record["rounds"], record["judgements"]
-        if (not isinstance(rounds, list) or len(rounds) != len(texts)
-                or not all(isinstance(t, str) for t in texts)):
+        if not isinstance(rounds, list) or len(rounds) != len(texts) or not all(isinstance(t, str) for t in texts):
             raise ValueError("rounds and judgements differ")
         bucket = self._done.setdefault((slot_key(record), str(record["request"])), {})
         for round_index, text in zip(rounds, texts):
@@ -140,7 +148,7 @@ class JudgementLog:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         view = memoryview(data)
         while view:
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._fd, view) :]
         self._remember(record)
 
     def close(self) -> None:
@@ -168,8 +176,9 @@ def open_log(cache: None | PathLike | JudgementLog) -> JudgementLog | None:
     if cache is None or isinstance(cache, JudgementLog):
         return cache
     if not isinstance(cache, (str, os.PathLike)):
-        raise TypeError(f"cache must be a file path (a .jsonl judgements log) or a JudgementLog, "
-                        f"not {type(cache).__name__}")
+        raise TypeError(
+            f"cache must be a file path (a .jsonl judgements log) or a JudgementLog, not {type(cache).__name__}"
+        )
     return JudgementLog(cache, resume=True)
 
 
@@ -205,18 +214,24 @@ class JudgingStats:
 
     def to_dict(self) -> dict[str, Any]:
         rate = self.judgements_per_second
-        return {"judgements": self.judgements, "received": self.received, "reused_from_log": self.reused,
-                "requests": self.requests, "seconds": round(self.seconds, 3),
-                "judgements_per_second": None if rate != rate else round(rate, 3),
-                "invalid": self.invalid,
-                "invalid_share": None if not self.judgements else self.invalid / self.judgements,
-                "error_kinds": dict(self.error_kinds)}
+        return {
+            "judgements": self.judgements,
+            "received": self.received,
+            "reused_from_log": self.reused,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "judgements_per_second": None if rate != rate else round(rate, 3),
+            "invalid": self.invalid,
+            "invalid_share": None if not self.judgements else self.invalid / self.judgements,
+            "error_kinds": dict(self.error_kinds),
+        }
 
     def summary(self) -> str:
         """One line for the terminal."""
         rate = self.judgements_per_second
-        line = (f"judged {self.received} judgements in {self.requests} requests, {self.seconds:.1f} s"
-                + (f" ({rate:.1f} judgements/s)" if self.received and rate == rate else ""))
+        line = f"judged {self.received} judgements in {self.requests} requests, {self.seconds:.1f} s" + (
+            f" ({rate:.1f} judgements/s)" if self.received and rate == rate else ""
+        )
         if self.reused:
             line += f"; {self.reused} reused from the log"
         if self.judgements:
@@ -229,8 +244,9 @@ class JudgingStats:
 class LineProgress:
     """The progress bar's fallback without tqdm: a line on stderr every ``interval`` seconds."""
 
-    def __init__(self, total: int, *, initial: int = 0, desc: str = "judging", interval: float = 10.0,
-                 stream=None) -> None:
+    def __init__(
+        self, total: int, *, initial: int = 0, desc: str = "judging", interval: float = 10.0, stream=None
+    ) -> None:
         self.total, self.n, self.start_n = total, initial, initial
         self.desc, self.interval = desc, interval
         self.stream = stream if stream is not None else sys.stderr
@@ -247,8 +263,7 @@ class LineProgress:
         elapsed = max(now - self.started, 1e-9)
         rate = (self.n - self.start_n) / elapsed
         eta = f"{(self.total - self.n) / rate:.0f}s" if rate > 0 else "?"
-        print(f"{self.desc}: {self.n}/{self.total} judgements ({rate:.1f}/s, ETA {eta})",
-              file=self.stream, flush=True)
+        print(f"{self.desc}: {self.n}/{self.total} judgements ({rate:.1f}/s, ETA {eta})", file=self.stream, flush=True)
 
     def close(self) -> None:
         self._line(time.monotonic())
@@ -309,7 +324,7 @@ async def sample_logged(
         stats.received += len(texts)
         if bar is not None:
             bar.update(len(texts))
-        return rounds[len(texts):]
+        return rounds[len(texts) :]
 
     async def one(index: int) -> list[str]:
         missing = [r for r in range(n) if r not in have[index]]

@@ -1,4 +1,5 @@
 """Parsing judgements (METHOD section 3): one text, or a whole batch in parallel in Rust."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -41,7 +42,10 @@ def parse_judgements(
     an index into ``ERROR_KINDS``) and, when ``pairwise``, ``choice`` ("A", "B" or "").
     ``answer_only`` as in :func:`parse_judgement`."""
     out = _core.parse_judgements(
-        texts, pairwise=pairwise, think_in_prompt=think_in_prompt, num_threads=num_threads,
+        texts,
+        pairwise=pairwise,
+        think_in_prompt=think_in_prompt,
+        num_threads=num_threads,
         answer_only=answer_only,
     )
     codes = out.pop("choice_code", None)

@@ -7,6 +7,7 @@ the built-ins). The file format is described in ``rubrics/README.md``.
 
 Prompts are built in Rust; the batch forms run in parallel with the GIL released.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,7 +55,9 @@ def _dirs(rubrics_dir: RubricsDir | None) -> list[str] | None:
 
 def _check_domain_and_task(domain: object, task: object) -> None:
     if not isinstance(domain, str):
-        raise TypeError(f"domain must be a str such as 'chat' (see patarm.rubric_domains()), not {type(domain).__name__}")
+        raise TypeError(
+            f"domain must be a str such as 'chat' (see patarm.rubric_domains()), not {type(domain).__name__}"
+        )
     if task is not None and not isinstance(task, str):
         raise TypeError(f"task must be a str or None, not {type(task).__name__}")
 

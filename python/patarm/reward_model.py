@@ -15,6 +15,7 @@ rubric domain from ``extra_info["domain"]`` (default: instruction following, as 
 IFEval / InFoBench runs). Settings: keyword arguments (``reward_kwargs``) or PATARM_JUDGE_*
 environment variables. verl is never imported here.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -72,8 +73,15 @@ async def compute_score(
     Each setting comes from, in order: the keyword (verl's ``reward_kwargs``), the
     PATARM_JUDGE_* environment variable, then the default in ``DEFAULT_SETTINGS``."""
     explicit = dict(
-        base_url=base_url, model=model, n=n, domain=domain, temperature=temperature, max_tokens=max_tokens,
-        max_concurrency=max_concurrency, timeout=timeout, scale=scale,
+        base_url=base_url,
+        model=model,
+        n=n,
+        domain=domain,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        max_concurrency=max_concurrency,
+        timeout=timeout,
+        scale=scale,
     )
     settings: dict[str, Any] = {
         **DEFAULT_SETTINGS,

@@ -1,6 +1,7 @@
 """The preference-aware reward (PAR, METHOD section 4) for one pair, for a whole batch in any
 row order, and in the pair form of a verl-style ``compute_score``. All work runs in Rust with
 the GIL released; a plain Python callable used as f is applied afterwards to the gaps > 0."""
+
 from __future__ import annotations
 
 import math
@@ -37,6 +38,7 @@ def float32_safe(rewards: Any) -> np.ndarray:
     reward that leaves patarm for verl, TRL or OpenRLHF."""
     values = np.asarray(rewards, dtype=np.float64)
     return np.round(values / REWARD_QUANTUM) * REWARD_QUANTUM
+
 
 #: Anything accepted as f: a built-in shape (runs in Rust) or a callable of the gap.
 ShapeLike = Union[Graded, Constant, Callable[[float], float]]
@@ -165,9 +167,7 @@ def compute_score(
         "format_reward": joined("format_reward"),
         "judge_score": joined("score"),
         "opposite_mean": [
-            math.nan if mean is None else float(mean)
-            for side, mean in zip(sides, opposite)
-            for _ in range(len(side))
+            math.nan if mean is None else float(mean) for side, mean in zip(sides, opposite) for _ in range(len(side))
         ],
         "error": [_core.ERROR_KINDS[int(code)] for side in sides for code in side.error_code],
     }

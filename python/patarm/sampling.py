@@ -10,6 +10,7 @@ The classes follow torch's Sampler protocol (``__iter__``, ``__len__``, ``set_ep
 importing torch; pass them as ``sampler=`` to a ``torch.utils.data.DataLoader``. Any batch size
 the order is cut into must be even: see :func:`check_pair_batch_size`.
 """
+
 from __future__ import annotations
 
 import operator
@@ -76,8 +77,7 @@ def _num_rows(data_source: Any) -> int:
         rows = len(data_source)
     else:
         raise TypeError(
-            f"data_source must be a sized dataset (with __len__) or an int row count, "
-            f"got {type(data_source).__name__}"
+            f"data_source must be a sized dataset (with __len__) or an int row count, got {type(data_source).__name__}"
         )
     if rows < 0:
         raise ValueError(f"data_source has a negative row count ({rows}): pass a row count >= 0")
@@ -332,8 +332,15 @@ class PairRandomSampler(_PairSamplerBase):
         self._replacement = bool(replacement)
         self._start(_resolve_seed(seed, generator))
 
-    _STATE_FIELDS = ("_num_rows", "_num_samples", "_explicit_num_samples", "_replacement", "_seed", "_epoch",
-                     "_resume_at")
+    _STATE_FIELDS = (
+        "_num_rows",
+        "_num_samples",
+        "_explicit_num_samples",
+        "_replacement",
+        "_seed",
+        "_epoch",
+        "_resume_at",
+    )
 
     @staticmethod
     def _check_settings(fields: dict) -> None:
@@ -412,8 +419,17 @@ class DistributedPairSampler(_PairSamplerBase):
         )
         self._start(_as_seed(seed))
 
-    _STATE_FIELDS = ("_num_rows", "_num_samples", "_num_replicas", "_rank", "_shuffle", "_drop_last", "_seed",
-                     "_epoch", "_resume_at")
+    _STATE_FIELDS = (
+        "_num_rows",
+        "_num_samples",
+        "_num_replicas",
+        "_rank",
+        "_shuffle",
+        "_drop_last",
+        "_seed",
+        "_epoch",
+        "_resume_at",
+    )
 
     @staticmethod
     def _check_settings(fields: dict) -> None:
@@ -424,7 +440,9 @@ class DistributedPairSampler(_PairSamplerBase):
     @staticmethod
     def _expected_num_samples(fields: dict) -> int:
         return int(
-            _core.distributed_pair_len(fields["_num_rows"], fields["_num_replicas"], fields["_rank"], fields["_drop_last"])
+            _core.distributed_pair_len(
+                fields["_num_rows"], fields["_num_replicas"], fields["_rank"], fields["_drop_last"]
+            )
         )
 
     @property

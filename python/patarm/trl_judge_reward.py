@@ -28,6 +28,7 @@ the valid judgement count to TRL's completions table.
 
 Imports neither trl nor torch.
 """
+
 from __future__ import annotations
 
 import math
@@ -69,8 +70,10 @@ class JudgeReward:
 
         if judge is None:
             if not base_url or not model:
-                raise ValueError("JudgeReward needs a judge: pass judge=patarm.Judge(url, model, n=...) or "
-                                 "base_url= and model= (the judge server and the model name it serves)")
+                raise ValueError(
+                    "JudgeReward needs a judge: pass judge=patarm.Judge(url, model, n=...) or "
+                    "base_url= and model= (the judge server and the model name it serves)"
+                )
             judge_settings.setdefault("domain", domain)
             judge = Judge(base_url, model, **judge_settings)
         elif base_url is not None or model is not None or judge_settings:
@@ -78,8 +81,10 @@ class JudgeReward:
         if not isinstance(judge, Judge):
             raise TypeError(f"judge must be a patarm.Judge, not {type(judge).__name__}")
         if vote not in VOTES:
-            raise ValueError(f"vote={vote!r}; use 'mean' (mean of the valid scores) or 'majority' "
-                             "(rounds won within each prompt's group)")
+            raise ValueError(
+                f"vote={vote!r}; use 'mean' (mean of the valid scores) or 'majority' "
+                "(rounds won within each prompt's group)"
+            )
         if invalid_reward is not None and not math.isfinite(float(invalid_reward)):
             raise ValueError(f"invalid_reward must be a finite number or None, got {invalid_reward!r}")
         if not math.isfinite(float(scale)):
@@ -110,7 +115,9 @@ class JudgeReward:
         from .trl import completion_texts
 
         if prompts is None or completions is None:
-            raise TypeError("JudgeReward needs `prompts` and `completions`; GRPOTrainer passes them to reward functions")
+            raise TypeError(
+                "JudgeReward needs `prompts` and `completions`; GRPOTrainer passes them to reward functions"
+            )
         if len(prompts) != len(completions):
             raise ValueError(f"got {len(prompts)} prompts for {len(completions)} completions; pass one per completion")
         texts = completion_texts(completions)

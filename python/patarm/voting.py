@@ -20,6 +20,7 @@ Ties count as wrong (``accuracy``); ``MajorityVote.score(ties="half")`` counts t
 win, as RewardBench's generative-judge script does. The counting runs in the Rust core with
 the GIL released.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,7 +34,15 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["mean_vote", "mean_vote_gaps", "majority_vote", "majority_vote_verdicts", "MajorityVote", "TIES", "tie_credit"]
+__all__ = [
+    "mean_vote",
+    "mean_vote_gaps",
+    "majority_vote",
+    "majority_vote_verdicts",
+    "MajorityVote",
+    "TIES",
+    "tie_credit",
+]
 
 
 def _pad_ragged(values: Any, fill: Any, name: str) -> np.ndarray:
@@ -79,8 +88,7 @@ def _as_score(value: Any, name: str) -> float:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)
     raise TypeError(
-        f"{name} must hold numbers (NaN or None for an invalid judgement), found "
-        f"{type(value).__name__} {value!r}"
+        f"{name} must hold numbers (NaN or None for an invalid judgement), found {type(value).__name__} {value!r}"
     )
 
 
@@ -90,16 +98,18 @@ def _scores(values: Any, name: str) -> np.ndarray:
     if array.dtype.kind in "iuf":
         array = array.astype(np.float64, copy=False)
     elif array.dtype.kind == "O":
-        array = np.vectorize(lambda v: _as_score(v, name), otypes=[np.float64])(array) if array.size else array.astype(np.float64)
+        array = (
+            np.vectorize(lambda v: _as_score(v, name), otypes=[np.float64])(array)
+            if array.size
+            else array.astype(np.float64)
+        )
     else:
         raise TypeError(
             f"{name} must be numbers (float scores, NaN or None for invalid judgements), got an "
             f"array of dtype {array.dtype}"
         )
     if array.ndim not in (1, 2):
-        raise ValueError(
-            f"{name} must be 1-D [n judgements] or 2-D [responses, n judgements], got shape {array.shape}"
-        )
+        raise ValueError(f"{name} must be 1-D [n judgements] or 2-D [responses, n judgements], got shape {array.shape}")
     return array
 
 
@@ -117,9 +127,7 @@ def _rounds(rounds: int | None) -> int | None:
     return value
 
 
-def mean_vote(
-    scores: Any, *, rounds: int | None = None, num_threads: int | None = None
-) -> float | np.ndarray:
+def mean_vote(scores: Any, *, rounds: int | None = None, num_threads: int | None = None) -> float | np.ndarray:
     """Mean of the valid scores of each response.
 
     Args:
@@ -158,7 +166,9 @@ def mean_vote_gaps(
     c = _as_matrix(_scores(chosen, "chosen"))
     r = _as_matrix(_scores(rejected, "rejected"))
     if c.shape != r.shape:
-        raise ValueError(f"chosen has shape {c.shape} but rejected has shape {r.shape}; pass two [pairs, n] arrays of the same shape (pad with NaN)")
+        raise ValueError(
+            f"chosen has shape {c.shape} but rejected has shape {r.shape}; pass two [pairs, n] arrays of the same shape (pad with NaN)"
+        )
     if not math.isfinite(margin):
         raise ValueError(f"margin is {margin}; pass a finite number")
     return _core.mean_vote_gaps(c, r, float(margin), _rounds(rounds), num_threads)

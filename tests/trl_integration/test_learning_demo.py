@@ -6,6 +6,7 @@ control whose PAR rewards are shuffled within each batch, both from the same col
 tried cleared (the note and docs/learning.md give the per-seed figures); they are not loosened
 to make a run pass.
 """
+
 from __future__ import annotations
 
 import importlib.util

@@ -6,6 +6,7 @@ request with the same n = 4 judgements (scores 7, 9 and 5 plus one malformed), s
 completion's reward is known exactly: the mean of the valid scores, 7, times ``scale``. The
 assertions read TRL's own logs (``state.log_history``) and the requests the server received.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -23,7 +24,10 @@ MALFORMED = "<answer>7</answer> without the other blocks"
 
 def policy_rows():
     return [
-        {"prompt": [{"role": "user", "content": f"Write the word {word} in lowercase."}], "domain": "instruction_following"}
+        {
+            "prompt": [{"role": "user", "content": f"Write the word {word} in lowercase."}],
+            "domain": "instruction_following",
+        }
         for word in ("apple", "river", "stone", "cloud", "maple", "ember")
     ]
 

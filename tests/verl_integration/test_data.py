@@ -1,4 +1,5 @@
 """Keeping pairs in one batch: PairShuffledDataset (verl >= 0.8), PairSampler (verl <= 0.7.1)."""
+
 from __future__ import annotations
 
 import pickle
@@ -58,7 +59,9 @@ def batches_of(dataset, batch_size):
     from torch.utils.data import DataLoader, SequentialSampler
     from verl.utils.dataset.rl_dataset import collate_fn
 
-    loader = DataLoader(dataset, batch_size=batch_size, sampler=SequentialSampler(dataset), collate_fn=collate_fn, drop_last=True)
+    loader = DataLoader(
+        dataset, batch_size=batch_size, sampler=SequentialSampler(dataset), collate_fn=collate_fn, drop_last=True
+    )
     return [[(e["pair_id"], e["side"]) for e in batch["extra_info"]] for batch in loader]
 
 

@@ -1,4 +1,5 @@
 """The verl 0.9 recipe's overrides compose against verl's shipped config and pass patarm's checks."""
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ correct verdict "A"/"B" with ``--pairwise``), ``text`` (the judgement) and optio
 ``source``. Without FILE the example rollouts bundled with patarm are scored; the header
 prints where that file is, to copy as a template.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,15 +48,25 @@ def register(subparsers: Any) -> None:
         epilog=COLUMNS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("file", nargs="?", metavar="FILE",
-                        help="rollouts .jsonl, or - for standard input (default: the bundled example)")
+    parser.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="rollouts .jsonl, or - for standard input (default: the bundled example)",
+    )
     parser.add_argument("--output", "-o", metavar="FILE.jsonl", help="also write one scored JSON line per rollout")
     parser.add_argument("--pairwise", action="store_true", help="judgements answer A/B; sides hold the correct verdict")
-    parser.add_argument("--f", dest="shape", choices=("graded", "constant"), default="graded",
-                        help="shape of PAR: graded (1.2 / 1.4 above a gap of 2, default) or constant (1.3)")
-    parser.add_argument("--think-in-prompt", action="store_true",
-                        help="the chat template opened <think> in the prompt")
-    parser.add_argument("--num-threads", type=int, default=None, help="threads (default: PATARM_NUM_THREADS or all CPUs)")
+    parser.add_argument(
+        "--f",
+        dest="shape",
+        choices=("graded", "constant"),
+        default="graded",
+        help="shape of PAR: graded (1.2 / 1.4 above a gap of 2, default) or constant (1.3)",
+    )
+    parser.add_argument("--think-in-prompt", action="store_true", help="the chat template opened <think> in the prompt")
+    parser.add_argument(
+        "--num-threads", type=int, default=None, help="threads (default: PATARM_NUM_THREADS or all CPUs)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -113,11 +124,15 @@ def check_sides(rows: list[dict[str, Any]], sides: list[str], name: str, pairwis
             continue
         where = f"{name}:{row['_line']}"
         if pairwise:
-            hint = " (\"chosen\"/\"rejected\" are pointwise sides: drop --pairwise)" if side in ("chosen", "rejected") else ""
-            raise ValueError(f"{where}: side is {json.dumps(side)}, but with --pairwise each side must be the correct "
-                             f"verdict \"A\" or \"B\"{hint}")
-        hint = " (\"A\"/\"B\" are pairwise verdicts: add --pairwise)" if side.strip() in ("A", "B") else ""
-        raise ValueError(f"{where}: side is {json.dumps(side)}, but each side must be \"chosen\" or \"rejected\"{hint}")
+            hint = (
+                ' ("chosen"/"rejected" are pointwise sides: drop --pairwise)' if side in ("chosen", "rejected") else ""
+            )
+            raise ValueError(
+                f"{where}: side is {json.dumps(side)}, but with --pairwise each side must be the correct "
+                f'verdict "A" or "B"{hint}'
+            )
+        hint = ' ("A"/"B" are pairwise verdicts: add --pairwise)' if side.strip() in ("A", "B") else ""
+        raise ValueError(f'{where}: side is {json.dumps(side)}, but each side must be "chosen" or "rejected"{hint}')
 
 
 def _read_input(file: Any) -> tuple[str, list[dict[str, Any]]]:
@@ -177,18 +192,20 @@ def run(args: argparse.Namespace) -> int:
     lines = []
     for (source, pair_id, side), indices in groups.items():
         errors = sum(int(result["error_code"][i]) != 0 for i in indices)
-        lines.append([
-            source or "-",
-            str(pair_id),
-            side,
-            str(len(indices)),
-            " ".join(_fmt(float(result["score"][i])) for i in indices) if not args.pairwise else "-",
-            _fmt(float(result["opposite_mean"][indices[0]])) if not args.pairwise else "-",
-            " ".join(_fmt(float(result["par"][i])) for i in indices),
-            str(errors),
-            _fmt(round(float(sum(result["reward"][i] for i in indices)), 6)),
-            "" if bool(result["partner_found"][indices[0]]) else "other side missing",
-        ])
+        lines.append(
+            [
+                source or "-",
+                str(pair_id),
+                side,
+                str(len(indices)),
+                " ".join(_fmt(float(result["score"][i])) for i in indices) if not args.pairwise else "-",
+                _fmt(float(result["opposite_mean"][indices[0]])) if not args.pairwise else "-",
+                " ".join(_fmt(float(result["par"][i])) for i in indices),
+                str(errors),
+                _fmt(round(float(sum(result["reward"][i] for i in indices)), 6)),
+                "" if bool(result["partner_found"][indices[0]]) else "other side missing",
+            ]
+        )
     header = ["source", "pair_id", "side", "n", "scores", "opp_mean", "par", "fmt_err", "reward", "note"]
     print(f"patarm score: {name}  ({len(rows)} judgements, f={shape!r}{', pairwise' if args.pairwise else ''})\n")
     print(COLUMNS + "\n")

@@ -2,6 +2,7 @@
 RL / SFT pair filters of METHOD section 7 (``patarm filter``), and the cold-start SFT corpus
 from a teacher judge (``patarm sft-data``, :mod:`patarm.data.sft`). Parquet goes through pyarrow
 (a dependency of patarm), imported on use, never by ``import patarm``."""
+
 from __future__ import annotations
 
 from typing import Callable

@@ -11,6 +11,7 @@ the Rust core) or a numeric ``score``, and optionally ``source``.
 - SFT filter: the mean chosen score minus the mean rejected score (mean voting over valid
   judgements) must exceed a threshold (default 2).
 """
+
 from __future__ import annotations
 
 import math
@@ -131,9 +132,7 @@ def load_judgements(
     pointwise_texts = [t for _, s, t, _ in parsed_rows if t is not None and s in ("chosen", "rejected")]
     pairwise_texts = [t for _, s, t, _ in parsed_rows if t is not None and s in ("A", "B")]
     point_scores = iter(parse_judgements(pointwise_texts)["score"].tolist() if pointwise_texts else [])
-    pair_choices = iter(
-        parse_judgements(pairwise_texts, pairwise=True)["choice"].tolist() if pairwise_texts else []
-    )
+    pair_choices = iter(parse_judgements(pairwise_texts, pairwise=True)["choice"].tolist() if pairwise_texts else [])
 
     out: dict[PairKey, PairJudgements] = {}
     for key, side, text, score in parsed_rows:
@@ -184,8 +183,9 @@ class FilterReport:
         out = []
         for key in list(self.kept) + list(self.dropped):
             record: dict[str, Any] = {"source": key[0], "pair_id": key[1]}
-            record.update({k: (None if isinstance(v, float) and math.isnan(v) else v)
-                           for k, v in self.stats.get(key, {}).items()})
+            record.update(
+                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in self.stats.get(key, {}).items()}
+            )
             record["kept"] = key not in self.dropped
             record["reason"] = self.dropped.get(key)
             out.append(record)
@@ -223,9 +223,7 @@ def sft_filter(judgements: dict[PairKey, PairJudgements], *, min_gap: float = SF
         raise ValueError(f"min_gap must be a finite number, got {min_gap}")
     for key, entry in judgements.items():
         if entry.pairwise:
-            raise ValueError(
-                f"pair {key[1]!r} has pairwise (A/B) judgements; the SFT filter needs pointwise scores"
-            )
+            raise ValueError(f"pair {key[1]!r} has pairwise (A/B) judgements; the SFT filter needs pointwise scores")
     kept, dropped, stats = [], {}, {}
     entries = list(judgements.values())
     gaps, orders = _score_gaps(entries, min_gap) if entries else (np.zeros(0), np.zeros(0))

@@ -5,6 +5,7 @@ comes with a location string (``file:line 3`` or ``file row 3``) so that errors 
 Outputs are written to a temporary file in the destination folder, then renamed over the target:
 a failed run never leaves a half-written file behind.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -36,9 +37,7 @@ def _kind(path: Path) -> str:
         return "jsonl"
     if name.endswith(".json"):
         return "json"
-    raise DataError(
-        f"{path}: unknown file type; use .jsonl (JSON lines), .json (a JSON list) or .parquet"
-    )
+    raise DataError(f"{path}: unknown file type; use .jsonl (JSON lines), .json (a JSON list) or .parquet")
 
 
 def read_records(path: PathLike) -> list[tuple[str, Record]]:
@@ -62,7 +61,9 @@ def parse_json_line(line: str | bytes, where: str) -> Any:
         try:
             line = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise DataError(f"{where}: not valid UTF-8 (byte {exc.start + 1} of the line); save the file as UTF-8") from None
+            raise DataError(
+                f"{where}: not valid UTF-8 (byte {exc.start + 1} of the line); save the file as UTF-8"
+            ) from None
     try:
         return json.loads(line)
     except json.JSONDecodeError as exc:
@@ -85,7 +86,9 @@ def check_id(value: Any, where: str, field: str) -> str | int:
     if isinstance(value, int) and not isinstance(value, bool):
         if _INT64[0] <= value < _INT64[1]:
             return value
-        raise DataError(f"{where}: field {field!r}: integer id {value} is outside the 64-bit range; write it as a string")
+        raise DataError(
+            f"{where}: field {field!r}: integer id {value} is outside the 64-bit range; write it as a string"
+        )
     raise DataError(f"{where}: field {field!r} must be a string or an integer, got {type(value).__name__} ({value!r})")
 
 
@@ -203,6 +206,7 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
 def _write_parquet_to(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     pq = _import_pyarrow_parquet()
     import pyarrow as pa  # imported on use: `import patarm` stays light
+
     pq.write_table(pa.Table.from_pylist(list(rows)), path)
 
 

@@ -6,6 +6,7 @@ mapped with :class:`Columns`. A prompt may be a string or a chat-message list; `
 ``rejected`` may be strings or whole conversations (Skywork style, where the prompt is the
 conversation minus its last assistant turn).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -54,9 +55,7 @@ def render_messages(messages: Sequence[Any], where: str, key: str) -> str:
     turns: list[tuple[str, str]] = []
     for index, message in enumerate(messages):
         if not isinstance(message, dict) or "content" not in message:
-            raise DataError(
-                f"{where}: field {key!r} message {index} must be an object with 'role' and 'content'"
-            )
+            raise DataError(f"{where}: field {key!r} message {index} must be an object with 'role' and 'content'")
         content = message["content"]
         if not isinstance(content, str):
             raise DataError(f"{where}: field {key!r} message {index} content must be a string")
@@ -73,9 +72,7 @@ def _as_text(value: Any, where: str, key: str) -> str:
         return value
     if isinstance(value, (list, tuple)):
         return render_messages(value, where, key)
-    raise DataError(
-        f"{where}: field {key!r} must be a string or a list of chat messages, got {type(value).__name__}"
-    )
+    raise DataError(f"{where}: field {key!r} must be a string or a list of chat messages, got {type(value).__name__}")
 
 
 def _split_conversation(value: Any, where: str, key: str) -> tuple[list[Any] | None, str]:
@@ -173,9 +170,7 @@ class _ErrorLog:
         more = self.count - len(self.messages)
         tail = f"\n  ... and {more} more" if more > 0 else ""
         noun = "problem" if self.count == 1 else "problems"
-        raise DataError(
-            f"{path}: {self.count} {noun}; nothing was written:\n  " + "\n  ".join(self.messages) + tail
-        )
+        raise DataError(f"{path}: {self.count} {noun}; nothing was written:\n  " + "\n  ".join(self.messages) + tail)
 
 
 def load_pairs(

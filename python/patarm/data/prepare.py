@@ -6,6 +6,7 @@ Pairwise: each pair becomes one row whose A/B positions are drawn from the seed;
 verdict is the ground truth. Pairs are shuffled whole, from the seed, and an optional validation
 split takes whole pairs.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,11 @@ def judge_prompt_texts(
 
     if responses_b is None:
         return list(build_prompts(list(prompts), list(responses), list(domains), rubrics=rubrics, template=template))
-    return list(build_pairwise_prompts(list(prompts), list(responses), list(responses_b), list(domains),
-                                       rubrics=rubrics, template=template))
+    return list(
+        build_pairwise_prompts(
+            list(prompts), list(responses), list(responses_b), list(domains), rubrics=rubrics, template=template
+        )
+    )
 
 
 def judge_messages(
@@ -99,9 +103,7 @@ def shuffle_pairs(pairs: Sequence[PreferencePair], seed: int) -> list[Preference
     return shuffled
 
 
-def split_pairs(
-    pairs: Sequence[PreferencePair], val_size: float
-) -> tuple[list[PreferencePair], list[PreferencePair]]:
+def split_pairs(pairs: Sequence[PreferencePair], val_size: float) -> tuple[list[PreferencePair], list[PreferencePair]]:
     """Split whole pairs into (train, validation). ``val_size`` < 1 is a fraction of the pairs,
     >= 1 a number of pairs. The split is taken after shuffling, so it is random too."""
     if val_size is None or val_size == 0:
@@ -114,9 +116,7 @@ def split_pairs(
             f"val_size={val_size} of {len(pairs)} pairs rounds to no validation pair; use a larger fraction or a count"
         )
     if count >= len(pairs):
-        raise ValueError(
-            f"val_size={val_size} leaves no training pairs out of {len(pairs)}; use a smaller value"
-        )
+        raise ValueError(f"val_size={val_size} leaves no training pairs out of {len(pairs)}; use a smaller value")
     return list(pairs[count:]), list(pairs[:count])
 
 
@@ -199,11 +199,13 @@ def openrlhf_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 raise ValueError(f"rows {position} and {position + 1} are not a (chosen, rejected) pair")
             label.update(patarm="pair", chosen=row["prompt"], rejected=rejected["prompt"])
             position += 2
-        out.append({
-            "prompt": f"PaTaRM pair {info['pair_id']} ({row['data_source']})",
-            "label": json.dumps(label, ensure_ascii=False),
-            "datasource": row["data_source"],
-        })
+        out.append(
+            {
+                "prompt": f"PaTaRM pair {info['pair_id']} ({row['data_source']})",
+                "label": json.dumps(label, ensure_ascii=False),
+                "datasource": row["data_source"],
+            }
+        )
     return out
 
 
@@ -292,7 +294,8 @@ def token_counter(name_or_path: str) -> Callable[[list[str]], list[int]]:
             raise ValueError(f"cannot load tokenizer file {name_or_path!r}: {exc}") from None
         return lambda texts: [len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
     AutoTokenizer = require(
-        "transformers", f"--tokenizer {name_or_path!r} (a Hugging Face tokenizer; a tokenizer.json file needs only tokenizers)",
+        "transformers",
+        f"--tokenizer {name_or_path!r} (a Hugging Face tokenizer; a tokenizer.json file needs only tokenizers)",
         "transformers",
     ).AutoTokenizer
     try:

@@ -19,6 +19,7 @@ appends one line per judgement as it arrives; an interrupted run is continued wi
 Output rows: ``{"messages": [system?, user: judge prompt, assistant: teacher judgement],
 "pair_id", "source", "domain", "mode", "side", "round", "verdict"}``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -65,8 +66,13 @@ class TeacherJudgement:
         return self.side in PAIRWISE_SIDES
 
     def to_record(self) -> dict[str, Any]:
-        return {"pair_id": self.pair_id, "source": self.source, "side": self.side, "round": self.round,
-                "text": self.text}
+        return {
+            "pair_id": self.pair_id,
+            "source": self.source,
+            "side": self.side,
+            "round": self.round,
+            "text": self.text,
+        }
 
     def __repr__(self) -> str:
         return f"TeacherJudgement(pair_id={self.pair_id!r}, side={self.side!r}, round={self.round})"
@@ -205,9 +211,7 @@ def chosen_position(pair: PreferencePair, seed: int) -> str:
     return "A" if draw < 0.5 else "B"
 
 
-def _prompt_texts(
-    pairs: Sequence[PreferencePair], slots: Sequence[tuple[int, str]], rubrics: RubricCache
-) -> list[str]:
+def _prompt_texts(pairs: Sequence[PreferencePair], slots: Sequence[tuple[int, str]], rubrics: RubricCache) -> list[str]:
     """Judge prompts for ``(pair index, side)`` slots, side ``chosen`` / ``rejected``
     (pointwise) or ``A`` / ``B`` (pairwise, the chosen response's position); one Rust batch
     per rubric set."""
@@ -232,8 +236,13 @@ def _prompt_texts(
             else:
                 first.append(pair.rejected)
                 second.append(pair.chosen)
-        built = judge_prompt_texts(prompts, first, domains, responses_b=second if pairwise else None,
-                                   rubrics=None if rubric_key is None else rubrics.get(rubric_key))
+        built = judge_prompt_texts(
+            prompts,
+            first,
+            domains,
+            responses_b=second if pairwise else None,
+            rubrics=None if rubric_key is None else rubrics.get(rubric_key),
+        )
         for index, text in zip(members, built):
             texts[index] = text
     return texts
@@ -416,8 +425,10 @@ def build_sft_rows(
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}; use 'pointwise' or 'pairwise'")
     if intersect_pointwise and mode != "pairwise":
-        raise ValueError("intersect_pointwise applies to mode='pairwise' (it keeps pairwise verdicts of pairs "
-                         "the pointwise filter kept)")
+        raise ValueError(
+            "intersect_pointwise applies to mode='pairwise' (it keeps pairwise verdicts of pairs "
+            "the pointwise filter kept)"
+        )
     if system is not None and not isinstance(system, str):
         raise TypeError(f"system must be a str or None, not {type(system).__name__}")
     rubrics = rubrics or RubricCache()
@@ -469,9 +480,18 @@ def build_sft_rows(
         pair = pairs[p]
         messages = [{"role": "system", "content": system}] if system is not None else []
         messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": info["text"]}]
-        rows.append({"messages": messages, "pair_id": pair.pair_id, "source": pair.source,
-                     "domain": rubrics.domain_of(pair), "mode": mode, "side": info["side"], "round": info["round"],
-                     "verdict": info["verdict"]})
+        rows.append(
+            {
+                "messages": messages,
+                "pair_id": pair.pair_id,
+                "source": pair.source,
+                "domain": rubrics.domain_of(pair),
+                "mode": mode,
+                "side": info["side"],
+                "round": info["round"],
+                "verdict": info["verdict"],
+            }
+        )
     counts: dict[str, Any] = {
         "mode": mode,
         "pairs": len(pairs),
@@ -513,35 +533,57 @@ def sft_data(
     or from ``judgements_path``, filter, and write the rows (parquet or JSON lines by the
     output's suffix). Returns the counts: pairs, pair-rounds kept, rows, drops by reason."""
     if (judge is None) == (judgements_path is None):
-        raise ValueError("give exactly one teacher: a live judge (--judge-url/--model) or a judgements file (--judgements)")
+        raise ValueError(
+            "give exactly one teacher: a live judge (--judge-url/--model) or a judgements file (--judgements)"
+        )
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}; use 'pointwise' or 'pairwise'")
     if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
         raise ValueError(f"rounds must be an int >= 1 (teacher judgements per prompt), got {rounds!r}")
     if judge is None and (resume or save_judgements is not None):
-        raise ValueError("resume and save_judgements belong to a live teacher run (--judge-url); "
-                         "a judgements file is read as it is")
+        raise ValueError(
+            "resume and save_judgements belong to a live teacher run (--judge-url); a judgements file is read as it is"
+        )
     rubrics = RubricCache(rubric_file)
     if rubric_file is not None:
         rubrics.get(rubric_file)
-    pairs = load_pairs(pairs_path, columns=columns, default_domain=default_domain, check_domain=rubrics.check,
-                       show_progress=show_progress)
+    pairs = load_pairs(
+        pairs_path,
+        columns=columns,
+        default_domain=default_domain,
+        check_domain=rubrics.check,
+        show_progress=show_progress,
+    )
     teacher: dict[str, Any] = {}
     if judge is not None:
-        log_path = Path(save_judgements) if save_judgements is not None else Path(f"{os.fspath(output_path)}.teacher.jsonl")
+        log_path = (
+            Path(save_judgements) if save_judgements is not None else Path(f"{os.fspath(output_path)}.teacher.jsonl")
+        )
         log = JudgementLog(log_path, resume=resume)
         modes = ["pointwise", "pairwise"] if intersect_pointwise else [mode]
         reused = len(log.done)
-        new = run_teacher(judge, pairs, log, rounds=rounds, modes=modes, seed=seed, rubrics=rubrics,
-                          show_progress=show_progress)
+        new = run_teacher(
+            judge, pairs, log, rounds=rounds, modes=modes, seed=seed, rubrics=rubrics, show_progress=show_progress
+        )
         judgements, _ = read_teacher_judgements(log_path)
         teacher = {"judgements_file": str(log_path), "reused": reused, "new": new, "torn_lines_dropped": log.torn}
     else:
         judgements, torn = read_teacher_judgements(judgements_path)
-        teacher = {"judgements_file": os.fspath(judgements_path), "reused": len(judgements), "new": 0,
-                   "torn_lines_dropped": torn}
-    rows, counts = build_sft_rows(pairs, judgements, mode=mode, min_gap=min_gap,
-                                  intersect_pointwise=intersect_pointwise, rubrics=rubrics, system=system)
+        teacher = {
+            "judgements_file": os.fspath(judgements_path),
+            "reused": len(judgements),
+            "new": 0,
+            "torn_lines_dropped": torn,
+        }
+    rows, counts = build_sft_rows(
+        pairs,
+        judgements,
+        mode=mode,
+        min_gap=min_gap,
+        intersect_pointwise=intersect_pointwise,
+        rubrics=rubrics,
+        system=system,
+    )
     write_rows(rows, output_path)
     counts["teacher"] = teacher
     counts["output"] = os.fspath(output_path)
@@ -560,9 +602,11 @@ def format_summary(counts: dict[str, Any]) -> str:
         lines.append(f"  dropped {count:>6}  {reason}")
     teacher = counts.get("teacher") or {}
     if teacher:
-        lines.append(f"teacher judgements: {teacher['reused']} reused, {teacher['new']} new "
-                     f"({teacher['judgements_file']})"
-                     + (f"; dropped {teacher['torn_lines_dropped']} torn last line" if teacher["torn_lines_dropped"] else ""))
+        lines.append(
+            f"teacher judgements: {teacher['reused']} reused, {teacher['new']} new "
+            f"({teacher['judgements_file']})"
+            + (f"; dropped {teacher['torn_lines_dropped']} torn last line" if teacher["torn_lines_dropped"] else "")
+        )
     if counts.get("unmatched_judgements"):
         lines.append(f"  {counts['unmatched_judgements']} teacher judgements name no pair of the pairs file")
     if "output" in counts:

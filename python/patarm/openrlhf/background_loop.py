@@ -6,6 +6,7 @@ and a concurrency cap would hold per call only. Every call instead runs its coro
 one loop, so a :class:`patarm.Judge` has one client and one semaphore in the whole process.
 A forked child (Ray, DataLoader workers) starts its own loop on first use.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -34,6 +34,7 @@ No OpenRLHF import here: the file given to ``--train.agent_func_path``
 (``examples/openrlhf/agent_func.py``) combines this class with OpenRLHF's ``AgentExecutorBase``,
 which the engine has already imported.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -51,8 +52,10 @@ logger = logging.getLogger(__name__)
 
 POINTWISE_LABEL = "pair"
 PAIRWISE_LABEL = "pairwise"
-_LABEL_FIX = ("write the rows with `patarm prepare --format openrlhf` and pass --data.label_key label "
-              "(OpenRLHF hands each row's label to the executor unchanged)")
+_LABEL_FIX = (
+    "write the rows with `patarm prepare --format openrlhf` and pass --data.label_key label "
+    "(OpenRLHF hands each row's label to the executor unchanged)"
+)
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,10 @@ class PairTask:
         """A row's sample count must split into two equal sides (pointwise)."""
         if self.pairwise:
             if mode == "side_norm" and size < 2:
-                raise ValueError("advantage='side_norm' needs at least 2 samples per pairwise row: set "
-                                 "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) >= 2")
+                raise ValueError(
+                    "advantage='side_norm' needs at least 2 samples per pairwise row: set "
+                    "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) >= 2"
+                )
             return
         if size % 2:
             raise ValueError(
@@ -84,9 +89,11 @@ class PairTask:
                 f"--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) to an even number 2n"
             )
         if mode == "side_norm" and size < 4:
-            raise ValueError("advantage='side_norm' needs at least 2 judgements per side: set "
-                             "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) to 2n with n >= 2, "
-                             "or use advantage='side_centre'")
+            raise ValueError(
+                "advantage='side_norm' needs at least 2 judgements per side: set "
+                "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) to 2n with n >= 2, "
+                "or use advantage='side_centre'"
+            )
 
     def side_of(self, index: int, size: int) -> str:
         if self.pairwise:
@@ -114,12 +121,15 @@ def parse_pair_label(label: Any) -> PairTask:
     source = str(value.get("source") or "")
     if kind == PAIRWISE_LABEL:
         if value.get("answer") not in ("A", "B") or not _is_messages(value.get("messages")):
-            raise ValueError(f"pairwise label of pair {value.get('pair_id')!r} needs 'messages' and 'answer' "
-                             f"('A' or 'B'): {_LABEL_FIX}")
+            raise ValueError(
+                f"pairwise label of pair {value.get('pair_id')!r} needs 'messages' and 'answer' "
+                f"('A' or 'B'): {_LABEL_FIX}"
+            )
         return PairTask(value.get("pair_id"), source, True, messages=value["messages"], answer=value["answer"])
     if not (_is_messages(value.get("chosen")) and _is_messages(value.get("rejected"))):
-        raise ValueError(f"label of pair {value.get('pair_id')!r} needs 'chosen' and 'rejected' judge messages: "
-                         f"{_LABEL_FIX}")
+        raise ValueError(
+            f"label of pair {value.get('pair_id')!r} needs 'chosen' and 'rejected' judge messages: {_LABEL_FIX}"
+        )
     return PairTask(value.get("pair_id"), source, False, chosen=value["chosen"], rejected=value["rejected"])
 
 
@@ -156,8 +166,10 @@ class _Row:
         if self.result.done():
             return
         pair = self.task.pair_id if self.task else "?"
-        error = RowFailed(f"sample {index} of pair {pair!r} failed ({type(exc).__name__}: {exc}); "
-                          f"the pair's other samples are dropped with it")
+        error = RowFailed(
+            f"sample {index} of pair {pair!r} failed ({type(exc).__name__}: {exc}); "
+            f"the pair's other samples are dropped with it"
+        )
         error.__cause__ = exc
         self.result.set_exception(error)
         self.result.exception()  # retrieved here: partners that already returned never look
@@ -176,8 +188,16 @@ class PairJudgeExecutor:
     ``correct_reward`` / ``wrong_reward`` (pairwise rows), ``epsilon`` (side_norm).
     """
 
-    def __init__(self, *, advantage: str = "side_norm", f: Any = "graded", think_in_prompt: bool = False,
-                 correct_reward: float = 1.0, wrong_reward: float = 0.0, epsilon: float = 1e-6) -> None:
+    def __init__(
+        self,
+        *,
+        advantage: str = "side_norm",
+        f: Any = "graded",
+        think_in_prompt: bool = False,
+        correct_reward: float = 1.0,
+        wrong_reward: float = 0.0,
+        epsilon: float = 1e-6,
+    ) -> None:
         self.advantage = check_mode(advantage)
         self.f = shape_from_option(f)
         self.think_in_prompt = bool(think_in_prompt)
@@ -207,8 +227,9 @@ class PairJudgeExecutor:
                 row.task = parse_pair_label(label)
             row.task.check_size(row.size, self.advantage)
             side = row.task.side_of(index, row.size)
-            output, text = await self._generate(row.task.messages_for(side), sampling_params, max_length,
-                                                hf_tokenizer, llm_engine)
+            output, text = await self._generate(
+                row.task.messages_for(side), sampling_params, max_length, hf_tokenizer, llm_engine
+            )
         except BaseException as exc:
             row.fail(index, exc)
             raise
@@ -234,9 +255,12 @@ class PairJudgeExecutor:
             params.max_tokens = max(1, max_length - len(prompt_ids))
         room = max_length - params.max_tokens
         if len(prompt_ids) > room:
-            logger.warning("judge prompt of %d tokens exceeds max_length - max_tokens = %d: cut from the left as "
-                           "OpenRLHF does; raise --data.max_len or filter long pairs (patarm prepare --tokenizer)",
-                           len(prompt_ids), room)
+            logger.warning(
+                "judge prompt of %d tokens exceeds max_length - max_tokens = %d: cut from the left as "
+                "OpenRLHF does; raise --data.max_len or filter long pairs (patarm prepare --tokenizer)",
+                len(prompt_ids),
+                room,
+            )
             prompt_ids = prompt_ids[-room:] if room > 0 else []
         request = await llm_engine.generate(prompt_ids, params, multi_modal_data=None)
         generated = request.outputs[0]
@@ -265,8 +289,15 @@ class PairJudgeExecutor:
         size = len(texts)
         sides = [task.side_of(i, size) for i in range(size)]
         if task.pairwise:
-            scored = score_batch(list(texts), [0] * size, sides, pairwise=True, think_in_prompt=self.think_in_prompt,
-                                 correct_reward=self.correct_reward, wrong_reward=self.wrong_reward)
+            scored = score_batch(
+                list(texts),
+                [0] * size,
+                sides,
+                pairwise=True,
+                think_in_prompt=self.think_in_prompt,
+                correct_reward=self.correct_reward,
+                wrong_reward=self.wrong_reward,
+            )
             groups = [slice(0, size)]
         else:
             scored = score_batch(list(texts), [0] * size, sides, f=self.f, think_in_prompt=self.think_in_prompt)
@@ -278,17 +309,19 @@ class PairJudgeExecutor:
         for i in range(size):
             score = float(scored["score"][i])
             chosen_side = sides[i] == "chosen" or (task.pairwise and sides[i] == "A")
-            out.append({
-                "reward": float(advantages[i]),
-                "scores": float(rewards[i]),
-                "extra_logs": {
-                    "judge_score": 0.0 if score != score else score,
-                    "format_error": float(scored["error_code"][i] != 0),
-                    "par": float(par[i]),
-                    "pair_reward": float(rewards[i]),
-                    "side_is_chosen": float(chosen_side),
-                },
-            })
+            out.append(
+                {
+                    "reward": float(advantages[i]),
+                    "scores": float(rewards[i]),
+                    "extra_logs": {
+                        "judge_score": 0.0 if score != score else score,
+                        "format_error": float(scored["error_code"][i] != 0),
+                        "par": float(par[i]),
+                        "pair_reward": float(rewards[i]),
+                        "side_is_chosen": float(chosen_side),
+                    },
+                }
+            )
         return out
 
 

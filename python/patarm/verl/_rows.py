@@ -4,6 +4,7 @@ A row's pair is (data source, ``extra_info["pair_id"]``); its side is ``extra_in
 else ``reward_model["ground_truth"]``: "chosen"/"rejected" for pointwise judging, the correct
 verdict "A"/"B" for pairwise judging. Positions never matter: verl repeats and reorders rows.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -103,8 +104,12 @@ class Options:
         from .._shape_option import shape_from_option
 
         kwargs = dict(kwargs or {})
-        f = shape_from_option(kwargs.get("f", "graded"), thresholds=kwargs.get("thresholds"),
-                              values=kwargs.get("values"), constant=kwargs.get("constant"))
+        f = shape_from_option(
+            kwargs.get("f", "graded"),
+            thresholds=kwargs.get("thresholds"),
+            values=kwargs.get("values"),
+            constant=kwargs.get("constant"),
+        )
         pairwise = kwargs.get("pairwise")
         num_threads = kwargs.get("num_threads")
         return cls(

@@ -9,6 +9,7 @@ vocabulary table built from the tokenizer's own JSON) and promises the same text
 - an unsupported tokenizer (not byte-level BPE, a slow tokenizer, a custom class) or any failed
   check switches to the tokenizer's own decode, with one warning and the reason in `fallback_reason`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -111,9 +112,7 @@ class FastDecoder:
         ids = as_int64_matrix(ids)
         lengths = np.ascontiguousarray(_to_numpy(lengths), dtype=np.int64).reshape(-1)
         if lengths.shape[0] != ids.shape[0]:
-            raise ValueError(
-                f"got {lengths.shape[0]} lengths for {ids.shape[0]} rows; pass one valid length per row"
-            )
+            raise ValueError(f"got {lengths.shape[0]} lengths for {ids.shape[0]} rows; pass one valid length per row")
         if lengths.size and (lengths.min() < 0 or lengths.max() > ids.shape[1]):
             raise ValueError(
                 f"lengths must lie in 0..{ids.shape[1]} (the number of columns); got {lengths.min()}..{lengths.max()}"

@@ -13,6 +13,7 @@
 
 Registered as "patarm" in both of verl's registries when this module is imported.
 """
+
 from __future__ import annotations
 
 import logging
@@ -109,7 +110,9 @@ class PairRewardManager(*_bases):
         self.reward_router_address = reward_router_address
         self.reward_model_tokenizer = reward_model_tokenizer
         self.options = Options.from_mapping(options)
-        self.decoder = FastDecoder(tokenizer, verify_rows=self.options.verify_rows, num_threads=self.options.num_threads)
+        self.decoder = FastDecoder(
+            tokenizer, verify_rows=self.options.verify_rows, num_threads=self.options.num_threads
+        )
         if config is not None:
             self._check_loop_setup(config)
 
@@ -120,7 +123,10 @@ class PairRewardManager(*_bases):
         if "rm_scores" in data.batch.keys():  # already scored upstream: pass through, as verl does
             if return_dict:
                 keys = data.meta_info.get("reward_extra_keys", [])
-                return {"reward_tensor": data.batch["rm_scores"], "reward_extra_info": {k: data.non_tensor_batch[k] for k in keys}}
+                return {
+                    "reward_tensor": data.batch["rm_scores"],
+                    "reward_extra_info": {k: data.non_tensor_batch[k] for k in keys},
+                }
             return data.batch["rm_scores"]
 
         lengths = valid_response_lengths(data)
@@ -140,7 +146,11 @@ class PairRewardManager(*_bases):
         if scores is not None:
             rewards, extra = scores["reward"], self.extra_info(scores)
         rewards = float32_safe(rewards)  # what reaches verl's advantage code (METHOD section 4)
-        self._examine(lambda row: texts[row] if texts is not None else self.decoder.decode(ids[row, : lengths_np[row]]), rows, rewards)
+        self._examine(
+            lambda row: texts[row] if texts is not None else self.decoder.decode(ids[row, : lengths_np[row]]),
+            rows,
+            rewards,
+        )
         reward_tensor = reward_at_last_token(data, lengths, rewards)
         if return_dict:
             return {"reward_tensor": reward_tensor, "reward_extra_info": extra}
@@ -165,8 +175,16 @@ class PairRewardManager(*_bases):
             return None
         pairwise = self._check_sides(rows)
         return _core.decode_and_score(
-            table, ids, lengths, rows.pair_ids, rows.sides, rows.sources, shape,
-            pairwise=pairwise, think_in_prompt=self.options.think_in_prompt, num_threads=self.options.num_threads,
+            table,
+            ids,
+            lengths,
+            rows.pair_ids,
+            rows.sides,
+            rows.sources,
+            shape,
+            pairwise=pairwise,
+            think_in_prompt=self.options.think_in_prompt,
+            num_threads=self.options.num_threads,
         )
 
     def _check_sides(self, rows: PairRows) -> bool:
@@ -226,7 +244,9 @@ class PairRewardManager(*_bases):
                 data_source=source,
                 solution_str={side: [texts[r] for r in sides[side]] for side in POINTWISE_SIDES},
                 ground_truth=None,
-                extra_info=dict(extras[order[0]]) if extras is not None and isinstance(extras[order[0]], Mapping) else {},
+                extra_info=dict(extras[order[0]])
+                if extras is not None and isinstance(extras[order[0]], Mapping)
+                else {},
             )
             if not isinstance(result, Mapping) or "score" not in result or len(result["score"]) != len(order):
                 raise TypeError(
@@ -251,7 +271,9 @@ class PairRewardManager(*_bases):
             shown[source].add(pair_id)
             for other, (other_source, other_id) in enumerate(zip(rows.sources, rows.pair_ids)):
                 if other_source == source and other_id == pair_id:
-                    print(f"[patarm] source={source} pair={pair_id} side={rows.sides[other]} reward={rewards[other]:.3f}")
+                    print(
+                        f"[patarm] source={source} pair={pair_id} side={rows.sides[other]} reward={rewards[other]:.3f}"
+                    )
                     print("[response]", text_of(other))
 
     # ------------------------------------------------------------------ reward-loop interface

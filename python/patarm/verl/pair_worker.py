@@ -6,6 +6,7 @@ until the pair is complete; the pair is then scored as one group and every rollo
 true PAR reward before verl's own per-rollout scoring would run (verl skips rollouts that
 already carry a reward), so verl's reward workers never see a PaTaRM row.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -57,7 +58,9 @@ def build_pair_manager(config: Any, tokenizer: Any) -> tuple[PairRewardManager, 
     kwargs = dict(reward_cfg.get("reward_kwargs") or {})
     timeout = float(kwargs.pop("pair_timeout_s", DEFAULT_TIMEOUT_S))
     kwargs.pop("allow_pointwise_fallback", None)
-    manager = PairRewardManager(tokenizer=tokenizer, reward_fn_key=config.data.get("reward_fn_key", "data_source"), **kwargs)
+    manager = PairRewardManager(
+        tokenizer=tokenizer, reward_fn_key=config.data.get("reward_fn_key", "data_source"), **kwargs
+    )
     return manager, timeout
 
 
@@ -85,10 +88,14 @@ class PairWorkerMixin:
         if ident is not None:
             self._patarm_board().expect(ident[0], *ident[1:], count=count)
 
-    async def _run_agent_loop(self, sampling_params: dict, trajectory: dict, *, agent_name: str, trace: bool = True, **kwargs: Any) -> Any:
+    async def _run_agent_loop(
+        self, sampling_params: dict, trajectory: dict, *, agent_name: str, trace: bool = True, **kwargs: Any
+    ) -> Any:
         _SUBMITTED.set(False)
         try:
-            return await super()._run_agent_loop(sampling_params, trajectory, agent_name=agent_name, trace=trace, **kwargs)
+            return await super()._run_agent_loop(
+                sampling_params, trajectory, agent_name=agent_name, trace=trace, **kwargs
+            )
         except BaseException:
             ident = self._patarm_key(kwargs, trajectory.get("validate"), self._patarm_step(trajectory, kwargs))
             if ident is not None and not _SUBMITTED.get():
@@ -102,7 +109,9 @@ class PairWorkerMixin:
     async def _agent_loop_postprocess(self, output: Any, validate: Any, **kwargs: Any) -> Any:
         outputs = output if isinstance(output, list) else [output]
         final = outputs[-1] if outputs else None
-        ident = self._patarm_key(kwargs, validate, kwargs.get("global_steps", getattr(self, "_patarm_current_step", -1)))
+        ident = self._patarm_key(
+            kwargs, validate, kwargs.get("global_steps", getattr(self, "_patarm_current_step", -1))
+        )
         if final is not None and final.reward_score is None and ident is not None:
             board = self._patarm_board()
             text = board.scorer.decoder.decode(final.response_ids)

@@ -15,6 +15,7 @@ A partner that never arrives cannot hang training:
 - anything else is bounded by ``timeout_s``: the waiting rollout is then scored against the
   other side's judgements that have arrived (PAR 0 if none) and counted as ``partner_timeout``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -122,8 +123,12 @@ class PairBoard:
             self.stats["partner_timeout"] += 1
             logger.warning(
                 "patarm: pair %r of %r incomplete after %.0f s (%s arrived of %s expected); scoring this "
-                "rollout against what arrived", pair_id, source, self.timeout_s,
-                {s: len(t) for s, t in group.texts.items()}, dict(group.expected),
+                "rollout against what arrived",
+                pair_id,
+                source,
+                self.timeout_s,
+                {s: len(t) for s, t in group.texts.items()},
+                dict(group.expected),
             )
             group.waiters = [w for w in group.waiters if w[2] is not future]
             result = self._score_group(group)[(side, index)]

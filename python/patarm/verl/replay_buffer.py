@@ -9,6 +9,7 @@ without their pair's other side (``training/patarm/partner_missing``) and after 
     trainer.v1.sampler.custom_sampler.path=pkg://patarm.verl.replay_buffer
     trainer.v1.sampler.custom_sampler.name=PairReplayBuffer
 """
+
 from __future__ import annotations
 
 from typing import Any

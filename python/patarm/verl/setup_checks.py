@@ -1,6 +1,7 @@
 """Start-up checks of a verl run that uses patarm (no verl import): the verl version each route
 was tested on, and the trainer settings that would break pairs. Each failure names the
 setting the user set and the fix, before any rollout is generated."""
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,11 @@ def check_verl_version(route: str, version: str | None = None) -> None:
     release = _release(version)
     if release is not None and low <= release <= high:
         return
-    tested = ".".join(map(str, low)) + " to " + (".".join(map(str, high[:2])) + ".x" if high[2] == 999 else ".".join(map(str, high)))
+    tested = (
+        ".".join(map(str, low))
+        + " to "
+        + (".".join(map(str, high[:2])) + ".x" if high[2] == 999 else ".".join(map(str, high)))
+    )
     raise RuntimeError(
         f"patarm: {_ROUTE_NAMES[route]} is tested on verl {tested}, and this is verl {version}. "
         f"Install a tested version (pip install 'verl>=0.9,<0.10'), or set "

@@ -10,6 +10,7 @@ up to ``max_delay`` seconds; a rule with ``"fail": k`` raises on its k-th reques
 start and end are appended to ``$PATARM_FAKE_VLLM_EVENTS`` (JSON lines) so tests can check that
 none is left hanging.
 """
+
 from __future__ import annotations
 
 import asyncio

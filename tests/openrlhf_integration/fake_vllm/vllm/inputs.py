@@ -1,4 +1,5 @@
 """vllm.inputs.TokensPrompt: a dict with prompt_token_ids (vLLM's is a TypedDict)."""
+
 from typing import Any
 
 
