@@ -3,8 +3,9 @@
 Replies come from a script: each rule matches requests whose last user message contains its
 ``match`` text and serves its ``judgements`` in turn (cycling). A rule can also fail its first
 requests with HTTP 500 (``fail_first``), stall its first requests past the client's timeout
-(``slow_first`` + ``delay``; ``slow_first`` past the timeout makes every reply slow), ignore or cap ``n`` (``max_n``), answer a fixed error status
-(``status``), or move the think block into ``reasoning_content`` as vLLM's reasoning parser does.
+(``slow_first`` + ``delay``; ``slow_first`` past the timeout makes every reply slow), ignore or
+cap ``n`` (``max_n``), answer a fixed error status (``status``), or move the think block into
+``reasoning_content`` as vLLM's reasoning parser does.
 Every request body is recorded in ``server.requests``; ``max_in_flight`` is the most requests
 served at once and ``connections`` the number of TCP connections clients opened.
 """

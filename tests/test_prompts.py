@@ -18,7 +18,8 @@ from patarm import PromptTemplate, RubricError, Rubrics, TemplateError
 METHOD_RUBRICS = {
     "chat": {
         "Usefulness": (
-            "answers the query accurately and clearly, with useful extra information, clear structure, relevant detail.",
+            "answers the query accurately and clearly, with useful extra information, clear structure, "
+            "relevant detail.",
             [
                 ("8-10", "complete, accurate, well structured with helpful extra detail"),
                 ("6-7", "clear and accurate but missing some detail"),

@@ -242,11 +242,13 @@ MB = 1 << 20
         ("big = 'r' * (400 * 1024 * 1024)", "patarm.build_prompts(['p', 'q'], [big, big], num_threads=1)"),
         # 2**17 ids of a 64 KB token: 8 GB of text from a 1 MB array.
         (
-            "decoder = patarm._core.TokenDecoder.from_pieces([b'x' * 65536], []); ids = np.zeros(2**17, dtype=np.int64)",
+            "decoder = patarm._core.TokenDecoder.from_pieces([b'x' * 65536], []); "
+            "ids = np.zeros(2**17, dtype=np.int64)",
             "decoder.decode(ids)",
         ),
         (
-            "decoder = patarm._core.TokenDecoder.from_pieces([b'x' * 65536], []); ids = np.zeros((1, 2**17), dtype=np.int64)",
+            "decoder = patarm._core.TokenDecoder.from_pieces([b'x' * 65536], []); "
+            "ids = np.zeros((1, 2**17), dtype=np.int64)",
             "decoder.decode_rows(ids, np.array([2**17]))",
         ),
     ],

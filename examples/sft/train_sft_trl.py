@@ -1,8 +1,8 @@
 """Cold-start SFT of a PaTaRM judge with TRL's SFTTrainer, on the rows `patarm sft-data` writes.
 
-    patarm sft-data pairs.jsonl -o data/sft.parquet --judge-url http://localhost:8000/v1 --model Qwen/Qwen2.5-72B-Instruct
-    python examples/sft/train_sft_trl.py --data data/sft.parquet --model Qwen/Qwen3-8B --output-dir checkpoints/sft
-    # several GPUs: accelerate launch examples/sft/train_sft_trl.py ...
+  patarm sft-data pairs.jsonl -o data/sft.parquet --judge-url http://localhost:8000/v1 --model Qwen/Qwen2.5-72B-Instruct
+  python examples/sft/train_sft_trl.py --data data/sft.parquet --model Qwen/Qwen3-8B --output-dir checkpoints/sft
+  # several GPUs: accelerate launch examples/sft/train_sft_trl.py ...
 
 Each row's ``messages`` is [system?, user: judge prompt, assistant: teacher judgement]. The
 script splits it into TRL's conversational prompt-completion form (``prompt`` = the messages

@@ -357,8 +357,9 @@ class PairRepeatSampler:
 
     Rows 2k and 2k+1 are pair k. The row order is :class:`patarm.PairRandomSampler`'s
     (:func:`patarm.pair_permutation` of (seed, epoch): shuffled pairs, each yielding its chosen
-    then its rejected row; a new order every epoch), or dataset order with ``shuffle=False``. It is cut into chunks of ``prompts_per_batch`` rows (an even number, so
-    a chunk holds whole pairs; an incomplete last chunk is dropped, as TRL does); each chunk is
+    then its rejected row; a new order every epoch), or dataset order with ``shuffle=False``.
+    It is cut into chunks of ``prompts_per_batch`` rows (an even number, so a chunk holds whole
+    pairs; an incomplete last chunk is dropped, as TRL does); each chunk is
     yielded ``repeat_count`` times, each row ``num_generations`` times in a row::
 
         c0 c0 c0 r0 r0 r0 c1 c1 c1 r1 r1 r1 | (repeat) ...     num_generations=3, prompts_per_batch=4

@@ -167,7 +167,8 @@ def mean_vote_gaps(
     r = _as_matrix(_scores(rejected, "rejected"))
     if c.shape != r.shape:
         raise ValueError(
-            f"chosen has shape {c.shape} but rejected has shape {r.shape}; pass two [pairs, n] arrays of the same shape (pad with NaN)"
+            f"chosen has shape {c.shape} but rejected has shape {r.shape}; "
+            "pass two [pairs, n] arrays of the same shape (pad with NaN)"
         )
     if not math.isfinite(margin):
         raise ValueError(f"margin is {margin}; pass a finite number")

@@ -286,7 +286,10 @@ def test_patarm_resolves_the_manager_lazily():
     import subprocess
     import sys
 
-    code = "import sys, patarm; assert 'verl' not in sys.modules and 'torch' not in sys.modules; print(patarm.PairRewardManager.__module__)"
+    code = (
+        "import sys, patarm; assert 'verl' not in sys.modules and 'torch' not in sys.modules; "
+        "print(patarm.PairRewardManager.__module__)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "patarm.verl.manager"

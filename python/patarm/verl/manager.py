@@ -296,8 +296,8 @@ class PairRewardManager(*_bases):
             raise ValueError(
                 "PaTaRM on verl's reward loop scores each rollout alone; the pair rewards are applied by "
                 f"patarm's agent-loop manager. Set actor_rollout_ref.rollout.agent.agent_loop_manager_class="
-                f"{AGENT_LOOP_MANAGER} (got {manager_class!r}), or set reward.reward_kwargs.allow_pointwise_fallback=True "
-                "to train on format rewards only."
+                f"{AGENT_LOOP_MANAGER} (got {manager_class!r}), "
+                "or set reward.reward_kwargs.allow_pointwise_fallback=True to train on format rewards only."
             )
 
     async def run_single(self, data: DataProto) -> dict:
