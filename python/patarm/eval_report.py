@@ -46,12 +46,12 @@ class EvaluationReport(dict):
 
 def _vote_block(report: dict[str, Any], method: str | None, n: int | None) -> tuple[str, str, dict[str, Any]]:
     method = method or report["primary"]["method"]
-    n = str(n if n is not None else report["primary"]["n"])
+    n_key = str(n if n is not None else report["primary"]["n"])
     results = report["results"]
-    if method not in results or n not in results[method]:
+    if method not in results or n_key not in results[method]:
         available = ", ".join(f"{m}@{k}" for m in results for k in results[m])
-        raise ValueError(f"no {method}@{n} in this report; it has {available}")
-    return method, n, results[method][n]
+        raise ValueError(f"no {method}@{n_key} in this report; it has {available}")
+    return method, n_key, results[method][n_key]
 
 
 def rewardbench_results(

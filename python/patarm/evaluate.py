@@ -259,7 +259,7 @@ def judgement_scores(
     """Scores per response from ``(location, record)`` judgement rows (see the module doc)."""
     from . import parse_judgements
 
-    entries: list[tuple[ResponseKey, list[Any], bool]] = []
+    entries: list[tuple[ResponseKey, list[Any], bool, list[int] | None]] = []
     for where, record in records:
         if record.get("id") is None:
             raise DataError(f"{where}: missing field 'id' (the benchmark item id)")
@@ -399,7 +399,7 @@ def section_scores(accuracy: dict[str, float], weights: dict[str, int] = REWARDB
     subsets that are present; sections with no subset present are left out."""
     sections: dict[str, float] = {}
     for section, subsets in REWARDBENCH_SECTIONS.items():
-        total_weighted_score, total_examples = 0, 0
+        total_weighted_score, total_examples = 0.0, 0
         for subset in subsets:
             if subset in accuracy:
                 total_weighted_score += accuracy[subset] * weights[subset]
@@ -459,7 +459,7 @@ def evaluate_scores(
     *,
     levels: Sequence[int] = VOTE_LEVELS,
     ties: str = "wrong",
-) -> dict[str, Any]:
+) -> EvaluationReport:
     """All metrics for every voting method and n. Returns a JSON-ready report. ``ties``:
     ``"wrong"`` (default) or ``"half"`` (a tie or a side without a valid score is half a win)."""
     tie_credit(ties)

@@ -21,7 +21,7 @@ import numpy as np
 from .data.io import DataError, PathLike, check_id, read_records
 from .eval_report import EvaluationReport
 from .evaluate import METHODS, VOTE_LEVELS, Item, judge_domain, rewardbench_metrics, vote_levels
-from .judge_pairwise import ORDERS, pairwise_results, pairwise_summary
+from .judge_pairwise import ORDERS, PairwiseResult, pairwise_results, pairwise_summary
 from .voting import tie_credit
 
 PairKey = tuple[str, str]  # (item id, order)
@@ -114,7 +114,7 @@ def evaluate_pairwise(
     k = min(len(texts[(item.id, order)]) for item in items for order in ORDERS)
     ns = vote_levels(k, levels)
     results: dict[str, dict[str, Any]] = {m: {} for m in METHODS}
-    full = None
+    full: list[PairwiseResult] = []
     for n in ns:
         judged = pairwise_results(
             [i.prompt for i in items],

@@ -149,7 +149,10 @@ def ties_score(
     """rewardbench's ``process_single_model`` on the Ties items, with exact margins."""
     stats: dict[str, dict[int, dict[str, Any]]] = {"ref": {}, "tied": {}}
     for item in items:
-        kind, prompt_id = TIES_ID.match(item.id).groups()
+        match = TIES_ID.match(item.id)
+        if match is None:
+            raise DataError(f"a Ties item id is 'ref:N' or 'tied:N', got {item.id!r}")
+        kind, prompt_id = match.groups()
 
         def side(item_id: str, name: str, count: int) -> list[Fraction]:
             means = (exact_mean(scores[(item_id, name, j)][:k][:n]) for j in range(count))
@@ -226,10 +229,12 @@ def score_gaps(items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarr
     for item in items:
         chosen = [exact_mean(scores[(item.id, "chosen", j)][:k]) for j in range(len(item.chosen))]
         rejected = [exact_mean(scores[(item.id, "rejected", j)][:k]) for j in range(len(item.rejected))]
-        if any(m is None for m in chosen + rejected):
+        valid_chosen = [m for m in chosen if m is not None]
+        valid_rejected = [m for m in rejected if m is not None]
+        if len(valid_chosen) < len(chosen) or len(valid_rejected) < len(rejected):
             gaps.append(None)
         else:
-            gaps.append(float(min(chosen) - max(rejected)))
+            gaps.append(float(min(valid_chosen) - max(valid_rejected)))
     return gaps
 
 

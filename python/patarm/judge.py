@@ -24,7 +24,7 @@ import concurrent.futures
 import math
 import random
 import weakref
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -169,7 +169,7 @@ class Results(list):
 
 
 def _mean_votes(score_rows: Sequence[np.ndarray]) -> np.ndarray:
-    return mean_vote(score_matrix(score_rows))
+    return np.asarray(mean_vote(score_matrix(score_rows)))  # a matrix in: one mean per row
 
 
 def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[np.ndarray]):
@@ -184,7 +184,7 @@ def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[n
 # Running coroutines from sync code
 
 
-def run_sync(awaitable_factory: Callable[[], Awaitable[T]]) -> T:
+def run_sync(awaitable_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to completion from sync code. Inside a running event loop (Jupyter,
     an async framework) it runs on a fresh loop in a worker thread instead of failing."""
     try:

@@ -301,12 +301,13 @@ async def sample_logged(
     payloads = [judge._payload(messages, 1) for messages in messages_list]
     have: list[dict[int, str]] = [{} for _ in payloads]
     hashes: list[str] = []
+    log_slots: Sequence[Mapping[str, Any]] = ()
     if log is not None:  # hashing only when there is a log to key
         hashes = [request_hash(p) for p in payloads]
-        slots = occurrence_slots(hashes) if slots is None else slots
-        if len(slots) != len(payloads):
-            raise ValueError(f"got {len(slots)} log slots for {len(payloads)} prompts")
-        for bucket, slot, digest in zip(have, slots, hashes):
+        log_slots = occurrence_slots(hashes) if slots is None else slots
+        if len(log_slots) != len(payloads):
+            raise ValueError(f"got {len(log_slots)} log slots for {len(payloads)} prompts")
+        for bucket, slot, digest in zip(have, log_slots, hashes):
             bucket.update((r, t) for r, t in log.done(slot, digest).items() if r < n)
     stats.reused = sum(len(h) for h in have)
     bar = make_progress(show_progress, n * len(messages_list), stats.reused, desc)
@@ -319,7 +320,7 @@ async def sample_logged(
         stats.requests += 1
         filled = rounds[: len(texts)]
         if log is not None and texts:
-            log.append(slots[index], hashes[index], filled, texts)
+            log.append(log_slots[index], hashes[index], filled, texts)
         have[index].update(zip(filled, texts))
         stats.received += len(texts)
         if bar is not None:

@@ -206,7 +206,7 @@ def pairwise_results(
 def pairwise_summary(results: Sequence[PairwiseResult], ties: str = "wrong") -> dict[str, Any]:
     """Accuracy (mean and majority voting), position consistency and the judge's A-rate."""
 
-    def share(hits: int, total: int) -> float | None:
+    def share(hits: float, total: int) -> float | None:
         return hits / total if total else None
 
     decided = [r.consistent for r in results if r.consistent is not None]

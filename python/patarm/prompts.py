@@ -174,11 +174,21 @@ def build_messages(
     ``[{"role": "user", "content": <judge prompt>}]``, preceded by a system message when
     ``system`` is given. With ``response_b`` the prompt is pairwise (``response`` is A).
     """
-    common = dict(domain=domain, rubrics=rubrics, task=task, template=template, rubrics_dir=rubrics_dir)
     if response_b is None:
-        content = build_prompt(prompt, response, **common)
+        content = build_prompt(
+            prompt, response, domain=domain, rubrics=rubrics, task=task, template=template, rubrics_dir=rubrics_dir
+        )
     else:
-        content = build_pairwise_prompt(prompt, response, response_b, **common)
+        content = build_pairwise_prompt(
+            prompt,
+            response,
+            response_b,
+            domain=domain,
+            rubrics=rubrics,
+            task=task,
+            template=template,
+            rubrics_dir=rubrics_dir,
+        )
     messages: list[dict[str, str]] = []
     if system is not None:
         if not isinstance(system, str):

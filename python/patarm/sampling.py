@@ -13,11 +13,12 @@ the order is cut into must be even: see :func:`check_pair_batch_size`.
 
 from __future__ import annotations
 
+import importlib
 import operator
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -162,6 +163,17 @@ def _check_bools(fields: dict, *names: str) -> None:
 
 class _PairSamplerBase:
     """Shared epoch bookkeeping: each ``__iter__`` serves the current epoch, then moves on."""
+
+    # Each sampler names the fields its pickle carries and checks them (see __setstate__).
+    _STATE_FIELDS: ClassVar[tuple[str, ...]]
+
+    @staticmethod
+    def _check_settings(fields: dict) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _expected_num_samples(fields: dict) -> int:
+        raise NotImplementedError
 
     _num_rows: int
     _num_samples: int
@@ -372,10 +384,10 @@ def _distributed_default(value: int | None, what: str) -> int:
     """``num_replicas``/``rank`` from torch.distributed when it is initialised."""
     if value is not None:
         return _as_int(value, what)
-    dist = None
+    dist: Any = None
     if "torch" in sys.modules:  # never import torch just to find out it is not in use
         try:
-            import torch.distributed as dist
+            dist = importlib.import_module("torch.distributed")
         except ImportError:  # pragma: no cover - torch without distributed support
             dist = None
     if dist is None or not dist.is_available() or not dist.is_initialized():

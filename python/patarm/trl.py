@@ -570,7 +570,7 @@ def _build_pair_grpo_trainer() -> type:
             source_column: str | None = "data_source",
             **kwargs: Any,
         ) -> None:
-            self.pair_columns = {
+            self.pair_columns: dict[str, Any] = {
                 "pair_id_column": pair_id_column,
                 "side_column": side_column,
                 "source_column": source_column,

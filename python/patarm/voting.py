@@ -59,7 +59,7 @@ def _pad_ragged(values: Any, fill: Any, name: str) -> np.ndarray:
     return padded
 
 
-def score_matrix(rows: Sequence[Sequence[float]], width: int | None = None) -> np.ndarray:
+def score_matrix(rows: Sequence[Sequence[float] | np.ndarray], width: int | None = None) -> np.ndarray:
     """Rows of float scores as a [rows, width] float64 matrix (default width: the longest
     row), short rows padded with NaN (no vote). The judge client and the filters use it to
     put both sides of a pair on one width, so round i compares the i-th judgements."""

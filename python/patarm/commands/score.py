@@ -37,7 +37,7 @@ columns (one line per side of a pair):
 
 def bundled_example_path() -> str:
     """Where the bundled example rollouts are installed (a template for your own file)."""
-    return str(resources.files("patarm").joinpath("data", EXAMPLE))
+    return str(resources.files("patarm") / "data" / EXAMPLE)
 
 
 def register(subparsers: Any) -> None:
@@ -140,7 +140,7 @@ def _read_input(file: Any) -> tuple[str, list[dict[str, Any]]]:
     Read as bytes, decoded line by line, so that invalid UTF-8 is reported with its line."""
     if file is None:
         path = bundled_example_path()
-        with resources.files("patarm").joinpath("data", EXAMPLE).open("rb") as stream:
+        with (resources.files("patarm") / "data" / EXAMPLE).open("rb") as stream:
             return f"{path} (the bundled example)", read_rollouts(stream, EXAMPLE)
     if file == "-":
         return "<stdin>", read_rollouts(sys.stdin.buffer, "<stdin>")
@@ -155,7 +155,7 @@ def _fmt(value: float) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
 
 
-def _table(header: Sequence[str], lines: list[Sequence[str]]) -> str:
+def _table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
     render = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     return "\n".join([render(header), render(["-" * w for w in widths])] + [render(line) for line in lines])

@@ -5,7 +5,8 @@ from a teacher judge (``patarm sft-data``, :mod:`patarm.data.sft`). Parquet goes
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Sequence
+from typing import Any, Callable
 
 from .filter import FilterReport, PairJudgements, RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
 from .io import DataError, check_writable, read_records, write_rows, write_rows_together
@@ -67,13 +68,18 @@ def prepare(
     )
     ordered = shuffle_pairs(pairs, seed)
     train, val = split_pairs(ordered, val_size)
-    build = dict(pairwise=pairwise, seed=seed, rubrics=rubrics, data_source_prefix=data_source_prefix)
+
+    def build(pairs: Sequence[PreferencePair], split: str) -> list[dict[str, Any]]:
+        return build_rows(
+            pairs, split=split, pairwise=pairwise, seed=seed, rubrics=rubrics, data_source_prefix=data_source_prefix
+        )
+
     layout = openrlhf_rows if format == "openrlhf" else list
-    train_rows = build_rows(train, split="train", **build)
+    train_rows = build(train, "train")
     outputs = [(layout(train_rows), output_path)]
     all_rows = list(train_rows)
     if val:
-        val_rows = build_rows(val, split="val", **build)
+        val_rows = build(val, "val")
         outputs.append((layout(val_rows), val_output))
         all_rows.extend(val_rows)
     summary = summarize(

@@ -122,12 +122,15 @@ def load_judgements(
             raise DataError(f"{where}: needs field {columns.text!r} (judgement text) or {columns.score!r}")
         if text is not None and not isinstance(text, str):
             raise DataError(f"{where}: field {columns.text!r} must be a string, got {type(text).__name__}")
-        if text is None and not isinstance(score, (int, float)):
-            raise DataError(f"{where}: field {columns.score!r} must be a number, got {type(score).__name__}")
+        number: float | None = None
+        if text is None:
+            if not isinstance(score, (int, float)):
+                raise DataError(f"{where}: field {columns.score!r} must be a number, got {type(score).__name__}")
+            number = float(score)
         source = record.get(columns.source)
         pair_id = check_id(record[columns.pair_id], where, columns.pair_id)  # NaN, bools: refused as by score
         key = (None if source is None else str(source), str(pair_id))
-        parsed_rows.append((key, side, text, None if text is not None else float(score)))
+        parsed_rows.append((key, side, text, number))
 
     pointwise_texts = [t for _, s, t, _ in parsed_rows if t is not None and s in ("chosen", "rejected")]
     pairwise_texts = [t for _, s, t, _ in parsed_rows if t is not None and s in ("A", "B")]
@@ -142,7 +145,7 @@ def load_judgements(
                 raise DataError(f"pair {key[1]!r}: pairwise judgements need the verdict text")
             entry.verdicts_correct.append(_choice_str(next(pair_choices)) == side)
             continue
-        value = next(point_scores) if text is not None else score
+        value = next(point_scores) if score is None else score  # a row has a text or a score
         (entry.chosen if side == "chosen" else entry.rejected).append(float(value))
     return out
 

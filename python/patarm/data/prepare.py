@@ -14,7 +14,7 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from .._optional import require
 from .pairs import PreferencePair
@@ -157,8 +157,8 @@ def build_rows(
             slots.append((pair, "rejected", pair.rejected, None))
     groups: dict[str | None, list[int]] = {}
     for index, (pair, _, _, _) in enumerate(slots):
-        key = rubrics.key_for(pair)
-        groups.setdefault(None if key == pair.domain else key, []).append(index)
+        rubric_key = rubrics.key_for(pair)
+        groups.setdefault(None if rubric_key == pair.domain else rubric_key, []).append(index)
     texts: list[str] = [""] * len(slots)
     for key, members in groups.items():
         batch = [slots[i] for i in members]
@@ -166,7 +166,8 @@ def build_rows(
             [s[0].prompt for s in batch],
             [s[2] for s in batch],
             [s[0].domain for s in batch],
-            responses_b=[s[3] for s in batch] if pairwise else None,
+            # pairwise slots always hold response B
+            responses_b=cast("list[str]", [s[3] for s in batch]) if pairwise else None,
             rubrics=None if key is None else rubrics.get(key),
         )
         for i, text in zip(members, built):

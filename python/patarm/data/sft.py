@@ -29,7 +29,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, TextIO
 
 import numpy as np
 
@@ -177,7 +177,7 @@ class JudgementLog:
                 if good_end and handle.seek(good_end - 1) >= 0 and handle.read(1) != b"\n":
                     handle.write(b"\n")
             self.done, _ = read_teacher_judgements(self.path)
-        self._handle = None
+        self._handle: TextIO | None = None
 
     def __repr__(self) -> str:
         return f"JudgementLog({str(self.path)!r}, done={len(self.done)})"
@@ -369,7 +369,7 @@ def _pointwise_decisions(pairs, index, min_gap: float):
         both.append((sc, sr))
     # The gap against min_gap is decided exactly by the mean-voting helper (one round each).
     matrix = np.asarray(both, dtype=np.float64).reshape(-1, 2)
-    _, order = mean_vote_gaps(matrix[:, :1], matrix[:, 1:], margin=min_gap) if len(both) else (None, [])
+    order: np.ndarray | list[int] = mean_vote_gaps(matrix[:, :1], matrix[:, 1:], margin=min_gap)[1] if len(both) else []
     decisions: dict[int, list[tuple[Any, ...]]] = {}
     for (p, r, c, rj), (sc, sr), o in zip(candidates, both, list(order)):
         if c is None or rj is None:
@@ -568,6 +568,7 @@ def sft_data(
         judgements, _ = read_teacher_judgements(log_path)
         teacher = {"judgements_file": str(log_path), "reused": reused, "new": new, "torn_lines_dropped": log.torn}
     else:
+        assert judgements_path is not None  # checked above: exactly one of judge, judgements_path
         judgements, torn = read_teacher_judgements(judgements_path)
         teacher = {
             "judgements_file": os.fspath(judgements_path),

@@ -34,7 +34,7 @@ def check_mode(mode: str) -> str:
 
 
 def side_advantages(
-    rewards: Sequence[float], sides: Sequence[slice], mode: str = "side_norm", epsilon: float = 1e-6
+    rewards: Sequence[float] | np.ndarray, sides: Sequence[slice], mode: str = "side_norm", epsilon: float = 1e-6
 ) -> np.ndarray:
     """Advantages (float64, multiples of 2^-10) for one row's rewards, normalised within each
     slice of ``sides`` (chosen and rejected; the whole row for a pairwise row)."""

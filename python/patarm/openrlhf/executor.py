@@ -103,7 +103,7 @@ class PairTask:
     def messages_for(self, side: str) -> list[dict[str, str]]:
         if self.pairwise:
             return list(self.messages or [])
-        return list(self.chosen if side == "chosen" else self.rejected or [])
+        return list((self.chosen if side == "chosen" else self.rejected) or [])
 
 
 def parse_pair_label(label: Any) -> PairTask:

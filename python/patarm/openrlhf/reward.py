@@ -52,7 +52,7 @@ def _as_tensor(values: list[float]):
 
 
 def reward_func(
-    queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any] = None, **_: Any
+    queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any] | None = None, **_: Any
 ) -> dict[str, Any]:
     """OpenRLHF's custom reward function: one reward per query, from the judge's mean score."""
     try:
@@ -79,7 +79,7 @@ def _fix_for(exc: Exception) -> str:
     return "see the message: it names the setting or argument to change"
 
 
-def _judge_rewards(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]) -> dict[str, Any]:
+def _judge_rewards(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any] | None) -> dict[str, Any]:
     queries, prompts = list(queries), list(prompts)
     labels = list(labels) if labels is not None else [None] * len(queries)
     if not (len(queries) == len(prompts) == len(labels)):

@@ -57,7 +57,7 @@ def pair_rows(non_tensor_batch: Mapping[str, Any], size: int, reward_fn_key: str
     extras = [e if isinstance(e, Mapping) else {} for e in extra_col[:size]] if extra_col is not None else [{}] * size
     # Fast path (plain ids and sides in extra_info); rows that need more care are redone below.
     pair_ids = [e.get("pair_id") for e in extras]
-    sides = [e.get("side") for e in extras]
+    sides: list[Any] = [e.get("side") for e in extras]  # each checked to be a str below
     sources = [s if type(s) is str else str(_plain(s)) for s in sources_col[:size]]
     for row in range(size):
         pair_id, side = pair_ids[row], sides[row]

@@ -145,7 +145,7 @@ class PairAgentLoopManager(AgentLoopManager):
         position = np.empty(len(prompts), dtype=np.int64)
         position[np.concatenate([rows for _, rows in assignments])] = np.arange(len(output))
         if len(padding):
-            first_of_uid = {}
+            first_of_uid: dict[Any, int] = {}
             for row in real.tolist():
                 first_of_uid.setdefault(prompts.non_tensor_batch["uid"][row], row)
             for row in padding.tolist():

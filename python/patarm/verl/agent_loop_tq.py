@@ -34,7 +34,7 @@ def column(batch: TensorDict, key: str) -> list:
     return [item.item() if hasattr(item, "item") else item for item in value]
 
 
-class PairAgentLoopWorkerTQ(PairWorkerMixin, _PlainWorkerTQ):
+class PairAgentLoopWorkerTQ(PairWorkerMixin, _PlainWorkerTQ):  # type: ignore[misc,valid-type]  # Ray's class, found at import
     """verl's TransferQueue agent-loop worker with the pair rendezvous."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

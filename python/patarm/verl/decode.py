@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -145,8 +144,8 @@ class FastDecoder:
                     return None
         return self._table
 
-    def decode(self, ids: Sequence[int]) -> str:
-        """Decodes one sequence of ids."""
+    def decode(self, ids: Any) -> str:
+        """Decodes one sequence of ids (a list, array or tensor)."""
         row = as_int64_matrix(np.asarray(_to_numpy(ids), dtype=np.int64).reshape(1, -1))
         return self.decode_rows(row, np.array([row.shape[1]], dtype=np.int64))[0]
 

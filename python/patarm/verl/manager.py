@@ -79,7 +79,7 @@ def reward_at_last_token(data: DataProto, lengths: torch.Tensor, rewards: np.nda
     return reward_tensor
 
 
-class PairRewardManager(*_bases):
+class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, chosen at import
     """PaTaRM's preference-aware reward (PAR) for verl; see the module docstring."""
 
     def __init__(
@@ -105,7 +105,7 @@ class PairRewardManager(*_bases):
         self.config = config
         self.tokenizer = tokenizer
         self.num_examine = int(num_examine)
-        self.compute_score = user_fn
+        self.compute_score: Callable | None = user_fn
         self.reward_fn_key = reward_fn_key
         self.reward_router_address = reward_router_address
         self.reward_model_tokenizer = reward_model_tokenizer
@@ -230,6 +230,8 @@ class PairRewardManager(*_bases):
         """A user's pair-form compute_score: called once per pair with
         ``solution_str={"chosen": [...], "rejected": [...]}``; returns ``{"score": [chosen...,
         rejected...], other keys: lists in the same order}``."""
+        compute_score = self.compute_score
+        assert compute_score is not None  # called only when the user gave one
         groups: dict[tuple, dict[str, list[int]]] = defaultdict(lambda: {"chosen": [], "rejected": []})
         for row, (source, pair_id, side) in enumerate(zip(rows.sources, rows.pair_ids, rows.sides)):
             if side not in POINTWISE_SIDES:
@@ -240,7 +242,7 @@ class PairRewardManager(*_bases):
         extra: dict[str, list] = {}
         for (source, pair_id), sides in groups.items():
             order = sides["chosen"] + sides["rejected"]
-            result = self.compute_score(
+            result = compute_score(
                 data_source=source,
                 solution_str={side: [texts[r] for r in sides[side]] for side in POINTWISE_SIDES},
                 ground_truth=None,

@@ -68,6 +68,9 @@ class PairWorkerMixin:
     """Adds the pair rendezvous to an agent-loop worker class (legacy or TransferQueue)."""
 
     _patarm_board_instance: PairBoard | None = None
+    # Set by the agent-loop worker class this is mixed into.
+    config: Any
+    tokenizer: Any
 
     def _patarm_board(self) -> PairBoard:
         if self._patarm_board_instance is None:
@@ -75,7 +78,10 @@ class PairWorkerMixin:
             self._patarm_board_instance = PairBoard(manager, timeout_s=timeout)
         return self._patarm_board_instance
 
-    def _patarm_key(self, fields: Mapping[str, Any], validate: Any, step: Any) -> tuple | None:
+    def _patarm_key(
+        self, fields: Mapping[str, Any], validate: Any, step: Any
+    ) -> tuple[tuple[Any, ...], str, Any, str] | None:
+        """(pair key, source, pair id, side) of one rollout, or None outside a PaTaRM pair row."""
         reward_fn_key = self.config.data.get("reward_fn_key", "data_source")
         identity = pair_identity(fields, reward_fn_key)
         if identity is None:
@@ -86,14 +92,15 @@ class PairWorkerMixin:
     def _patarm_expect(self, fields: Mapping[str, Any], validate: Any, step: Any, count: int) -> None:
         ident = self._patarm_key(fields, validate, step)
         if ident is not None:
-            self._patarm_board().expect(ident[0], *ident[1:], count=count)
+            key, source, pair_id, side = ident
+            self._patarm_board().expect(key, source, pair_id, side, count=count)
 
     async def _run_agent_loop(
         self, sampling_params: dict, trajectory: dict, *, agent_name: str, trace: bool = True, **kwargs: Any
     ) -> Any:
         _SUBMITTED.set(False)
         try:
-            return await super()._run_agent_loop(
+            return await super()._run_agent_loop(  # type: ignore[misc]  # the worker class mixed into
                 sampling_params, trajectory, agent_name=agent_name, trace=trace, **kwargs
             )
         except BaseException:
@@ -119,7 +126,9 @@ class PairWorkerMixin:
             info = await board.submit(ident[0], ident[1], ident[2], ident[3], text)
             final.reward_score = info.pop("reward")
             final.extra_fields["reward_extra_info"] = info
-        return await super()._agent_loop_postprocess(output, validate, **kwargs)
+        return await super()._agent_loop_postprocess(  # type: ignore[misc]  # the worker class mixed into
+            output, validate, **kwargs
+        )
 
     async def pair_stats(self) -> dict:
         """Counters of this worker's rendezvous (rollouts, partner_missing, partner_timeout, withdrawn)."""
