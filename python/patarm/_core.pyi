@@ -1,13 +1,54 @@
-"""Type stubs for the native core, ``patarm._core`` (hand-written; keep in step with src/python/)."""
+"""Type stubs for the native core, ``patarm._core`` (hand-written; keep in step with src/python/).
+
+Checked against the built extension by ``python -m mypy.stubtest patarm._core`` (scripts/test.sh).
+The classes are PyO3 classes: final, built by ``__new__``, their fields read-only properties."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
-from typing import Any
+from typing import Any, ClassVar, final
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = [
+    "__version__",
+    "ERROR_KINDS",
+    "Judgement",
+    "Graded",
+    "Constant",
+    "SideRewards",
+    "PairRewards",
+    "parse_judgement",
+    "parse_judgements",
+    "par_rewards",
+    "score_batch",
+    "_memchr_count",
+    "pair_permutation",
+    "resolve_pair_num_samples",
+    "random_pair_indices",
+    "distributed_pair_indices",
+    "distributed_pair_len",
+    "check_pair_batch_size",
+    "mean_vote_rows",
+    "majority_vote_counts",
+    "mean_vote_gaps",
+    "majority_vote_verdict_counts",
+    "RubricError",
+    "TemplateError",
+    "RUBRICS_PATH_ENV",
+    "Rubrics",
+    "PromptTemplate",
+    "load_rubrics",
+    "rubric_domains",
+    "build_prompt",
+    "build_pairwise_prompt",
+    "build_prompts",
+    "build_pairwise_prompts",
+    "TokenDecoder",
+    "decode_and_score",
+]
 
 __version__: str
 
@@ -57,15 +98,16 @@ RUBRICS_PATH_ENV: str
 class RubricError(ValueError): ...
 class TemplateError(ValueError): ...
 
+@final
 class Rubrics:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         domain: str,
         criteria: Sequence[Mapping[str, Any]],
         aliases: Sequence[str] | None = None,
         task: str | None = None,
         source: str | None = None,
-    ) -> None: ...
+    ) -> Rubrics: ...
     @staticmethod
     def from_json(text: str, source: str = "<json>") -> Rubrics: ...
     def to_json(self) -> str: ...
@@ -80,11 +122,13 @@ class Rubrics:
     def criteria(self) -> list[dict[str, Any]]: ...
     @property
     def source(self) -> str: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __reduce__(self) -> tuple[Any, ...]: ...
 
+@final
 class PromptTemplate:
-    def __init__(self, text: str, answer_only: bool = False) -> None: ...
+    def __new__(cls, text: str, answer_only: bool = False) -> PromptTemplate: ...
     @staticmethod
     def default(pairwise: bool = False) -> PromptTemplate: ...
     @staticmethod
@@ -97,7 +141,8 @@ class PromptTemplate:
     def pairwise(self) -> bool: ...
     @property
     def slots(self) -> tuple[str, ...]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __reduce__(self) -> tuple[Any, ...]: ...
 
 _RubricsArg = Rubrics | str | PathLike[str] | None
@@ -109,7 +154,7 @@ def build_prompt(
     prompt: _Prompt,
     response: str,
     *,
-    domain: str = "chat",
+    domain: str | None = None,  # None: "chat"
     rubrics: _RubricsArg = None,
     task: str | None = None,
     template: _TemplateArg = None,
@@ -120,7 +165,7 @@ def build_pairwise_prompt(
     response_a: str,
     response_b: str,
     *,
-    domain: str = "chat",
+    domain: str | None = None,  # None: "chat"
     rubrics: _RubricsArg = None,
     task: str | None = None,
     template: _TemplateArg = None,
@@ -153,17 +198,10 @@ def build_pairwise_prompts(
 # ---- core: parsing, shapes, PAR, batches (src/python/reward.rs) ----------------------------
 ERROR_KINDS: tuple[str | None, ...]
 
+@final
 class Judgement:
-    score: float | None
-    choice: str | None
-    format_reward: float
-    error: str | None
-    think: str | None
-    rubrics: list[str]
-    eval: str | None
-    answer: str | None
-    def __init__(
-        self,
+    def __new__(
+        cls,
         score: float | None,
         choice: str | None,
         format_reward: float,
@@ -172,9 +210,28 @@ class Judgement:
         rubrics: list[str],
         eval: str | None,
         answer: str | None,
-    ) -> None: ...
+    ) -> Judgement: ...
+    @property
+    def score(self) -> float | None: ...
+    @property
+    def choice(self) -> str | None: ...
+    @property
+    def format_reward(self) -> float: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def think(self) -> str | None: ...
+    @property
+    def rubrics(self) -> list[str]: ...
+    @property
+    def eval(self) -> str | None: ...
+    @property
+    def answer(self) -> str | None: ...
     @property
     def ok(self) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __reduce__(self) -> tuple[Any, ...]: ...
     def _repr_html_(self) -> str: ...
 
 def parse_judgement(
@@ -189,29 +246,39 @@ def parse_judgements(
     answer_only: bool = ...,
 ) -> dict[str, np.ndarray]: ...
 
+@final
 class Graded:
-    def __init__(self, thresholds: Sequence[float] = ..., values: Sequence[float] = ...) -> None: ...
+    def __new__(cls, thresholds: Sequence[float] = ..., values: Sequence[float] = ...) -> Graded: ...
     @property
     def thresholds(self) -> tuple[float, ...]: ...
     @property
     def values(self) -> tuple[float, ...]: ...
     def __call__(self, delta: float) -> float: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
+@final
 class Constant:
-    value: float
-    def __init__(self, value: float = ...) -> None: ...
+    def __new__(cls, value: float = ...) -> Constant: ...
+    @property
+    def value(self) -> float: ...
     def __call__(self, delta: float) -> float: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
+@final
 class SideRewards:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         reward: Sequence[float],
         par: Sequence[float],
         format_reward: Sequence[float],
         score: Sequence[float],
         error_code: Sequence[int],
         mean: float | None,
-    ) -> None: ...
+    ) -> SideRewards: ...
     @property
     def reward(self) -> np.ndarray: ...
     @property
@@ -225,11 +292,16 @@ class SideRewards:
     @property
     def mean(self) -> float | None: ...
     def __len__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
+@final
 class PairRewards:
-    chosen: SideRewards
-    rejected: SideRewards
-    def __init__(self, chosen: SideRewards, rejected: SideRewards) -> None: ...
+    def __new__(cls, chosen: SideRewards, rejected: SideRewards) -> PairRewards: ...
+    @property
+    def chosen(self) -> SideRewards: ...
+    @property
+    def rejected(self) -> SideRewards: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
     @property
     def chosen_mean(self) -> float | None: ...
     @property
@@ -267,6 +339,7 @@ def _memchr_count(texts: Sequence[str], *, num_threads: int | None = ...) -> int
 
 # --- decoding (verl helper) ------------------------------------------------------------------
 
+@final
 class TokenDecoder:
     """A byte-level BPE decoding table (token id -> bytes), built from a tokenizer's JSON."""
 
@@ -276,6 +349,7 @@ class TokenDecoder:
     def from_pieces(pieces: Sequence[bytes | None], special_ids: Sequence[int]) -> TokenDecoder: ...
     @property
     def vocab_size(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
     def decode(self, ids: np.ndarray, *, skip_special_tokens: bool = ...) -> str: ...
     def decode_rows(
         self,
