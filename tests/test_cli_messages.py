@@ -2,10 +2,13 @@
 bundled example, and errors that name FILE:LINE and the CLI's own options."""
 
 import argparse
+import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +33,24 @@ def test_version(capsys):
 def test_version_of_the_command():
     result = subprocess.run([sys.executable, "-m", "patarm", "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == f"patarm {patarm.__version__}"
+
+
+def test_the_version_is_written_once_in_cargo_toml():
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "Cargo.toml").exists():
+        pytest.skip("needs the repository")
+    cargo = re.search(r'^\[package\]$.*?^version = "([^"]+)"$', (root / "Cargo.toml").read_text(), re.M | re.S)
+    assert cargo is not None and patarm.__version__ == cargo.group(1)
+    pyproject = (root / "pyproject.toml").read_text()
+    project = re.search(r"^\[project\]$(.*?)^\[", pyproject, re.M | re.S)
+    assert project is not None
+    assert re.search(r'^dynamic = \[[^\]]*"version"', project.group(1), re.M)
+    assert not re.search(r"^version\s*=", project.group(1), re.M), "pyproject.toml must not repeat the version"
+    try:
+        installed = importlib.metadata.version("patarm")
+    except importlib.metadata.PackageNotFoundError:
+        return  # run from the source tree: no distribution metadata to compare
+    assert installed == patarm.__version__
 
 
 @pytest.mark.parametrize("command", sorted(subcommands()))
