@@ -5,21 +5,13 @@ in the native core (``patarm._core``); this package is a thin typed layer over i
 integrations live in their own modules (``patarm.verl``, ``patarm.trl``, ``patarm.openrlhf``)
 and import their framework lazily: ``import patarm`` never imports torch or verl.
 """
+
 from __future__ import annotations
 
 from ._core import __version__
+from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
+from .judge_pairwise import PairwiseResult, PairwiseResults
 from .parsing import ERROR_KINDS, Judgement, parse_judgement, parse_judgements
-from .rewards import (
-    REWARD_QUANTUM,
-    Constant,
-    Graded,
-    PairRewards,
-    SideRewards,
-    compute_score,
-    float32_safe,
-    par_rewards,
-    score_batch,
-)
 from .prompts import (
     RUBRICS_PATH_ENV,
     PromptTemplate,
@@ -34,10 +26,19 @@ from .prompts import (
     load_rubrics,
     rubric_domains,
 )
+from .rewards import (
+    REWARD_QUANTUM,
+    Constant,
+    Graded,
+    PairRewards,
+    SideRewards,
+    compute_score,
+    float32_safe,
+    par_rewards,
+    score_batch,
+)
 from .sampling import DistributedPairSampler, PairRandomSampler, check_pair_batch_size, pair_permutation
 from .voting import MajorityVote, majority_vote, majority_vote_verdicts, mean_vote, mean_vote_gaps
-from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
-from .judge_pairwise import PairwiseResult, PairwiseResults
 
 __all__ = [
     "__version__",

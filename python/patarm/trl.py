@@ -34,7 +34,8 @@ from __future__ import annotations
 import logging
 import math
 import random
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def completion_text(completion: Any) -> str:
             f"a completion must be a string or a list of chat messages, got {type(completion).__name__}; "
             "pass the completions exactly as GRPOTrainer hands them to reward functions"
         )
-    parts: List[str] = []
+    parts: list[str] = []
     for message in completion:
         if not isinstance(message, dict):
             raise TypeError(
@@ -95,10 +96,10 @@ def completion_text(completion: Any) -> str:
     return "".join(parts)
 
 
-def completion_texts(completions: Sequence[Any]) -> List[str]:
+def completion_texts(completions: Sequence[Any]) -> list[str]:
     """:func:`completion_text` of each completion, with a fast path for TRL's usual
     ``[{"role": "assistant", "content": text}]`` and plain strings."""
-    texts: List[str] = []
+    texts: list[str] = []
     append = texts.append
     for completion in completions:
         if type(completion) is str:
@@ -116,12 +117,12 @@ def completion_texts(completions: Sequence[Any]) -> List[str]:
 
 
 def _pair_columns(
-    columns: Dict[str, Any],
+    columns: dict[str, Any],
     rows: int,
     pair_id_column: str,
     side_column: str,
-    source_column: Optional[str],
-) -> Tuple[list, list, Optional[list]]:
+    source_column: str | None,
+) -> tuple[list, list, list | None]:
     """(pair_ids, sides, sources) from the dataset columns TRL forwards.
 
     Columns may sit at the top level or inside verl-style ``extra_info`` dicts (what
@@ -129,7 +130,7 @@ def _pair_columns(
     """
     extra_info = columns.get("extra_info")
 
-    def column(name: str, required: bool) -> Optional[list]:
+    def column(name: str, required: bool) -> list | None:
         if name in columns and columns[name] is not None:
             values = list(columns[name])
         elif extra_info is not None and all(isinstance(e, dict) and name in e for e in extra_info):
@@ -193,12 +194,12 @@ class PatarmReward:
         f: Any = None,
         pairwise: bool = False,
         think_in_prompt: bool = False,
-        num_threads: Optional[int] = None,
+        num_threads: int | None = None,
         correct_reward: float = 1.0,
         wrong_reward: float = 0.0,
         pair_id_column: str = "pair_id",
         side_column: str = "side",
-        source_column: Optional[str] = "data_source",
+        source_column: str | None = "data_source",
         name: str = "patarm",
         metric_prefix: str = "patarm",
         log_completion_columns: bool = True,
@@ -235,12 +236,12 @@ class PatarmReward:
 
     def __call__(
         self,
-        prompts: Optional[Sequence[Any]] = None,
-        completions: Optional[Sequence[Any]] = None,
-        log_metric: Optional[Callable[[str, float], None]] = None,
-        log_extra: Optional[Callable[[str, list], None]] = None,
+        prompts: Sequence[Any] | None = None,
+        completions: Sequence[Any] | None = None,
+        log_metric: Callable[[str, float], None] | None = None,
+        log_extra: Callable[[str, list], None] | None = None,
         **columns: Any,
-    ) -> List[float]:
+    ) -> list[float]:
         if completions is None:
             raise TypeError("PatarmReward needs `completions`; it is called by GRPOTrainer as a reward function")
         texts = completion_texts(completions)
@@ -260,8 +261,8 @@ class PatarmReward:
         texts: Sequence[str],
         pair_ids: Sequence[Any],
         sides: Sequence[str],
-        sources: Optional[Sequence[str]] = None,
-    ) -> Dict[str, np.ndarray]:
+        sources: Sequence[str] | None = None,
+    ) -> dict[str, np.ndarray]:
         """``patarm.score_batch`` with this reward's settings (one call per batch)."""
         from . import score_batch
 
@@ -278,7 +279,7 @@ class PatarmReward:
             wrong_reward=self.wrong_reward,
         )
 
-    def metrics(self, result: Dict[str, np.ndarray], sides: Sequence[str]) -> Dict[str, float]:
+    def metrics(self, result: dict[str, np.ndarray], sides: Sequence[str]) -> dict[str, float]:
         """The logged components of one scored batch (finite values only)."""
         prefix = self.metric_prefix
         rows = len(result["reward"])
@@ -305,7 +306,7 @@ class PatarmReward:
                     out[f"{prefix}/score/{side}"] = float(valid.mean())
         return {k: v for k, v in out.items() if math.isfinite(v)}
 
-    def _partner_missing(self, result: Dict[str, np.ndarray]) -> np.ndarray:
+    def _partner_missing(self, result: dict[str, np.ndarray]) -> np.ndarray:
         """Rows whose pair's other side is not in the batch (pairwise rows hold a whole pair)."""
         if self.pairwise:
             return np.zeros(len(result["reward"]), dtype=bool)
@@ -356,8 +357,9 @@ class PairRepeatSampler:
 
     Rows 2k and 2k+1 are pair k. The row order is :class:`patarm.PairRandomSampler`'s
     (:func:`patarm.pair_permutation` of (seed, epoch): shuffled pairs, each yielding its chosen
-    then its rejected row; a new order every epoch), or dataset order with ``shuffle=False``. It is cut into chunks of ``prompts_per_batch`` rows (an even number, so
-    a chunk holds whole pairs; an incomplete last chunk is dropped, as TRL does); each chunk is
+    then its rejected row; a new order every epoch), or dataset order with ``shuffle=False``.
+    It is cut into chunks of ``prompts_per_batch`` rows (an even number, so a chunk holds whole
+    pairs; an incomplete last chunk is dropped, as TRL does); each chunk is
     yielded ``repeat_count`` times, each row ``num_generations`` times in a row::
 
         c0 c0 c0 r0 r0 r0 c1 c1 c1 r1 r1 r1 | (repeat) ...     num_generations=3, prompts_per_batch=4
@@ -374,7 +376,7 @@ class PairRepeatSampler:
         prompts_per_batch: int = 2,
         repeat_count: int = 1,
         shuffle: bool = True,
-        seed: Optional[int] = None,
+        seed: int | None = None,
     ) -> None:
         for name, value in (
             ("num_rows", num_rows),
@@ -410,7 +412,7 @@ class PairRepeatSampler:
         """Called by the Trainer at each epoch: the shuffle depends on (seed, epoch)."""
         self.epoch = int(epoch)
 
-    def row_order(self) -> List[int]:
+    def row_order(self) -> list[int]:
         """One epoch's row order (pairs adjacent), before chunking and repetition."""
         if not self.shuffle:
             return list(range(self._paired_rows))
@@ -473,7 +475,7 @@ def check_pair_batching(
     )
 
 
-def _dataset_column(dataset: Any, name: str) -> Optional[list]:
+def _dataset_column(dataset: Any, name: str) -> list | None:
     names = getattr(dataset, "column_names", None)
     if names is not None and name in names:
         return list(dataset[name])
@@ -485,7 +487,7 @@ def check_pair_layout(
     *,
     pair_id_column: str = "pair_id",
     side_column: str = "side",
-    source_column: Optional[str] = "data_source",
+    source_column: str | None = "data_source",
     what: str = "train_dataset",
 ) -> int:
     """Raise ``ValueError`` unless rows (2k, 2k+1) are the two sides of one pair; return the pair count.
@@ -565,10 +567,10 @@ def _build_pair_grpo_trainer() -> type:
             *args: Any,
             pair_id_column: str = "pair_id",
             side_column: str = "side",
-            source_column: Optional[str] = "data_source",
+            source_column: str | None = "data_source",
             **kwargs: Any,
         ) -> None:
-            self.pair_columns = {
+            self.pair_columns: dict[str, Any] = {
                 "pair_id_column": pair_id_column,
                 "side_column": side_column,
                 "source_column": source_column,

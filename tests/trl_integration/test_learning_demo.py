@@ -6,12 +6,14 @@ control whose PAR rewards are shuffled within each batch, both from the same col
 tried cleared (the note and docs/learning.md give the per-seed figures); they are not loosened
 to make a run pass.
 """
+
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
 
 import pytest
+
 from frameworks import require
 
 require("trl")
