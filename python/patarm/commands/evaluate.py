@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._options import add_judge_server_options, check_judge_server, judge_from_args
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -38,29 +40,7 @@ def register(subparsers) -> None:
         "--model", help="live judging: the model name the judge server serves (needed with --judge-url)"
     )
     parser.add_argument("-n", type=int, default=8, help="live judging: judgements per response (default 8)")
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        default=1.0,
-        help="live judging: sampling temperature of the judge (default 1.0: n varied judgements to vote over)",
-    )
-    parser.add_argument(
-        "--max-tokens",
-        type=int,
-        default=4096,
-        help="live judging: most tokens per judgement (default 4096, the paper's response "
-        "length); a judgement cut off by it has no valid score",
-    )
-    parser.add_argument(
-        "--max-concurrency", type=int, default=32, help="live judging: most requests in flight at once (default 32)"
-    )
-    parser.add_argument("--timeout", type=float, default=600.0, help="live judging: seconds per request (default 600)")
-    parser.add_argument(
-        "--max-retries",
-        type=int,
-        default=4,
-        help="live judging: retries per request on errors and timeouts (default 4)",
-    )
+    add_judge_server_options(parser, "live judging")
     parser.add_argument(
         "--save-judgements",
         help="live judging: append every reply to this judgements log (.jsonl) "
@@ -112,7 +92,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._optional import require_httpx, require_matplotlib
+    from .._optional import require_matplotlib
     from ..data.io import write_json
     from ..evaluate import (
         evaluate_scores,
@@ -125,9 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Missing packages and options fail before the benchmark is read or a server is called.
     if args.judge_url:
-        if not args.model:
-            raise ValueError("--judge-url needs --model (the model name the server serves)")
-        require_httpx()
+        check_judge_server(args)
     if args.plot:
         require_matplotlib()
     if args.resume and not args.save_judgements:
@@ -150,21 +128,9 @@ def run(args: argparse.Namespace) -> int:
     if args.judgements:
         rows = None
     else:
-        from ..judge import Judge
         from ..judge_log import JudgementLog
 
-        judge = Judge(
-            args.judge_url,
-            args.model,
-            n=args.n,
-            temperature=args.temperature,
-            max_tokens=args.max_tokens,
-            max_concurrency=args.max_concurrency,
-            timeout=args.timeout,
-            max_retries=args.max_retries,
-            think_in_prompt=args.think_in_prompt,
-            template=args.template,
-        )
+        judge = judge_from_args(args, n=args.n, think_in_prompt=args.think_in_prompt, template=args.template)
         log = JudgementLog(args.save_judgements, resume=args.resume) if args.save_judgements else None
         try:
             if args.pairwise:

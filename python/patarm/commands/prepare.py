@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._options import add_pair_field_options, pair_columns
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -35,34 +37,15 @@ def register(subparsers) -> None:
     parser.add_argument("--rubrics", help="a rubric file for every row without its own 'rubrics' field")
     parser.add_argument("--tokenizer", help="tokenizer.json or a local Hugging Face tokenizer, for token percentiles")
     parser.add_argument("--data-source-prefix", default="patarm", help="data_source is PREFIX/DOMAIN (default patarm)")
-    for field, default in (
-        ("prompt", "prompt"),
-        ("chosen", "chosen"),
-        ("rejected", "rejected"),
-        ("domain", "domain"),
-        ("source", "source"),
-        ("id", "id"),
-        ("rubrics", "rubrics"),
-    ):
-        parser.add_argument(
-            f"--{field}-key", default=default, help=f"input field holding the {field} (default {default})"
-        )
+    add_pair_field_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import Columns, prepare
+    from ..data import prepare
 
-    columns = Columns(
-        prompt=args.prompt_key,
-        chosen=args.chosen_key,
-        rejected=args.rejected_key,
-        domain=args.domain_key,
-        source=args.source_key,
-        id=args.id_key,
-        rubrics=args.rubrics_key,
-    )
+    columns = pair_columns(args)
     val_size = args.val_size
     if val_size >= 1 and float(val_size).is_integer():
         val_size = int(val_size)
