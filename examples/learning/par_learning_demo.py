@@ -16,8 +16,11 @@ The experiment (issue 15; measured facts in docs and the note):
    signal).
 
 Held-out pairwise accuracy: 200 new pairs, n judgements per response sampled at temperature 1,
-mean voting compared exactly (``patarm.mean_vote_gaps``); a tie or a side without a valid
-judgement counts as wrong.
+mean voting compared exactly (``patarm.mean_vote_gaps``). ``accuracy`` counts a tie or a side
+without a valid judgement as wrong (the paper's rule); ``accuracy_ties_half`` counts it as half a
+win (RewardBench's rule). A judge without a preference scores 0.5 on the second, but less on the
+first when its scores collapse onto a few values and pairs tie: the control is judged on the
+second and on the mean score gap.
 
     python examples/learning/par_learning_demo.py --seeds 0 1 2 --variants graded constant shuffled \
         --out examples/learning/results.json
@@ -158,6 +161,9 @@ def cold_start(model, tokenizer, seed: int, steps: int = 300, batch: int = 64, l
 @dataclass
 class Accuracy:
     accuracy: float  # share of pairs whose mean chosen score is above the mean rejected score
+    accuracy_ties_half: float  # the same, a tie (or a side without a valid score) counting half
+    ties: float  # share of pairs with equal means (or a side without a valid score)
+    mean_gap: float  # mean over pairs of mean(chosen) - mean(rejected)
     format_error_rate: float
     mean_score_chosen: float
     mean_score_rejected: float
@@ -193,9 +199,13 @@ def pairwise_accuracy(
         [row["side"] for row in rows for _ in range(n)],
     )["score"].reshape(len(rows), n)
     chosen, rejected = scores[0::2], scores[1::2]
-    _, order = patarm.mean_vote_gaps(chosen, rejected)
+    gap, order = patarm.mean_vote_gaps(chosen, rejected)
+    wins, ties = float((order == 1).mean()), float((order == 0).mean())
     return Accuracy(
-        accuracy=float((order == 1).mean()),
+        accuracy=wins,
+        accuracy_ties_half=wins + ties / 2,
+        ties=ties,
+        mean_gap=float(np.nanmean(gap)) if not np.isnan(gap).all() else float("nan"),
         format_error_rate=float(np.isnan(scores).mean()),
         mean_score_chosen=float(np.nanmean(chosen)) if not np.isnan(chosen).all() else float("nan"),
         mean_score_rejected=float(np.nanmean(rejected)) if not np.isnan(rejected).all() else float("nan"),
@@ -354,9 +364,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for seed in args.seeds:
         result = run_seed(seed, args.variants, settings, args.workdir)
         results.append(as_json(result))
-        line = ", ".join(f"{v} {a.accuracy:.2f}" for v, a in result.after.items())
+
+        def shown(a: Accuracy) -> str:
+            return f"{a.accuracy:.2f} ({a.accuracy_ties_half:.2f} ties half, gap {a.mean_gap:+.2f})"
+
+        line = ", ".join(f"{v} {shown(a)}" for v, a in result.after.items())
         print(
-            f"seed {seed}: before {result.before.accuracy:.2f} -> {line}; cold start {result.cold_start_wall_s:.0f} s, "
+            f"seed {seed}: before {shown(result.before)} -> {line}; cold start {result.cold_start_wall_s:.0f} s, "
             + ", ".join(f"{v} {s:.0f} s" for v, s in result.grpo_wall_s.items()),
             flush=True,
         )
