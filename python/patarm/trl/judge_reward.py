@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._judge_config import DOWNSTREAM_DOMAIN
+from .._judge_config import DOWNSTREAM_DOMAIN
 
 VOTES = ("mean", "majority")
 
@@ -66,7 +66,7 @@ class JudgeReward:
         log_completion_columns: bool = True,
         **judge_settings: Any,
     ) -> None:
-        from .judge import Judge
+        from ..judge import Judge
 
         if judge is None:
             if not base_url or not model:
@@ -112,7 +112,7 @@ class JudgeReward:
         log_extra: Callable[[str, list], None] | None = None,
         **columns: Any,
     ) -> list[float | None]:
-        from .trl import completion_texts
+        from .reward import completion_texts
 
         if prompts is None or completions is None:
             raise TypeError(
