@@ -257,7 +257,7 @@ def judgement_scores(
     records: Iterable[tuple[str, dict[str, Any]]], *, think_in_prompt: bool = False, answer_only: bool = False
 ) -> dict[ResponseKey, np.ndarray]:
     """Scores per response from ``(location, record)`` judgement rows (see the module doc)."""
-    from . import parse_judgements
+    from .parsing import parse_judgements
 
     entries: list[tuple[ResponseKey, list[Any], bool, list[int] | None]] = []
     for where, record in records:

@@ -423,7 +423,7 @@ class Judge:
     # -- scoring -----------------------------------------------------------------------------
 
     def _results(self, prompts, responses, domains, judgement_lists) -> list[ScoreResult]:
-        from . import ERROR_KINDS, parse_judgements
+        from .parsing import ERROR_KINDS, parse_judgements
 
         flat = [text for texts in judgement_lists for text in texts]
         parsed = parse_judgements(flat, think_in_prompt=self.think_in_prompt, answer_only=self.answer_only)

@@ -162,7 +162,7 @@ def pairwise_results(
     prompts, chosen, rejected, domains, texts_ab, texts_ba, *, think_in_prompt=False
 ) -> list[PairwiseResult]:
     """Parse both orders' judgements (one Rust batch) and vote."""
-    from . import ERROR_KINDS, parse_judgements
+    from .parsing import ERROR_KINDS, parse_judgements
 
     flat = [t for texts in list(texts_ab) + list(texts_ba) for t in texts]
     parsed = (

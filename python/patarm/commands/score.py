@@ -162,7 +162,8 @@ def _table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import patarm
+    from ..parsing import ERROR_KINDS
+    from ..rewards import Constant, Graded, score_batch
 
     name, rows = _read_input(args.file)
     if not rows:
@@ -170,9 +171,9 @@ def run(args: argparse.Namespace) -> int:
     sides = [row["side"].strip() if args.pairwise else row["side"] for row in rows]
     check_sides(rows, sides, name, args.pairwise)
 
-    shape = patarm.Constant() if args.shape == "constant" else patarm.Graded()
+    shape = Constant() if args.shape == "constant" else Graded()
     try:
-        result = patarm.score_batch(
+        result = score_batch(
             [row["text"] for row in rows],
             [row["pair_id"] for row in rows],
             sides,
@@ -212,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
     print(_table(header, lines))
 
     codes = result["error_code"]
-    kinds = patarm.ERROR_KINDS
+    kinds = ERROR_KINDS
     by_kind = ", ".join(f"{kinds[k]} {int((codes == k).sum())}" for k in range(1, len(kinds)))
     pairs = {(row.get("source") or "", row["pair_id"]) for row in rows}
     total = float(result["reward"].sum()) if len(rows) else 0.0

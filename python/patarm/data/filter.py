@@ -102,7 +102,7 @@ def load_judgements(
     think_in_prompt: bool = False,
 ) -> dict[PairKey, PairJudgements]:
     """Read a rollouts file and parse every judgement text in one batch (Rust core)."""
-    from .. import parse_judgements
+    from ..parsing import parse_judgements
 
     records = read_records(path)
     if not records:

@@ -41,7 +41,7 @@ class RubricCache:
 
     def get(self, key: str):
         if key not in self._cache:
-            from .. import load_rubrics
+            from ..prompts import load_rubrics
 
             self._cache[key] = load_rubrics(key)
         return self._cache[key]
@@ -70,7 +70,7 @@ def judge_prompt_texts(
     pairwise (``responses`` are A, ``responses_b`` are B). ``rubrics`` (None: each row's
     domain rubrics) applies to every row; ``template`` (None: the PaTaRM template) as
     ``patarm.build_prompts`` takes it."""
-    from .. import build_pairwise_prompts, build_prompts
+    from ..prompts import build_pairwise_prompts, build_prompts
 
     if responses_b is None:
         return list(build_prompts(list(prompts), list(responses), list(domains), rubrics=rubrics, template=template))

@@ -351,7 +351,7 @@ def _lookup(index, pair: PreferencePair) -> dict[str, dict[int, TeacherJudgement
 
 def _pointwise_decisions(pairs, index, min_gap: float):
     """Per pair: [(round, chosen judgement, rejected judgement, score c, score r, reason or None)]."""
-    from .. import parse_judgements
+    from ..parsing import parse_judgements
     from ..voting import mean_vote_gaps
 
     candidates = []  # (pair index, round, chosen judgement, rejected judgement)
@@ -386,7 +386,7 @@ def _pointwise_decisions(pairs, index, min_gap: float):
 
 def _pairwise_decisions(pairs, index):
     """Per pair: [(round, judgement, verdict or None, reason or None)]."""
-    from .. import parse_judgements
+    from ..parsing import parse_judgements
 
     candidates = []
     for p, pair in enumerate(pairs):

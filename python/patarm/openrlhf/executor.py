@@ -283,8 +283,7 @@ class PairJudgeExecutor:
 
     def _score(self, task: PairTask, texts: Sequence[str]) -> list[dict[str, Any]]:
         """PAR (or the pairwise reward) of the row's judgements, then per-side advantages."""
-        from .. import score_batch
-        from ..rewards import float32_safe
+        from ..rewards import float32_safe, score_batch
 
         size = len(texts)
         sides = [task.side_of(i, size) for i in range(size)]

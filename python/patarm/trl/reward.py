@@ -166,7 +166,7 @@ class PatarmReward:
         float32_safe: bool = True,
     ) -> None:
         if f is None:
-            from .. import Graded
+            from ..rewards import Graded
 
             f = Graded()
         if not callable(f):
@@ -224,7 +224,7 @@ class PatarmReward:
         sources: Sequence[str] | None = None,
     ) -> dict[str, np.ndarray]:
         """``patarm.score_batch`` with this reward's settings (one call per batch)."""
-        from .. import score_batch
+        from ..rewards import score_batch
 
         return score_batch(
             list(texts),
@@ -277,7 +277,7 @@ class PatarmReward:
             for key, value in self.metrics(result, sides).items():
                 log_metric(key, value)
         if log_extra is not None and self.log_completion_columns:
-            from .. import ERROR_KINDS
+            from ..parsing import ERROR_KINDS
 
             # The completions table then shows which pair and side each judgement belongs to.
             log_extra(f"{self.metric_prefix}_pair_id", [str(p) for p in pair_ids])

@@ -79,7 +79,7 @@ class PairRepeatSampler:
         """One epoch's row order (pairs adjacent), before chunking and repetition."""
         if not self.shuffle:
             return list(range(self._paired_rows))
-        from .. import pair_permutation  # the PairRandomSampler order: a pure function of (seed, epoch)
+        from ..sampling import pair_permutation  # the PairRandomSampler order: a pure function of (seed, epoch)
 
         return pair_permutation(self._paired_rows, self.seed, self.epoch).tolist()
 
