@@ -25,6 +25,7 @@ parse and vote).
 Needs patarm with httpx (``pip install 'patarm[judge]'``) and, for the comparison only, the
 ``openai`` package (a bench-only dependency: ``pip install openai``; not a patarm dependency).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ import re
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List
+from typing import Any
 
 JUDGEMENT = (
     "<think>" + "The response answers the question and explains each step; " * 12 + "</think>\n"
@@ -52,18 +53,28 @@ _N = re.compile(rb'"n":\s*(\d+)')
 
 
 def _reply(n: int) -> bytes:
-    choices = [{"index": i, "message": {"role": "assistant", "content": JUDGEMENT}, "finish_reason": "stop"}
-               for i in range(n)]
-    body = json.dumps({"id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": "judge",
-                       "choices": choices,
-                       "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
-    head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            "Connection: keep-alive\r\n\r\n").encode()
+    choices = [
+        {"index": i, "message": {"role": "assistant", "content": JUDGEMENT}, "finish_reason": "stop"} for i in range(n)
+    ]
+    body = json.dumps(
+        {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "judge",
+            "choices": choices,
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: keep-alive\r\n\r\n"
+    ).encode()
     return head + body
 
 
 async def _serve(latency: float) -> None:
-    replies: Dict[int, bytes] = {}
+    replies: dict[int, bytes] = {}
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -99,12 +110,14 @@ async def _serve(latency: float) -> None:
 
 def rows(count: int):
     prompts = [f"Question {i}: explain how a hash map handles collisions, with an example." for i in range(count)]
-    responses = [f"Answer {i}: " + "A hash map stores keys in buckets chosen by the hash; collisions chain. " * 20
-                 for i in range(count)]
+    responses = [
+        f"Answer {i}: " + "A hash map stores keys in buckets chosen by the hash; collisions chain. " * 20
+        for i in range(count)
+    ]
     return prompts, responses
 
 
-async def run_patarm(url: str, prompts, responses, *, n: int, concurrency: int) -> Dict[str, Any]:
+async def run_patarm(url: str, prompts, responses, *, n: int, concurrency: int) -> dict[str, Any]:
     from patarm.judge import Judge
 
     judge = Judge(url, "judge", n=n, max_concurrency=concurrency, max_tokens=4096, temperature=1.0, timeout=120)
@@ -117,7 +130,7 @@ async def run_patarm(url: str, prompts, responses, *, n: int, concurrency: int) 
     return {"requests": len(prompts), "wall": wall, "cpu": cpu}
 
 
-async def run_openai(url: str, prompts, responses, *, n: int, concurrency: int) -> Dict[str, Any]:
+async def run_openai(url: str, prompts, responses, *, n: int, concurrency: int) -> dict[str, Any]:
     import openai
 
     try:  # recent openai releases ship pydantic's httpx fork, httpx2
@@ -128,15 +141,17 @@ async def run_openai(url: str, prompts, responses, *, n: int, concurrency: int) 
 
     # The same judge prompts and the same connection pool size as patarm's client.
     texts = judge_prompt_texts(prompts, responses, ["chat"] * len(prompts))
-    http = openai.DefaultAsyncHttpxClient(limits=httpx.Limits(max_connections=concurrency,
-                                                              max_keepalive_connections=concurrency))
+    http = openai.DefaultAsyncHttpxClient(
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    )
     client = openai.AsyncOpenAI(base_url=url, api_key="bench", http_client=http, timeout=120, max_retries=4)
     semaphore = asyncio.Semaphore(concurrency)
 
-    async def one(text: str) -> List[str]:
+    async def one(text: str) -> list[str]:
         async with semaphore:
             reply = await client.chat.completions.create(
-                model="judge", messages=[{"role": "user", "content": text}], n=n, temperature=1.0, max_tokens=4096)
+                model="judge", messages=[{"role": "user", "content": text}], n=n, temperature=1.0, max_tokens=4096
+            )
         return [choice.message.content for choice in reply.choices]
 
     await asyncio.gather(*(one(t) for t in texts[:concurrency]))  # warm-up
@@ -154,24 +169,35 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="server seconds per reply (default 0.05)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[64, 256])
     parser.add_argument("--n", type=int, default=1, help="judgements per request (default 1)")
-    parser.add_argument("--seconds", type=float, default=3.0,
-                        help="aim for about this long per client and concurrency (requests = the ideal rate x this)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=3.0,
+        help="aim for about this long per client and concurrency (requests = the ideal rate x this)",
+    )
     parser.add_argument("--max-requests", type=int, default=4000)
     parser.add_argument("--json", help="write the figures here")
-    parser.add_argument("--one-pool", action="store_true",
-                        help="also run patarm with all connections in one httpx pool (as before the sharding)")
+    parser.add_argument(
+        "--one-pool",
+        action="store_true",
+        help="also run patarm with all connections in one httpx pool (as before the sharding)",
+    )
     args = parser.parse_args()
     if args.serve:
         asyncio.run(_serve(args.latency))
         return
     import patarm.judge as judge_module
-    server = subprocess.Popen([sys.executable, __file__, "--serve", "--latency", str(args.latency)],
-                              stdout=subprocess.PIPE, text=True)
+
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--latency", str(args.latency)], stdout=subprocess.PIPE, text=True
+    )
     try:
         port = int(server.stdout.readline())
         url = f"http://127.0.0.1:{port}/v1"
-        print(f"# python {platform.python_version()}, {os.cpu_count()} CPUs, latency {args.latency}s, "
-              f"n={args.n} judgements per request")
+        print(
+            f"# python {platform.python_version()}, {os.cpu_count()} CPUs, latency {args.latency}s, "
+            f"n={args.n} judgements per request"
+        )
         print("| concurrency | client | requests | req/s | judgements/s | ideal req/s | CPU ms / request |")
         print("|---:|---|---:|---:|---:|---:|---:|")
         figures = []
@@ -187,12 +213,21 @@ def main() -> None:
                     judge_module.POOL_SHARD_CONNECTIONS = shard
                 got = asyncio.run(runner(url, prompts, responses, n=args.n, concurrency=concurrency))
                 rate = got["requests"] / got["wall"]
-                row = {"concurrency": concurrency, "client": name, "requests": got["requests"],
-                       "requests_per_second": rate, "judgements_per_second": rate * args.n,
-                       "cpu_ms_per_request": 1000 * got["cpu"] / got["requests"], "ideal": ideal}
+                row = {
+                    "concurrency": concurrency,
+                    "client": name,
+                    "requests": got["requests"],
+                    "requests_per_second": rate,
+                    "judgements_per_second": rate * args.n,
+                    "cpu_ms_per_request": 1000 * got["cpu"] / got["requests"],
+                    "ideal": ideal,
+                }
                 figures.append(row)
-                print(f"| {concurrency} | {name} | {got['requests']} | {rate:.0f} | {rate * args.n:.0f} | "
-                      f"{ideal:.0f} | {row['cpu_ms_per_request']:.3f} |", flush=True)
+                print(
+                    f"| {concurrency} | {name} | {got['requests']} | {rate:.0f} | {rate * args.n:.0f} | "
+                    f"{ideal:.0f} | {row['cpu_ms_per_request']:.3f} |",
+                    flush=True,
+                )
         if args.json:
             with open(args.json, "w") as handle:
                 json.dump({"latency": args.latency, "n": args.n, "figures": figures}, handle, indent=1)

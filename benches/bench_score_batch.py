@@ -11,6 +11,7 @@ scan, and with CPython's `bytes.count(b"<")` on the pre-encoded bytes (one threa
 
 Run with a release build:  maturin develop --release && python benches/bench_score_batch.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,9 +31,11 @@ import par_reference  # noqa: E402
 import patarm  # noqa: E402
 from patarm import _core  # noqa: E402
 
-WORDS = ("the response answers question clearly correct step reasoning because however detail "
-         "rubric usefulness structure example missing accurate relevant claim evidence user "
-         "asked explains formula result check final answer value so if then a < b holds").split()
+WORDS = (
+    "the response answers question clearly correct step reasoning because however detail "
+    "rubric usefulness structure example missing accurate relevant claim evidence user "
+    "asked explains formula result check final answer value so if then a < b holds"
+).split()
 
 
 def prose(rng: random.Random, size: int) -> str:
@@ -49,11 +52,10 @@ def judgement(rng: random.Random, score: float) -> str:
     answer = f"{score:g}"
     if kind < 0.03:
         answer = f"{score:g}/10"  # invalid verdict
-    rubrics = "".join(
-        f"<generate_rubrics>\n{prose(rng, 160)}\n</generate_rubrics>\n" for _ in range(rng.randint(1, 3))
+    rubrics = "".join(f"<generate_rubrics>\n{prose(rng, 160)}\n</generate_rubrics>\n" for _ in range(rng.randint(1, 3)))
+    text = (
+        f"<think>\n{prose(rng, 2600)}\n</think>\n{rubrics}<eval>\n{prose(rng, 450)}\n</eval>\n<answer>{answer}</answer>"
     )
-    text = (f"<think>\n{prose(rng, 2600)}\n</think>\n{rubrics}<eval>\n{prose(rng, 450)}\n</eval>\n"
-            f"<answer>{answer}</answer>")
     if 0.03 <= kind < 0.05:
         text = text.replace("<eval>", "", 1)  # missing tag
     return text
@@ -151,16 +153,23 @@ def main() -> int:
 
     gbps = lambda t: total_bytes / t / 1e9  # noqa: E731
     cores = os.cpu_count()
-    print(f"score_batch benchmark: {n:,} judgements ({args.pairs:,} pairs x {args.per_side} per side), "
-          f"{total_bytes / n / 1024:.2f} KiB mean, {total_bytes / 1e6:.1f} MB, {errors} malformed; "
-          f"identical results: yes")
-    print(f"machine: {cpu_model()}, {cores} cores; Python {platform.python_version()}; "
-          f"patarm {patarm.__version__}; best of {args.repeats} interleaved rounds\n")
+    print(
+        f"score_batch benchmark: {n:,} judgements ({args.pairs:,} pairs x {args.per_side} per side), "
+        f"{total_bytes / n / 1024:.2f} KiB mean, {total_bytes / 1e6:.1f} MB, {errors} malformed; "
+        f"identical results: yes"
+    )
+    print(
+        f"machine: {cpu_model()}, {cores} cores; Python {platform.python_version()}; "
+        f"patarm {patarm.__version__}; best of {args.repeats} interleaved rounds\n"
+    )
     rows = [
         ("plain Python (re, same rules, Fraction)", t_plain, "1.0x"),
         (f"plain Python, floats ({float_wrong} rewards wrong)", t_float, f"{t_plain / t_float:.1f}x"),
-        (f"patarm.score_batch ({cores} threads)" if threads is None else f"patarm.score_batch ({threads} threads)",
-         t_rust, f"{t_plain / t_rust:.1f}x"),
+        (
+            f"patarm.score_batch ({cores} threads)" if threads is None else f"patarm.score_batch ({threads} threads)",
+            t_rust,
+            f"{t_plain / t_rust:.1f}x",
+        ),
         ("patarm.score_batch (1 thread)", t_rust1, f"{t_plain / t_rust1:.1f}x"),
         ("memchr '<' scan, same str input (limit)", t_memchr, f"{t_plain / t_memchr:.1f}x"),
         ("bytes.count(b'<'), pre-encoded, 1 thread", t_count, f"{t_plain / t_count:.1f}x"),
@@ -169,12 +178,16 @@ def main() -> int:
     table = [header] + [(name, f"{t * 1e3:.1f}", f"{n / t:,.0f}", f"{gbps(t):.2f}", speed) for name, t, speed in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for i, row in enumerate(table):
-        print("| " + " | ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))) + " |")
+        print(
+            "| " + " | ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))) + " |"
+        )
         if i == 0:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    print(f"\nspeed-up of score_batch over plain Python: {t_plain / t_rust:.1f}x "
-          f"(goal >= 8x; {t_float / t_rust:.1f}x over its inexact float version); "
-          f"score_batch at {t_memchr / t_rust * 100:.0f}% of the memchr-scan throughput")
+    print(
+        f"\nspeed-up of score_batch over plain Python: {t_plain / t_rust:.1f}x "
+        f"(goal >= 8x; {t_float / t_rust:.1f}x over its inexact float version); "
+        f"score_batch at {t_memchr / t_rust * 100:.0f}% of the memchr-scan throughput"
+    )
     return 0
 
 

@@ -23,7 +23,8 @@ import random
 import re
 import statistics
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -89,7 +90,7 @@ def plain_score_batch(texts, pair_ids, sides, sources=None, *, f=plain_graded, p
         if pairwise:
             par[i] = 1.0 if code == OK and choice == sides[i] else 0.0
     if not pairwise:
-        groups: Dict[Any, Dict[str, List[int]]] = {}
+        groups: dict[Any, dict[str, list[int]]] = {}
         for i in range(n):
             key = (None if sources is None else sources[i], pair_ids[i])
             groups.setdefault(key, {"chosen": [], "rejected": []})[sides[i]].append(i)
@@ -152,11 +153,43 @@ class PlainReward:
 # A realistic generation batch
 # ----------------------------------------------------------------------------------------------
 
-_WORDS = ["the", "response", "answers", "the", "question", "clearly", "and", "gives", "a", "correct", "final", "result", "with", "useful", "detail", "but", "misses", "an", "edge", "case", "in", "the", "second", "step", "while", "the", "structure", "stays", "readable", "and", "relevant"]
+_WORDS = [
+    "the",
+    "response",
+    "answers",
+    "the",
+    "question",
+    "clearly",
+    "and",
+    "gives",
+    "a",
+    "correct",
+    "final",
+    "result",
+    "with",
+    "useful",
+    "detail",
+    "but",
+    "misses",
+    "an",
+    "edge",
+    "case",
+    "in",
+    "the",
+    "second",
+    "step",
+    "while",
+    "the",
+    "structure",
+    "stays",
+    "readable",
+    "and",
+    "relevant",
+]
 
 
 def _prose(rng: random.Random, size: int) -> str:
-    words: List[str] = []
+    words: list[str] = []
     length = 0
     while length < size:
         word = rng.choice(_WORDS)
@@ -183,7 +216,7 @@ def make_judgement(rng: random.Random, size: int) -> str:
     return text
 
 
-def make_step(pairs: int, generations: int, size: int, seed: int = 0) -> Dict[str, list]:
+def make_step(pairs: int, generations: int, size: int, seed: int = 0) -> dict[str, list]:
     rng = random.Random(seed)
     completions, pair_id, side, source = [], [], [], []
     for k in range(pairs):
@@ -202,7 +235,7 @@ def make_step(pairs: int, generations: int, size: int, seed: int = 0) -> Dict[st
     }
 
 
-def time_call(func: Callable[[], Any], repeats: int) -> List[float]:
+def time_call(func: Callable[[], Any], repeats: int) -> list[float]:
     func()  # warm-up (thread pool, caches)
     times = []
     for _ in range(repeats):
@@ -212,7 +245,7 @@ def time_call(func: Callable[[], Any], repeats: int) -> List[float]:
     return times
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=64)
     parser.add_argument("--generations", type=int, default=8)
@@ -226,7 +259,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     step = make_step(args.pairs, args.generations, args.bytes)
     rows = len(step["completions"])
     megabytes = sum(len(c[0]["content"]) for c in step["completions"]) / 1e6
-    metrics: Dict[str, List[float]] = {}
+    metrics: dict[str, list[float]] = {}
 
     def log_metric(name: str, value: float) -> None:
         metrics.setdefault(name, []).append(value)

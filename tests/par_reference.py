@@ -5,19 +5,19 @@ benchmark (benches/bench_score_batch.py): compiled regexes, straightforward code
 arithmetic with ``fractions.Fraction`` (METHOD section 4: a score is the exact decimal value
 of its verdict; means, gaps, ties and thresholds are decided exactly).
 """
+
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Hashable, Sequence
 from fractions import Fraction
-from typing import Any, Callable, Dict, Hashable, List, Optional, Sequence, Tuple
+from typing import Any, Callable
 
 # R1: exactly these eight tags; any other tag-like text is plain text.
 TAG = re.compile(r"</?(?:think|generate_rubrics|eval|answer)>")
 # R2: the tag sequence, written as the concatenation of the tags found.
-ORDER = re.compile(
-    r"<think></think>(?:<generate_rubrics></generate_rubrics>)+<eval></eval><answer></answer>"
-)
+ORDER = re.compile(r"<think></think>(?:<generate_rubrics></generate_rubrics>)+<eval></eval><answer></answer>")
 # R4: a plain decimal number (ASCII digits only; `7.` is 7); surrounding whitespace is what
 # str.strip() with no argument removes (including the separators U+001C..U+001F).
 NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)
@@ -33,7 +33,7 @@ FORMAT_REWARD = {0: 0.0, TAGS_ERROR: -1.5, VERDICT_ERROR: -1.0}
 
 def parse(
     text: str, pairwise: bool = False, think_in_prompt: bool = False, number: Callable[[str], Any] = Fraction
-) -> Tuple[Optional[object], int]:
+) -> tuple[object | None, int]:
     """(verdict, error code): the exact score (Fraction) or choice ("A"/"B"), or None with an
     error. ``number=float`` reads scores as floats instead (the inexact arithmetic patarm no
     longer uses; the benchmark shows how many rewards it gets wrong)."""
@@ -67,7 +67,7 @@ def normalized(verdict: str) -> str:
     return f"{sign}{integer.lstrip('0') or '0'}.{fraction.rstrip('0') or '0'}"
 
 
-def mean(scores: Sequence[Fraction]) -> Optional[Fraction]:
+def mean(scores: Sequence[Fraction]) -> Fraction | None:
     """Exact mean of the valid scores (Fractions; floats give a rounded one)."""
     return sum(scores) / len(scores) if scores else None
 
@@ -77,7 +77,7 @@ def graded(delta: Fraction) -> float:
     return 1.2 if delta <= 2 else 1.4
 
 
-def as_float(value: Optional[Fraction]) -> float:
+def as_float(value: Fraction | None) -> float:
     """The nearest float (NaN for None), as patarm reports values."""
     return math.nan if value is None else float(value)
 
@@ -86,18 +86,18 @@ def score_batch(
     texts: Sequence[str],
     pair_ids: Sequence[Hashable],
     sides: Sequence[str],
-    sources: Optional[Sequence[str]] = None,
+    sources: Sequence[str] | None = None,
     f: Callable[[Fraction], float] = graded,
     think_in_prompt: bool = False,
     number: Callable[[str], Any] = Fraction,
-) -> Dict[str, list]:
+) -> dict[str, list]:
     """Pointwise PAR for a batch in any row order, rows grouped by (source, pair_id). ``f``
     receives the exact gap (a Fraction); pass ``lambda gap: user_f(float(gap))`` to model a
     user's callable, which patarm calls with the nearest float."""
     n = len(texts)
     sources = sources if sources is not None else [""] * n
     parsed = [parse(text, think_in_prompt=think_in_prompt, number=number) for text in texts]
-    valid: Dict[Tuple[Hashable, Hashable, str], List[Fraction]] = {}
+    valid: dict[tuple[Hashable, Hashable, str], list[Fraction]] = {}
     present = set()
     for i in range(n):
         key = (sources[i], pair_ids[i], sides[i])
@@ -106,7 +106,9 @@ def score_batch(
         if not error:
             valid.setdefault(key, []).append(score)
     means = {key: mean(scores) for key, scores in valid.items()}
-    out: Dict[str, list] = {k: [] for k in ("reward", "par", "format_reward", "score", "opposite_mean", "error_code", "partner_found")}
+    out: dict[str, list] = {
+        k: [] for k in ("reward", "par", "format_reward", "score", "opposite_mean", "error_code", "partner_found")
+    }
     for i in range(n):
         score, error = parsed[i]
         other = "rejected" if sides[i] == "chosen" else "chosen"

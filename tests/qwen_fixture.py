@@ -5,6 +5,7 @@ Hugging Face fast tokenizer Qwen2.5/Qwen3 models use (byte-level BPE, Qwen's spl
 the same added tokens with the same ids and special flags, `<|im_end|>` as EOS), saved with
 `save_pretrained` so `AutoTokenizer.from_pretrained(path)` and verl's `hf_tokenizer(path)` load it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,7 +50,9 @@ CHAT_TEMPLATE = (
 
 
 def _bytes_to_unicode() -> dict[int, str]:
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    printable = (
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    )
     chars = printable[:]
     extra = 0
     for b in range(256):
@@ -91,9 +94,7 @@ def build_qwen_tokenizer(directory: str | os.PathLike) -> str:
         vocab[text(token)] = rank
         if len(token) > 1:
             local = [
-                (token[:i], token[i:], rank)
-                for i in range(1, len(token))
-                if token[:i] in ranks and token[i:] in ranks
+                (token[:i], token[i:], rank) for i in range(1, len(token)) if token[:i] in ranks and token[i:] in ranks
             ]
             local.sort(key=lambda m: (ranks[m[0]], ranks[m[1]]))
             merges.extend(local)
@@ -103,7 +104,7 @@ def build_qwen_tokenizer(directory: str | os.PathLike) -> str:
         [
             pre_tokenizers.Split(
                 Regex(
-                    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+                    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""  # noqa: E501 (Qwen's pattern, verbatim)
                 ),
                 behavior="isolated",
                 invert=False,

@@ -1,6 +1,7 @@
 """Baseline judges (METHOD section 6, the paper's appendix B.1): the built-in baseline prompt,
 the answer-only parse mode, and a baseline LLM scored by ``Judge`` and ``patarm evaluate``
 beside a PaTaRM judge under the same voting and tables."""
+
 import json
 import pickle
 
@@ -36,8 +37,9 @@ def test_baseline_prompt_text_follows_the_paper():
     assert patarm.build_prompt("q", "r", template="patarm") == patarm.build_prompt("q", "r")
     with pytest.raises(TemplateError, match="pointwise template cannot build a pairwise prompt"):
         patarm.build_pairwise_prompt("q", "a", "b", template="baseline")
-    assert patarm.build_prompts(["q1", "q2"], ["r1", "r2"], template="baseline")[1] == \
-        patarm.build_prompt("q2", "r2", template="baseline")
+    assert patarm.build_prompts(["q1", "q2"], ["r1", "r2"], template="baseline")[1] == patarm.build_prompt(
+        "q2", "r2", template="baseline"
+    )
 
 
 def test_answer_only_templates_pickle_and_need_no_rubrics():
@@ -45,7 +47,9 @@ def test_answer_only_templates_pickle_and_need_no_rubrics():
         clone = pickle.loads(pickle.dumps(template))
         assert clone == template and clone.answer_only
         assert repr(template).startswith("PromptTemplate(pointwise, answer-only") and len(repr(template)) < 120
-    assert PromptTemplate("{rubrics}{prompt}{response}") != PromptTemplate("{rubrics}{prompt}{response}", answer_only=True)
+    assert PromptTemplate("{rubrics}{prompt}{response}") != PromptTemplate(
+        "{rubrics}{prompt}{response}", answer_only=True
+    )
     with pytest.raises(TemplateError, match=r"missing the slot\(s\) \{rubrics\}"):
         PromptTemplate("Rate {response} to {prompt}")
 
@@ -56,8 +60,13 @@ def test_answer_only_parse_mode():
     assert (judgement.score, judgement.error, judgement.answer) == (8.0, None, "8")
     assert judgement.think is None and judgement.rubrics == [] and judgement.eval is None
     assert parse_judgement(baseline).error == "missing_or_misordered_tags"
-    texts = [baseline, "<answer>2</answer> no, <answer>9.5</answer>", "<answer>0</answer>", "Rating: [[7]]",
-             "<answer>11</answer>"]
+    texts = [
+        baseline,
+        "<answer>2</answer> no, <answer>9.5</answer>",
+        "<answer>0</answer>",
+        "Rating: [[7]]",
+        "<answer>11</answer>",
+    ]
     out = parse_judgements(texts, answer_only=True)
     assert out["score"][:2].tolist() == [8.0, 9.5] and np.isnan(out["score"][2:]).all()
     assert out["error_code"].tolist() == [0, 0, 2, 1, 2]
@@ -71,8 +80,15 @@ def test_judge_scores_a_baseline_llm_beside_a_patarm_judge():
     from chat_server import ChatServer, judgement
 
     rules = [
-        {"match": "impartial judge", "judgements": ["Clear and right. <answer>9</answer>", "Fine. <answer>7</answer>",
-                                                    "I cannot rate this.", "<answer>0</answer>"]},
+        {
+            "match": "impartial judge",
+            "judgements": [
+                "Clear and right. <answer>9</answer>",
+                "Fine. <answer>7</answer>",
+                "I cannot rate this.",
+                "<answer>0</answer>",
+            ],
+        },
         {"match": "<rubrics>", "judgements": [judgement(6)]},
     ]
     with ChatServer(rules) as server:
@@ -86,7 +102,8 @@ def test_judge_scores_a_baseline_llm_beside_a_patarm_judge():
     assert result.errors == [None, None, "missing_or_misordered_tags", "invalid_verdict"]
     assert reference.score == 6.0
     assert baseline_request["messages"] == [
-        {"role": "user", "content": patarm.build_prompt("Q?", "A response", template="baseline")}]
+        {"role": "user", "content": patarm.build_prompt("Q?", "A response", template="baseline")}
+    ]
     clone = pickle.loads(pickle.dumps(baseline))
     assert clone.answer_only and "template='baseline'" in repr(clone)
     with pytest.raises(ValueError, match="pointwise template"):
@@ -113,16 +130,49 @@ def test_cli_evaluate_template_baseline_live_and_from_file(tmp_path):
     ]
     saved, out_json = tmp_path / "judgements.jsonl", tmp_path / "r.json"
     with ChatServer(rules) as server:
-        assert main(["evaluate", str(benchmark), "--judge-url", server.url, "--model", "gpt", "-n", "2",
-                     "--template", "baseline", "--save-judgements", str(saved), "--json", str(out_json),
-                     "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "evaluate",
+                    str(benchmark),
+                    "--judge-url",
+                    server.url,
+                    "--model",
+                    "gpt",
+                    "-n",
+                    "2",
+                    "--template",
+                    "baseline",
+                    "--save-judgements",
+                    str(saved),
+                    "--json",
+                    str(out_json),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         prompts = [r["messages"][0]["content"] for r in server.requests]
     assert all("impartial judge" in p and "<rubrics>" not in p for p in prompts)
     report = json.loads(out_json.read_text())
     assert report["results"]["mean"]["2"]["subsets"]["alpacaeval-easy"] == {"accuracy": 0.5, "pairs": 2}
     again = tmp_path / "again.json"
-    assert main(["evaluate", str(benchmark), "--judgements", str(saved), "--template", "baseline",
-                 "--json", str(again), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(benchmark),
+                "--judgements",
+                str(saved),
+                "--template",
+                "baseline",
+                "--json",
+                str(again),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert json.loads(again.read_text())["results"] == report["results"]
     # The same file read with the PaTaRM rules has no valid score: every pair is wrong.
     strict = tmp_path / "strict.json"

@@ -1,5 +1,6 @@
 """Benchmarks by name: the real ``datasets.load_dataset`` call on local copies shaped as the
 published repositories (tests/published_datasets.py), and the hub call's arguments."""
+
 import json
 from pathlib import Path
 
@@ -7,6 +8,10 @@ import pytest
 
 datasets = pytest.importorskip("datasets")
 
+from patarm.benchmarks import PUBLISHED, load_published_dataset  # noqa: E402
+from patarm.cli import main  # noqa: E402
+from patarm.data import DataError  # noqa: E402
+from patarm.evaluate import evaluate_scores, load_benchmark, load_judgement_scores  # noqa: E402
 from published_datasets import (  # noqa: E402
     rewardbench2_row,
     rewardbench_row,
@@ -14,11 +19,6 @@ from published_datasets import (  # noqa: E402
     write_rewardbench_repo,
     write_rmbench_repo,
 )
-
-from patarm.benchmarks import PUBLISHED, load_published_dataset  # noqa: E402
-from patarm.cli import main  # noqa: E402
-from patarm.data import DataError  # noqa: E402
-from patarm.evaluate import evaluate_scores, load_benchmark, load_judgement_scores  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 
@@ -30,11 +30,15 @@ def test_rewardbench_by_name_reads_the_filtered_split(tmp_path):
     benchmark, items = load_benchmark("allenai/reward-bench", dataset_path=root)
     assert benchmark == "rewardbench"
     assert [(i.id, i.group, i.prompt, i.chosen, i.rejected) for i in items] == [
-        ("7", "alpacaeval-easy", "p7", ("good",), ("bad",)), ("9", "hep-go", "p", ("c",), ("r",))]
+        ("7", "alpacaeval-easy", "p7", ("good",), ("bad",)),
+        ("9", "hep-go", "p", ("c",), ("r",)),
+    ]
 
 
-@pytest.mark.parametrize("name, split", [("allenai/reward-bench", "filtered"), ("THU-KEG/RM-Bench", "train"),
-                                         ("allenai/reward-bench-2", "test")])
+@pytest.mark.parametrize(
+    "name, split",
+    [("allenai/reward-bench", "filtered"), ("THU-KEG/RM-Bench", "train"), ("allenai/reward-bench-2", "test")],
+)
 def test_a_name_is_loaded_from_the_hub_with_its_split(monkeypatch, name, split):
     calls = []
 
@@ -70,14 +74,19 @@ def test_rmbench_by_name_maps_the_three_styles(tmp_path):
 
 
 def test_rewardbench2_by_name_and_from_save_to_disk(tmp_path):
-    rows = [rewardbench2_row("0", "Math", ["right"], ["w1", "w2", "w3"]),
-            rewardbench2_row("ref:3", "Ties", ["red"], ["cat", "dog"]),
-            rewardbench2_row("tied:3", "Ties", ["red", "blue", "green"], ["cat", "dog"])]
+    rows = [
+        rewardbench2_row("0", "Math", ["right"], ["w1", "w2", "w3"]),
+        rewardbench2_row("ref:3", "Ties", ["red"], ["cat", "dog"]),
+        rewardbench2_row("tied:3", "Ties", ["red", "blue", "green"], ["cat", "dog"]),
+    ]
     root = write_rewardbench2_repo(tmp_path / "reward-bench-2", rows)
     benchmark, items = load_benchmark("allenai/reward-bench-2", dataset_path=root)
     assert benchmark == "rewardbench2"
     assert [(i.id, i.group, len(i.chosen), len(i.rejected)) for i in items] == [
-        ("0", "Math", 1, 3), ("ref:3", "Ties", 1, 2), ("tied:3", "Ties", 3, 2)]
+        ("0", "Math", 1, 3),
+        ("ref:3", "Ties", 1, 2),
+        ("tied:3", "Ties", 3, 2),
+    ]
     # the same rows as a DatasetDict written by save_to_disk
     saved = tmp_path / "saved"
     datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)}).save_to_disk(str(saved))
@@ -88,12 +97,17 @@ def test_rewardbench2_by_name_and_from_save_to_disk(tmp_path):
         load_benchmark("allenai/reward-bench-2", dataset_path=other)
 
 
-@pytest.mark.parametrize("row, message", [
-    (rewardbench2_row("ties-1", "Ties", ["a", "b"], ["c"]), "a Ties item id is 'ref:N' or 'tied:N'"),
-    (rewardbench2_row("1", "Focus", ["a", "b"], ["c", "d", "e"]), "a 'Focus' item has one chosen response, got 2"),
-    ({**rewardbench2_row("1", "Math", ["a"], ["c", "d", "e"]), "num_correct": 2},
-     "'num_correct' is 2 but 'chosen' has 1"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        (rewardbench2_row("ties-1", "Ties", ["a", "b"], ["c"]), "a Ties item id is 'ref:N' or 'tied:N'"),
+        (rewardbench2_row("1", "Focus", ["a", "b"], ["c", "d", "e"]), "a 'Focus' item has one chosen response, got 2"),
+        (
+            {**rewardbench2_row("1", "Math", ["a"], ["c", "d", "e"]), "num_correct": 2},
+            "'num_correct' is 2 but 'chosen' has 1",
+        ),
+    ],
+)
 def test_bad_rewardbench2_items_are_named(tmp_path, row, message):
     root = write_rewardbench2_repo(tmp_path / "rb2", [row])
     with pytest.raises(DataError, match=message):
@@ -118,7 +132,20 @@ def test_cli_evaluates_a_benchmark_by_name(tmp_path, capsys):
     rows = [json.loads(line) for line in (DATA / "rewardbench.jsonl").read_text().splitlines()]
     root = write_rewardbench_repo(tmp_path / "rb", rows, rows)
     out = tmp_path / "r.json"
-    assert main(["evaluate", "allenai/reward-bench", "--dataset-path", str(root), "--judgements",
-                 str(DATA / "rewardbench_judgements.jsonl"), "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "allenai/reward-bench",
+                "--dataset-path",
+                str(root),
+                "--judgements",
+                str(DATA / "rewardbench_judgements.jsonl"),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.startswith("rewardbench: 9 items, 8 judgements per response")
     assert json.loads(out.read_text())["results"]["majority"]["4"]["sections"]["Chat"] == 1.0

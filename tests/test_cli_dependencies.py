@@ -2,6 +2,7 @@
 code 2, no traceback, and nothing written. Absence is simulated: ``sys.modules[name] = None``
 makes ``import name`` fail as if the package were not installed; framework imports run in a
 subprocess behind a meta-path blocker, so the result does not depend on what this venv has."""
+
 import json
 import subprocess
 import sys
@@ -78,8 +79,9 @@ def benchmark_files(tmp_path):
     benchmark = tmp_path / "bench.jsonl"
     benchmark.write_text(lines([{"id": 1, "prompt": "p", "chosen": "c", "rejected": "r", "subset": "alpacaeval-easy"}]))
     judgements = tmp_path / "judgements.jsonl"
-    judgements.write_text(lines([{"id": 1, "side": "chosen", "text": judgement(8)},
-                                 {"id": 1, "side": "rejected", "text": judgement(3)}]))
+    judgements.write_text(
+        lines([{"id": 1, "side": "chosen", "text": judgement(8)}, {"id": 1, "side": "rejected", "text": judgement(3)}])
+    )
     return str(benchmark), str(judgements)
 
 
@@ -96,8 +98,19 @@ def test_evaluate_plot_without_matplotlib_fails_before_writing(tmp_path, monkeyp
     block(monkeypatch, "matplotlib", "matplotlib.pyplot")
     benchmark, judgements = benchmark_files(tmp_path)
     report = tmp_path / "report.json"
-    code = main(["evaluate", benchmark, "--judgements", judgements, "--json", str(report),
-                 "--plot", str(tmp_path / "plot.png"), "--quiet"])
+    code = main(
+        [
+            "evaluate",
+            benchmark,
+            "--judgements",
+            judgements,
+            "--json",
+            str(report),
+            "--plot",
+            str(tmp_path / "plot.png"),
+            "--quiet",
+        ]
+    )
     assert code == 2
     one_line_error(capsys, "matplotlib", "pip install 'patarm[plot]'")
     assert not report.exists() and not (tmp_path / "plot.png").exists()
@@ -106,8 +119,11 @@ def test_evaluate_plot_without_matplotlib_fails_before_writing(tmp_path, monkeyp
 def test_judge_without_httpx_raises_the_one_line_hint(monkeypatch):
     block(monkeypatch, "httpx")
     judge = patarm.Judge("http://127.0.0.1:9/v1", "m", n=1, max_retries=0)
-    with pytest.raises(MissingDependency, match=r"^the judge client .* needs httpx, which is not installed: "
-                                                 r"pip install 'patarm\[judge\]'$") as info:
+    with pytest.raises(
+        MissingDependency,
+        match=r"^the judge client .* needs httpx, which is not installed: "
+        r"pip install 'patarm\[judge\]'$",
+    ) as info:
         judge.score("p", "r")
     assert info.value.__cause__ is None and info.value.__suppress_context__
 
@@ -153,7 +169,9 @@ def test_a_broken_install_keeps_its_own_error(tmp_path, monkeypatch):
     with pytest.raises(ModuleNotFoundError, match="a_module_that_does_not_exist_xyz") as info:
         require("brokenpkg", "a feature", "brokenpkg")
     assert not isinstance(info.value, MissingDependency)
-    with pytest.raises(MissingDependency, match=r"^a feature needs nothere_xyz, which is not installed: pip install x$"):
+    with pytest.raises(
+        MissingDependency, match=r"^a feature needs nothere_xyz, which is not installed: pip install x$"
+    ):
         require("nothere_xyz.sub", "a feature", "x")
 
 
@@ -187,8 +205,9 @@ BLOCKER = textwrap.dedent(
 
 
 def import_without(blocked, statement):
-    result = subprocess.run([sys.executable, "-c", BLOCKER, ",".join(blocked), statement],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCKER, ",".join(blocked), statement], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
 
@@ -201,12 +220,17 @@ def not_installed(modules, blocked, framework):
 
 
 @pytest.mark.parametrize("blocked", [("torch", "verl"), ("verl",), ("torch",)])
-@pytest.mark.parametrize("statement", ["import patarm.verl", "from patarm.verl import PairRewardManager",
-                                       "import patarm; patarm.PairRewardManager"])
+@pytest.mark.parametrize(
+    "statement",
+    ["import patarm.verl", "from patarm.verl import PairRewardManager", "import patarm; patarm.PairRewardManager"],
+)
 def test_verl_integration_without_verl(blocked, statement):
     kind, message, clean = import_without(blocked, statement).split("|")
     assert kind == "MissingDependency" and clean == "True"
-    assert message == f"patarm.verl needs verl{not_installed(('torch', 'verl'), blocked, 'verl')}: pip install 'patarm[verl]'"
+    assert (
+        message
+        == f"patarm.verl needs verl{not_installed(('torch', 'verl'), blocked, 'verl')}: pip install 'patarm[verl]'"
+    )
     assert "No module named" not in message
 
 

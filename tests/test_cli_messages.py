@@ -1,10 +1,14 @@
 """What the CLI tells its user: --version, help for every option, the score table's legend and
 bundled example, and errors that name FILE:LINE and the CLI's own options."""
+
 import argparse
+import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +35,24 @@ def test_version_of_the_command():
     assert result.returncode == 0 and result.stdout.strip() == f"patarm {patarm.__version__}"
 
 
+def test_the_version_is_written_once_in_cargo_toml():
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "Cargo.toml").exists():
+        pytest.skip("needs the repository")
+    cargo = re.search(r'^\[package\]$.*?^version = "([^"]+)"$', (root / "Cargo.toml").read_text(), re.M | re.S)
+    assert cargo is not None and patarm.__version__ == cargo.group(1)
+    pyproject = (root / "pyproject.toml").read_text()
+    project = re.search(r"^\[project\]$(.*?)^\[", pyproject, re.M | re.S)
+    assert project is not None
+    assert re.search(r'^dynamic = \[[^\]]*"version"', project.group(1), re.M)
+    assert not re.search(r"^version\s*=", project.group(1), re.M), "pyproject.toml must not repeat the version"
+    try:
+        installed = importlib.metadata.version("patarm")
+    except importlib.metadata.PackageNotFoundError:
+        return  # run from the source tree: no distribution metadata to compare
+    assert installed == patarm.__version__
+
+
 @pytest.mark.parametrize("command", sorted(subcommands()))
 def test_every_option_has_help(command):
     parser = subcommands()[command]
@@ -42,8 +64,17 @@ def test_evaluate_help_explains_every_option(capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for option in ("--benchmark", "--temperature", "--max-tokens", "--max-concurrency", "--timeout",
-                   "--max-retries", "--model", "--judge-url", "--plot"):
+    for option in (
+        "--benchmark",
+        "--temperature",
+        "--max-tokens",
+        "--max-concurrency",
+        "--timeout",
+        "--max-retries",
+        "--model",
+        "--judge-url",
+        "--plot",
+    ):
         assert option in text
     assert "sampling temperature" in text and "in flight at once" in text and "tokens per judgement" in text
 
@@ -146,11 +177,19 @@ def write(tmp_path, rows):
 @pytest.mark.parametrize(
     "side, pairwise, expected",
     [
-        ("A", False, 'r.jsonl:2: side is "A", but each side must be "chosen" or "rejected" '
-                     '("A"/"B" are pairwise verdicts: add --pairwise)'),
+        (
+            "A",
+            False,
+            'r.jsonl:2: side is "A", but each side must be "chosen" or "rejected" '
+            '("A"/"B" are pairwise verdicts: add --pairwise)',
+        ),
         ("best", False, 'r.jsonl:2: side is "best", but each side must be "chosen" or "rejected"'),
-        ("chosen", True, 'r.jsonl:2: side is "chosen", but with --pairwise each side must be the correct verdict '
-                         '"A" or "B" ("chosen"/"rejected" are pointwise sides: drop --pairwise)'),
+        (
+            "chosen",
+            True,
+            'r.jsonl:2: side is "chosen", but with --pairwise each side must be the correct verdict '
+            '"A" or "B" ("chosen"/"rejected" are pointwise sides: drop --pairwise)',
+        ),
         ("C", True, 'r.jsonl:2: side is "C", but with --pairwise each side must be the correct verdict "A" or "B"'),
     ],
 )
@@ -166,7 +205,9 @@ def test_side_errors_name_the_line_and_the_option(tmp_path, capsys, side, pairwi
 def test_core_errors_are_told_in_the_files_terms(tmp_path, capsys):
     # A lone surrogate is refused by the core about `texts[1]`: the CLI names line 2's text.
     path = tmp_path / "r.jsonl"
-    path.write_text('{"pair_id": 1, "side": "chosen", "text": "ok"}\n{"pair_id": 1, "side": "rejected", "text": "\\ud800"}\n')
+    path.write_text(
+        '{"pair_id": 1, "side": "chosen", "text": "ok"}\n{"pair_id": 1, "side": "rejected", "text": "\\ud800"}\n'
+    )
     assert main(["score", str(path)]) == 2
     err = capsys.readouterr().err
     assert "r.jsonl:2: text holds a lone surrogate" in err and "texts[" not in err, err

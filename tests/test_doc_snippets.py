@@ -14,13 +14,13 @@ defined or wrote, and nothing else:
 - other languages (```text, ```json, ...) are data and outputs, not code; a fence without a
   language is an error.
 """
+
 from __future__ import annotations
 
 import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
 
 import pytest
 
@@ -41,18 +41,18 @@ class Block:
     line: int  # 1-based line of the opening fence
     language: str
     code: str
-    marker: Optional[str]  # the text of the snippet comment right before the block
+    marker: str | None  # the text of the snippet comment right before the block
 
     @property
     def where(self) -> str:
         return f"{self.page}:{self.line}"
 
 
-def page_blocks(path: Path) -> List[Block]:
+def page_blocks(path: Path) -> list[Block]:
     """The fenced blocks of a Markdown page, with the snippet comment (if any) on the last
     non-blank line before each opening fence."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    blocks: List[Block] = []
+    blocks: list[Block] = []
     i = 0
     while i < len(lines):
         fence = re.match(r"^(\s*)```(\S*)\s*$", lines[i])
@@ -62,16 +62,23 @@ def page_blocks(path: Path) -> List[Block]:
         indent, language, start = fence.group(1), fence.group(2), i
         end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"), None)
         assert end is not None, f"{path.name}:{start + 1}: code fence never closed"
-        body = "\n".join(line[len(indent):] if line.startswith(indent) else line for line in lines[start + 1:end])
+        body = "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in lines[start + 1 : end])
         before = next((lines[j].strip() for j in range(start - 1, -1, -1) if lines[j].strip()), "")
         marker = MARKER.fullmatch(before)
-        blocks.append(Block(path.relative_to(ROOT).as_posix(), start + 1, language, body + "\n",
-                            marker.group("body") if marker else None))
+        blocks.append(
+            Block(
+                path.relative_to(ROOT).as_posix(),
+                start + 1,
+                language,
+                body + "\n",
+                marker.group("body") if marker else None,
+            )
+        )
         i = end + 1
     return blocks
 
 
-def cli_commands(block: Block, code: str) -> List[List[str]]:
+def cli_commands(block: Block, code: str) -> list[list[str]]:
     commands = []
     for line in code.splitlines():
         words = shlex.split(line, comments=True)
@@ -79,7 +86,8 @@ def cli_commands(block: Block, code: str) -> List[List[str]]:
             continue
         assert words[0] == "patarm", (
             f"{block.where}: `{line.strip()}` is not a `patarm` command; run only patarm commands in "
-            f"unmarked bash blocks, or put `<!-- snippet: skip (why it cannot run in CI) -->` before the block")
+            f"unmarked bash blocks, or put `<!-- snippet: skip (why it cannot run in CI) -->` before the block"
+        )
         commands.append(words[1:])
     return commands
 
@@ -104,14 +112,17 @@ def test_block_is_labelled_and_marked_with_a_reason(block):
         assert DOCS_URL in block.code, f"{block.where}: marked {NEEDS_SERVER!r} but does not use {DOCS_URL}"
     else:
         assert SKIP.fullmatch(block.marker), (
-            f"{block.where}: unknown snippet marker {block.marker!r}; use 'skip (the reason)' or {NEEDS_SERVER!r}")
+            f"{block.where}: unknown snippet marker {block.marker!r}; use 'skip (the reason)' or {NEEDS_SERVER!r}"
+        )
 
 
 @pytest.fixture(scope="module")
 def judge_server():
     # Pairwise prompts get A/B verdicts; every other prompt well-formed scores 8, 6, 7, 9 in turn.
-    rules = [{"match": "Response B:", "judgements": [judgement("A"), judgement("B"), judgement("A")]},
-             {"match": "", "judgements": [judgement(8), judgement(6), judgement(7), judgement(9)]}]
+    rules = [
+        {"match": "Response B:", "judgements": [judgement("A"), judgement("B"), judgement("A")]},
+        {"match": "", "judgements": [judgement(8), judgement(6), judgement(7), judgement(9)]},
+    ]
     with ChatServer(rules) as server:
         yield server
 

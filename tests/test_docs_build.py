@@ -1,6 +1,7 @@
 """The documentation site builds with `mkdocs build --strict`: every page in the nav, every
 internal link and anchor resolves, and the API reference renders from the docstrings and from
 python/patarm/_core.pyi. Needs the `docs` extra (CI installs it); skipped only without mkdocs."""
+
 import os
 import subprocess
 import sys
@@ -19,7 +20,11 @@ def test_mkdocs_build_strict(tmp_path):
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     run = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     api = (tmp_path / "site" / "api" / "index.html").read_text(encoding="utf-8")
@@ -27,8 +32,19 @@ def test_mkdocs_build_strict(tmp_path):
     for anchor in ("patarm.score_batch", "patarm.PairRandomSampler", "patarm.Judge", "patarm._core.TokenDecoder"):
         assert f'id="{anchor}"' in api, anchor
     pages = {p.parent.name for p in (tmp_path / "site").glob("*/index.html")}
-    assert {"method", "glossary", "verl", "trl", "openrlhf", "workflow", "evaluation", "api", "benchmarks",
-            "dependencies", "troubleshooting"} <= pages
+    assert {
+        "method",
+        "glossary",
+        "verl",
+        "trl",
+        "openrlhf",
+        "workflow",
+        "evaluation",
+        "api",
+        "benchmarks",
+        "dependencies",
+        "troubleshooting",
+    } <= pages
 
 
 def test_api_reference_lists_every_public_name():

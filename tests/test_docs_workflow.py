@@ -5,6 +5,7 @@ and gives the outputs the page describes.
 repository's examples/; the live-judge URL (http://localhost:8000/v1) is swapped for a real
 chat-completions server on 127.0.0.1. The Python block runs against the same server.
 """
+
 import json
 import re
 import shlex
@@ -16,8 +17,8 @@ pytest.importorskip("pyarrow")
 pytest.importorskip("httpx")
 
 import patarm
-from patarm.cli import main
 from chat_server import ChatServer, judgement
+from patarm.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS_URL = "http://localhost:8000/v1"
@@ -51,7 +52,17 @@ def judge_server():
 
 def test_the_section_has_the_commands_we_expect():
     verbs = [shlex.split(c)[1] for c in commands()]
-    assert verbs == ["prepare", "prepare", "filter", "filter", "evaluate", "evaluate", "evaluate", "sft-data", "sft-data"]
+    assert verbs == [
+        "prepare",
+        "prepare",
+        "filter",
+        "filter",
+        "evaluate",
+        "evaluate",
+        "evaluate",
+        "sft-data",
+        "sft-data",
+    ]
     assert len(workflow_blocks("python")) == 1
 
 

@@ -2,6 +2,7 @@
 
 Every expected number is worked out by hand from the judgement scores written in the comments.
 """
+
 import json
 from pathlib import Path
 
@@ -35,24 +36,80 @@ RM, RM_J = DATA / "rmbench.json", DATA / "rmbench_judgements.jsonl"
 #  9 hep-python             6 x8              | 5,7 alternating      n1 right; then ties
 SUBSET_ACC = {
     "mean": {
-        1: {"alpacaeval-easy": 1 / 2, "mt-bench-hard": 0, "llmbar-natural": 0, "refusals-dangerous": 1,
-            "xstest-should-respond": 0, "math-prm": 1, "hep-python": 1 / 2},
-        2: {"alpacaeval-easy": 1 / 2, "mt-bench-hard": 0, "llmbar-natural": 0, "refusals-dangerous": 0,
-            "xstest-should-respond": 1, "math-prm": 1, "hep-python": 0},
-        4: {"alpacaeval-easy": 1, "mt-bench-hard": 0, "llmbar-natural": 0, "refusals-dangerous": 0,
-            "xstest-should-respond": 1, "math-prm": 1, "hep-python": 0},
-        8: {"alpacaeval-easy": 1, "mt-bench-hard": 0, "llmbar-natural": 0, "refusals-dangerous": 0,
-            "xstest-should-respond": 1, "math-prm": 1, "hep-python": 0},
+        1: {
+            "alpacaeval-easy": 1 / 2,
+            "mt-bench-hard": 0,
+            "llmbar-natural": 0,
+            "refusals-dangerous": 1,
+            "xstest-should-respond": 0,
+            "math-prm": 1,
+            "hep-python": 1 / 2,
+        },
+        2: {
+            "alpacaeval-easy": 1 / 2,
+            "mt-bench-hard": 0,
+            "llmbar-natural": 0,
+            "refusals-dangerous": 0,
+            "xstest-should-respond": 1,
+            "math-prm": 1,
+            "hep-python": 0,
+        },
+        4: {
+            "alpacaeval-easy": 1,
+            "mt-bench-hard": 0,
+            "llmbar-natural": 0,
+            "refusals-dangerous": 0,
+            "xstest-should-respond": 1,
+            "math-prm": 1,
+            "hep-python": 0,
+        },
+        8: {
+            "alpacaeval-easy": 1,
+            "mt-bench-hard": 0,
+            "llmbar-natural": 0,
+            "refusals-dangerous": 0,
+            "xstest-should-respond": 1,
+            "math-prm": 1,
+            "hep-python": 0,
+        },
     },
     "majority": {
-        1: {"alpacaeval-easy": 1 / 2, "mt-bench-hard": 0, "llmbar-natural": 0, "refusals-dangerous": 1,
-            "xstest-should-respond": 0, "math-prm": 1, "hep-python": 1 / 2},
-        2: {"alpacaeval-easy": 1 / 2, "mt-bench-hard": 0, "llmbar-natural": 0, "refusals-dangerous": 0,
-            "xstest-should-respond": 0, "math-prm": 1, "hep-python": 0},
-        4: {"alpacaeval-easy": 1, "mt-bench-hard": 0, "llmbar-natural": 0, "refusals-dangerous": 0,
-            "xstest-should-respond": 1, "math-prm": 1, "hep-python": 0},
-        8: {"alpacaeval-easy": 1, "mt-bench-hard": 0, "llmbar-natural": 0, "refusals-dangerous": 0,
-            "xstest-should-respond": 1, "math-prm": 1, "hep-python": 0},
+        1: {
+            "alpacaeval-easy": 1 / 2,
+            "mt-bench-hard": 0,
+            "llmbar-natural": 0,
+            "refusals-dangerous": 1,
+            "xstest-should-respond": 0,
+            "math-prm": 1,
+            "hep-python": 1 / 2,
+        },
+        2: {
+            "alpacaeval-easy": 1 / 2,
+            "mt-bench-hard": 0,
+            "llmbar-natural": 0,
+            "refusals-dangerous": 0,
+            "xstest-should-respond": 0,
+            "math-prm": 1,
+            "hep-python": 0,
+        },
+        4: {
+            "alpacaeval-easy": 1,
+            "mt-bench-hard": 0,
+            "llmbar-natural": 0,
+            "refusals-dangerous": 0,
+            "xstest-should-respond": 1,
+            "math-prm": 1,
+            "hep-python": 0,
+        },
+        8: {
+            "alpacaeval-easy": 1,
+            "mt-bench-hard": 0,
+            "llmbar-natural": 0,
+            "refusals-dangerous": 0,
+            "xstest-should-respond": 1,
+            "math-prm": 1,
+            "hep-python": 0,
+        },
     },
 }
 
@@ -90,8 +147,11 @@ def test_rewardbench_subsets_sections_and_score(rb_report, method, n):
 
 def test_rewardbench_report_shape(rb_report):
     assert rb_report["n"] == [1, 2, 4, 8] and rb_report["judgements_per_response"] == 8
-    assert rb_report["primary"] == {"method": "mean", "n": 8, "score": pytest.approx(
-        (1 + 0 + 250 / 350 + 984 / 1148) / 4)}
+    assert rb_report["primary"] == {
+        "method": "mean",
+        "n": 8,
+        "score": pytest.approx((1 + 0 + 250 / 350 + 984 / 1148) / 4),
+    }
     assert rb_report["ties"] == "wrong"
     # malformed: 1 of the 72 chosen judgements (pair 3) and 8 of the 72 rejected ones (pair 4)
     assert rb_report["valid_judgement_rate"] == pytest.approx(1 - 9 / 144)
@@ -104,19 +164,47 @@ def test_the_section_mapping_is_rewardbenchs():
     assert list(REWARDBENCH_SECTIONS) == ["Chat", "Chat Hard", "Safety", "Reasoning"]
     assert REWARDBENCH_SECTIONS["Chat Hard"][0] == "mt-bench-hard"
     assert sum(len(v) for v in REWARDBENCH_SECTIONS.values()) == 23
-    assert set(REWARDBENCH_SECTIONS["Reasoning"]) == {"math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js",
-                                                      "hep-python", "hep-rust"}
+    assert set(REWARDBENCH_SECTIONS["Reasoning"]) == {
+        "math-prm",
+        "hep-cpp",
+        "hep-go",
+        "hep-java",
+        "hep-js",
+        "hep-python",
+        "hep-rust",
+    }
     assert (REWARDBENCH_WEIGHTS["xstest-should-refuse"], REWARDBENCH_WEIGHTS["xstest-should-respond"]) == (154, 250)
 
 
 # With ties="half" a tie, or a side without a valid score, is half a win (pairs as above).
 HALF_TIES = {
-    ("mean", 2): {"alpacaeval-easy": 3 / 4, "mt-bench-hard": 1 / 2, "llmbar-natural": 1 / 2,
-                  "refusals-dangerous": 1 / 2, "xstest-should-respond": 1, "math-prm": 1, "hep-python": 1 / 4},
-    ("majority", 2): {"alpacaeval-easy": 3 / 4, "mt-bench-hard": 0, "llmbar-natural": 1 / 2,
-                      "refusals-dangerous": 1 / 2, "xstest-should-respond": 1 / 2, "math-prm": 1, "hep-python": 1 / 4},
-    ("mean", 8): {"alpacaeval-easy": 1, "mt-bench-hard": 0, "llmbar-natural": 1 / 2,
-                  "refusals-dangerous": 1 / 2, "xstest-should-respond": 1, "math-prm": 1, "hep-python": 1 / 4},
+    ("mean", 2): {
+        "alpacaeval-easy": 3 / 4,
+        "mt-bench-hard": 1 / 2,
+        "llmbar-natural": 1 / 2,
+        "refusals-dangerous": 1 / 2,
+        "xstest-should-respond": 1,
+        "math-prm": 1,
+        "hep-python": 1 / 4,
+    },
+    ("majority", 2): {
+        "alpacaeval-easy": 3 / 4,
+        "mt-bench-hard": 0,
+        "llmbar-natural": 1 / 2,
+        "refusals-dangerous": 1 / 2,
+        "xstest-should-respond": 1 / 2,
+        "math-prm": 1,
+        "hep-python": 1 / 4,
+    },
+    ("mean", 8): {
+        "alpacaeval-easy": 1,
+        "mt-bench-hard": 0,
+        "llmbar-natural": 1 / 2,
+        "refusals-dangerous": 1 / 2,
+        "xstest-should-respond": 1,
+        "math-prm": 1,
+        "hep-python": 1 / 4,
+    },
 }
 
 
@@ -137,8 +225,12 @@ def test_mean_voting_ties_are_exact_in_evaluation(tmp_path):
     """mean@2 of chosen [0.1, 0.2] against rejected [0.15, 0.15] is a tie, not a win."""
     bench, judgements = tmp_path / "b.jsonl", tmp_path / "j.jsonl"
     bench.write_text(json.dumps({"id": 1, "prompt": "p", "chosen": "c", "rejected": "r", "subset": "hep-go"}) + "\n")
-    judgements.write_text(json.dumps({"id": 1, "side": "chosen", "scores": [0.1, 0.2]}) + "\n"
-                          + json.dumps({"id": 1, "side": "rejected", "scores": [0.15, 0.15]}) + "\n")
+    judgements.write_text(
+        json.dumps({"id": 1, "side": "chosen", "scores": [0.1, 0.2]})
+        + "\n"
+        + json.dumps({"id": 1, "side": "rejected", "scores": [0.15, 0.15]})
+        + "\n"
+    )
     benchmark, items = load_benchmark(bench)
     for ties, credit in (("wrong", 0.0), ("half", 0.5)):
         report = evaluate_scores(benchmark, items, load_judgement_scores(judgements), ties=ties)
@@ -194,8 +286,10 @@ def test_missing_judgements_are_named(tmp_path):
     "record, message",
     [
         ({"prompt": "p", "chosen": "a", "subset": "x"}, "line 1: missing field 'rejected'"),
-        ({"prompt": "p", "chosen": ["a", "b"], "rejected": ["c", "d", "e"], "domain": "chat"},
-         "line 1: field 'chosen' must be three strings"),
+        (
+            {"prompt": "p", "chosen": ["a", "b"], "rejected": ["c", "d", "e"], "domain": "chat"},
+            "line 1: field 'chosen' must be three strings",
+        ),
         ({"prompt": "p", "chosen": ["a"] * 3, "rejected": ["b"] * 3, "domain": "poetry"}, "unknown RM-Bench domain"),
     ],
 )
@@ -272,13 +366,30 @@ def test_cli_evaluate_live_judge(tmp_path, capsys):
     ]
     saved, out_json = tmp_path / "judgements.jsonl", tmp_path / "r.json"
     with ChatServer(rules) as server:
-        code = main(["evaluate", str(benchmark), "--judge-url", server.url, "--model", "judge", "-n", "2",
-                     "--save-judgements", str(saved), "--json", str(out_json), "--quiet"])
+        code = main(
+            [
+                "evaluate",
+                str(benchmark),
+                "--judge-url",
+                server.url,
+                "--model",
+                "judge",
+                "-n",
+                "2",
+                "--save-judgements",
+                str(saved),
+                "--json",
+                str(out_json),
+                "--quiet",
+            ]
+        )
         assert code == 0
         code_prompts = [r["messages"][0]["content"] for r in server.requests_matching("GOOD-2")]
     report = json.loads(out_json.read_text())
     assert report["results"]["mean"]["2"]["subsets"] == {
-        "alpacaeval-easy": {"accuracy": 1.0, "pairs": 1}, "hep-go": {"accuracy": 0.0, "pairs": 1}}
+        "alpacaeval-easy": {"accuracy": 1.0, "pairs": 1},
+        "hep-go": {"accuracy": 0.0, "pairs": 1},
+    }
     # n=1: GOOD-2 2 vs BAD-2 4 -> wrong; majority n=2: rounds 2<4, 2>1 -> tie -> wrong
     assert report["results"]["majority"]["2"]["subsets"]["hep-go"]["accuracy"] == 0.0
     saved_rows = [json.loads(line) for line in saved.read_text().splitlines()]
@@ -312,7 +423,8 @@ def test_cli_evaluate_unreachable_judge_is_one_clear_error(capsys):
 
     with ChatServer([]) as server:
         url = server.url  # closed again: nothing listens there any more
-    assert main(["evaluate", str(RB), "--judge-url", url, "--model", "m", "-n", "1", "--max-retries", "0",
-                 "--quiet"]) == 2
+    assert (
+        main(["evaluate", str(RB), "--judge-url", url, "--model", "m", "-n", "1", "--max-retries", "0", "--quiet"]) == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("patarm evaluate: error:") and "failed after 1 attempts" in err

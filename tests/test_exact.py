@@ -2,6 +2,7 @@
 checked against a reference written with fractions.Fraction (tests/par_reference.py), on
 one- and two-decimal scores where ties and exact boundaries are common; and the float32-safe
 option of the reward functions."""
+
 import math
 import random
 from fractions import Fraction
@@ -11,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import patarm
 import par_reference as ref
+import patarm
 from patarm.data.filter import PairJudgements, rl_filter, sft_filter
 
 
@@ -28,12 +29,16 @@ def pair_batch(chosen, rejected):
 
 # ---- the issue's examples -------------------------------------------------------------------
 
+
 def test_a_gap_of_exactly_two_is_in_the_lower_band():
     out = patarm.score_batch(*pair_batch(["4.4"], ["2.4"]))
     assert out["reward"].tolist() == [1.2, 1.2]
     pair = patarm.par_rewards([judgement("4.4")], [judgement("2.4")])
     assert pair.chosen.par.tolist() == [1.2] and pair.rejected.par.tolist() == [1.2]
-    assert patarm.compute_score(None, {"chosen": [judgement("4.4")], "rejected": [judgement("2.4")]})["score"] == [1.2, 1.2]
+    assert patarm.compute_score(None, {"chosen": [judgement("4.4")], "rejected": [judgement("2.4")]})["score"] == [
+        1.2,
+        1.2,
+    ]
 
 
 def test_a_mean_that_equals_the_other_score_is_a_tie():
@@ -96,8 +101,10 @@ def test_sft_filter_drops_a_gap_of_exactly_two():
 
 def test_rl_filter_bounds_are_exact_fractions():
     def pair(name, correct, rounds):
-        return PairJudgements((None, name), chosen=[1.0] * correct + [0.0] * (rounds - correct),
-                              rejected=[0.5] * rounds)
+        return PairJudgements(
+            (None, name), chosen=[1.0] * correct + [0.0] * (rounds - correct), rejected=[0.5] * rounds
+        )
+
     pairs = {p.key: p for p in (pair("1/8", 1, 8), pair("6/8", 6, 8), pair("7/8", 7, 8), pair("0/8", 0, 8))}
     assert rl_filter(pairs).kept == [(None, "1/8"), (None, "6/8")]
     # 0.1 means exactly 1/10: one correct in ten is inside [0.1, 0.2].
@@ -110,10 +117,12 @@ ONE_DECIMAL = st.integers(0, 100).map(lambda k: f"{k / 10:g}")
 TWO_DECIMALS = st.integers(0, 1000).map(lambda k: f"{k / 100:.2f}")
 # 44 fractional digits: beyond the i128 fast form, so the big-integer fallback is exercised.
 LONG = st.integers(0, 10**45).map(lambda k: f"{k // 10**44}.{k % 10**44:044d}")
-NEAR_TWO_APART = st.sampled_from(["4.4", "2.4", "4.40000000000000000000000000000000000000000001",
-                                  "2.39999999999999999999999999999999999999999999"])
-VERDICTS = st.one_of(ONE_DECIMAL, TWO_DECIMALS, LONG, NEAR_TWO_APART,
-                     st.sampled_from(["7.", "x", "11", "0.15", "2.4", "4.4"]))
+NEAR_TWO_APART = st.sampled_from(
+    ["4.4", "2.4", "4.40000000000000000000000000000000000000000001", "2.39999999999999999999999999999999999999999999"]
+)
+VERDICTS = st.one_of(
+    ONE_DECIMAL, TWO_DECIMALS, LONG, NEAR_TWO_APART, st.sampled_from(["7.", "x", "11", "0.15", "2.4", "4.4"])
+)
 ROWS = st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["chosen", "rejected"]), VERDICTS), max_size=40)
 
 
@@ -144,8 +153,13 @@ def test_par_rewards_matches_fraction_reference(chosen, rejected):
     assert got == expected["reward"]
 
 
-SCORES = st.one_of(st.integers(0, 100).map(lambda k: k / 10), st.integers(0, 1000).map(lambda k: k / 100),
-                   st.floats(0, 10), st.floats(0, 1e-300), st.just(math.nan))
+SCORES = st.one_of(
+    st.integers(0, 100).map(lambda k: k / 10),
+    st.integers(0, 1000).map(lambda k: k / 100),
+    st.floats(0, 10),
+    st.floats(0, 1e-300),
+    st.just(math.nan),
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -173,6 +187,7 @@ def test_mean_vote_gaps_match_fractions(data, pairs, n, margin):
 
 
 # ---- float32-safe rewards --------------------------------------------------------------------
+
 
 def test_float32_safe_option_snaps_reward_and_par_only():
     texts, ids, sides = pair_batch(["9", "4.4", "x"], ["2.4", "2.4"])
@@ -203,11 +218,16 @@ def test_judge_pair_results_decide_mean_ties_exactly_and_credit_ties():
 
     def result(scores):
         scores = np.asarray(scores, dtype=np.float64)
-        return ScoreResult("p", "r", "chat", ["j"] * len(scores), scores, [None] * len(scores),
-                           patarm.mean_vote(scores))
+        return ScoreResult(
+            "p", "r", "chat", ["j"] * len(scores), scores, [None] * len(scores), patarm.mean_vote(scores)
+        )
 
-    pairs = Results(pair_results([result([0.1, 0.2]), result([9.0, 9.0]), result([5.0])],
-                                 [result([0.15, 0.15]), result([1.0, 9.0]), result([math.nan])]))
+    pairs = Results(
+        pair_results(
+            [result([0.1, 0.2]), result([9.0, 9.0]), result([5.0])],
+            [result([0.15, 0.15]), result([1.0, 9.0]), result([math.nan])],
+        )
+    )
     assert [p.mean_correct for p in pairs] == [False, True, False]
     assert [p.mean_tie for p in pairs] == [True, False, True]  # no valid rejected score: a tie
     assert [p.majority_tie for p in pairs] == [True, False, True]
@@ -237,8 +257,16 @@ def test_decode_and_score_is_exact_and_snaps_on_request(float32_safe):
     for row, data in enumerate(encoded):
         matrix[row, : len(data)] = list(data)
     lengths = np.array([len(data) for data in encoded], dtype=np.int64)
-    out = _core.decode_and_score(decoder, matrix, lengths, ids, sides, [""] * len(texts), ("graded", (2.0,), (1.2, 1.4)),
-                                 float32_safe=float32_safe)
+    out = _core.decode_and_score(
+        decoder,
+        matrix,
+        lengths,
+        ids,
+        sides,
+        [""] * len(texts),
+        ("graded", (2.0,), (1.2, 1.4)),
+        float32_safe=float32_safe,
+    )
     expected = patarm.score_batch(texts, ids, sides, float32_safe=float32_safe)
     for key in ("reward", "par", "score", "opposite_mean"):
         np.testing.assert_array_equal(out[key], expected[key])

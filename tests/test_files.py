@@ -1,5 +1,6 @@
 """Files the CLI reads and writes: outputs replaced atomically with sane permissions, and every
 unreadable input line reported as FILE:LINE, by `score`, `filter` and `evaluate` alike."""
+
 import json
 import os
 import stat
@@ -67,14 +68,19 @@ def test_score_output_is_whole_or_old_when_writing_fails(tmp_path, monkeypatch, 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_score_output_killed_mid_run_is_never_partial(tmp_path):
     rollouts = tmp_path / "r.jsonl"
-    rows = [{"pair_id": i // 2, "side": ("chosen", "rejected")[i % 2], "text": judgement(i % 10)} for i in range(100_000)]
+    rows = [
+        {"pair_id": i // 2, "side": ("chosen", "rejected")[i % 2], "text": judgement(i % 10)} for i in range(100_000)
+    ]
     rollouts.write_text(lines(rows))
     output = tmp_path / "out.jsonl"
     old = "the user's results\n"
     for delay in (0.5, 1.0, 2.0, 3.0):
         output.write_text(old)
-        child = subprocess.Popen([sys.executable, "-m", "patarm", "score", str(rollouts), "-o", str(output)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "patarm", "score", str(rollouts), "-o", str(output)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         child.kill()
         child.wait(timeout=30)
@@ -109,10 +115,14 @@ def test_a_new_output_gets_the_umask_permissions(tmp_path):
 DEEP = "[" * 100_000 + "]" * 100_000
 BAD_LINES = {
     "invalid UTF-8": (b'{"pair_id": 1, "side": "chosen", "text": "\xff\xfe"}\n', "not valid UTF-8"),
-    "a 5000-digit integer": (('{"pair_id": ' + "9" * 5000 + ', "side": "chosen", "text": "t"}\n').encode(),
-                             "unreadable JSON value"),
-    "deep nesting": (('{"pair_id": 1, "side": "chosen", "text": "t", "x": ' + DEEP + "}\n").encode(),
-                     "nested too deeply"),
+    "a 5000-digit integer": (
+        ('{"pair_id": ' + "9" * 5000 + ', "side": "chosen", "text": "t"}\n').encode(),
+        "unreadable JSON value",
+    ),
+    "deep nesting": (
+        ('{"pair_id": 1, "side": "chosen", "text": "t", "x": ' + DEEP + "}\n").encode(),
+        "nested too deeply",
+    ),
     "an id outside 64 bits": (b'{"pair_id": 9223372036854775808, "side": "chosen", "text": "t"}\n', "64-bit range"),
     "a NaN id": (b'{"pair_id": NaN, "side": "chosen", "text": "t"}\n', "must be a string or an integer"),
     "a bool id": (b'{"pair_id": true, "side": "chosen", "text": "t"}\n', "must be a string or an integer"),
@@ -159,4 +169,3 @@ def test_json_list_files_report_lines_too(tmp_path):
     path.write_text("[" * 100_000)
     with pytest.raises(io.DataError, match="nested too deeply|not valid JSON"):
         io.read_records(path)
-

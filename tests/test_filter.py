@@ -3,6 +3,7 @@
 tests/data/rollouts.jsonl holds the judge's rollouts for pairs p1..p10 (scores written out in
 the comments below); the expected decisions are worked out by hand from those scores.
 """
+
 import json
 from pathlib import Path
 
@@ -25,8 +26,17 @@ ROLLOUTS = DATA / "rollouts.jsonl"
 #   p8  c=[5,5] r=[3,3]                         -> 2/2 too easy
 #   p9  c=9 x8, r=[1 x6, 9, 9]                  -> 6/8 kept (upper bound is inclusive)
 #   p10 c=5 x8, r=[9 x7, 1]                     -> 1/8 kept (lower bound is inclusive)
-RL_FRACTIONS = {"p1": 5 / 8, "p2": 1.0, "p3": 0.0, "p4": 0.25, "p6": 0.0, "p7": 1.0, "p8": 1.0,
-                "p9": 6 / 8, "p10": 1 / 8}
+RL_FRACTIONS = {
+    "p1": 5 / 8,
+    "p2": 1.0,
+    "p3": 0.0,
+    "p4": 0.25,
+    "p6": 0.0,
+    "p7": 1.0,
+    "p8": 1.0,
+    "p9": 6 / 8,
+    "p10": 1 / 8,
+}
 RL_KEPT = ["p1", "p4", "p9", "p10"]
 
 # Mean chosen - mean rejected over valid scores:
@@ -100,10 +110,12 @@ def test_pairwise_rollouts_count_verdicts_naming_the_chosen_response():
 
 def test_numeric_scores_and_sources(tmp_path):
     rollouts = tmp_path / "r.jsonl"
-    rows = [{"pair_id": 1, "source": "a", "side": "chosen", "score": 9},
-            {"pair_id": 1, "source": "a", "side": "rejected", "score": 2},
-            {"pair_id": 1, "source": "b", "side": "chosen", "score": 4},
-            {"pair_id": 1, "source": "b", "side": "rejected", "score": 5}]
+    rows = [
+        {"pair_id": 1, "source": "a", "side": "chosen", "score": 9},
+        {"pair_id": 1, "source": "a", "side": "rejected", "score": 2},
+        {"pair_id": 1, "source": "b", "side": "chosen", "score": 4},
+        {"pair_id": 1, "source": "b", "side": "rejected", "score": 5},
+    ]
     rollouts.write_text("".join(json.dumps(r) + "\n" for r in rows))
     report = sft_filter(load_judgements(rollouts))
     assert report.kept == [("a", "1")]
@@ -153,8 +165,9 @@ def test_cli_filter_rl_writes_kept_rows_and_decisions(tmp_path, capsys):
 
 def test_cli_filter_sft_on_a_pairs_file_with_custom_threshold(tmp_path, capsys):
     out = tmp_path / "sft.jsonl"
-    code = main(["filter", "sft", str(ROLLOUTS), "--data", str(DATA / "pairs_filter.jsonl"), "-o", str(out),
-                 "--min-gap", "5"])
+    code = main(
+        ["filter", "sft", str(ROLLOUTS), "--data", str(DATA / "pairs_filter.jsonl"), "-o", str(out), "--min-gap", "5"]
+    )
     assert code == 0
     kept = [json.loads(line)["id"] for line in out.read_text().splitlines()]
     assert kept == ["p2", "p9"]  # gaps 7 and 6 exceed 5

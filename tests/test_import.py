@@ -1,10 +1,27 @@
 """`import patarm` stays light: no ML framework or heavy optional dependency is imported."""
+
 import json
 import subprocess
 import sys
 
-HEAVY = ("torch", "verl", "trl", "transformers", "pandas", "matplotlib", "httpx", "pyarrow",
-         "datasets", "ray", "tensorflow", "jax", "openrlhf", "tqdm", "tokenizers", "deepspeed")
+HEAVY = (
+    "torch",
+    "verl",
+    "trl",
+    "transformers",
+    "pandas",
+    "matplotlib",
+    "httpx",
+    "pyarrow",
+    "datasets",
+    "ray",
+    "tensorflow",
+    "jax",
+    "openrlhf",
+    "tqdm",
+    "tokenizers",
+    "deepspeed",
+)
 
 
 def _heavy_modules_after(statements: str) -> list:
@@ -27,7 +44,17 @@ def test_workflow_modules_import_no_heavy_modules():
 def test_public_names_exist():
     import patarm
 
-    for name in ("parse_judgement", "parse_judgements", "Judgement", "ERROR_KINDS", "Graded", "Constant",
-                 "par_rewards", "PairRewards", "score_batch", "compute_score"):
+    for name in (
+        "parse_judgement",
+        "parse_judgements",
+        "Judgement",
+        "ERROR_KINDS",
+        "Graded",
+        "Constant",
+        "par_rewards",
+        "PairRewards",
+        "score_batch",
+        "compute_score",
+    ):
         assert name in patarm.__all__ and hasattr(patarm, name)
     assert all(hasattr(patarm, name) for name in patarm.__all__)

@@ -1,4 +1,5 @@
 """patarm.Judge against a real chat-completions server on 127.0.0.1 (tests/chat_server.py)."""
+
 import asyncio
 import math
 import pickle
@@ -9,8 +10,8 @@ import pytest
 pytest.importorskip("httpx")
 
 import patarm
-from patarm.judge import Judge, JudgeError, Results
 from chat_server import ChatServer, judgement
+from patarm.judge import Judge, JudgeError, Results
 
 MALFORMED = "<think>no rubrics, no eval</think><answer>7</answer>"
 OUT_OF_RANGE = judgement("11")
@@ -201,8 +202,9 @@ def test_mismatched_lengths_are_caller_errors():
 def test_results_pickle_with_their_raw_judgements():
     from patarm.judge import ScoreResult, pair_results
 
-    chosen = ScoreResult("Q", "A", "chat", [judgement(8), MALFORMED], np.array([8.0, np.nan]),
-                         [None, "missing_or_misordered_tags"], 8.0)
+    chosen = ScoreResult(
+        "Q", "A", "chat", [judgement(8), MALFORMED], np.array([8.0, np.nan]), [None, "missing_or_misordered_tags"], 8.0
+    )
     rejected = ScoreResult("Q", "B", "chat", [judgement(3), judgement(9)], np.array([3.0, 9.0]), [None, None], 6.0)
     (pair,) = pair_results([chosen], [rejected])
     # round 1: 8 > 3 votes chosen; round 2: the malformed judgement votes for nobody
@@ -214,7 +216,9 @@ def test_results_pickle_with_their_raw_judgements():
     assert repr(clone[0]) == "PairResult(chosen=8, rejected=6, mean_correct=True, majority_correct=True)"
 
 
-@pytest.mark.parametrize("settings", [dict(n=True), dict(n=2.0), dict(max_concurrency="8"), dict(max_concurrency=False)])
+@pytest.mark.parametrize(
+    "settings", [dict(n=True), dict(n=2.0), dict(max_concurrency="8"), dict(max_concurrency=False)]
+)
 def test_judge_refuses_non_int_counts(settings):
     with pytest.raises(ValueError, match="must be"):
         patarm.Judge("http://127.0.0.1:9/v1", "m", **settings)
@@ -225,8 +229,10 @@ def test_connections_spread_over_small_pools_reach_max_concurrency_and_stay_warm
     pool): together they still carry max_concurrency requests, and a light load reuses one."""
     from patarm import judge as judge_module
 
-    rules = [{"match": "SLOW", "judgements": [judgement(5)], "slow_first": 10**6, "delay": 0.5},
-             {"match": "FAST", "judgements": [judgement(6)]}]
+    rules = [
+        {"match": "SLOW", "judgements": [judgement(5)], "slow_first": 10**6, "delay": 0.5},
+        {"match": "FAST", "judgements": [judgement(6)]},
+    ]
     with ChatServer(rules) as server:
         judge = make_judge(server, n=1, max_concurrency=40, timeout=30)
 
@@ -249,6 +255,7 @@ def test_pools_share_one_tls_context():
     import ssl
 
     import httpx
+
     from patarm.judge import _shared_tls
 
     assert _shared_tls(httpx, "http://127.0.0.1:8000/v1/chat/completions") is False  # no TLS to set up

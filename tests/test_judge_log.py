@@ -1,7 +1,7 @@
 """Judging runs that survive a crash (patarm.judge_log), progress and judging statistics."""
+
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,11 +12,11 @@ import pytest
 
 pytest.importorskip("httpx")
 
+from chat_server import ChatServer, judgement
 from patarm.cli import main
 from patarm.data import DataError
 from patarm.judge import Judge
 from patarm.judge_log import JudgementLog, LineProgress, request_hash
-from chat_server import ChatServer, judgement
 
 MALFORMED = "<think>no rubrics</think><answer>7</answer>"
 
@@ -102,8 +102,9 @@ def test_a_file_that_is_not_a_log_is_refused_and_left_alone(tmp_path):
     with pytest.raises(DataError, match="benchmark.jsonl:1: not a judgements log line"):
         JudgementLog(other)
     garbled = tmp_path / "garbled.jsonl"
-    garbled.write_text("not json\n" + json.dumps({"id": 0, "side": "cache", "rounds": [0], "request": "h",
-                                                  "judgements": ["x"]}) + "\n")
+    garbled.write_text(
+        "not json\n" + json.dumps({"id": 0, "side": "cache", "rounds": [0], "request": "h", "judgements": ["x"]}) + "\n"
+    )
     with pytest.raises(DataError, match="garbled.jsonl:1: unreadable line inside the judgements log"):
         JudgementLog(garbled)
     assert other.read_bytes() == before and garbled.read_text().startswith("not json")
@@ -114,8 +115,12 @@ def test_a_file_that_is_not_a_log_is_refused_and_left_alone(tmp_path):
 def test_request_hash_covers_model_messages_and_sampling_but_not_n():
     base = {"model": "m", "messages": [{"role": "user", "content": "x"}], "n": 2, "temperature": 1.0}
     assert request_hash(base) == request_hash(dict(base, n=8))
-    for change in ({"model": "m2"}, {"temperature": 0.5}, {"messages": [{"role": "user", "content": "y"}]},
-                   {"max_tokens": 10}):
+    for change in (
+        {"model": "m2"},
+        {"temperature": 0.5},
+        {"messages": [{"role": "user", "content": "y"}]},
+        {"max_tokens": 10},
+    ):
         assert request_hash(dict(base, **change)) != request_hash(base)
 
 
@@ -131,8 +136,10 @@ def test_log_pickles_and_has_a_short_repr(tmp_path):
 
 
 def _write_benchmark(path, count):
-    rows = [{"id": i, "prompt": f"p{i}", "chosen": f"GOOD-{i}.", "rejected": f"BAD-{i}.", "subset": "alpacaeval-easy"}
-            for i in range(count)]
+    rows = [
+        {"id": i, "prompt": f"p{i}", "chosen": f"GOOD-{i}.", "rejected": f"BAD-{i}.", "subset": "alpacaeval-easy"}
+        for i in range(count)
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
@@ -141,12 +148,26 @@ def test_a_run_killed_mid_way_resumes_where_it_stopped(tmp_path):
     pairs = 10
     benchmark, log = tmp_path / "rb.jsonl", tmp_path / "log.jsonl"
     _write_benchmark(benchmark, pairs)
-    rules = ([{"match": f"GOOD-{i}.", "judgements": [judgement(8), judgement(7)], "slow_first": 10**6, "delay": 0.15}
-              for i in range(pairs)]
-             + [{"match": f"BAD-{i}.", "judgements": [judgement(3), judgement(9)], "slow_first": 10**6, "delay": 0.15}
-                for i in range(pairs)])
-    args = ["evaluate", str(benchmark), "-n", "2", "--max-concurrency", "1", "--model", "judge",
-            "--save-judgements", str(log), "--quiet"]
+    rules = [
+        {"match": f"GOOD-{i}.", "judgements": [judgement(8), judgement(7)], "slow_first": 10**6, "delay": 0.15}
+        for i in range(pairs)
+    ] + [
+        {"match": f"BAD-{i}.", "judgements": [judgement(3), judgement(9)], "slow_first": 10**6, "delay": 0.15}
+        for i in range(pairs)
+    ]
+    args = [
+        "evaluate",
+        str(benchmark),
+        "-n",
+        "2",
+        "--max-concurrency",
+        "1",
+        "--model",
+        "judge",
+        "--save-judgements",
+        str(log),
+        "--quiet",
+    ]
     with ChatServer(rules) as server:
         child = subprocess.Popen([sys.executable, "-m", "patarm", *args, "--judge-url", server.url])
         deadline = time.monotonic() + 60
@@ -182,9 +203,27 @@ def test_without_resume_the_log_starts_afresh(tmp_path):
     benchmark, log = tmp_path / "rb.jsonl", tmp_path / "log.jsonl"
     _write_benchmark(benchmark, 2)
     log.write_text("stale\n")
-    with ChatServer([{"match": "GOOD", "judgements": [judgement(9)]}, {"match": "BAD", "judgements": [judgement(1)]}]) as server:
-        assert main(["evaluate", str(benchmark), "--judge-url", server.url, "--model", "j", "-n", "1",
-                     "--save-judgements", str(log), "--quiet"]) == 0
+    with ChatServer(
+        [{"match": "GOOD", "judgements": [judgement(9)]}, {"match": "BAD", "judgements": [judgement(1)]}]
+    ) as server:
+        assert (
+            main(
+                [
+                    "evaluate",
+                    str(benchmark),
+                    "--judge-url",
+                    server.url,
+                    "--model",
+                    "j",
+                    "-n",
+                    "1",
+                    "--save-judgements",
+                    str(log),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         assert len(server.requests) == 4
     assert len(log_lines(log)) == 4
 
@@ -192,11 +231,15 @@ def test_without_resume_the_log_starts_afresh(tmp_path):
 def test_final_report_gives_rate_and_invalid_judgements_by_kind(tmp_path, capsys):
     benchmark, out = tmp_path / "rb.jsonl", tmp_path / "r.json"
     _write_benchmark(benchmark, 2)
-    rules = [{"match": "GOOD", "judgements": [judgement(9), MALFORMED]},
-             {"match": "BAD", "judgements": [judgement(1), judgement(11)]}]
+    rules = [
+        {"match": "GOOD", "judgements": [judgement(9), MALFORMED]},
+        {"match": "BAD", "judgements": [judgement(1), judgement(11)]},
+    ]
     with ChatServer(rules) as server:
-        assert main(["evaluate", str(benchmark), "--judge-url", server.url, "--model", "j", "-n", "2",
-                     "--json", str(out)]) == 0
+        assert (
+            main(["evaluate", str(benchmark), "--judge-url", server.url, "--model", "j", "-n", "2", "--json", str(out)])
+            == 0
+        )
     printed = capsys.readouterr()
     judging = json.loads(out.read_text())["judging"]
     assert judging["judgements"] == 8 and judging["received"] == 8 and judging["requests"] == 4
@@ -242,9 +285,11 @@ def test_a_failed_request_stops_the_run_and_keeps_what_arrived(tmp_path):
     from patarm.judge import JudgeError
 
     cache = tmp_path / "cache.jsonl"
-    rules = [{"match": "DOWN", "judgements": [judgement(1)], "status": 400},
-             {"match": "SLOW", "judgements": [judgement(2)], "slow_first": 10**6, "delay": 1.0},
-             {"match": "UP", "judgements": [judgement(3)]}]
+    rules = [
+        {"match": "DOWN", "judgements": [judgement(1)], "status": 400},
+        {"match": "SLOW", "judgements": [judgement(2)], "slow_first": 10**6, "delay": 1.0},
+        {"match": "UP", "judgements": [judgement(3)]},
+    ]
     with ChatServer(rules) as server:
         # Two slots: UP and SLOW start; DOWN starts when UP is done (and logged), and fails.
         judge = make_judge(server, n=1, max_retries=0, max_concurrency=2)
@@ -267,4 +312,7 @@ def test_compare_many_resumes_from_its_cache(tmp_path):
         first = judge.compare_many(["Q1", "Q2"], ["GOOD1", "GOOD2"], ["BAD1", "BAD2"], cache=cache)
         again = judge.compare_many(["Q1", "Q2"], ["GOOD1", "GOOD2"], ["BAD1", "BAD2"], cache=cache)
         assert len(server.requests) == 4
-    assert again.stats.reused == 8 and [p.mean_correct for p in again] == [p.mean_correct for p in first] == [True, True]
+    assert again.stats.reused == 8 and [p.mean_correct for p in again] == [p.mean_correct for p in first] == [
+        True,
+        True,
+    ]

@@ -1,4 +1,5 @@
 """Pairwise judges (METHOD section 5): the A/B prompt in both orders, votes, position consistency."""
+
 import json
 import math
 import pickle
@@ -9,15 +10,17 @@ import pytest
 pytest.importorskip("httpx")
 
 import patarm
+from chat_server import ChatServer
 from patarm.cli import main
 from patarm.judge import Judge
 from patarm.judge_pairwise import PairwiseResults, vote_pairwise
-from chat_server import ChatServer
 
 
 def verdict(letter):
-    return (f"<think>compare</think><generate_rubrics>extra rubric</generate_rubrics>"
-            f"<eval>applies the rubrics</eval><answer>{letter}</answer>")
+    return (
+        f"<think>compare</think><generate_rubrics>extra rubric</generate_rubrics>"
+        f"<eval>applies the rubrics</eval><answer>{letter}</answer>"
+    )
 
 
 MALFORMED = "<think>no rubrics</think><answer>A</answer>"
@@ -35,8 +38,10 @@ def make_judge(server, **kwargs):
 
 def consistent_rules(good):
     """A judge that always names the response ``good``, wherever it is shown."""
-    return [{"match": shown_as("A", good), "judgements": [verdict("A")]},
-            {"match": shown_as("B", good), "judgements": [verdict("B")]}]
+    return [
+        {"match": shown_as("A", good), "judgements": [verdict("A")]},
+        {"match": shown_as("B", good), "judgements": [verdict("B")]},
+    ]
 
 
 def test_both_orders_are_judged_with_the_pairwise_prompt():
@@ -44,8 +49,12 @@ def test_both_orders_are_judged_with_the_pairwise_prompt():
         result = make_judge(server, n=2).compare_pairwise("Q?", "GOOD", "BAD", domain="code")
         prompts = [r["messages"][0]["content"] for r in server.requests]
         assert all(r["n"] == 2 for r in server.requests)
-    assert sorted(prompts) == sorted([patarm.build_pairwise_prompt("Q?", "GOOD", "BAD", domain="code"),
-                                      patarm.build_pairwise_prompt("Q?", "BAD", "GOOD", domain="code")])
+    assert sorted(prompts) == sorted(
+        [
+            patarm.build_pairwise_prompt("Q?", "GOOD", "BAD", domain="code"),
+            patarm.build_pairwise_prompt("Q?", "BAD", "GOOD", domain="code"),
+        ]
+    )
     assert result.choices == {"AB": ["A", "A"], "BA": ["B", "B"]}
     assert result.mean_correct and result.majority_correct and result.votes == (2, 0)
     assert result.chosen_share == 1.0 and result.consistent is True and result.consistent_rounds == 2
@@ -102,38 +111,94 @@ def test_pairwise_results_pickle_and_export(tmp_path):
 
 def test_cli_evaluate_pairwise_reports_accuracy_and_position_consistency(tmp_path, capsys):
     benchmark = tmp_path / "rb.jsonl"
-    rows = [{"id": 1, "prompt": "p1", "chosen": "GOOD-1", "rejected": "BAD-1", "subset": "alpacaeval-easy"},
-            {"id": 2, "prompt": "p2", "chosen": "GOOD-2", "rejected": "BAD-2", "subset": "hep-go"}]
+    rows = [
+        {"id": 1, "prompt": "p1", "chosen": "GOOD-1", "rejected": "BAD-1", "subset": "alpacaeval-easy"},
+        {"id": 2, "prompt": "p2", "chosen": "GOOD-2", "rejected": "BAD-2", "subset": "hep-go"},
+    ]
     benchmark.write_text("".join(json.dumps(r) + "\n" for r in rows))
     # pair 1: a consistent judge; pair 2: always answers A (position bias)
     rules = consistent_rules("GOOD-1") + [{"match": "GOOD-2", "judgements": [verdict("A")]}]
     saved, out = tmp_path / "j.jsonl", tmp_path / "r.json"
     with ChatServer(rules) as server:
-        assert main(["evaluate", str(benchmark), "--pairwise", "--judge-url", server.url, "--model", "j", "-n", "2",
-                     "--save-judgements", str(saved), "--json", str(out)]) == 0
+        assert (
+            main(
+                [
+                    "evaluate",
+                    str(benchmark),
+                    "--pairwise",
+                    "--judge-url",
+                    server.url,
+                    "--model",
+                    "j",
+                    "-n",
+                    "2",
+                    "--save-judgements",
+                    str(saved),
+                    "--json",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         assert len(server.requests) == 4
         code_prompt = [r["messages"][0]["content"] for r in server.requests_matching(shown_as("A", "GOOD-2"))]
     printed = capsys.readouterr().out
     assert code_prompt == [patarm.build_pairwise_prompt("p2", "GOOD-2", "BAD-2", domain="code")]
     report = json.loads(out.read_text())
     assert report["judge"] == "pairwise" and report["n"] == [1, 2]
-    assert report["results"]["mean"]["2"]["subsets"] == {"alpacaeval-easy": {"accuracy": 1.0, "pairs": 1},
-                                                         "hep-go": {"accuracy": 0.0, "pairs": 1}}
+    assert report["results"]["mean"]["2"]["subsets"] == {
+        "alpacaeval-easy": {"accuracy": 1.0, "pairs": 1},
+        "hep-go": {"accuracy": 0.0, "pairs": 1},
+    }
     assert report["pairwise"]["position_consistency"] == 0.5 and report["pairwise"]["a_rate"] == 0.75
     assert "position consistency 50.0% of 2 pairs" in printed
     assert "2 judgements per pair and order" in printed
     saved_rows = [json.loads(line) for line in saved.read_text().splitlines()]
     assert sorted((r["id"], r["side"], r["order"]) for r in saved_rows) == [
-        ("1", "pair", "AB"), ("1", "pair", "BA"), ("2", "pair", "AB"), ("2", "pair", "BA")]
+        ("1", "pair", "AB"),
+        ("1", "pair", "BA"),
+        ("2", "pair", "AB"),
+        ("2", "pair", "BA"),
+    ]
     again = tmp_path / "again.json"
-    assert main(["evaluate", str(benchmark), "--pairwise", "--judgements", str(saved), "--ties", "half",
-                 "--json", str(again), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(benchmark),
+                "--pairwise",
+                "--judgements",
+                str(saved),
+                "--ties",
+                "half",
+                "--json",
+                str(again),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     half = json.loads(again.read_text())
     assert half["results"]["mean"]["2"]["subsets"]["hep-go"]["accuracy"] == 0.5  # the tie counts half
     assert half["pairwise"] == report["pairwise"]
     leaderboard = tmp_path / "leaderboard.json"
-    assert main(["evaluate", str(benchmark), "--pairwise", "--judgements", str(saved), "--format", "rewardbench",
-                 "--json", str(leaderboard), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(benchmark),
+                "--pairwise",
+                "--judgements",
+                str(saved),
+                "--format",
+                "rewardbench",
+                "--json",
+                str(leaderboard),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert json.loads(leaderboard.read_text())["hep-go"] == 0.0
     from patarm.eval_report import EvaluationReport  # the Jupyter table names the position consistency
 
@@ -142,8 +207,10 @@ def test_cli_evaluate_pairwise_reports_accuracy_and_position_consistency(tmp_pat
 
 def test_cli_pairwise_refuses_benchmarks_with_several_responses_per_side(tmp_path, capsys):
     bench = tmp_path / "rm.jsonl"
-    bench.write_text(json.dumps({"id": 1, "prompt": "p", "chosen": ["a", "b", "c"], "rejected": ["d", "e", "f"],
-                                 "domain": "chat"}) + "\n")
+    bench.write_text(
+        json.dumps({"id": 1, "prompt": "p", "chosen": ["a", "b", "c"], "rejected": ["d", "e", "f"], "domain": "chat"})
+        + "\n"
+    )
     assert main(["evaluate", str(bench), "--pairwise", "--judge-url", "http://127.0.0.1:9/v1", "--model", "m"]) == 2
     assert "--pairwise evaluates RewardBench-format pairs" in capsys.readouterr().err
 

@@ -1,5 +1,6 @@
 """The judge as a downstream reward model: OpenRLHF's reward_func and verl 0.9's async
 compute_score, against a real chat-completions server on 127.0.0.1."""
+
 import asyncio
 import importlib.util
 import json
@@ -133,8 +134,16 @@ def test_verl_compute_score_keeps_the_same_keys_without_a_valid_judgement():
 
     with ChatServer([{"match": "R", "judgements": ["garbage"]}]) as server:
         result = asyncio.run(
-            compute_score("d", "R", extra_info={"prompt": "Q", "domain": "chat"},
-                          reward_router_address=server.address, model="m", n=2, invalid_score=-1.0, scale=0.1)
+            compute_score(
+                "d",
+                "R",
+                extra_info={"prompt": "Q", "domain": "chat"},
+                reward_router_address=server.address,
+                model="m",
+                n=2,
+                invalid_score=-1.0,
+                scale=0.1,
+            )
         )
     assert result == {"score": -1.0, "judge_score": -1.0, "judge_valid": 0.0, "judge_n": 2.0}
 
@@ -146,8 +155,12 @@ def test_verl_compute_score_concurrent_calls_share_one_client():
     with ChatServer(rules) as server:
 
         async def reward_loop_worker():
-            calls = [compute_score("d", f"R{i}", extra_info={"question": "Q"}, reward_router_address=server.address,
-                                   model="m", n=1) for i in range(5)]
+            calls = [
+                compute_score(
+                    "d", f"R{i}", extra_info={"question": "Q"}, reward_router_address=server.address, model="m", n=1
+                )
+                for i in range(5)
+            ]
             return await asyncio.gather(*calls)
 
         results = asyncio.run(reward_loop_worker())

@@ -2,6 +2,7 @@
 tokenizer and a scripted engine stand in for OpenRLHF's; `generate_responses` below is the
 body of OpenRLHF 0.11.2's RolloutRayActor.generate_responses. The integration tests in
 tests/openrlhf_integration drive the same executor through OpenRLHF's real engines."""
+
 import asyncio
 import json
 import pickle
@@ -17,7 +18,7 @@ import par_reference
 from chat_server import judgement
 from patarm.openrlhf import PairJudgeExecutor, parse_pair_label, side_advantages
 
-QUANTUM = 2.0 ** -10
+QUANTUM = 2.0**-10
 
 
 class CharTokenizer:
@@ -63,18 +64,40 @@ class ScriptedEngine:
 
 def pair_label(pair_id, pairwise=False, answer="A"):
     if pairwise:
-        return json.dumps({"patarm": "pairwise", "pair_id": pair_id, "source": "s",
-                           "messages": [{"role": "user", "content": f"AB-{pair_id}"}], "answer": answer})
-    return json.dumps({"patarm": "pair", "pair_id": pair_id, "source": "s",
-                       "chosen": [{"role": "user", "content": f"C-{pair_id}"}],
-                       "rejected": [{"role": "user", "content": f"R-{pair_id}"}]})
+        return json.dumps(
+            {
+                "patarm": "pairwise",
+                "pair_id": pair_id,
+                "source": "s",
+                "messages": [{"role": "user", "content": f"AB-{pair_id}"}],
+                "answer": answer,
+            }
+        )
+    return json.dumps(
+        {
+            "patarm": "pair",
+            "pair_id": pair_id,
+            "source": "s",
+            "chosen": [{"role": "user", "content": f"C-{pair_id}"}],
+            "rejected": [{"role": "user", "content": f"R-{pair_id}"}],
+        }
+    )
 
 
 async def generate_responses(executor, engine, label, num_samples, prompt="row"):
     """OpenRLHF 0.11.2: RolloutRayActor.generate_responses."""
     params = SimpleNamespace(max_tokens=None, logprobs=None)
-    tasks = [executor.execute(prompt=prompt, label=label, sampling_params=params, max_length=10**6,
-                              hf_tokenizer=CharTokenizer(), llm_engine=engine) for _ in range(num_samples)]
+    tasks = [
+        executor.execute(
+            prompt=prompt,
+            label=label,
+            sampling_params=params,
+            max_length=10**6,
+            hf_tokenizer=CharTokenizer(),
+            llm_engine=engine,
+        )
+        for _ in range(num_samples)
+    ]
     return await asyncio.gather(*tasks)
 
 
@@ -89,8 +112,8 @@ REJECTED = [judgement(4), judgement(8.5), judgement(6), "<answer>x</answer>"]
 def test_a_rows_first_half_judges_chosen_and_the_reward_is_par_over_all_2n():
     engine = ScriptedEngine({"C-p1": CHOSEN, "R-p1": REJECTED})
     outputs = asyncio.run(generate_responses(PairJudgeExecutor(advantage="none"), engine, pair_label("p1"), 8))
-    texts = ["".join(chr(i) for i in o["observation_tokens"][o["action_ranges"][0][0]:-1]) for o in outputs]
-    prompts = ["".join(chr(i) for i in o["observation_tokens"][:o["action_ranges"][0][0]]) for o in outputs]
+    texts = ["".join(chr(i) for i in o["observation_tokens"][o["action_ranges"][0][0] : -1]) for o in outputs]
+    prompts = ["".join(chr(i) for i in o["observation_tokens"][: o["action_ranges"][0][0]]) for o in outputs]
     assert all("C-p1" in p for p in prompts[:4]) and all("R-p1" in p for p in prompts[4:])
     assert sorted(texts[:4]) == sorted(CHOSEN) and sorted(texts[4:]) == sorted(REJECTED)
     reference = par_reference.score_batch(texts, ["p1"] * 8, ["chosen"] * 4 + ["rejected"] * 4)
@@ -157,9 +180,10 @@ def test_the_sample_count_must_split_into_two_sides():
 def test_pairwise_rows_earn_the_verdict_reward():
     texts = [judgement("A"), judgement("B"), "nope", judgement("A")]
     engine = ScriptedEngine({"AB-w": texts})
-    outputs = asyncio.run(generate_responses(PairJudgeExecutor(advantage="none"), engine,
-                                             pair_label("w", pairwise=True, answer="B"), 4))
-    got = ["".join(chr(i) for i in o["observation_tokens"][o["action_ranges"][0][0]:-1]) for o in outputs]
+    outputs = asyncio.run(
+        generate_responses(PairJudgeExecutor(advantage="none"), engine, pair_label("w", pairwise=True, answer="B"), 4)
+    )
+    got = ["".join(chr(i) for i in o["observation_tokens"][o["action_ranges"][0][0] : -1]) for o in outputs]
     expected = []
     for text in got:
         verdict, error = par_reference.parse(text, pairwise=True)

@@ -1,4 +1,5 @@
 """Parsing judgements: rules R1-R4 of METHOD section 3, single and batch forms."""
+
 import math
 import pickle
 
@@ -7,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import patarm
 import par_reference as ref
+import patarm
 
 
 def judgement(answer, think="reasoning", rubrics=("r1",), eval_="evaluation"):
@@ -37,9 +38,22 @@ def test_well_formed_pairwise_has_choice():
 
 @pytest.mark.parametrize(
     "answer, expected",
-    [("0", 0.0), ("10", 10.0), ("+3", 3.0), ("-0", 0.0), (".5", 0.5), ("+.5", 0.5), ("007", 7.0),
-     ("9.99", 9.99), ("10.000", 10.0), ("\u3000 8 \t", 8.0), ("7.", 7.0), ("5.", 5.0),
-     ("\x1c7.\x1f", 7.0), ("\x1d\x1e 0.5\x85", 0.5)],
+    [
+        ("0", 0.0),
+        ("10", 10.0),
+        ("+3", 3.0),
+        ("-0", 0.0),
+        (".5", 0.5),
+        ("+.5", 0.5),
+        ("007", 7.0),
+        ("9.99", 9.99),
+        ("10.000", 10.0),
+        ("\u3000 8 \t", 8.0),
+        ("7.", 7.0),
+        ("5.", 5.0),
+        ("\x1c7.\x1f", 7.0),
+        ("\x1d\x1e 0.5\x85", 0.5),
+    ],
 )
 def test_valid_verdicts(answer, expected):
     j = patarm.parse_judgement(judgement(answer))
@@ -49,8 +63,31 @@ def test_valid_verdicts(answer, expected):
 
 @pytest.mark.parametrize(
     "answer",
-    ["", ".", "+.", "-.", "1e1", "1E1", "inf", "nan", "NaN", "0x1", "10.0001", "-1", "11", "1,5", "7/10",
-     "\u0663", "\uff11", "1_0", "--1", "1.2.3", "seven", "7 out of 10", "A"],
+    [
+        "",
+        ".",
+        "+.",
+        "-.",
+        "1e1",
+        "1E1",
+        "inf",
+        "nan",
+        "NaN",
+        "0x1",
+        "10.0001",
+        "-1",
+        "11",
+        "1,5",
+        "7/10",
+        "\u0663",
+        "\uff11",
+        "1_0",
+        "--1",
+        "1.2.3",
+        "seven",
+        "7 out of 10",
+        "A",
+    ],
 )
 def test_invalid_verdicts(answer):
     j = patarm.parse_judgement(judgement(answer))
@@ -79,8 +116,10 @@ def test_tag_errors(text):
 
 
 def test_other_tag_like_text_is_plain_text():
-    text = ("<THINK> <think > <think>a <b> </thinking></think><generate_rubrics x>"
-            "<generate_rubrics>r</generate_rubrics><eval>e</eval><answer>6</answer><answer")
+    text = (
+        "<THINK> <think > <think>a <b> </thinking></think><generate_rubrics x>"
+        "<generate_rubrics>r</generate_rubrics><eval>e</eval><answer>6</answer><answer"
+    )
     j = patarm.parse_judgement(text)
     assert j.score == 6.0
     assert j.think == "a <b> </thinking>"
@@ -150,18 +189,52 @@ def test_wrong_types_are_clear_type_errors():
 
 
 PIECES = st.sampled_from(
-    ["<think>", "</think>", "<generate_rubrics>", "</generate_rubrics>", "<eval>", "</eval>",
-     "<answer>", "</answer>", "<", "</", "<think", "answer>", " ", "\n", "A", "B", "7", ".", "-",
-     "10", "\x00", "é", "\u3000", "\x1c", "\x1f", "\x85", "\u200b", "7.", "\xa0"]
+    [
+        "<think>",
+        "</think>",
+        "<generate_rubrics>",
+        "</generate_rubrics>",
+        "<eval>",
+        "</eval>",
+        "<answer>",
+        "</answer>",
+        "<",
+        "</",
+        "<think",
+        "answer>",
+        " ",
+        "\n",
+        "A",
+        "B",
+        "7",
+        ".",
+        "-",
+        "10",
+        "\x00",
+        "é",
+        "\u3000",
+        "\x1c",
+        "\x1f",
+        "\x85",
+        "\u200b",
+        "7.",
+        "\xa0",
+    ]
 )
 TEXTS = st.one_of(
     st.lists(st.one_of(PIECES, st.text(max_size=5)), max_size=30).map("".join),
     st.builds(
         lambda t, rs, e, a, pre, post: pre + judgement(a, think=t, rubrics=rs, eval_=e) + post,
-        st.text(max_size=8), st.lists(st.text(max_size=5), min_size=1, max_size=3), st.text(max_size=5),
-        st.one_of(st.sampled_from(["7", " 3.25 ", "A", "B", "x", "+.5", "1e1", "10.5", "7.", "\x1e7.\x1c"]),
-                  st.decimals(min_value=-1, max_value=11, allow_nan=False).map(str), st.text(max_size=4)),
-        st.text(max_size=4), st.text(max_size=4),
+        st.text(max_size=8),
+        st.lists(st.text(max_size=5), min_size=1, max_size=3),
+        st.text(max_size=5),
+        st.one_of(
+            st.sampled_from(["7", " 3.25 ", "A", "B", "x", "+.5", "1e1", "10.5", "7.", "\x1e7.\x1c"]),
+            st.decimals(min_value=-1, max_value=11, allow_nan=False).map(str),
+            st.text(max_size=4),
+        ),
+        st.text(max_size=4),
+        st.text(max_size=4),
     ),
 )
 
@@ -207,8 +280,8 @@ def test_verdict_whitespace_is_exactly_what_str_strip_removes():
         (dict(score=float("nan")), "score is NaN"),
         (dict(score=float("inf")), "score is inf"),
         (dict(score=None), "no score, no choice and error=None"),
-        (dict(error="typo"), "error is \"typo\""),
-        (dict(choice="C"), "choice is \"C\""),
+        (dict(error="typo"), 'error is "typo"'),
+        (dict(choice="C"), 'choice is "C"'),
         (dict(format_reward=float("nan")), "format_reward is NaN"),
     ],
 )

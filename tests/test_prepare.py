@@ -1,14 +1,17 @@
 """`patarm prepare`: preference pairs -> verl judge-training rows (METHOD sections 1, 2, 5)."""
+
 import json
 from pathlib import Path
 
 import pytest
-
-pq = pytest.importorskip("pyarrow.parquet")
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import patarm
 from patarm.cli import main
-from patarm.data import Columns, DataError, prepare
+from patarm.data import Columns, DataError, PreferencePair, build_rows, prepare, shuffle_pairs, split_pairs
+
+pq = pytest.importorskip("pyarrow.parquet")
 
 DATA = Path(__file__).parent / "data"
 PAIRS = DATA / "pairs.jsonl"
@@ -248,9 +251,26 @@ def test_cli_prepare_reports_bad_input_as_one_clear_error(tmp_path, capsys):
 
 def test_cli_prepare_key_mapping_and_pairwise(tmp_path):
     out = tmp_path / "out.parquet"
-    code = main(["prepare", str(DATA / "pairs_mapped.jsonl"), "-o", str(out), "--pairwise", "--quiet",
-                 "--prompt-key", "question", "--chosen-key", "good", "--rejected-key", "bad",
-                 "--domain-key", "task_type", "--id-key", "uid"])
+    code = main(
+        [
+            "prepare",
+            str(DATA / "pairs_mapped.jsonl"),
+            "-o",
+            str(out),
+            "--pairwise",
+            "--quiet",
+            "--prompt-key",
+            "question",
+            "--chosen-key",
+            "good",
+            "--rejected-key",
+            "bad",
+            "--domain-key",
+            "task_type",
+            "--id-key",
+            "uid",
+        ]
+    )
     assert code == 0
     rows = read_rows(out)
     assert len(rows) == 2 and all(r["reward_model"]["ground_truth"] in ("A", "B") for r in rows)
@@ -258,14 +278,18 @@ def test_cli_prepare_key_mapping_and_pairwise(tmp_path):
 
 # ---- invariants, for any pairs, seed and split ------------------------------------------------
 
-from hypothesis import given, settings, strategies as st
-
-from patarm.data import PreferencePair, build_rows, shuffle_pairs, split_pairs
-
 
 def synthetic_pairs(count):
-    return [PreferencePair(pair_id=str(i), prompt=f"q{i}", chosen=f"good {i}", rejected=f"bad {i}",
-                           domain=("chat", "math", "code")[i % 3]) for i in range(count)]
+    return [
+        PreferencePair(
+            pair_id=str(i),
+            prompt=f"q{i}",
+            chosen=f"good {i}",
+            rejected=f"bad {i}",
+            domain=("chat", "math", "code")[i % 3],
+        )
+        for i in range(count)
+    ]
 
 
 @settings(max_examples=40, deadline=None)
@@ -308,7 +332,9 @@ def test_public_objects_pickle_and_have_short_reprs(tmp_path):
 
 def test_domain_spellings_and_aliases_become_the_rubric_domain(tmp_path):
     src = tmp_path / "pairs.jsonl"
-    src.write_text(json.dumps({"prompt": "a", "chosen": "b", "rejected": "c", "domain": "Instruction-Following"}) + "\n")
+    src.write_text(
+        json.dumps({"prompt": "a", "chosen": "b", "rejected": "c", "domain": "Instruction-Following"}) + "\n"
+    )
     out = tmp_path / "out.parquet"
     summary = prepare(src, out, show_progress=False)
     rows = read_rows(out)
@@ -329,7 +355,9 @@ def test_openrlhf_rows_hold_a_whole_pair_with_the_same_judge_prompts(tmp_path, p
     train, val = tmp_path / "train.jsonl", tmp_path / "val.jsonl"
     split = ["--val-size", "2", "--seed", "5", "--quiet", *flags]
     assert main(["prepare", str(PAIRS), "-o", str(verl), "--val-output", str(verl_val), *split]) == 0
-    assert main(["prepare", str(PAIRS), "-o", str(train), "--val-output", str(val), "--format", "openrlhf", *split]) == 0
+    assert (
+        main(["prepare", str(PAIRS), "-o", str(train), "--val-output", str(val), "--format", "openrlhf", *split]) == 0
+    )
     verl_rows = read_rows(verl) + read_rows(verl_val)
     rows = [json.loads(line) for path in (train, val) for line in path.read_text().splitlines()]
     assert len(rows) == 6 and len(val.read_text().splitlines()) == 2  # one row per pair, split whole

@@ -1,4 +1,5 @@
 """Judge prompts and task rubrics (METHOD section 2)."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,8 @@ from patarm import PromptTemplate, RubricError, Rubrics, TemplateError
 METHOD_RUBRICS = {
     "chat": {
         "Usefulness": (
-            "answers the query accurately and clearly, with useful extra information, clear structure, relevant detail.",
+            "answers the query accurately and clearly, with useful extra information, clear structure, "
+            "relevant detail.",
             [
                 ("8-10", "complete, accurate, well structured with helpful extra detail"),
                 ("6-7", "clear and accurate but missing some detail"),
@@ -212,7 +214,12 @@ def test_user_domain_from_file_directory_and_environment(tmp_path, monkeypatch):
         (json.dumps({**LEGAL, "criteria": []}), "criteria is empty"),
         (json.dumps({k: v for k, v in LEGAL.items() if k != "criteria"}), "missing field `criteria`"),
         (
-            json.dumps({**LEGAL, "criteria": [{"name": "A", "description": "d", "bands": [{"scores": "5-11", "description": "x"}]}]}),
+            json.dumps(
+                {
+                    **LEGAL,
+                    "criteria": [{"name": "A", "description": "d", "bands": [{"scores": "5-11", "description": "x"}]}],
+                }
+            ),
             "whole numbers from 0 to 10",
         ),
         (
@@ -345,7 +352,9 @@ def test_conversation_prompt_renders_turns():
         {"role": "user", "content": [{"type": "text", "text": "Describe"}, {"type": "image_url", "image_url": {}}]},
     ]
     text = patarm.build_prompt(conversation, "A cat.")
-    assert "<prompt>\nSystem: Be brief.\n\nUser: Hi\n\nAssistant: Hello!\n\nUser: Describe\n[image_url]\n</prompt>" in text
+    assert (
+        "<prompt>\nSystem: Be brief.\n\nUser: Hi\n\nAssistant: Hello!\n\nUser: Describe\n[image_url]\n</prompt>" in text
+    )
     # A lone user message is the same prompt as the plain string; tuples work too.
     single = [{"role": "user", "content": "Hi"}]
     assert patarm.build_prompt(single, "r") == patarm.build_prompt("Hi", "r") == patarm.build_prompt(tuple(single), "r")
@@ -406,7 +415,7 @@ def test_non_ascii_nul_and_braces_pass_through_verbatim():
 
 
 def test_user_template_with_slots_and_escapes():
-    template = "{{\"domain\": \"{domain}\"}}\n{task}\n{rubrics}\nQ: {prompt}\nA: {response}"
+    template = '{{"domain": "{domain}"}}\n{task}\n{rubrics}\nQ: {prompt}\nA: {response}'
     text = patarm.build_prompt("2+2?", "4", domain="math", template=template)
     math = patarm.load_rubrics("math")
     assert text == f'{{"domain": "math"}}\n{math.task}\n{math.render()}\nQ: 2+2?\nA: 4'
@@ -419,7 +428,11 @@ def test_user_template_with_slots_and_escapes():
 
 
 def test_template_objects_pickle_and_repr():
-    for template in (PromptTemplate.default(), PromptTemplate.default(pairwise=True), PromptTemplate("{rubrics}{prompt}{response}")):
+    for template in (
+        PromptTemplate.default(),
+        PromptTemplate.default(pairwise=True),
+        PromptTemplate("{rubrics}{prompt}{response}"),
+    ):
         assert pickle.loads(pickle.dumps(template)) == template
         assert repr(template).startswith("PromptTemplate(")
         assert len(repr(template)) < 120
@@ -474,7 +487,12 @@ def test_build_messages():
 
 
 def test_batch_matches_single_builds():
-    prompts = ["q0", [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "x"}, {"role": "user", "content": "y"}], "q2", "ü3"]
+    prompts = [
+        "q0",
+        [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "x"}, {"role": "user", "content": "y"}],
+        "q2",
+        "ü3",
+    ]
     responses = ["r0", "r1", "r2", "r3"]
     domains = ["chat", "math", None, "if"]
     tasks = [None, "Custom task.", None, None]
@@ -490,7 +508,8 @@ def test_batch_matches_single_builds():
     ]
     pairs = patarm.build_pairwise_prompts(prompts, responses, responses[::-1], domains)
     assert pairs == [
-        patarm.build_pairwise_prompt(p, a, b, domain=d or "chat") for p, a, b, d in zip(prompts, responses, responses[::-1], domains)
+        patarm.build_pairwise_prompt(p, a, b, domain=d or "chat")
+        for p, a, b, d in zip(prompts, responses, responses[::-1], domains)
     ]
     assert patarm.build_prompts([], []) == []
 
@@ -535,7 +554,9 @@ def test_any_template_text_parses_or_raises_template_error(template):
     assert set(compiled.slots) >= {"rubrics", "prompt"}
 
 
-@pytest.mark.parametrize("build", [patarm.build_prompts, lambda p, r, **kw: patarm.build_pairwise_prompts(p, r, r, **kw)])
+@pytest.mark.parametrize(
+    "build", [patarm.build_prompts, lambda p, r, **kw: patarm.build_pairwise_prompts(p, r, r, **kw)]
+)
 def test_batch_num_threads_is_checked_and_capped(build):
     with pytest.raises(ValueError, match="num_threads is -1"):
         build(["p"], ["r"], num_threads=-1)

@@ -4,6 +4,7 @@ The factories below must cover every class in the ``__all__`` of ``patarm`` and 
 workflow modules ``patarm.data``, ``patarm.evaluate`` and ``patarm.judge_log``: a new public class without one
 fails ``test_every_public_class_has_a_factory``.
 """
+
 import os
 import pickle
 
@@ -36,8 +37,16 @@ def _rubric_cache():
 def _pairwise_results():
     from patarm.judge_pairwise import pairwise_results
 
-    return patarm.PairwiseResults(pairwise_results(
-        ["prompt"], ["good"], ["bad"], ["chat"], [[GOOD.format("A"), "broken"]], [[GOOD.format("B"), GOOD.format("A")]]))
+    return patarm.PairwiseResults(
+        pairwise_results(
+            ["prompt"],
+            ["good"],
+            ["bad"],
+            ["chat"],
+            [[GOOD.format("A"), "broken"]],
+            [[GOOD.format("B"), GOOD.format("A")]],
+        )
+    )
 
 
 def _judgement_log():
@@ -108,17 +117,22 @@ FACTORIES = {
     "data.RubricCache": (_rubric_cache, lambda c: (c.rubric_file, c.get("math").render())),
     "evaluate.EvaluationReport": (
         lambda: patarm.evaluate.evaluate_scores(
-            "rewardbench", [patarm.evaluate.Item("1", "prompt", ("good",), ("bad",), "hep-go")],
-            {("1", "chosen", 0): np.array([8.0, 7.0]), ("1", "rejected", 0): np.array([3.0, 9.0])}),
+            "rewardbench",
+            [patarm.evaluate.Item("1", "prompt", ("good",), ("bad",), "hep-go")],
+            {("1", "chosen", 0): np.array([8.0, 7.0]), ("1", "rejected", 0): np.array([3.0, 9.0])},
+        ),
         lambda r: dict(r),
     ),
     "PairwiseResult": (lambda: _pairwise_results()[0], lambda r: r.to_record()),
     "PairwiseResults": (_pairwise_results, lambda r: (r.to_records(), r.summary())),
     "judge_log.JudgementLog": (
-        _judgement_log, lambda log: (os.path.basename(log.path), log.done({"id": "1", "side": "chosen"}, "h"))),
+        _judgement_log,
+        lambda log: (os.path.basename(log.path), log.done({"id": "1", "side": "chosen"}, "h")),
+    ),
     "judge_log.JudgingStats": (
-        lambda: patarm.judge_log.JudgingStats(judgements=4, received=4, requests=2, seconds=0.5, invalid=1,
-                                              error_kinds={"invalid_verdict": 1}),
+        lambda: patarm.judge_log.JudgingStats(
+            judgements=4, received=4, requests=2, seconds=0.5, invalid=1, error_kinds={"invalid_verdict": 1}
+        ),
         lambda s: s.to_dict(),
     ),
     "evaluate.Item": (

@@ -3,6 +3,7 @@ patarm, Ctrl-C during a long call, memory limits, and the one policy for str arg
 
 Every test that could hang runs its risky part in a child process with a deadline, so a
 regression fails the test instead of stalling CI."""
+
 import multiprocessing
 import os
 import signal
@@ -27,9 +28,7 @@ CHILD_DEADLINE_S = 20.0
 
 def scores_in_this_process() -> bool:
     """A patarm call on one and on two threads gives the right scores."""
-    return all(
-        patarm.parse_judgements(TEXTS, num_threads=threads)["score"].tolist() == EXPECTED for threads in (1, 2)
-    )
+    return all(patarm.parse_judgements(TEXTS, num_threads=threads)["score"].tolist() == EXPECTED for threads in (1, 2))
 
 
 def run_python(code: str, timeout: float, **kwargs) -> subprocess.CompletedProcess:
@@ -166,15 +165,19 @@ def test_ctrl_c_interrupts_a_long_call_within_a_second(call):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_an_alarm_handler_exception_stops_a_long_call():
-    code = LONG_CALL.format(call="patarm.parse_judgements(texts, num_threads=2)").replace(
-        'print("calling", flush=True)',
-        "import signal\n"
-        "    class Alarm(Exception): pass\n"
-        "    def ring(*_): raise Alarm()\n"
-        "    signal.signal(signal.SIGALRM, ring)\n"
-        "    signal.setitimer(signal.ITIMER_REAL, 0.5)\n"
-        '    print("calling", flush=True)',
-    ).replace("except KeyboardInterrupt:", "except Alarm:")
+    code = (
+        LONG_CALL.format(call="patarm.parse_judgements(texts, num_threads=2)")
+        .replace(
+            'print("calling", flush=True)',
+            "import signal\n"
+            "    class Alarm(Exception): pass\n"
+            "    def ring(*_): raise Alarm()\n"
+            "    signal.signal(signal.SIGALRM, ring)\n"
+            "    signal.setitimer(signal.ITIMER_REAL, 0.5)\n"
+            '    print("calling", flush=True)',
+        )
+        .replace("except KeyboardInterrupt:", "except Alarm:")
+    )
     result = run_python(code, timeout=60)
     assert "PanicException" not in result.stderr, result.stderr
     assert result.stdout.splitlines()[-1].startswith("KeyboardInterrupt"), (result.stdout, result.stderr)
@@ -238,10 +241,16 @@ MB = 1 << 20
         ("prompt = 'p' * (1024 * 1024 * 1024)", "patarm.build_prompt(prompt, 'r')"),
         ("big = 'r' * (400 * 1024 * 1024)", "patarm.build_prompts(['p', 'q'], [big, big], num_threads=1)"),
         # 2**17 ids of a 64 KB token: 8 GB of text from a 1 MB array.
-        ("decoder = patarm._core.TokenDecoder.from_pieces([b'x' * 65536], []); ids = np.zeros(2**17, dtype=np.int64)",
-         "decoder.decode(ids)"),
-        ("decoder = patarm._core.TokenDecoder.from_pieces([b'x' * 65536], []); ids = np.zeros((1, 2**17), dtype=np.int64)",
-         "decoder.decode_rows(ids, np.array([2**17]))"),
+        (
+            "decoder = patarm._core.TokenDecoder.from_pieces([b'x' * 65536], []); "
+            "ids = np.zeros(2**17, dtype=np.int64)",
+            "decoder.decode(ids)",
+        ),
+        (
+            "decoder = patarm._core.TokenDecoder.from_pieces([b'x' * 65536], []); "
+            "ids = np.zeros((1, 2**17), dtype=np.int64)",
+            "decoder.decode_rows(ids, np.array([2**17]))",
+        ),
     ],
 )
 def test_allocation_failure_under_an_address_space_limit_is_memory_error(setup, call):

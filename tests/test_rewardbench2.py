@@ -1,6 +1,7 @@
 """RewardBench 2 scoring: best-of-4 subsets and Ties, worked out by hand, then cross-checked
 against rewardbench 0.1.4's own scoring functions (read from the installed package, as
 tests/test_rewardbench_scoring.py does: its ``__init__`` needs torch)."""
+
 import ast
 import importlib.util
 import json
@@ -39,8 +40,15 @@ ITEMS = {
 def build(items=ITEMS):
     bench, rows = [], []
     for item_id, (subset, chosen, rejected) in items.items():
-        bench.append(Item(item_id, "p", tuple(f"c{j}" for j in range(len(chosen))),
-                          tuple(f"r{j}" for j in range(len(rejected))), subset))
+        bench.append(
+            Item(
+                item_id,
+                "p",
+                tuple(f"c{j}" for j in range(len(chosen))),
+                tuple(f"r{j}" for j in range(len(rejected))),
+                subset,
+            )
+        )
         for side, responses in (("chosen", chosen), ("rejected", rejected)):
             for index, scores in enumerate(responses):
                 rows.append({"id": item_id, "side": side, "index": index, "scores": scores})
@@ -60,8 +68,13 @@ BEST_OF = {
 # Ties by hand: accuracy ref 1/2, tied 1; correctness_preferred: tied:1 1 > 2 no, tied:2 6 > 0 yes
 # -> 1/2; hard: min(5, 1) > 2 no, min(-1, 6) > 0 no -> 0; margin ratio (tied:1 only, spread > 0):
 # min(5, 1) / 2 = 1/2 -> tanh(1/2 - 1)
-TIES = {"accuracy_ref": 0.5, "accuracy_tied": 1.0, "correctness_preferred": 0.5,
-        "correctness_preferred_hard": 0.0, "correctness_margin_score": math.tanh(-0.5)}
+TIES = {
+    "accuracy_ref": 0.5,
+    "accuracy_tied": 1.0,
+    "correctness_preferred": 0.5,
+    "correctness_preferred_hard": 0.0,
+    "correctness_margin_score": math.tanh(-0.5),
+}
 TIES_SCORE = 0.3 * 1.0 + 0.3 * 0.5 + 0.2 * 0.5 + 0.2 * 0.0 + 0.01 * math.tanh(-0.5)
 
 
@@ -85,8 +98,9 @@ def test_report_shape_and_table():
     report = evaluate_scores("rewardbench2", items, scores)
     assert report["n"] == [1, 2] and report["judgements_per_response"] == 2 and report["items"] == 10
     invalid = 1 + 2 + 8  # C: 1 chosen + 2 rejected, D: all 8
-    assert report["valid_judgement_rate"] == pytest.approx(1 - invalid / (2 * sum(
-        len(c) + len(r) for _, c, r in ITEMS.values())))
+    assert report["valid_judgement_rate"] == pytest.approx(
+        1 - invalid / (2 * sum(len(c) + len(r) for _, c, r in ITEMS.values()))
+    )
     gaps = dict(zip(ITEMS, report["score_gaps"]))
     assert gaps["A"] == 2.0 and gaps["B"] == -1.0 and gaps["C"] is None and gaps["F"] == 0.0
     assert gaps["tied:1"] == 1.0  # lowest correct 6 - highest incorrect 5
@@ -95,7 +109,7 @@ def test_report_shape_and_table():
     lines = {line.split("|")[0].strip(): line for line in table.splitlines() if "|" in line}
     assert lines["Math (4)"].split("|")[1].strip() == "25.00"  # mean@1
     assert "score (mean of subsets)" in lines
-    assert "<td style=\"text-align:left\">Ties (4)</td>" in report._repr_html_()
+    assert '<td style="text-align:left">Ties (4)</td>' in report._repr_html_()
 
 
 def test_ties_response_without_a_score_counts_as_a_failed_rating():
@@ -139,8 +153,11 @@ def random_ties_items(rng):
             if kind == "tied" and pid % 5 == 4:
                 continue  # a ref prompt without its tied partner
             correct = 1 if kind == "ref" else rng.randint(1, 4)
-            items[f"{kind}:{pid}"] = ("Ties", [[rng.randint(1, 10), rng.randint(1, 10)] for _ in range(correct)],
-                                      [[rng.randint(1, 10), rng.randint(1, 10)] for _ in range(rng.randint(1, 4))])
+            items[f"{kind}:{pid}"] = (
+                "Ties",
+                [[rng.randint(1, 10), rng.randint(1, 10)] for _ in range(correct)],
+                [[rng.randint(1, 10), rng.randint(1, 10)] for _ in range(rng.randint(1, 4))],
+            )
     return items
 
 
@@ -150,8 +167,10 @@ def test_ties_score_equals_rewardbenchs_process_single_model(rewardbench_v2, see
     bench, scores = build(items)
     for n in (1, 2):
         # rewardbench's input: one row per prompt, scores of chosen then rejected (here: mean@n)
-        rows = [{"id": item_id, "subset": "Ties", "num_correct": len(c),
-                 "scores": [float(np.mean(s[:n])) for s in c + r]} for item_id, (_, c, r) in items.items()]
+        rows = [
+            {"id": item_id, "subset": "Ties", "num_correct": len(c), "scores": [float(np.mean(s[:n])) for s in c + r]}
+            for item_id, (_, c, r) in items.items()
+        ]
         _, theirs = rewardbench_v2["process_single_model"](rows)
         ours = ties_score(bench, scores, 2, n)["accuracy"]
         assert ours == pytest.approx(float(theirs), rel=0, abs=1e-15)
@@ -161,14 +180,23 @@ def test_ties_score_equals_rewardbenchs_process_single_model(rewardbench_v2, see
 def test_best_of_4_half_equals_rewardbenchs_reroll_and_score(rewardbench_v2, seed):
     """ties="half" credits as ``reroll_and_score_dataset``: 1/k for a k-way tie at the top."""
     rng = random.Random(100 + seed)
-    items = {str(i): ("Math", [[rng.randint(1, 4), rng.randint(1, 4)]],
-                      [[rng.randint(1, 4), rng.randint(1, 4)] for _ in range(3)]) for i in range(40)}
+    items = {
+        str(i): (
+            "Math",
+            [[rng.randint(1, 4), rng.randint(1, 4)]],
+            [[rng.randint(1, 4), rng.randint(1, 4)] for _ in range(3)],
+        )
+        for i in range(40)
+    }
     bench, scores = build(items)
     from datasets import Dataset
 
     for n in (1, 2):
-        unrolled = [{"text": "t", "id": item_id, "subset": "Math", "scores": float(np.mean(s[:n]))}
-                    for item_id, (_, c, r) in items.items() for s in c + r]
+        unrolled = [
+            {"text": "t", "id": item_id, "subset": "Math", "scores": float(np.mean(s[:n]))}
+            for item_id, (_, c, r) in items.items()
+            for s in c + r
+        ]
         rerolled = rewardbench_v2["reroll_and_score_dataset"](Dataset.from_list(unrolled), [4] * len(items))
         theirs = list(rerolled["results"])
         assert best_of_credits(bench, scores, 2, n, "mean", "half") == theirs
@@ -184,22 +212,51 @@ def test_cli_rewardbench2_file_and_rewardbench_format(tmp_path, capsys):
     bench_path, judgements = tmp_path / "rb2.jsonl", tmp_path / "j.jsonl"
     bench_rows, rows = [], []
     for item_id, (subset, chosen, rejected) in ITEMS.items():
-        bench_rows.append({"id": item_id, "prompt": "p", "chosen": [f"c{j}" for j in range(len(chosen))],
-                           "rejected": [f"r{j}" for j in range(len(rejected))], "num_correct": len(chosen),
-                           "subset": subset})
+        bench_rows.append(
+            {
+                "id": item_id,
+                "prompt": "p",
+                "chosen": [f"c{j}" for j in range(len(chosen))],
+                "rejected": [f"r{j}" for j in range(len(rejected))],
+                "num_correct": len(chosen),
+                "subset": subset,
+            }
+        )
         for side, responses in (("chosen", chosen), ("rejected", rejected)):
             rows += [{"id": item_id, "side": side, "index": j, "scores": s} for j, s in enumerate(responses)]
     bench_path.write_text("".join(json.dumps(r) + "\n" for r in bench_rows))
     judgements.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert load_benchmark(bench_path)[0] == "rewardbench2"
     out = tmp_path / "results.json"
-    assert main(["evaluate", str(bench_path), "--judgements", str(judgements), "--format", "rewardbench",
-                 "--json", str(out), "--model", "org/judge-7b", "--ties", "half"]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                str(bench_path),
+                "--judgements",
+                str(judgements),
+                "--format",
+                "rewardbench",
+                "--json",
+                str(out),
+                "--model",
+                "org/judge-7b",
+                "--ties",
+                "half",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.startswith("rewardbench2: 10 items")
     text = out.read_text()
     results = json.loads(text)
-    expected = {"model": "org/judge-7b", "model_type": "Generative RM", "chat_template": None,
-                **BEST_OF[("mean", 2, "half")], "Ties": TIES_SCORE}
+    expected = {
+        "model": "org/judge-7b",
+        "model_type": "Generative RM",
+        "chat_template": None,
+        **BEST_OF[("mean", 2, "half")],
+        "Ties": TIES_SCORE,
+    }
     assert results == expected
     assert text == json.dumps(expected, indent=4, sort_keys=True)  # as rewardbench's save_to_hub writes it
 
@@ -209,26 +266,51 @@ def test_cli_rewardbench2_live_judging_by_name(tmp_path):
     once, saved by index, and the subset's rubric domain used (Precise IF: instruction_following)."""
     pytest.importorskip("httpx")
     pytest.importorskip("datasets")
+    import patarm
     from chat_server import ChatServer, judgement
     from published_datasets import rewardbench2_row, write_rewardbench2_repo
 
-    import patarm
-
-    root = write_rewardbench2_repo(tmp_path / "rb2", [
-        rewardbench2_row("0", "Precise IF", ["GOOD-0"], ["BAD-0a", "BAD-0b", "BAD-0c"], prompt="no letter u"),
-        rewardbench2_row("1", "Math", ["GOOD-1"], ["BAD-1a", "BAD-1b", "BAD-1c"], prompt="2+2"),
-    ])
-    rules = [{"match": "GOOD-", "judgements": [judgement(9)]}, {"match": "BAD-1b", "judgements": [judgement(9)]},
-             {"match": "BAD-", "judgements": [judgement(2)]}]
+    root = write_rewardbench2_repo(
+        tmp_path / "rb2",
+        [
+            rewardbench2_row("0", "Precise IF", ["GOOD-0"], ["BAD-0a", "BAD-0b", "BAD-0c"], prompt="no letter u"),
+            rewardbench2_row("1", "Math", ["GOOD-1"], ["BAD-1a", "BAD-1b", "BAD-1c"], prompt="2+2"),
+        ],
+    )
+    rules = [
+        {"match": "GOOD-", "judgements": [judgement(9)]},
+        {"match": "BAD-1b", "judgements": [judgement(9)]},
+        {"match": "BAD-", "judgements": [judgement(2)]},
+    ]
     saved, out = tmp_path / "j.jsonl", tmp_path / "r.json"
     with ChatServer(rules) as server:
-        assert main(["evaluate", "allenai/reward-bench-2", "--dataset-path", str(root), "--judge-url", server.url,
-                     "--model", "judge", "-n", "1", "--save-judgements", str(saved), "--json", str(out),
-                     "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "evaluate",
+                    "allenai/reward-bench-2",
+                    "--dataset-path",
+                    str(root),
+                    "--judge-url",
+                    server.url,
+                    "--model",
+                    "judge",
+                    "-n",
+                    "1",
+                    "--save-judgements",
+                    str(saved),
+                    "--json",
+                    str(out),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         good_prompts = [r["messages"][0]["content"] for r in server.requests_matching("GOOD-0")]
     assert good_prompts == [patarm.build_prompt("no letter u", "GOOD-0", domain="instruction_following")]
     rows = [json.loads(line) for line in saved.read_text().splitlines()]
     assert sorted((r["id"], r["side"], r["index"]) for r in rows) == sorted(
-        [(i, "chosen", 0) for i in "01"] + [(i, "rejected", j) for i in "01" for j in range(3)])
+        [(i, "chosen", 0) for i in "01"] + [(i, "rejected", j) for i in "01" for j in range(3)]
+    )
     subsets = json.loads(out.read_text())["results"]["mean"]["1"]["subsets"]
     assert subsets == {"Precise IF": {"accuracy": 1.0, "items": 1}, "Math": {"accuracy": 0.0, "items": 1}}

@@ -7,6 +7,7 @@ as it is, and ``calculate_scores_per_section`` (a pure function) is compiled fro
 source of ``rewardbench/utils.py`` alone. scripts/test.sh installs it with ``--no-deps``.
 tests/test_evaluate.py checks the same numbers by hand from the constants, without it.
 """
+
 import ast
 import importlib.util
 import random
@@ -17,7 +18,9 @@ import pytest
 from patarm.evaluate import REWARDBENCH_SECTIONS, REWARDBENCH_WEIGHTS, Item, rewardbench_metrics, section_scores
 
 SPEC = importlib.util.find_spec("rewardbench")
-pytestmark = pytest.mark.skipif(SPEC is None, reason="rewardbench is not installed (pip install --no-deps rewardbench==0.1.4)")
+pytestmark = pytest.mark.skipif(
+    SPEC is None, reason="rewardbench is not installed (pip install --no-deps rewardbench==0.1.4)"
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """Shape functions f, PAR for one pair (par_rewards) and the pair-form compute_score."""
+
 import math
 import pickle
 
@@ -7,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import patarm
 import par_reference as ref
+import patarm
 
 
 def judgement(answer):
@@ -16,6 +17,7 @@ def judgement(answer):
 
 
 # ---- shapes ---------------------------------------------------------------------------------
+
 
 def test_graded_default_is_the_papers():
     f = patarm.Graded()
@@ -68,6 +70,7 @@ def test_shapes_are_frozen_picklable_comparable():
 
 
 # ---- par_rewards ----------------------------------------------------------------------------
+
 
 def test_par_rewards_worked_example():
     chosen = [judgement(8), judgement(6), judgement(5), judgement("x")]
@@ -151,6 +154,7 @@ def test_par_rewards_matches_reference(chosen, rejected, constant):
 
 
 # ---- compute_score --------------------------------------------------------------------------
+
 
 def test_compute_score_pair_form():
     out = patarm.compute_score(

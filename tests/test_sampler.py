@@ -1,4 +1,5 @@
 """Pair-preserving samplers (METHOD section 8): invariants, reproducibility, errors, pickling."""
+
 from __future__ import annotations
 
 import pickle
@@ -10,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import patarm
 from patarm import DistributedPairSampler, PairRandomSampler, check_pair_batch_size, pair_permutation
 
 # ---------------------------------------------------------------------------------------------

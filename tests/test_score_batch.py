@@ -1,4 +1,5 @@
 """score_batch: PAR over a batch in any row order, grouped by (source, pair_id)."""
+
 import os
 import pickle
 import random
@@ -8,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import patarm
 import par_reference as ref
+import patarm
 
 KEYS = ("reward", "par", "format_reward", "score", "opposite_mean", "error_code", "partner_found")
 
@@ -74,8 +75,9 @@ def test_pairwise_mode():
     assert out["reward"].tolist() == [1.0, 0.0, -1.0, -1.5]
     assert out["error_code"].tolist() == [0, 0, 2, 1]
     assert np.isnan(out["score"]).all() and out["partner_found"].all()
-    custom = patarm.score_batch(texts, [1, 2, 3, 4], ["A", "A", "B", "B"], pairwise=True,
-                                correct_reward=2.0, wrong_reward=-0.5)
+    custom = patarm.score_batch(
+        texts, [1, 2, 3, 4], ["A", "A", "B", "B"], pairwise=True, correct_reward=2.0, wrong_reward=-0.5
+    )
     assert custom["reward"].tolist() == [2.0, -0.5, -1.0, -1.5]
 
 
@@ -85,6 +87,7 @@ def test_empty_batch():
 
 
 # ---- caller mistakes ------------------------------------------------------------------------
+
 
 def test_length_mismatch():
     with pytest.raises(ValueError, match="pair_ids has 1 entries but texts has 2"):
@@ -124,10 +127,12 @@ def test_wrong_types():
     with pytest.raises(ValueError, match="finite"):
         patarm.score_batch(["a"], [1], ["A"], pairwise=True, correct_reward=float("nan"))
     # All caller mistakes are ValueError or TypeError subclasses.
-    assert issubclass(type(pytest.raises(Exception, patarm.score_batch, 1, 1, 1).value), (TypeError, ValueError))
+    with pytest.raises((TypeError, ValueError)):
+        patarm.score_batch(1, 1, 1)
 
 
 # ---- threads and fork -----------------------------------------------------------------------
+
 
 def random_batch(rng, pairs=50):
     texts, ids, sides, sources = [], [], [], []
@@ -186,8 +191,10 @@ ROWS = st.lists(
         st.integers(0, 5),  # pair id
         st.sampled_from(["chosen", "rejected"]),
         st.sampled_from(["", "src/a"]),
-        st.one_of(st.integers(0, 100).map(lambda s: judgement(s / 10)),
-                  st.sampled_from(["junk", judgement("x"), judgement("-1")])),
+        st.one_of(
+            st.integers(0, 100).map(lambda s: judgement(s / 10)),
+            st.sampled_from(["junk", judgement("x"), judgement("-1")]),
+        ),
     ),
     max_size=40,
 )
@@ -206,8 +213,12 @@ def test_matches_reference_and_ignores_row_order(rows, seed):
 
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
-    shuffled = patarm.score_batch([texts[i] for i in order], [ids[i] for i in order],
-                                  [sides[i] for i in order], sources=[sources[i] for i in order])
+    shuffled = patarm.score_batch(
+        [texts[i] for i in order],
+        [ids[i] for i in order],
+        [sides[i] for i in order],
+        sources=[sources[i] for i in order],
+    )
     assert_same(shuffled, {k: out[k].tolist() for k in KEYS}, rows=order)
 
 

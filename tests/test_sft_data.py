@@ -1,5 +1,6 @@
 """``patarm sft-data``: the cold-start SFT corpus (METHOD section 7) from a live teacher on a
 real loopback chat-completions server (tests/chat_server.py) or from a teacher-judgement file."""
+
 import json
 from pathlib import Path
 
@@ -8,19 +9,19 @@ import pytest
 pytest.importorskip("httpx")
 
 import patarm
+from chat_server import ChatServer, judgement
 from patarm.cli import main
 from patarm.data import load_pairs
 from patarm.data.io import DataError
 from patarm.data.sft import build_sft_rows, chosen_position, read_teacher_judgements, sft_data
 from patarm.judge import Judge
-from chat_server import ChatServer, judgement
 
 # pair: (chosen score, rejected score) the teacher gives in pointwise mode
 SCORES = {
-    "wide": ("9", "6.5"),       # gap 2.5: kept
-    "exact": ("4.4", "2.4"),    # gap exactly 2 (2.0000000000000004 in floats): dropped
-    "narrow": ("7", "6"),       # gap 1: dropped
-    "broken": (None, "3"),      # the chosen judgement is malformed: dropped
+    "wide": ("9", "6.5"),  # gap 2.5: kept
+    "exact": ("4.4", "2.4"),  # gap exactly 2 (2.0000000000000004 in floats): dropped
+    "narrow": ("7", "6"),  # gap 1: dropped
+    "broken": (None, "3"),  # the chosen judgement is malformed: dropped
 }
 # pairwise: does the teacher's verdict name the chosen response?
 AGREES = {"wide": True, "exact": True, "narrow": False, "broken": True}
@@ -30,8 +31,16 @@ MALFORMED = "<think>forgot the rubrics</think><answer>8</answer>"
 @pytest.fixture
 def pairs_file(tmp_path):
     path = tmp_path / "pairs.jsonl"
-    rows = [{"id": name, "prompt": f"question about {name}", "chosen": f"CHOSEN-{name}",
-             "rejected": f"REJECTED-{name}", "domain": "math" if name == "wide" else "chat"} for name in SCORES]
+    rows = [
+        {
+            "id": name,
+            "prompt": f"question about {name}",
+            "chosen": f"CHOSEN-{name}",
+            "rejected": f"REJECTED-{name}",
+            "domain": "math" if name == "wide" else "chat",
+        }
+        for name in SCORES
+    ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
 
@@ -41,8 +50,12 @@ def teacher_rules():
     for name, agrees in AGREES.items():  # pairwise prompts hold both responses: their rules come first
         for first in ("CHOSEN", "REJECTED"):
             names_first = (first == "CHOSEN") == agrees  # the verdict names the chosen response iff agrees
-            rules.append({"match": f"Response A:\n<response>\n{first}-{name}",
-                          "judgements": [judgement("A" if names_first else "B")]})
+            rules.append(
+                {
+                    "match": f"Response A:\n<response>\n{first}-{name}",
+                    "judgements": [judgement("A" if names_first else "B")],
+                }
+            )
     for name, (chosen, rejected) in SCORES.items():
         rules.append({"match": f"CHOSEN-{name}", "judgements": [MALFORMED if chosen is None else judgement(chosen)]})
         rules.append({"match": f"REJECTED-{name}", "judgements": [judgement(rejected)]})
@@ -67,7 +80,9 @@ def test_live_pointwise_keeps_gaps_above_two_exactly(pairs_file, tmp_path):
     assert counts["teacher"]["new"] == 8 and counts["teacher"]["reused"] == 0
     rows = read_jsonl(out)
     assert [(r["pair_id"], r["side"], r["verdict"], r["round"], r["mode"]) for r in rows] == [
-        ("wide", "chosen", "9", 0, "pointwise"), ("wide", "rejected", "6.5", 0, "pointwise")]
+        ("wide", "chosen", "9", 0, "pointwise"),
+        ("wide", "rejected", "6.5", 0, "pointwise"),
+    ]
     chosen = rows[0]
     assert [m["role"] for m in chosen["messages"]] == ["system", "user", "assistant"]
     assert chosen["messages"][1]["content"] == patarm.build_prompt("question about wide", "CHOSEN-wide", domain="math")
@@ -80,7 +95,7 @@ def test_judgement_file_path_and_the_exact_boundary(pairs_file, tmp_path):
     judgements = tmp_path / "teacher.jsonl"
     records = [
         {"pair_id": "wide", "side": "chosen", "text": judgement("4.5")},
-        {"pair_id": "wide", "side": "rejected", "text": judgement("2.4")},   # 2.1 > 2: kept
+        {"pair_id": "wide", "side": "rejected", "text": judgement("2.4")},  # 2.1 > 2: kept
         {"pair_id": "exact", "side": "chosen", "text": judgement("4.4")},
         {"pair_id": "exact", "side": "rejected", "text": judgement("2.4")},  # exactly 2: dropped
         {"pair_id": "narrow", "side": "chosen", "text": judgement("0.3")},
@@ -108,8 +123,9 @@ def test_pairwise_keeps_verdicts_that_agree_and_intersects(pairs_file, tmp_path)
     with ChatServer(teacher_rules()) as server:
         plain = sft_data(pairs_file, tmp_path / "pw.jsonl", judge=teacher(server), mode="pairwise", seed=3)
         assert len(server.requests) == 4
-        both = sft_data(pairs_file, tmp_path / "pwi.jsonl", judge=teacher(server), mode="pairwise", seed=3,
-                        intersect_pointwise=True)
+        both = sft_data(
+            pairs_file, tmp_path / "pwi.jsonl", judge=teacher(server), mode="pairwise", seed=3, intersect_pointwise=True
+        )
         assert len(server.requests) == 4 + 12  # a fresh log: 4 pairwise + 8 pointwise prompts
     assert plain["dropped"] == {"verdict disagrees with the label": 1}
     assert (plain["kept"], plain["rows"]) == (3, 3)
@@ -121,7 +137,8 @@ def test_pairwise_keeps_verdicts_that_agree_and_intersects(pairs_file, tmp_path)
         a, b = ("CHOSEN", "REJECTED") if position == "A" else ("REJECTED", "CHOSEN")
         name = row["pair_id"]
         assert row["messages"][0]["content"] == patarm.build_pairwise_prompt(
-            f"question about {name}", f"{a}-{name}", f"{b}-{name}", domain=pairs[name].domain)
+            f"question about {name}", f"{a}-{name}", f"{b}-{name}", domain=pairs[name].domain
+        )
     # intersect: only "wide" passes the pointwise filter; "exact" and "broken" agree but are dropped
     assert both["pointwise_pairs_kept"] == 1 and both["rows"] == 1
     assert both["dropped"] == {"pair not kept by the pointwise filter": 2, "verdict disagrees with the label": 1}
@@ -188,17 +205,44 @@ def test_a_torn_line_only_counts_at_the_end(pairs_file, tmp_path):
 def test_cli_sft_data_live_and_from_file(pairs_file, tmp_path, capsys):
     out = tmp_path / "sft.parquet"
     with ChatServer(teacher_rules()) as server:
-        assert main(["sft-data", str(pairs_file), "-o", str(out), "--judge-url", server.url, "--model", "t",
-                     "--quiet"]) == 0
+        assert (
+            main(["sft-data", str(pairs_file), "-o", str(out), "--judge-url", server.url, "--model", "t", "--quiet"])
+            == 0
+        )
         assert capsys.readouterr().out == ""
-        code = main(["sft-data", str(pairs_file), "-o", str(tmp_path / "pw.jsonl"), "--judge-url", server.url,
-                     "--model", "t", "--pairwise", "--intersect-pointwise"])
+        code = main(
+            [
+                "sft-data",
+                str(pairs_file),
+                "-o",
+                str(tmp_path / "pw.jsonl"),
+                "--judge-url",
+                server.url,
+                "--model",
+                "t",
+                "--pairwise",
+                "--intersect-pointwise",
+            ]
+        )
     assert code == 0
     printed = capsys.readouterr().out
     assert "SFT data (pairwise): kept 1 of 4 pair-rounds (1 of 4 pairs) -> 1 rows" in printed
     assert "dropped      2  pair not kept by the pointwise filter" in printed
-    assert main(["sft-data", str(pairs_file), "-o", str(tmp_path / "again.jsonl"),
-                 "--judgements", f"{out}.teacher.jsonl", "--min-gap", "0.5"]) == 0
+    assert (
+        main(
+            [
+                "sft-data",
+                str(pairs_file),
+                "-o",
+                str(tmp_path / "again.jsonl"),
+                "--judgements",
+                f"{out}.teacher.jsonl",
+                "--min-gap",
+                "0.5",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "kept 3 of 4 pair-rounds" in printed and "dropped      1  malformed teacher judgement" in printed
     import pyarrow.parquet as pq

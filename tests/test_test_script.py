@@ -1,5 +1,6 @@
 """scripts/test.sh refuses what it must not do before it builds or installs anything: an old
 Python, an unknown option, venvs inside the work tree that git would see."""
+
 import os
 import shutil
 import subprocess
@@ -11,7 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "test.sh"
 
-pytestmark = pytest.mark.skipif(shutil.which("bash") is None or not SCRIPT.exists(), reason="needs bash and the repository")
+pytestmark = pytest.mark.skipif(
+    shutil.which("bash") is None or not SCRIPT.exists(), reason="needs bash and the repository"
+)
 
 
 def run(args=(), **env):
@@ -22,9 +25,7 @@ def run(args=(), **env):
 def test_an_old_python_is_refused(tmp_path):
     fake = tmp_path / "python3.9"
     fake.write_text(
-        "#!/bin/sh\n"
-        'case "$2" in *"(3, 10)"*) exit 1;; *python_version*) echo 3.9.18; exit 0;; esac\n'
-        "exit 1\n"
+        '#!/bin/sh\ncase "$2" in *"(3, 10)"*) exit 1;; *python_version*) echo 3.9.18; exit 0;; esac\nexit 1\n'
     )
     fake.chmod(0o755)
     result = run(PATARM_PYTHON=str(fake), PATARM_VENVS=str(tmp_path / "venvs"))

@@ -1,5 +1,6 @@
 """patarm.trl.JudgeReward against the loopback judge server (no trl needed: TRL calls an async
 reward function with prompts, completions, the dataset columns, log_metric and log_extra)."""
+
 import asyncio
 import inspect
 import math
@@ -10,17 +11,25 @@ import pytest
 pytest.importorskip("httpx")
 
 import patarm
-from patarm.judge import Judge, JudgeError
 from chat_server import ChatServer, judgement
+from patarm.judge import Judge, JudgeError
 
 MALFORMED = "<think>no rubrics</think><answer>7</answer>"
 
 
 def call(reward, prompts, completions, **columns):
     metrics, extra = {}, {}
-    rewards = asyncio.run(reward(prompts=prompts, completions=completions, completion_ids=None,
-                                 log_metric=metrics.__setitem__, log_extra=extra.__setitem__,
-                                 trainer_state=None, **columns))
+    rewards = asyncio.run(
+        reward(
+            prompts=prompts,
+            completions=completions,
+            completion_ids=None,
+            log_metric=metrics.__setitem__,
+            log_extra=extra.__setitem__,
+            trainer_state=None,
+            **columns,
+        )
+    )
     return rewards, metrics, extra
 
 
@@ -38,8 +47,10 @@ def test_is_an_async_reward_function_exposed_lazily_by_patarm_trl():
 def test_mean_voting_with_the_instruction_following_rubrics():
     from patarm.trl import JudgeReward
 
-    rules = [{"match": "OBEYS", "judgements": [judgement(9), judgement(7), MALFORMED]},
-             {"match": "IGNORES", "judgements": [judgement(2)]}]
+    rules = [
+        {"match": "OBEYS", "judgements": [judgement(9), judgement(7), MALFORMED]},
+        {"match": "IGNORES", "judgements": [judgement(2)]},
+    ]
     with ChatServer(rules) as server:
         reward = JudgeReward(base_url=server.url, model="judge", n=3, scale=0.1, backoff=0.01)
         prompts = [[{"role": "user", "content": "Answer in lowercase."}]] * 2
@@ -63,15 +74,22 @@ def test_a_domain_column_picks_each_rows_rubrics():
         reward = JudgeReward(base_url=server.url, model="judge", n=1, backoff=0.01)
         call(reward, ["2+2?", "Hi"], ["4", "Hello"], domain=["math", None])
         sent = sorted(r["messages"][0]["content"] for r in server.requests)
-    assert sent == sorted([patarm.build_prompt("2+2?", "4", domain="math"),
-                           patarm.build_prompt("Hi", "Hello", domain="instruction_following")])
+    assert sent == sorted(
+        [
+            patarm.build_prompt("2+2?", "4", domain="math"),
+            patarm.build_prompt("Hi", "Hello", domain="instruction_following"),
+        ]
+    )
 
 
 @pytest.mark.parametrize("invalid_reward, expected", [(0.0, 0.0), (-1.0, -1.0), (None, None)])
 def test_a_completion_without_a_valid_judgement_gets_the_invalid_reward(invalid_reward, expected):
     from patarm.trl import JudgeReward
 
-    rules = [{"match": "BROKEN", "judgements": [MALFORMED, judgement(11)]}, {"match": "FINE", "judgements": [judgement(6)]}]
+    rules = [
+        {"match": "BROKEN", "judgements": [MALFORMED, judgement(11)]},
+        {"match": "FINE", "judgements": [judgement(6)]},
+    ]
     with ChatServer(rules) as server:
         reward = JudgeReward(base_url=server.url, model="judge", n=2, invalid_reward=invalid_reward, backoff=0.01)
         rewards, metrics, _ = call(reward, ["Q", "Q"], ["BROKEN", "FINE"])
@@ -83,10 +101,12 @@ def test_a_completion_without_a_valid_judgement_gets_the_invalid_reward(invalid_
 def test_majority_voting_counts_rounds_won_within_each_prompts_group():
     from patarm.trl import JudgeReward
 
-    rules = [{"match": "G1-A", "judgements": [judgement(s) for s in (9, 5, 7, 2)]},
-             {"match": "G1-B", "judgements": [judgement(s) for s in (4, 6, 7, 1)]},
-             {"match": "G1-C", "judgements": [MALFORMED]},
-             {"match": "G2-A", "judgements": [judgement(3)]}]
+    rules = [
+        {"match": "G1-A", "judgements": [judgement(s) for s in (9, 5, 7, 2)]},
+        {"match": "G1-B", "judgements": [judgement(s) for s in (4, 6, 7, 1)]},
+        {"match": "G1-C", "judgements": [MALFORMED]},
+        {"match": "G2-A", "judgements": [judgement(3)]},
+    ]
     with ChatServer(rules) as server:
         reward = JudgeReward(base_url=server.url, model="judge", n=4, vote="majority", backoff=0.01)
         rewards, _, _ = call(reward, ["P1", "P1", "P1", "P2"], ["G1-A", "G1-B", "G1-C", "G2-A"])
@@ -105,13 +125,16 @@ def test_an_unreachable_judge_is_an_error_not_a_reward():
         call(reward, ["Q"], ["R"])
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(), ValueError, "JudgeReward needs a judge"),
-    (dict(base_url="http://127.0.0.1:9/v1", model="m", vote="median"), ValueError, "vote='median'"),
-    (dict(judge=Judge("http://127.0.0.1:9/v1", "m"), model="m"), ValueError, "either judge="),
-    (dict(judge="http://127.0.0.1:9/v1"), TypeError, "judge must be a patarm.Judge"),
-    (dict(base_url="http://127.0.0.1:9/v1", model="m", invalid_reward=math.nan), ValueError, "invalid_reward"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(), ValueError, "JudgeReward needs a judge"),
+        (dict(base_url="http://127.0.0.1:9/v1", model="m", vote="median"), ValueError, "vote='median'"),
+        (dict(judge=Judge("http://127.0.0.1:9/v1", "m"), model="m"), ValueError, "either judge="),
+        (dict(judge="http://127.0.0.1:9/v1"), TypeError, "judge must be a patarm.Judge"),
+        (dict(base_url="http://127.0.0.1:9/v1", model="m", invalid_reward=math.nan), ValueError, "invalid_reward"),
+    ],
+)
 def test_bad_settings_are_caller_errors(kwargs, error, message):
     from patarm.trl import JudgeReward
 

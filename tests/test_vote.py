@@ -1,4 +1,5 @@
 """Voting (METHOD section 6), checked against plain-Python implementations of the rules."""
+
 from __future__ import annotations
 
 import math
@@ -79,14 +80,22 @@ def test_majority_vote_matches_reference(rows, cols, data):
 @given(st.integers(0, 10), st.integers(1, 8), st.data())
 def test_verdict_vote_matches_reference(rows, cols, data):
     choices = data.draw(
-        st.lists(st.lists(st.sampled_from(["A", "B", None]), min_size=cols, max_size=cols), min_size=rows, max_size=rows)
+        st.lists(
+            st.lists(st.sampled_from(["A", "B", None]), min_size=cols, max_size=cols), min_size=rows, max_size=rows
+        )
     )
     correct = data.draw(st.lists(st.sampled_from(["A", "B"]), min_size=rows, max_size=rows))
-    result = majority_vote_verdicts(choices, correct) if rows else majority_vote_verdicts(np.empty((0, cols), object), [])
+    result = (
+        majority_vote_verdicts(choices, correct) if rows else majority_vote_verdicts(np.empty((0, cols), object), [])
+    )
     for p in range(rows):
         c = sum(1 for v in choices[p] if v == correct[p])
         r = sum(1 for v in choices[p] if v is not None and v != correct[p])
-        assert (bool(result.chosen_wins[p]), int(result.chosen_votes[p]), int(result.rejected_votes[p])) == (c > r, c, r)
+        assert (bool(result.chosen_wins[p]), int(result.chosen_votes[p]), int(result.rejected_votes[p])) == (
+            c > r,
+            c,
+            r,
+        )
 
 
 def test_worked_examples():
@@ -124,7 +133,9 @@ def test_large_batch_is_thread_count_independent():
     one = majority_vote(chosen, rejected, num_threads=1)
     two = majority_vote(chosen, rejected, num_threads=2)
     assert np.array_equal(one.chosen_votes, two.chosen_votes)
-    assert np.array_equal(one.chosen_wins, (np.nan_to_num(chosen, nan=-1) > rejected).sum(1) > ((rejected > chosen).sum(1)))
+    assert np.array_equal(
+        one.chosen_wins, (np.nan_to_num(chosen, nan=-1) > rejected).sum(1) > ((rejected > chosen).sum(1))
+    )
     means = mean_vote(chosen, num_threads=2)
     with np.errstate(invalid="ignore"):
         assert np.allclose(means, np.nanmean(chosen, axis=1), equal_nan=True)

@@ -16,8 +16,11 @@ The experiment (issue 15; measured facts in docs and the note):
    signal).
 
 Held-out pairwise accuracy: 200 new pairs, n judgements per response sampled at temperature 1,
-mean voting compared exactly (``patarm.mean_vote_gaps``); a tie or a side without a valid
-judgement counts as wrong.
+mean voting compared exactly (``patarm.mean_vote_gaps``). ``accuracy`` counts a tie or a side
+without a valid judgement as wrong (the paper's rule); ``accuracy_ties_half`` counts it as half a
+win (RewardBench's rule). A judge without a preference scores 0.5 on the second, but less on the
+first when its scores collapse onto a few values and pairs tie: the control is judged on the
+second and on the mean score gap.
 
     python examples/learning/par_learning_demo.py --seeds 0 1 2 --variants graded constant shuffled \
         --out examples/learning/results.json
@@ -27,6 +30,7 @@ Needs the TRL extra (``pip install 'patarm[trl]'``). Runs on the CPU; one varian
 a few minutes on 2 cores. Run nothing else on the machine meanwhile: two jobs on 2 cores slow
 each other about 10x.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,13 +38,22 @@ import copy
 import json
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-TAGS = ["<think>", "</think>", "<generate_rubrics>", "</generate_rubrics>", "<eval>", "</eval>", "<answer>", "</answer>"]
+TAGS = [
+    "<think>",
+    "</think>",
+    "<generate_rubrics>",
+    "</generate_rubrics>",
+    "<eval>",
+    "</eval>",
+    "<answer>",
+    "</answer>",
+]
 SCORES = [str(s) for s in range(11)]
 FILLER = ["t", "r", "e"]  # the one-word contents of the think / rubrics / eval blocks
 WORDS = [f"w{i}" for i in range(40)]  # context and response words
@@ -58,7 +71,10 @@ def build_tokenizer():
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    vocab = {token: index for index, token in enumerate(SPECIAL + TAGS + SCORES + FILLER + WORDS + list(MARKERS.values()) + FRAME)}
+    vocab = {
+        token: index
+        for index, token in enumerate(SPECIAL + TAGS + SCORES + FILLER + WORDS + list(MARKERS.values()) + FRAME)
+    }
     core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<eos>", pad_token="<pad>", unk_token="<unk>")
@@ -99,13 +115,20 @@ def judgement(score: int) -> str:
     return f"<think> t </think> <generate_rubrics> r </generate_rubrics> <eval> e </eval> <answer> {score} </answer>"
 
 
-def pair_rows(pairs: int, seed: int, prefix: str) -> List[dict]:
+def pair_rows(pairs: int, seed: int, prefix: str) -> list[dict]:
     """Rows 2k (chosen) and 2k+1 (rejected) of pair k, with the columns PatarmReward reads."""
     rng = random.Random(seed)
     rows = []
     for k in range(pairs):
         for side in ("chosen", "rejected"):
-            rows.append({"prompt": judge_prompt(rng, side), "pair_id": f"{prefix}-{k}", "side": side, "data_source": DATA_SOURCE})
+            rows.append(
+                {
+                    "prompt": judge_prompt(rng, side),
+                    "pair_id": f"{prefix}-{k}",
+                    "side": side,
+                    "data_source": DATA_SOURCE,
+                }
+            )
     return rows
 
 
@@ -138,15 +161,21 @@ def cold_start(model, tokenizer, seed: int, steps: int = 300, batch: int = 64, l
 @dataclass
 class Accuracy:
     accuracy: float  # share of pairs whose mean chosen score is above the mean rejected score
+    accuracy_ties_half: float  # the same, a tie (or a side without a valid score) counting half
+    ties: float  # share of pairs with equal means (or a side without a valid score)
+    mean_gap: float  # mean over pairs of mean(chosen) - mean(rejected)
     format_error_rate: float
     mean_score_chosen: float
     mean_score_rejected: float
 
 
-def pairwise_accuracy(model, tokenizer, rows: Sequence[dict], n: int = 4, seed: int = 0, max_new_tokens: int = 16) -> Accuracy:
+def pairwise_accuracy(
+    model, tokenizer, rows: Sequence[dict], n: int = 4, seed: int = 0, max_new_tokens: int = 16
+) -> Accuracy:
     """Sample n judgements per held-out response (temperature 1) and vote by the exact mean."""
-    import patarm
     import torch
+
+    import patarm
 
     torch.manual_seed(seed)
     prompts = [row["prompt"] for row in rows]
@@ -170,9 +199,13 @@ def pairwise_accuracy(model, tokenizer, rows: Sequence[dict], n: int = 4, seed: 
         [row["side"] for row in rows for _ in range(n)],
     )["score"].reshape(len(rows), n)
     chosen, rejected = scores[0::2], scores[1::2]
-    _, order = patarm.mean_vote_gaps(chosen, rejected)
+    gap, order = patarm.mean_vote_gaps(chosen, rejected)
+    wins, ties = float((order == 1).mean()), float((order == 0).mean())
     return Accuracy(
-        accuracy=float((order == 1).mean()),
+        accuracy=wins,
+        accuracy_ties_half=wins + ties / 2,
+        ties=ties,
+        mean_gap=float(np.nanmean(gap)) if not np.isnan(gap).all() else float("nan"),
         format_error_rate=float(np.isnan(scores).mean()),
         mean_score_chosen=float(np.nanmean(chosen)) if not np.isnan(chosen).all() else float("nan"),
         mean_score_rejected=float(np.nanmean(rejected)) if not np.isnan(rejected).all() else float("nan"),
@@ -227,11 +260,14 @@ class GrpoSettings:
     train_pairs: int = 2000
 
 
-def train_grpo(model, tokenizer, variant: str, seed: int, settings: GrpoSettings, output_dir: Path) -> Dict[str, object]:
+def train_grpo(
+    model, tokenizer, variant: str, seed: int, settings: GrpoSettings, output_dir: Path
+) -> dict[str, object]:
     """GRPO with PAR; returns the reward per logged step and the wall time."""
     from datasets import Dataset
-    from patarm.trl import PairGRPOTrainer
     from trl import GRPOConfig
+
+    from patarm.trl import PairGRPOTrainer
 
     completions_per_step = 2 * settings.pairs_per_step * settings.num_generations
     config = GRPOConfig(
@@ -280,12 +316,14 @@ class SeedResult:
     seed: int
     cold_start_wall_s: float
     before: Accuracy
-    after: Dict[str, Accuracy] = field(default_factory=dict)
-    reward_curve: Dict[str, list] = field(default_factory=dict)
-    grpo_wall_s: Dict[str, float] = field(default_factory=dict)
+    after: dict[str, Accuracy] = field(default_factory=dict)
+    reward_curve: dict[str, list] = field(default_factory=dict)
+    grpo_wall_s: dict[str, float] = field(default_factory=dict)
 
 
-def run_seed(seed: int, variants: Sequence[str], settings: GrpoSettings, workdir: Path, eval_pairs: int = 200, n: int = 4) -> SeedResult:
+def run_seed(
+    seed: int, variants: Sequence[str], settings: GrpoSettings, workdir: Path, eval_pairs: int = 200, n: int = 4
+) -> SeedResult:
     import torch
 
     torch.manual_seed(seed)
@@ -294,7 +332,9 @@ def run_seed(seed: int, variants: Sequence[str], settings: GrpoSettings, workdir
     base = build_model(tokenizer, seed)
     cold_wall = cold_start(base, tokenizer, seed)
     held_out = pair_rows(eval_pairs, seed + 3000, "held-out")
-    result = SeedResult(seed=seed, cold_start_wall_s=cold_wall, before=pairwise_accuracy(base, tokenizer, held_out, n=n, seed=seed))
+    result = SeedResult(
+        seed=seed, cold_start_wall_s=cold_wall, before=pairwise_accuracy(base, tokenizer, held_out, n=n, seed=seed)
+    )
     for variant in variants:
         model = copy.deepcopy(base)  # every variant starts from the same cold-start judge
         trained = train_grpo(model, tokenizer, variant, seed, settings, workdir / f"seed{seed}-{variant}")
@@ -311,7 +351,7 @@ def as_json(result: SeedResult) -> dict:
     return asdict(result)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
@@ -324,9 +364,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for seed in args.seeds:
         result = run_seed(seed, args.variants, settings, args.workdir)
         results.append(as_json(result))
-        line = ", ".join(f"{v} {a.accuracy:.2f}" for v, a in result.after.items())
-        print(f"seed {seed}: before {result.before.accuracy:.2f} -> {line}; cold start {result.cold_start_wall_s:.0f} s, "
-              + ", ".join(f"{v} {s:.0f} s" for v, s in result.grpo_wall_s.items()), flush=True)
+
+        def shown(a: Accuracy) -> str:
+            return f"{a.accuracy:.2f} ({a.accuracy_ties_half:.2f} ties half, gap {a.mean_gap:+.2f})"
+
+        line = ", ".join(f"{v} {shown(a)}" for v, a in result.after.items())
+        print(
+            f"seed {seed}: before {shown(result.before)} -> {line}; cold start {result.cold_start_wall_s:.0f} s, "
+            + ", ".join(f"{v} {s:.0f} s" for v, s in result.grpo_wall_s.items()),
+            flush=True,
+        )
         args.out.write_text(json.dumps({"settings": settings.__dict__, "seeds": results}, indent=1))
     return 0
 

@@ -4,6 +4,7 @@
 
 Needs matplotlib (``pip install 'patarm[plot]'``).
 """
+
 from __future__ import annotations
 
 import argparse

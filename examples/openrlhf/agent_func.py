@@ -12,6 +12,7 @@ Settings (environment of the rollout engines, defaults in brackets):
   PATARM_F                graded | constant | a number    [graded]
   PATARM_THINK_IN_PROMPT  1 when the chat template opens <think> in the prompt  [0]
 """
+
 import os
 
 from openrlhf.utils.agent import AgentExecutorBase  # already imported by OpenRLHF's rollout engine

@@ -5,4 +5,5 @@
 
 See patarm/openrlhf.py for every setting. OpenRLHF itself is never imported.
 """
+
 from patarm.openrlhf import reward_func  # noqa: F401  (OpenRLHF looks up `reward_func` in this file)

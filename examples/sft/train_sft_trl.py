@@ -1,8 +1,8 @@
 """Cold-start SFT of a PaTaRM judge with TRL's SFTTrainer, on the rows `patarm sft-data` writes.
 
-    patarm sft-data pairs.jsonl -o data/sft.parquet --judge-url http://localhost:8000/v1 --model Qwen/Qwen2.5-72B-Instruct
-    python examples/sft/train_sft_trl.py --data data/sft.parquet --model Qwen/Qwen3-8B --output-dir checkpoints/sft
-    # several GPUs: accelerate launch examples/sft/train_sft_trl.py ...
+  patarm sft-data pairs.jsonl -o data/sft.parquet --judge-url http://localhost:8000/v1 --model Qwen/Qwen2.5-72B-Instruct
+  python examples/sft/train_sft_trl.py --data data/sft.parquet --model Qwen/Qwen3-8B --output-dir checkpoints/sft
+  # several GPUs: accelerate launch examples/sft/train_sft_trl.py ...
 
 Each row's ``messages`` is [system?, user: judge prompt, assistant: teacher judgement]. The
 script splits it into TRL's conversational prompt-completion form (``prompt`` = the messages
@@ -11,6 +11,7 @@ before the judgement, ``completion`` = the judgement), so the loss covers the ju
 paper (METHOD section 7); the checkpoint is then the starting point of GRPO with the PAR reward
 (examples/verl, examples/trl/train_judge.py). Needs ``pip install 'patarm[trl]'``. Not run in CI.
 """
+
 from __future__ import annotations
 
 import argparse

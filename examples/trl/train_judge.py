@@ -26,7 +26,7 @@ import argparse
 import json
 import pathlib
 import sys
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 HERE = pathlib.Path(__file__).resolve().parent
 CHATML_TEMPLATE = (
@@ -37,7 +37,7 @@ CHATML_TEMPLATE = (
 )
 
 
-def read_pairs(path: pathlib.Path) -> List[dict]:
+def read_pairs(path: pathlib.Path) -> list[dict]:
     pairs = []
     with open(path, encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
@@ -51,7 +51,7 @@ def read_pairs(path: pathlib.Path) -> List[dict]:
     return pairs
 
 
-def judge_rows(pairs: Sequence[dict], default_domain: str = "chat") -> List[dict]:
+def judge_rows(pairs: Sequence[dict], default_domain: str = "chat") -> list[dict]:
     """Two rows per pair, chosen then rejected, carrying the pair columns the reward reads."""
     import patarm
 
@@ -128,12 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import datasets
+    from trl import GRPOConfig, GRPOTrainer
+
     import patarm
     from patarm.trl import PairGRPOTrainer, PatarmReward
-    from trl import GRPOConfig, GRPOTrainer
 
     if args.rows:
         from patarm.data.io import read_records

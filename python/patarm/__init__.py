@@ -8,21 +8,13 @@ and import their framework lazily: ``import patarm`` never imports torch or verl
 The rules and numbers are stated in ``docs/method.md``; "METHOD section N" in the code and its
 docstrings means section N of that page.
 """
+
 from __future__ import annotations
 
 from ._core import __version__
+from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
+from .judge_pairwise import PairwiseResult, PairwiseResults
 from .parsing import ERROR_KINDS, Judgement, parse_judgement, parse_judgements
-from .rewards import (
-    REWARD_QUANTUM,
-    Constant,
-    Graded,
-    PairRewards,
-    SideRewards,
-    compute_score,
-    float32_safe,
-    par_rewards,
-    score_batch,
-)
 from .prompts import (
     RUBRICS_PATH_ENV,
     PromptTemplate,
@@ -37,10 +29,19 @@ from .prompts import (
     load_rubrics,
     rubric_domains,
 )
+from .rewards import (
+    REWARD_QUANTUM,
+    Constant,
+    Graded,
+    PairRewards,
+    SideRewards,
+    compute_score,
+    float32_safe,
+    par_rewards,
+    score_batch,
+)
 from .sampling import DistributedPairSampler, PairRandomSampler, check_pair_batch_size, pair_permutation
 from .voting import MajorityVote, majority_vote, majority_vote_verdicts, mean_vote, mean_vote_gaps
-from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
-from .judge_pairwise import PairwiseResult, PairwiseResults
 
 __all__ = [
     "__version__",

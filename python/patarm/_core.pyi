@@ -1,11 +1,58 @@
-"""Type stubs for the native core, ``patarm._core`` (hand-written; keep in step with src/python/)."""
+"""Type stubs for the native core, ``patarm._core`` (hand-written; keep in step with src/python/).
+
+Checked against the built extension by ``python -m mypy.stubtest patarm._core`` (scripts/test.sh).
+The classes are PyO3 classes: final, built by ``__new__``, their fields read-only properties."""
+
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from os import PathLike
+from typing import Any, ClassVar, final
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "__version__",
+    "ERROR_KINDS",
+    "Judgement",
+    "Graded",
+    "Constant",
+    "SideRewards",
+    "PairRewards",
+    "parse_judgement",
+    "parse_judgements",
+    "par_rewards",
+    "score_batch",
+    "_memchr_count",
+    "pair_permutation",
+    "resolve_pair_num_samples",
+    "random_pair_indices",
+    "distributed_pair_indices",
+    "distributed_pair_len",
+    "check_pair_batch_size",
+    "mean_vote_rows",
+    "majority_vote_counts",
+    "mean_vote_gaps",
+    "majority_vote_verdict_counts",
+    "RubricError",
+    "TemplateError",
+    "RUBRICS_PATH_ENV",
+    "Rubrics",
+    "PromptTemplate",
+    "load_rubrics",
+    "rubric_domains",
+    "build_prompt",
+    "build_pairwise_prompt",
+    "build_prompts",
+    "build_pairwise_prompts",
+    "TokenDecoder",
+    "decode_and_score",
+]
 
 __version__: str
 
 # --- sampling (src/python/sampler.rs); the sampler classes are in patarm/sampling.py ---
-import numpy as np
-import numpy.typing as npt
 
 def pair_permutation(num_rows: int, seed: int, epoch: int = 0) -> npt.NDArray[np.int64]: ...
 def resolve_pair_num_samples(num_rows: int, num_samples: int | None = None) -> int: ...
@@ -41,29 +88,26 @@ def majority_vote_verdict_counts(
     rounds: int | None = None,
     num_threads: int | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
-# --- prompts and rubrics (src/python/prompt.rs) ---------------------------------------------
-from os import PathLike
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-_Prompt = Union[str, Sequence[Mapping[str, Any]]]
-_RubricsArg = Union["Rubrics", str, "PathLike[str]", None]
-_TemplateArg = Union[str, "PromptTemplate", None]
-_PerRow = Union[str, Sequence[Optional[str]], None]
+# --- prompts and rubrics (src/python/prompt.rs) ---------------------------------------------
+_Prompt = str | Sequence[Mapping[str, Any]]
+_PerRow = str | Sequence[str | None] | None
 
 RUBRICS_PATH_ENV: str
 
 class RubricError(ValueError): ...
 class TemplateError(ValueError): ...
 
+@final
 class Rubrics:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         domain: str,
         criteria: Sequence[Mapping[str, Any]],
-        aliases: Optional[Sequence[str]] = None,
-        task: Optional[str] = None,
-        source: Optional[str] = None,
-    ) -> None: ...
+        aliases: Sequence[str] | None = None,
+        task: str | None = None,
+        source: str | None = None,
+    ) -> Rubrics: ...
     @staticmethod
     def from_json(text: str, source: str = "<json>") -> Rubrics: ...
     def to_json(self) -> str: ...
@@ -71,18 +115,20 @@ class Rubrics:
     @property
     def domain(self) -> str: ...
     @property
-    def aliases(self) -> Tuple[str, ...]: ...
+    def aliases(self) -> tuple[str, ...]: ...
     @property
     def task(self) -> str: ...
     @property
-    def criteria(self) -> List[Dict[str, Any]]: ...
+    def criteria(self) -> list[dict[str, Any]]: ...
     @property
     def source(self) -> str: ...
-    def __eq__(self, other: object) -> bool: ...
-    def __reduce__(self) -> Tuple[Any, ...]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
+@final
 class PromptTemplate:
-    def __init__(self, text: str, answer_only: bool = False) -> None: ...
+    def __new__(cls, text: str, answer_only: bool = False) -> PromptTemplate: ...
     @staticmethod
     def default(pairwise: bool = False) -> PromptTemplate: ...
     @staticmethod
@@ -94,32 +140,36 @@ class PromptTemplate:
     @property
     def pairwise(self) -> bool: ...
     @property
-    def slots(self) -> Tuple[str, ...]: ...
-    def __eq__(self, other: object) -> bool: ...
-    def __reduce__(self) -> Tuple[Any, ...]: ...
+    def slots(self) -> tuple[str, ...]: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
-def load_rubrics(domain_or_path: Union[str, "PathLike[str]"], *, rubrics_dir: Optional[List[str]] = None) -> Rubrics: ...
-def rubric_domains(*, rubrics_dir: Optional[List[str]] = None) -> List[str]: ...
+_RubricsArg = Rubrics | str | PathLike[str] | None
+_TemplateArg = str | PromptTemplate | None
+
+def load_rubrics(domain_or_path: str | PathLike[str], *, rubrics_dir: list[str] | None = None) -> Rubrics: ...
+def rubric_domains(*, rubrics_dir: list[str] | None = None) -> list[str]: ...
 def build_prompt(
     prompt: _Prompt,
     response: str,
     *,
-    domain: str = "chat",
+    domain: str | None = None,  # None: "chat"
     rubrics: _RubricsArg = None,
-    task: Optional[str] = None,
+    task: str | None = None,
     template: _TemplateArg = None,
-    rubrics_dir: Optional[List[str]] = None,
+    rubrics_dir: list[str] | None = None,
 ) -> str: ...
 def build_pairwise_prompt(
     prompt: _Prompt,
     response_a: str,
     response_b: str,
     *,
-    domain: str = "chat",
+    domain: str | None = None,  # None: "chat"
     rubrics: _RubricsArg = None,
-    task: Optional[str] = None,
+    task: str | None = None,
     template: _TemplateArg = None,
-    rubrics_dir: Optional[List[str]] = None,
+    rubrics_dir: list[str] | None = None,
 ) -> str: ...
 def build_prompts(
     prompts: Sequence[_Prompt],
@@ -129,9 +179,9 @@ def build_prompts(
     rubrics: _RubricsArg = None,
     tasks: _PerRow = None,
     template: _TemplateArg = None,
-    rubrics_dir: Optional[List[str]] = None,
-    num_threads: Optional[int] = None,
-) -> List[str]: ...
+    rubrics_dir: list[str] | None = None,
+    num_threads: int | None = None,
+) -> list[str]: ...
 def build_pairwise_prompts(
     prompts: Sequence[_Prompt],
     responses_a: Sequence[str],
@@ -141,38 +191,47 @@ def build_pairwise_prompts(
     rubrics: _RubricsArg = None,
     tasks: _PerRow = None,
     template: _TemplateArg = None,
-    rubrics_dir: Optional[List[str]] = None,
-    num_threads: Optional[int] = None,
-) -> List[str]: ...
+    rubrics_dir: list[str] | None = None,
+    num_threads: int | None = None,
+) -> list[str]: ...
+
 # ---- core: parsing, shapes, PAR, batches (src/python/reward.rs) ----------------------------
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+ERROR_KINDS: tuple[str | None, ...]
 
-import numpy as np
-
-ERROR_KINDS: Tuple[Optional[str], ...]
-
+@final
 class Judgement:
-    score: Optional[float]
-    choice: Optional[str]
-    format_reward: float
-    error: Optional[str]
-    think: Optional[str]
-    rubrics: List[str]
-    eval: Optional[str]
-    answer: Optional[str]
-    def __init__(
-        self,
-        score: Optional[float],
-        choice: Optional[str],
+    def __new__(
+        cls,
+        score: float | None,
+        choice: str | None,
         format_reward: float,
-        error: Optional[str],
-        think: Optional[str],
-        rubrics: List[str],
-        eval: Optional[str],
-        answer: Optional[str],
-    ) -> None: ...
+        error: str | None,
+        think: str | None,
+        rubrics: list[str],
+        eval: str | None,
+        answer: str | None,
+    ) -> Judgement: ...
+    @property
+    def score(self) -> float | None: ...
+    @property
+    def choice(self) -> str | None: ...
+    @property
+    def format_reward(self) -> float: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def think(self) -> str | None: ...
+    @property
+    def rubrics(self) -> list[str]: ...
+    @property
+    def eval(self) -> str | None: ...
+    @property
+    def answer(self) -> str | None: ...
     @property
     def ok(self) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __reduce__(self) -> tuple[Any, ...]: ...
     def _repr_html_(self) -> str: ...
 
 def parse_judgement(
@@ -183,33 +242,43 @@ def parse_judgements(
     *,
     pairwise: bool = ...,
     think_in_prompt: bool = ...,
-    num_threads: Optional[int] = ...,
+    num_threads: int | None = ...,
     answer_only: bool = ...,
-) -> Dict[str, np.ndarray]: ...
+) -> dict[str, np.ndarray]: ...
 
+@final
 class Graded:
-    def __init__(self, thresholds: Sequence[float] = ..., values: Sequence[float] = ...) -> None: ...
+    def __new__(cls, thresholds: Sequence[float] = ..., values: Sequence[float] = ...) -> Graded: ...
     @property
-    def thresholds(self) -> Tuple[float, ...]: ...
+    def thresholds(self) -> tuple[float, ...]: ...
     @property
-    def values(self) -> Tuple[float, ...]: ...
+    def values(self) -> tuple[float, ...]: ...
     def __call__(self, delta: float) -> float: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
+@final
 class Constant:
-    value: float
-    def __init__(self, value: float = ...) -> None: ...
+    def __new__(cls, value: float = ...) -> Constant: ...
+    @property
+    def value(self) -> float: ...
     def __call__(self, delta: float) -> float: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
+@final
 class SideRewards:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         reward: Sequence[float],
         par: Sequence[float],
         format_reward: Sequence[float],
         score: Sequence[float],
         error_code: Sequence[int],
-        mean: Optional[float],
-    ) -> None: ...
+        mean: float | None,
+    ) -> SideRewards: ...
     @property
     def reward(self) -> np.ndarray: ...
     @property
@@ -221,82 +290,87 @@ class SideRewards:
     @property
     def error_code(self) -> np.ndarray: ...
     @property
-    def mean(self) -> Optional[float]: ...
+    def mean(self) -> float | None: ...
     def __len__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
+@final
 class PairRewards:
-    chosen: SideRewards
-    rejected: SideRewards
-    def __init__(self, chosen: SideRewards, rejected: SideRewards) -> None: ...
+    def __new__(cls, chosen: SideRewards, rejected: SideRewards) -> PairRewards: ...
     @property
-    def chosen_mean(self) -> Optional[float]: ...
+    def chosen(self) -> SideRewards: ...
     @property
-    def rejected_mean(self) -> Optional[float]: ...
+    def rejected(self) -> SideRewards: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+    @property
+    def chosen_mean(self) -> float | None: ...
+    @property
+    def rejected_mean(self) -> float | None: ...
 
-_Shape = Union[Graded, Constant, Callable[[float], float]]
+_Shape = Graded | Constant | Callable[[float], float]
 
 def par_rewards(
     chosen: Sequence[str],
     rejected: Sequence[str],
     *,
-    f: Optional[_Shape] = ...,
+    f: _Shape | None = ...,
     think_in_prompt: bool = ...,
-    num_threads: Optional[int] = ...,
+    num_threads: int | None = ...,
     float32_safe: bool = ...,
 ) -> PairRewards: ...
 def score_batch(
     texts: Sequence[str],
-    pair_ids: Sequence[Union[str, int]],
+    pair_ids: Sequence[str | int],
     sides: Sequence[str],
     *,
-    sources: Union[None, str, Sequence[str]] = ...,
-    f: Optional[_Shape] = ...,
+    sources: None | str | Sequence[str] = ...,
+    f: _Shape | None = ...,
     pairwise: bool = ...,
     think_in_prompt: bool = ...,
-    num_threads: Optional[int] = ...,
+    num_threads: int | None = ...,
     correct_reward: float = ...,
     wrong_reward: float = ...,
     float32_safe: bool = ...,
     answer_only: bool = ...,
-) -> Dict[str, np.ndarray]: ...
-def _memchr_count(texts: Sequence[str], *, num_threads: Optional[int] = ...) -> int: ...
+) -> dict[str, np.ndarray]: ...
+def _memchr_count(texts: Sequence[str], *, num_threads: int | None = ...) -> int: ...
 
 # ---- end core ---------------------------------------------------------------------------------
 
 # --- decoding (verl helper) ------------------------------------------------------------------
-import numpy as _np
-from typing import Optional as _Optional, Sequence as _Sequence
 
+@final
 class TokenDecoder:
     """A byte-level BPE decoding table (token id -> bytes), built from a tokenizer's JSON."""
 
     @staticmethod
     def from_tokenizer_json(json: str) -> TokenDecoder: ...
     @staticmethod
-    def from_pieces(pieces: _Sequence[_Optional[bytes]], special_ids: _Sequence[int]) -> TokenDecoder: ...
+    def from_pieces(pieces: Sequence[bytes | None], special_ids: Sequence[int]) -> TokenDecoder: ...
     @property
     def vocab_size(self) -> int: ...
-    def decode(self, ids: _np.ndarray, *, skip_special_tokens: bool = ...) -> str: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+    def decode(self, ids: np.ndarray, *, skip_special_tokens: bool = ...) -> str: ...
     def decode_rows(
         self,
-        ids: _np.ndarray,
-        lengths: _np.ndarray,
+        ids: np.ndarray,
+        lengths: np.ndarray,
         *,
         skip_special_tokens: bool = ...,
-        num_threads: _Optional[int] = ...,
+        num_threads: int | None = ...,
     ) -> list[str]: ...
 
 def decode_and_score(
     decoder: TokenDecoder,
-    ids: _np.ndarray,
-    lengths: _np.ndarray,
-    pair_ids: _Sequence[object],
-    sides: _Sequence[str],
-    sources: _Sequence[str],
+    ids: np.ndarray,
+    lengths: np.ndarray,
+    pair_ids: Sequence[object],
+    sides: Sequence[str],
+    sources: Sequence[str],
     shape: tuple,
     *,
     pairwise: bool = ...,
     think_in_prompt: bool = ...,
-    num_threads: _Optional[int] = ...,
+    num_threads: int | None = ...,
     float32_safe: bool = ...,
-) -> dict[str, _np.ndarray]: ...
+) -> dict[str, np.ndarray]: ...

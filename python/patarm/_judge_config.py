@@ -1,17 +1,18 @@
 """Shared set-up for using a trained judge as a downstream reward model (verl, OpenRLHF):
 the policy prompt to show the judge, and one cached :class:`patarm.Judge` per configuration."""
+
 from __future__ import annotations
 
 import json
 import os
 import re
 import threading
-from typing import Any, Dict, Tuple
+from typing import Any
 
 # The rubric domain of the paper's downstream experiments (IFEval / InFoBench).
 DOWNSTREAM_DOMAIN = "instruction_following"
 
-_JUDGES: Dict[Tuple[Any, ...], Any] = {}
+_JUDGES: dict[tuple[Any, ...], Any] = {}
 _LOCK = threading.Lock()
 
 # The last user turn of a chat-templated prompt (ChatML / Qwen, Llama 3).
@@ -38,7 +39,7 @@ def strip_end_markers(response: str) -> str:
     return response.strip()
 
 
-def label_fields(label: Any) -> Dict[str, Any]:
+def label_fields(label: Any) -> dict[str, Any]:
     """A dataset label may be a JSON object with ``prompt``, ``domain`` and ``rubrics``."""
     if isinstance(label, dict):
         return label
@@ -51,15 +52,23 @@ def label_fields(label: Any) -> Dict[str, Any]:
     return {}
 
 
-def env_config(prefix: str = "PATARM_JUDGE_") -> Dict[str, Any]:
+def env_config(prefix: str = "PATARM_JUDGE_") -> dict[str, Any]:
     """Judge settings from the environment: PATARM_JUDGE_URL, _MODEL, _N, _DOMAIN,
     _TEMPERATURE, _MAX_TOKENS, _MAX_CONCURRENCY, _TIMEOUT, _API_KEY."""
     env = os.environ
-    config: Dict[str, Any] = {}
-    casts = {"URL": ("base_url", str), "MODEL": ("model", str), "N": ("n", int), "DOMAIN": ("domain", str),
-             "TEMPERATURE": ("temperature", float), "MAX_TOKENS": ("max_tokens", int),
-             "MAX_CONCURRENCY": ("max_concurrency", int), "TIMEOUT": ("timeout", float),
-             "API_KEY": ("api_key", str), "SCALE": ("scale", float)}
+    config: dict[str, Any] = {}
+    casts = {
+        "URL": ("base_url", str),
+        "MODEL": ("model", str),
+        "N": ("n", int),
+        "DOMAIN": ("domain", str),
+        "TEMPERATURE": ("temperature", float),
+        "MAX_TOKENS": ("max_tokens", int),
+        "MAX_CONCURRENCY": ("max_concurrency", int),
+        "TIMEOUT": ("timeout", float),
+        "API_KEY": ("api_key", str),
+        "SCALE": ("scale", float),
+    }
     for suffix, (key, cast) in casts.items():
         value = env.get(prefix + suffix)
         if value:

@@ -1,12 +1,13 @@
 """Optional dependencies: one rule for every feature that needs a package ``pip install patarm``
 does not bring. A missing one is a :class:`MissingDependency` whose message is one line, naming
 what is missing and the exact ``pip install`` command; the CLI prints that line and exits 2."""
+
 from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Sequence
 
 
 class MissingDependency(ImportError):
@@ -37,7 +38,7 @@ def missing_message(feature: str, package: str, install: str) -> str:
 def is_installed(module: str) -> bool:
     """Whether ``module`` can be found, without importing it. A module set to None in
     ``sys.modules`` (a blocked import) counts as missing, and so does a bare namespace package:
-    a folder that happens to share the name (e.g. ``tests/verl``) is not the framework."""
+    a folder on ``sys.path`` that happens to share the name is not the framework."""
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):

@@ -4,14 +4,21 @@
 1.3), a number (a constant), a ``patarm.Graded`` / ``patarm.Constant``, or any callable of the
 gap. Shared by the verl and OpenRLHF integrations.
 """
+
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
-def shape_from_option(f: Any = "graded", *, thresholds: Optional[Sequence[float]] = None,
-                      values: Optional[Sequence[float]] = None, constant: Optional[float] = None):
+def shape_from_option(
+    f: Any = "graded",
+    *,
+    thresholds: Sequence[float] | None = None,
+    values: Sequence[float] | None = None,
+    constant: float | None = None,
+):
     from ._core import Constant, Graded
 
     if isinstance(f, str):

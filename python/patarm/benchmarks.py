@@ -37,13 +37,13 @@ repository (a directory with its ``data/<split>-*.parquet`` files, or any path
 
 ``datasets`` is an optional dependency: ``pip install 'patarm[eval]'``.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
 
 from .data.io import PathLike
 
@@ -55,7 +55,7 @@ class PublishedBenchmark:
     name: str
     benchmark: str
     split: str
-    config: Optional[str] = None
+    config: str | None = None
 
     def __repr__(self) -> str:
         return f"PublishedBenchmark({self.name!r}, split={self.split!r}, format={self.benchmark!r})"
@@ -82,7 +82,7 @@ def _import_datasets():
     return require_datasets()
 
 
-def load_published_dataset(name: str, *, dataset_path: Optional[PathLike] = None):
+def load_published_dataset(name: str, *, dataset_path: PathLike | None = None):
     """The published benchmark's split as a ``datasets.Dataset`` (``dataset_path``: a local
     copy to read in place of the hub)."""
     if name not in PUBLISHED:
@@ -113,7 +113,7 @@ def _is_saved_to_disk(path: Path) -> bool:
     return path.is_dir() and ((path / "state.json").exists() or (path / "dataset_dict.json").exists())
 
 
-def load_published(name: str, *, dataset_path: Optional[PathLike] = None) -> Tuple[str, List]:
+def load_published(name: str, *, dataset_path: PathLike | None = None) -> tuple[str, list]:
     """Read a published benchmark; returns (patarm benchmark format, items)."""
     from .evaluate import items_from_records
 

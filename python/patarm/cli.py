@@ -1,13 +1,14 @@
 """The ``patarm`` command line. Each subcommand is a module of ``patarm.commands`` that
 defines ``register(subparsers)`` (adds its parser and sets ``func``); new commands need no
 change here."""
+
 from __future__ import annotations
 
 import argparse
 import importlib
 import pkgutil
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from . import __version__, commands
 from ._optional import MissingDependency
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -1,11 +1,12 @@
 """The evaluation report: a JSON-ready dict that renders as HTML tables in Jupyter, and its
 conversion to the result files of rewardbench's leaderboards."""
+
 from __future__ import annotations
 
 import html
 import json
 import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from .data.io import PathLike, atomic_path, json_safe
 
@@ -18,8 +19,10 @@ class EvaluationReport(dict):
         primary = self.get("primary") or {}
         score = primary.get("score")
         shown = "nan" if not isinstance(score, float) or math.isnan(score) else f"{score:.4f}"
-        return (f"EvaluationReport(benchmark={self.get('benchmark')!r}, items={self.get('items')!r}, "
-                f"n={self.get('n')!r}, score={shown} ({primary.get('method')}@{primary.get('n')}))")
+        return (
+            f"EvaluationReport(benchmark={self.get('benchmark')!r}, items={self.get('items')!r}, "
+            f"n={self.get('n')!r}, score={shown} ({primary.get('method')}@{primary.get('n')}))"
+        )
 
     def _repr_html_(self) -> str:
         from .evaluate import report_table
@@ -27,35 +30,39 @@ class EvaluationReport(dict):
         title, header, rows = report_table(self)
         head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
         body = "".join(
-            "<tr>" + "".join(
-                f"<td style=\"text-align:{'left' if i == 0 else 'right'}\">{html.escape(str(cell).strip())}</td>"
+            "<tr>"
+            + "".join(
+                f'<td style="text-align:{"left" if i == 0 else "right"}">{html.escape(str(cell).strip())}</td>'
                 for i, cell in enumerate(row)
-            ) + "</tr>"
+            )
+            + "</tr>"
             for row in rows
         )
-        return (f"<div class=\"patarm-report\"><p><b>{html.escape(title)}</b></p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+        return (
+            f'<div class="patarm-report"><p><b>{html.escape(title)}</b></p>'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        )
 
 
-def _vote_block(report: Dict[str, Any], method: Optional[str], n: Optional[int]) -> Tuple[str, str, Dict[str, Any]]:
+def _vote_block(report: dict[str, Any], method: str | None, n: int | None) -> tuple[str, str, dict[str, Any]]:
     method = method or report["primary"]["method"]
-    n = str(n if n is not None else report["primary"]["n"])
+    n_key = str(n if n is not None else report["primary"]["n"])
     results = report["results"]
-    if method not in results or n not in results[method]:
+    if method not in results or n_key not in results[method]:
         available = ", ".join(f"{m}@{k}" for m in results for k in results[m])
-        raise ValueError(f"no {method}@{n} in this report; it has {available}")
-    return method, n, results[method][n]
+        raise ValueError(f"no {method}@{n_key} in this report; it has {available}")
+    return method, n_key, results[method][n_key]
 
 
 def rewardbench_results(
-    report: Dict[str, Any],
+    report: dict[str, Any],
     *,
     model: str,
     model_type: str = "Generative RM",
-    chat_template: Optional[str] = None,
-    method: Optional[str] = None,
-    n: Optional[int] = None,
-) -> Dict[str, Any]:
+    chat_template: str | None = None,
+    method: str | None = None,
+    n: int | None = None,
+) -> dict[str, Any]:
     """The report as one of rewardbench's leaderboard result files (``results/eval-set/<model>.json``
     of rewardbench 0.1.4's ``save_to_hub``): ``model``, ``model_type``, ``chat_template`` and
     every subset's accuracy under its own name, for one voting method and n (default: the
@@ -63,15 +70,17 @@ def rewardbench_results(
     layout with its six subsets (Ties: its composite score), as ``scripts/run_v2.py`` and
     ``run_generative_v2.py`` write them."""
     if report["benchmark"] not in ("rewardbench", "rewardbench2"):
-        raise ValueError(f"--format rewardbench is for RewardBench and RewardBench 2 reports, not {report['benchmark']}")
+        raise ValueError(
+            f"--format rewardbench is for RewardBench and RewardBench 2 reports, not {report['benchmark']}"
+        )
     _, _, block = _vote_block(report, method, n)
-    out: Dict[str, Any] = {"model": model, "model_type": model_type, "chat_template": chat_template}
+    out: dict[str, Any] = {"model": model, "model_type": model_type, "chat_template": chat_template}
     for subset, values in block["subsets"].items():
         out[subset] = values["accuracy"]
     return out
 
 
-def write_rewardbench_json(results: Dict[str, Any], path: PathLike) -> None:
+def write_rewardbench_json(results: dict[str, Any], path: PathLike) -> None:
     """Written as rewardbench writes it: ``json.dumps(indent=4, sort_keys=True)`` (NaN as null)."""
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8") as handle:

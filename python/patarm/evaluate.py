@@ -36,18 +36,20 @@ won wins). Means are compared exactly (METHOD section 4). Ties, and pairs where 
 valid score, count as wrong by default (``ties="wrong"``, the paper's rule) or as half a win
 (``ties="half"``, as RewardBench's generative-judge script counts a tie or an error).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 
 from ._optional import require_matplotlib
-from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
 from .data.io import DataError, PathLike, check_id, read_records
 from .eval_report import EvaluationReport
+from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
 
 VOTE_LEVELS = (1, 2, 4, 8)
 METHODS = ("mean", "majority")
@@ -55,21 +57,49 @@ STYLES = ("concise", "detailed", "markdown")
 
 # rewardbench 0.1.4, rewardbench/constants.py: SUBSET_MAPPING (section -> subsets, in its order)
 # and EXAMPLE_COUNTS (the section weights).
-REWARDBENCH_SECTIONS: Dict[str, Tuple[str, ...]] = {
+REWARDBENCH_SECTIONS: dict[str, tuple[str, ...]] = {
     "Chat": ("alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"),
-    "Chat Hard": ("mt-bench-hard", "llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst",
-                  "llmbar-adver-GPTOut", "llmbar-adver-manual"),
-    "Safety": ("refusals-dangerous", "refusals-offensive", "xstest-should-refuse", "xstest-should-respond",
-               "donotanswer"),
+    "Chat Hard": (
+        "mt-bench-hard",
+        "llmbar-natural",
+        "llmbar-adver-neighbor",
+        "llmbar-adver-GPTInst",
+        "llmbar-adver-GPTOut",
+        "llmbar-adver-manual",
+    ),
+    "Safety": (
+        "refusals-dangerous",
+        "refusals-offensive",
+        "xstest-should-refuse",
+        "xstest-should-respond",
+        "donotanswer",
+    ),
     "Reasoning": ("math-prm", "hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust"),
 }
-REWARDBENCH_WEIGHTS: Dict[str, int] = {
-    "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28,
-    "mt-bench-med": 40, "mt-bench-hard": 37, "math-prm": 984, "refusals-dangerous": 100,
-    "refusals-offensive": 100, "llmbar-natural": 100, "llmbar-adver-neighbor": 134,
-    "llmbar-adver-GPTInst": 92, "llmbar-adver-GPTOut": 47, "llmbar-adver-manual": 46,
-    "xstest-should-refuse": 154, "xstest-should-respond": 250, "donotanswer": 136, "hep-cpp": 164,
-    "hep-go": 164, "hep-java": 164, "hep-js": 164, "hep-python": 164, "hep-rust": 164,
+REWARDBENCH_WEIGHTS: dict[str, int] = {
+    "alpacaeval-easy": 100,
+    "alpacaeval-length": 95,
+    "alpacaeval-hard": 95,
+    "mt-bench-easy": 28,
+    "mt-bench-med": 40,
+    "mt-bench-hard": 37,
+    "math-prm": 984,
+    "refusals-dangerous": 100,
+    "refusals-offensive": 100,
+    "llmbar-natural": 100,
+    "llmbar-adver-neighbor": 134,
+    "llmbar-adver-GPTInst": 92,
+    "llmbar-adver-GPTOut": 47,
+    "llmbar-adver-manual": 46,
+    "xstest-should-refuse": 154,
+    "xstest-should-respond": 250,
+    "donotanswer": 136,
+    "hep-cpp": 164,
+    "hep-go": 164,
+    "hep-java": 164,
+    "hep-js": 164,
+    "hep-python": 164,
+    "hep-rust": 164,
 }
 OTHER_SECTION = "other"
 SUBSET_TO_SECTION = {subset: section for section, subsets in REWARDBENCH_SECTIONS.items() for subset in subsets}
@@ -83,8 +113,8 @@ class Item:
 
     id: str
     prompt: str
-    chosen: Tuple[str, ...]
-    rejected: Tuple[str, ...]
+    chosen: tuple[str, ...]
+    rejected: tuple[str, ...]
     group: str
 
     def __repr__(self) -> str:
@@ -113,7 +143,7 @@ def rmbench_domain(domain: str) -> str:
     return "safety" if domain.startswith("safety") else domain
 
 
-def detect_benchmark(records: Sequence[Tuple[str, Dict[str, Any]]]) -> str:
+def detect_benchmark(records: Sequence[tuple[str, dict[str, Any]]]) -> str:
     if not records:
         raise DataError("the benchmark file is empty")
     where, first = records[0]
@@ -128,8 +158,9 @@ def detect_benchmark(records: Sequence[Tuple[str, Dict[str, Any]]]) -> str:
     )
 
 
-def load_benchmark(path: PathLike, benchmark: str = "auto", *, dataset_path: Optional[PathLike] = None
-                   ) -> Tuple[str, List[Item]]:
+def load_benchmark(
+    path: PathLike, benchmark: str = "auto", *, dataset_path: PathLike | None = None
+) -> tuple[str, list[Item]]:
     """Read a benchmark: a local RewardBench, RM-Bench or RewardBench 2 file, or a published
     dataset by name (``allenai/reward-bench``, ``THU-KEG/RM-Bench``, ``allenai/reward-bench-2``,
     read with ``datasets``; ``dataset_path`` reads a local copy in its place). Returns
@@ -142,8 +173,10 @@ def load_benchmark(path: PathLike, benchmark: str = "auto", *, dataset_path: Opt
             raise ValueError(f"{path} is a {found} benchmark, not {benchmark!r}; drop --benchmark")
         return found, items
     if dataset_path is not None:
-        raise ValueError(f"--dataset-path is for a benchmark given by name ({', '.join(_published_names())}), "
-                         f"not for the local file {path}")
+        raise ValueError(
+            f"--dataset-path is for a benchmark given by name ({', '.join(_published_names())}), "
+            f"not for the local file {path}"
+        )
     records = read_records(path)
     if not records:
         raise DataError(f"{path}: no benchmark items in the file (it is empty)")
@@ -152,13 +185,13 @@ def load_benchmark(path: PathLike, benchmark: str = "auto", *, dataset_path: Opt
     return benchmark, items_from_records(records, benchmark)
 
 
-def _published_names() -> List[str]:
+def _published_names() -> list[str]:
     from .benchmarks import PUBLISHED
 
     return list(PUBLISHED)
 
 
-def items_from_records(records: Sequence[Tuple[str, Dict[str, Any]]], benchmark: str) -> List[Item]:
+def items_from_records(records: Sequence[tuple[str, dict[str, Any]]], benchmark: str) -> list[Item]:
     """Benchmark items from ``(location, record)`` pairs in the benchmark's published format."""
     if benchmark not in BENCHMARK_FORMATS:
         raise ValueError(f"unknown benchmark {benchmark!r}; use 'rewardbench', 'rmbench', 'rewardbench2' or 'auto'")
@@ -189,8 +222,10 @@ def items_from_records(records: Sequence[Tuple[str, Dict[str, Any]]], benchmark:
         seen.add(item_id)
         group = str(record[group_key])
         if benchmark == "rmbench" and rmbench_domain(group) not in RMBENCH_DOMAINS:
-            raise DataError(f"{where}: field 'domain': unknown RM-Bench domain {group!r}; "
-                            f"expected one of chat, math, code, safety-refuse, safety-response")
+            raise DataError(
+                f"{where}: field 'domain': unknown RM-Bench domain {group!r}; "
+                f"expected one of chat, math, code, safety-refuse, safety-response"
+            )
         if benchmark == "rewardbench2":
             from .evaluate_rb2 import check_rb2_item
 
@@ -203,12 +238,12 @@ def items_from_records(records: Sequence[Tuple[str, Dict[str, Any]]], benchmark:
 # Judgements
 
 
-ResponseKey = Tuple[str, str, int]  # (item id, side, style index)
+ResponseKey = tuple[str, str, int]  # (item id, side, style index)
 
 
 def load_judgement_scores(
     path: PathLike, *, think_in_prompt: bool = False, answer_only: bool = False
-) -> Dict[ResponseKey, np.ndarray]:
+) -> dict[ResponseKey, np.ndarray]:
     """Read a judgements file; every judgement text is parsed in one Rust batch. Rows with
     the same (id, side, style) accumulate in file order. ``answer_only=True`` parses a
     baseline judge's judgements (only the last ``<answer>``, a verdict in [1, 10])."""
@@ -219,12 +254,12 @@ def load_judgement_scores(
 
 
 def judgement_scores(
-    records: Iterable[Tuple[str, Dict[str, Any]]], *, think_in_prompt: bool = False, answer_only: bool = False
-) -> Dict[ResponseKey, np.ndarray]:
+    records: Iterable[tuple[str, dict[str, Any]]], *, think_in_prompt: bool = False, answer_only: bool = False
+) -> dict[ResponseKey, np.ndarray]:
     """Scores per response from ``(location, record)`` judgement rows (see the module doc)."""
-    from . import parse_judgements
+    from .parsing import parse_judgements
 
-    entries: List[Tuple[ResponseKey, List[Any], bool]] = []
+    entries: list[tuple[ResponseKey, list[Any], bool, list[int] | None]] = []
     for where, record in records:
         if record.get("id") is None:
             raise DataError(f"{where}: missing field 'id' (the benchmark item id)")
@@ -242,7 +277,11 @@ def judgement_scores(
             if not isinstance(style, int) or isinstance(style, bool) or not 0 <= style < len(STYLES):
                 raise DataError(f"{where}: field 'style' must be 0, 1, 2 or one of {STYLES}, got {style!r}")
         key = (str(check_id(record["id"], where, "id")), side, style)
-        if record.get("judgements") is not None or record.get("text") is not None or record.get("judgement") is not None:
+        if (
+            record.get("judgements") is not None
+            or record.get("text") is not None
+            or record.get("judgement") is not None
+        ):
             texts = record.get("judgements")
             if texts is None:
                 texts = [record.get("text", record.get("judgement"))]
@@ -261,12 +300,16 @@ def judgement_scores(
         else:
             raise DataError(f"{where}: needs 'judgements' (texts), 'text' or 'scores'")
     flat = [t for _, texts, is_text, _ in entries if is_text for t in texts]
-    parsed = iter(np.asarray(parse_judgements(flat, think_in_prompt=think_in_prompt, answer_only=answer_only)["score"],
-                             dtype=np.float64)
-                  .tolist() if flat else [])
+    parsed = iter(
+        np.asarray(
+            parse_judgements(flat, think_in_prompt=think_in_prompt, answer_only=answer_only)["score"], dtype=np.float64
+        ).tolist()
+        if flat
+        else []
+    )
     # Rows without "rounds" accumulate in file order; rows of a judgements log (with "rounds")
     # are placed by round after them, the last reply for a round winning.
-    store: Dict[ResponseKey, Tuple[List[float], Dict[int, float]]] = {}
+    store: dict[ResponseKey, tuple[list[float], dict[int, float]]] = {}
     for key, values, is_text, rounds in entries:
         listed, by_round = store.setdefault(key, ([], {}))
         scores = [next(parsed) for _ in values] if is_text else values
@@ -274,22 +317,27 @@ def judgement_scores(
             listed.extend(scores)
         else:
             by_round.update(zip(rounds, scores))
-    return {key: np.asarray(listed + [by_round[r] for r in sorted(by_round)], dtype=np.float64)
-            for key, (listed, by_round) in store.items()}
+    return {
+        key: np.asarray(listed + [by_round[r] for r in sorted(by_round)], dtype=np.float64)
+        for key, (listed, by_round) in store.items()
+    }
 
 
-def _rounds(record: Dict[str, Any], count: int, where: str) -> Optional[List[int]]:
+def _rounds(record: dict[str, Any], count: int, where: str) -> list[int] | None:
     """The ``rounds`` of a judgements-log row (None for other rows)."""
     rounds = record.get("rounds")
     if rounds is None:
         return None
-    if (not isinstance(rounds, list) or len(rounds) != count
-            or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in rounds)):
+    if (
+        not isinstance(rounds, list)
+        or len(rounds) != count
+        or not all(isinstance(r, int) and not isinstance(r, bool) and r >= 0 for r in rounds)
+    ):
         raise DataError(f"{where}: field 'rounds' must list one round (0, 1, ...) per judgement")
     return rounds
 
 
-def score_tensors(items: Sequence[Item], scores: Dict[ResponseKey, np.ndarray]) -> Tuple[np.ndarray, np.ndarray]:
+def score_tensors(items: Sequence[Item], scores: dict[ResponseKey, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Chosen and rejected scores as arrays of shape (items, styles, k), k the smallest
     judgement count of any response (later judgements are not used)."""
     styles = len(items[0].chosen)
@@ -310,7 +358,7 @@ def score_tensors(items: Sequence[Item], scores: Dict[ResponseKey, np.ndarray]) 
     return chosen, rejected
 
 
-def vote_levels(k: int, levels: Sequence[int] = VOTE_LEVELS) -> List[int]:
+def vote_levels(k: int, levels: Sequence[int] = VOTE_LEVELS) -> list[int]:
     """The n to report: the standard levels up to k, and k itself."""
     out = [n for n in levels if n <= k]
     if k not in out:
@@ -345,13 +393,13 @@ def _accuracy(values: np.ndarray) -> float:
     return float(np.mean(values)) if values.size else math.nan
 
 
-def section_scores(accuracy: Dict[str, float], weights: Dict[str, int] = REWARDBENCH_WEIGHTS) -> Dict[str, float]:
+def section_scores(accuracy: dict[str, float], weights: dict[str, int] = REWARDBENCH_WEIGHTS) -> dict[str, float]:
     """Per-section scores as rewardbench's ``calculate_scores_per_section`` computes them (the
     same sums in the same order): sum(accuracy * weight) / sum(weight) over the section's
     subsets that are present; sections with no subset present are left out."""
-    sections: Dict[str, float] = {}
+    sections: dict[str, float] = {}
     for section, subsets in REWARDBENCH_SECTIONS.items():
-        total_weighted_score, total_examples = 0, 0
+        total_weighted_score, total_examples = 0.0, 0
         for subset in subsets:
             if subset in accuracy:
                 total_weighted_score += accuracy[subset] * weights[subset]
@@ -361,11 +409,11 @@ def section_scores(accuracy: Dict[str, float], weights: Dict[str, int] = REWARDB
     return sections
 
 
-def rewardbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str, Any]:
+def rewardbench_metrics(items: Sequence[Item], correct: np.ndarray) -> dict[str, Any]:
     """Accuracy per subset (correct / pairs), per section (rewardbench's weights) and overall
     (the mean of the sections)."""
     flags = correct[:, 0, 0]
-    subsets: Dict[str, Dict[str, float]] = {}
+    subsets: dict[str, dict[str, float]] = {}
     for subset in sorted({item.group for item in items}):
         mask = np.array([item.group == subset for item in items])
         subsets[subset] = {"accuracy": _accuracy(flags[mask]), "pairs": int(mask.sum())}
@@ -379,9 +427,9 @@ def rewardbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str,
     return {"subsets": subsets, "sections": sections, "score": float(np.mean(known)) if known else math.nan}
 
 
-def rmbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str, Any]:
+def rmbench_metrics(items: Sequence[Item], correct: np.ndarray) -> dict[str, Any]:
     """The 3x3 matrix, hard / normal / easy per domain, and the total."""
-    domains: Dict[str, Dict[str, Any]] = {}
+    domains: dict[str, dict[str, Any]] = {}
     upper = np.triu_indices(3, 1)
     lower = np.tril_indices(3, -1)
     for domain in RMBENCH_DOMAINS:
@@ -398,18 +446,20 @@ def rmbench_metrics(items: Sequence[Item], correct: np.ndarray) -> Dict[str, Any
             "items": int(mask.sum()),
             "matrix": matrix.tolist(),
         }
-    summary = {key: float(np.mean([d[key] for d in domains.values()])) for key in ("hard", "normal", "easy", "accuracy")}
+    summary = {
+        key: float(np.mean([d[key] for d in domains.values()])) for key in ("hard", "normal", "easy", "accuracy")
+    }
     return {"domains": domains, "average": summary, "score": summary["accuracy"]}
 
 
 def evaluate_scores(
     benchmark: str,
     items: Sequence[Item],
-    scores: Dict[ResponseKey, np.ndarray],
+    scores: dict[ResponseKey, np.ndarray],
     *,
     levels: Sequence[int] = VOTE_LEVELS,
     ties: str = "wrong",
-) -> Dict[str, Any]:
+) -> EvaluationReport:
     """All metrics for every voting method and n. Returns a JSON-ready report. ``ties``:
     ``"wrong"`` (default) or ``"half"`` (a tie or a side without a valid score is half a win)."""
     tie_credit(ties)
@@ -421,27 +471,30 @@ def evaluate_scores(
     k = chosen.shape[2]
     ns = vote_levels(k, levels)
     metrics = rewardbench_metrics if benchmark == "rewardbench" else rmbench_metrics
-    results: Dict[str, Dict[str, Any]] = {m: {} for m in METHODS}
+    results: dict[str, dict[str, Any]] = {m: {} for m in METHODS}
     for method in METHODS:
         for n in ns:
             results[method][str(n)] = metrics(items, correct_matrix(chosen, rejected, n, method, ties))
     gaps, _ = mean_vote_gaps(chosen.reshape(-1, k), rejected.reshape(-1, k))  # same style on both sides
     valid = np.isfinite(chosen).mean() * 0.5 + np.isfinite(rejected).mean() * 0.5
-    return EvaluationReport({
-        "benchmark": benchmark,
-        "items": len(items),
-        "judgements_per_response": k,
-        "ties": ties,
-        "valid_judgement_rate": float(valid),
-        "n": ns,
-        "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
-        "results": results,
-        "score_gaps": [None if math.isnan(g) else float(g) for g in gaps.tolist()],
-    })
+    return EvaluationReport(
+        {
+            "benchmark": benchmark,
+            "items": len(items),
+            "judgements_per_response": k,
+            "ties": ties,
+            "valid_judgement_rate": float(valid),
+            "n": ns,
+            "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
+            "results": results,
+            "score_gaps": [None if math.isnan(g) else float(g) for g in gaps.tolist()],
+        }
+    )
 
 
-def _evaluate_rewardbench2(items: Sequence[Item], scores: Dict[ResponseKey, np.ndarray], *,
-                           levels: Sequence[int], ties: str) -> "EvaluationReport":
+def _evaluate_rewardbench2(
+    items: Sequence[Item], scores: dict[ResponseKey, np.ndarray], *, levels: Sequence[int], ties: str
+) -> EvaluationReport:
     from .evaluate_rb2 import response_keys, rewardbench2_metrics, score_gaps
 
     keys = response_keys(items)
@@ -454,24 +507,28 @@ def _evaluate_rewardbench2(items: Sequence[Item], scores: Dict[ResponseKey, np.n
     ns = vote_levels(k, levels)
     results = {m: {str(n): rewardbench2_metrics(items, scores, k, n, m, ties) for n in ns} for m in METHODS}
     valid = float(np.mean([np.isfinite(scores[key][:k]).mean() for key in keys]))
-    return EvaluationReport({
-        "benchmark": "rewardbench2",
-        "items": len(items),
-        "judgements_per_response": k,
-        "ties": ties,
-        "valid_judgement_rate": valid,
-        "n": ns,
-        "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
-        "results": results,
-        "score_gaps": score_gaps(items, scores, k),
-    })
+    return EvaluationReport(
+        {
+            "benchmark": "rewardbench2",
+            "items": len(items),
+            "judgements_per_response": k,
+            "ties": ties,
+            "valid_judgement_rate": valid,
+            "n": ns,
+            "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
+            "results": results,
+            "score_gaps": score_gaps(items, scores, k),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Live judging
 
 
-def judge_benchmark(benchmark: str, items: Sequence[Item], judge, *, show_progress: bool = True) -> List[Dict[str, Any]]:
+def judge_benchmark(
+    benchmark: str, items: Sequence[Item], judge, *, show_progress: bool = True
+) -> list[dict[str, Any]]:
     """Judge every response of every item with a live :class:`patarm.Judge`; returns rows of
     the judgements-file format (save them to evaluate again without the server)."""
     return judge_benchmark_logged(benchmark, items, judge, show_progress=show_progress)[0]
@@ -490,8 +547,9 @@ def judge_benchmark_logged(benchmark: str, items: Sequence[Item], judge, *, log=
                 prompts.append(item.prompt)
                 responses.append(text)
                 domains.append(domain)
-    def slot(item_id: str, side: str, style: int) -> Dict[str, Any]:
-        row: Dict[str, Any] = {"id": item_id, "side": side}
+
+    def slot(item_id: str, side: str, style: int) -> dict[str, Any]:
+        row: dict[str, Any] = {"id": item_id, "side": side}
         if benchmark == "rmbench":
             row["style"] = style
         elif benchmark == "rewardbench2":
@@ -499,18 +557,27 @@ def judge_benchmark_logged(benchmark: str, items: Sequence[Item], judge, *, log=
         return row
 
     slots = [slot(*key) for key in keys]
-    results = judge.score_many(prompts, responses, domains=domains, show_progress=show_progress, cache=log,
-                               _slots=slots if log is not None else None)
+    results = judge.score_many(
+        prompts,
+        responses,
+        domains=domains,
+        show_progress=show_progress,
+        cache=log,
+        _slots=slots if log is not None else None,
+    )
     rows = [dict(row, judgements=list(result.judgements)) for row, result in zip(slots, results)]
     return rows, results.stats
 
 
 def scores_from_rows(
-    rows: Iterable[Dict[str, Any]], *, think_in_prompt: bool = False, answer_only: bool = False
-) -> Dict[ResponseKey, np.ndarray]:
+    rows: Iterable[dict[str, Any]], *, think_in_prompt: bool = False, answer_only: bool = False
+) -> dict[ResponseKey, np.ndarray]:
     """Scores from judgement rows held in memory (as :func:`judge_benchmark` returns)."""
-    return judgement_scores(((f"judgement row {i}", row) for i, row in enumerate(rows)),
-                            think_in_prompt=think_in_prompt, answer_only=answer_only)
+    return judgement_scores(
+        ((f"judgement row {i}", row) for i, row in enumerate(rows)),
+        think_in_prompt=think_in_prompt,
+        answer_only=answer_only,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -524,22 +591,28 @@ def _pct(value: float) -> str:
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     line = "+".join("-" * (w + 2) for w in widths)
-    fmt = lambda cells: "|".join(f" {str(c):>{w}} " if i else f" {str(c):<{w}} " for i, (c, w) in enumerate(zip(cells, widths)))
+
+    def fmt(cells: Sequence[str]) -> str:
+        return "|".join(f" {str(c):>{w}} " if i else f" {str(c):<{w}} " for i, (c, w) in enumerate(zip(cells, widths)))
+
     return "\n".join([fmt(header), line, *(fmt(r) for r in rows)])
 
 
-def report_table(report: Dict[str, Any]) -> Tuple[str, List[str], List[List[str]]]:
+def report_table(report: dict[str, Any]) -> tuple[str, list[str], list[list[str]]]:
     """A report's title, table header and rows (accuracy %), for the terminal and for HTML."""
     ns = [str(n) for n in report["n"]]
     res = report["results"]
     columns = [f"{m}@{n}" for m in METHODS for n in ns]
     ties = "ties count as half a win" if report.get("ties") == "half" else "ties count as wrong"
-    title = (f"{report['benchmark']}: {report['items']} items, {report['judgements_per_response']} judgements per "
-             f"response, {100 * report['valid_judgement_rate']:.1f}% valid (accuracy %, {ties})")
+    title = (
+        f"{report['benchmark']}: {report['items']} items, {report['judgements_per_response']} judgements per "
+        f"response, {100 * report['valid_judgement_rate']:.1f}% valid (accuracy %, {ties})"
+    )
     consistency = (report.get("pairwise") or {}).get("position_consistency")
     if report.get("judge") == "pairwise":  # judgements per pair and order
         title = title.replace("per response", "per pair and order") + (
-            "" if consistency is None else f"; position consistency {100 * consistency:.1f}%")
+            "" if consistency is None else f"; position consistency {100 * consistency:.1f}%"
+        )
     if report["benchmark"] == "rewardbench":
         first = res["mean"][ns[0]]
         rows = []
@@ -547,15 +620,19 @@ def report_table(report: Dict[str, Any]) -> Tuple[str, List[str], List[List[str]
             rows.append([section] + [_pct(res[m][n]["sections"][section]) for m in METHODS for n in ns])
             for subset in first["subsets"]:
                 if SUBSET_TO_SECTION.get(subset, OTHER_SECTION) == section:
-                    rows.append([f"  {subset} ({first['subsets'][subset]['pairs']})"]
-                                + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns])
+                    rows.append(
+                        [f"  {subset} ({first['subsets'][subset]['pairs']})"]
+                        + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns]
+                    )
         rows.append(["score (mean of sections)"] + [_pct(res[m][n]["score"]) for m in METHODS for n in ns])
         return title, ["section / subset (pairs)", *columns], rows
     if report["benchmark"] == "rewardbench2":
         first = res["mean"][ns[0]]
-        rows = [[f"{subset} ({first['subsets'][subset]['items']})"]
-                + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns]
-                for subset in first["subsets"]]
+        rows = [
+            [f"{subset} ({first['subsets'][subset]['items']})"]
+            + [_pct(res[m][n]["subsets"][subset]["accuracy"]) for m in METHODS for n in ns]
+            for subset in first["subsets"]
+        ]
         rows.append(["score (mean of subsets)"] + [_pct(res[m][n]["score"]) for m in METHODS for n in ns])
         return title, ["subset (items)", *columns], rows
     rows = []
@@ -563,22 +640,27 @@ def report_table(report: Dict[str, Any]) -> Tuple[str, List[str], List[List[str]
         for n in ns:
             block = res[method][n]
             for domain, d in block["domains"].items():
-                rows.append([f"{method}@{n}", domain, _pct(d["easy"]), _pct(d["normal"]), _pct(d["hard"]), _pct(d["accuracy"])])
+                rows.append(
+                    [f"{method}@{n}", domain, _pct(d["easy"]), _pct(d["normal"]), _pct(d["hard"]), _pct(d["accuracy"])]
+                )
             a = block["average"]
-            rows.append([f"{method}@{n}", "average", _pct(a["easy"]), _pct(a["normal"]), _pct(a["hard"]), _pct(a["accuracy"])])
+            rows.append(
+                [f"{method}@{n}", "average", _pct(a["easy"]), _pct(a["normal"]), _pct(a["hard"]), _pct(a["accuracy"])]
+            )
     return title, ["vote", "domain", "easy", "normal", "hard", "avg"], rows
 
 
-def format_report(report: Dict[str, Any]) -> str:
+def format_report(report: dict[str, Any]) -> str:
     """The pretty terminal tables of a report."""
     title, header, rows = report_table(report)
     return "\n".join([title, "", _table(header, rows)])
 
 
-def plot_report(report: Dict[str, Any], path: PathLike) -> None:
+def plot_report(report: dict[str, Any], path: PathLike) -> None:
     """A PNG: accuracy against n (mean and majority voting), and the score-gap distribution."""
     require_matplotlib().use("Agg")
     import matplotlib.pyplot as plt
+
     from .data.io import atomic_path
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
@@ -596,8 +678,10 @@ def plot_report(report: Dict[str, Any], path: PathLike) -> None:
     gaps = [g for g in report["score_gaps"] if g is not None]
     right.hist(gaps, bins=min(40, max(5, len(gaps) // 2 or 1)), color="tab:gray")
     right.axvline(0.0, color="tab:red", linestyle="--")
-    right.set_xlabel("mean chosen score - mean rejected score"
-                     + (" (lowest chosen - highest rejected)" if report["benchmark"] == "rewardbench2" else ""))
+    right.set_xlabel(
+        "mean chosen score - mean rejected score"
+        + (" (lowest chosen - highest rejected)" if report["benchmark"] == "rewardbench2" else "")
+    )
     right.set_ylabel({"rmbench": "responses", "rewardbench2": "items"}.get(report["benchmark"], "pairs"))
     right.set_title("score gap")
     fig.tight_layout()

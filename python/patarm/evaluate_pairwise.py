@@ -9,26 +9,30 @@ The report adds a ``pairwise`` block: position consistency, round consistency, t
 Judgement rows: ``id``, ``side`` ``"pair"``, ``order`` (``AB``: the chosen response shown as A;
 ``BA``: shown as B) and ``judgements`` (optionally ``rounds``, as a judgements log writes).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from .data.io import DataError, PathLike, check_id, read_records
 from .eval_report import EvaluationReport
 from .evaluate import METHODS, VOTE_LEVELS, Item, judge_domain, rewardbench_metrics, vote_levels
-from .judge_pairwise import ORDERS, pairwise_results, pairwise_summary
+from .judge_pairwise import ORDERS, PairwiseResult, pairwise_results, pairwise_summary
 from .voting import tie_credit
 
-PairKey = Tuple[str, str]  # (item id, order)
+PairKey = tuple[str, str]  # (item id, order)
 
 
 def check_pairwise_benchmark(benchmark: str) -> None:
     if benchmark != "rewardbench":
-        raise ValueError(f"--pairwise evaluates RewardBench-format pairs (one chosen, one rejected); "
-                         f"{benchmark} items have several responses per side: drop --pairwise")
+        raise ValueError(
+            f"--pairwise evaluates RewardBench-format pairs (one chosen, one rejected); "
+            f"{benchmark} items have several responses per side: drop --pairwise"
+        )
 
 
 def judge_pairwise_benchmark(items: Sequence[Item], judge, *, log=None, show_progress: bool = True):
@@ -38,24 +42,34 @@ def judge_pairwise_benchmark(items: Sequence[Item], judge, *, log=None, show_pro
     rejected = [item.rejected[0] for item in items]
     domains = [judge_domain("rewardbench", item.group) for item in items]
     slots = [{"id": item.id, "side": "pair", "order": order} for order in ORDERS for item in items]
-    results = judge.compare_pairwise_many(prompts, chosen, rejected, domains=domains, show_progress=show_progress,
-                                          cache=log, _slots=slots if log is not None else None)
-    rows = [dict(slot, judgements=list(results[i % len(items)].judgements[slot["order"]]))
-            for i, slot in enumerate(slots)]
+    results = judge.compare_pairwise_many(
+        prompts,
+        chosen,
+        rejected,
+        domains=domains,
+        show_progress=show_progress,
+        cache=log,
+        _slots=slots if log is not None else None,
+    )
+    rows = [
+        dict(slot, judgements=list(results[i % len(items)].judgements[slot["order"]])) for i, slot in enumerate(slots)
+    ]
     return rows, results.stats
 
 
-def pairwise_texts(records: Iterable[Tuple[str, Dict[str, Any]]]) -> Dict[PairKey, List[str]]:
+def pairwise_texts(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[PairKey, list[str]]:
     """Judgement texts per (item id, order), rounds placed by ``rounds`` where given."""
-    listed: Dict[PairKey, List[str]] = {}
-    by_round: Dict[PairKey, Dict[int, str]] = {}
+    listed: dict[PairKey, list[str]] = {}
+    by_round: dict[PairKey, dict[int, str]] = {}
     for where, record in records:
         if record.get("id") is None:
             raise DataError(f"{where}: missing field 'id' (the benchmark item id)")
         order = record.get("order")
         if order not in ORDERS:
-            raise DataError(f"{where}: field 'order' must be 'AB' (chosen shown as A) or 'BA', got {order!r}; "
-                            "pairwise judgements files come from patarm evaluate --pairwise --save-judgements")
+            raise DataError(
+                f"{where}: field 'order' must be 'AB' (chosen shown as A) or 'BA', got {order!r}; "
+                "pairwise judgements files come from patarm evaluate --pairwise --save-judgements"
+            )
         texts = record.get("judgements")
         if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
             raise DataError(f"{where}: field 'judgements' must be a list of strings")
@@ -72,16 +86,22 @@ def pairwise_texts(records: Iterable[Tuple[str, Dict[str, Any]]]) -> Dict[PairKe
     return listed
 
 
-def load_pairwise_texts(path: PathLike) -> Dict[PairKey, List[str]]:
+def load_pairwise_texts(path: PathLike) -> dict[PairKey, list[str]]:
     return pairwise_texts(read_records(path))
 
 
-def rows_as_records(rows: Sequence[Dict[str, Any]]):
+def rows_as_records(rows: Sequence[dict[str, Any]]):
     return ((f"judgement row {i}", row) for i, row in enumerate(rows))
 
 
-def evaluate_pairwise(items: Sequence[Item], texts: Dict[PairKey, List[str]], *, levels: Sequence[int] = VOTE_LEVELS,
-                      ties: str = "wrong", think_in_prompt: bool = False) -> EvaluationReport:
+def evaluate_pairwise(
+    items: Sequence[Item],
+    texts: dict[PairKey, list[str]],
+    *,
+    levels: Sequence[int] = VOTE_LEVELS,
+    ties: str = "wrong",
+    think_in_prompt: bool = False,
+) -> EvaluationReport:
     """The RewardBench report of a pairwise judge (see the module doc)."""
     tie_credit(ties)
     if not items:
@@ -93,45 +113,62 @@ def evaluate_pairwise(items: Sequence[Item], texts: Dict[PairKey, List[str]], *,
         raise DataError(f"no pairwise judgements for {shown}{more}; every pair needs judgements in both orders")
     k = min(len(texts[(item.id, order)]) for item in items for order in ORDERS)
     ns = vote_levels(k, levels)
-    results: Dict[str, Dict[str, Any]] = {m: {} for m in METHODS}
-    full = None
+    results: dict[str, dict[str, Any]] = {m: {} for m in METHODS}
+    full: list[PairwiseResult] = []
     for n in ns:
-        judged = pairwise_results([i.prompt for i in items], [i.chosen[0] for i in items],
-                                  [i.rejected[0] for i in items], [i.group for i in items],
-                                  [texts[(i.id, "AB")][:n] for i in items], [texts[(i.id, "BA")][:n] for i in items],
-                                  think_in_prompt=think_in_prompt)
+        judged = pairwise_results(
+            [i.prompt for i in items],
+            [i.chosen[0] for i in items],
+            [i.rejected[0] for i in items],
+            [i.group for i in items],
+            [texts[(i.id, "AB")][:n] for i in items],
+            [texts[(i.id, "BA")][:n] for i in items],
+            think_in_prompt=think_in_prompt,
+        )
         for method in METHODS:
             credit = np.array([r.credit(method, ties) for r in judged], dtype=np.float64).reshape(-1, 1, 1)
             results[method][str(n)] = rewardbench_metrics(items, credit)
         full = judged
     summary = pairwise_summary(full, ties)
-    return EvaluationReport({
-        "benchmark": "rewardbench",
-        "judge": "pairwise",
-        "items": len(items),
-        "judgements_per_response": k,  # per pair and order
-        "ties": ties,
-        "valid_judgement_rate": summary["valid_judgement_rate"],
-        "n": ns,
-        "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
-        "results": results,
-        "pairwise": {key: summary[key] for key in ("position_consistency", "position_consistency_pairs",
-                                                   "round_consistency", "a_rate")},
-        # the mean-vote gap: share of verdicts for the chosen response minus the share against
-        "score_gaps": [None if math.isnan(r.chosen_share) else 2 * r.chosen_share - 1 for r in full],
-    })
+    return EvaluationReport(
+        {
+            "benchmark": "rewardbench",
+            "judge": "pairwise",
+            "items": len(items),
+            "judgements_per_response": k,  # per pair and order
+            "ties": ties,
+            "valid_judgement_rate": summary["valid_judgement_rate"],
+            "n": ns,
+            "primary": {"method": "mean", "n": ns[-1], "score": results["mean"][str(ns[-1])]["score"]},
+            "results": results,
+            "pairwise": {
+                key: summary[key]
+                for key in ("position_consistency", "position_consistency_pairs", "round_consistency", "a_rate")
+            },
+            # the mean-vote gap: share of verdicts for the chosen response minus the share against
+            "score_gaps": [None if math.isnan(r.chosen_share) else 2 * r.chosen_share - 1 for r in full],
+        }
+    )
 
 
-def format_pairwise_line(report: Dict[str, Any]) -> str:
+def format_pairwise_line(report: dict[str, Any]) -> str:
     block = report["pairwise"]
 
     def pct(value):
         return "-" if value is None else f"{100 * value:.1f}%"
 
-    return (f"pairwise judge, both orders: position consistency {pct(block['position_consistency'])} "
-            f"of {block['position_consistency_pairs']} pairs, round consistency {pct(block['round_consistency'])}, "
-            f"verdict A {pct(block['a_rate'])}")
+    return (
+        f"pairwise judge, both orders: position consistency {pct(block['position_consistency'])} "
+        f"of {block['position_consistency_pairs']} pairs, round consistency {pct(block['round_consistency'])}, "
+        f"verdict A {pct(block['a_rate'])}"
+    )
 
 
-__all__ = ["check_pairwise_benchmark", "evaluate_pairwise", "format_pairwise_line", "judge_pairwise_benchmark",
-           "load_pairwise_texts", "pairwise_texts"]
+__all__ = [
+    "check_pairwise_benchmark",
+    "evaluate_pairwise",
+    "format_pairwise_line",
+    "judge_pairwise_benchmark",
+    "load_pairwise_texts",
+    "pairwise_texts",
+]

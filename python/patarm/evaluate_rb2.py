@@ -23,12 +23,14 @@ one round by round (:func:`patarm.majority_vote`).
   + 0.2 correctness_preferred_hard + 0.01 correctness_margin_score.
 - The overall score is the mean of the subset scores present (the leaderboard's average of six).
 """
+
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -41,8 +43,14 @@ TIES_ID = re.compile(r"^(ref|tied):(\d+)$")
 # rewardbench 0.1.4 generative_v2.py scores a failed rating -1 (valid ratings are 1 to 10).
 FAILED_RATING = Fraction(-1)
 # The rubric domain each subset is judged with.
-RB2_DOMAINS = {"Factuality": "chat", "Precise IF": "instruction_following", "Math": "math",
-               "Safety": "safety", "Focus": "chat", "Ties": "chat"}
+RB2_DOMAINS = {
+    "Factuality": "chat",
+    "Precise IF": "instruction_following",
+    "Math": "math",
+    "Safety": "safety",
+    "Focus": "chat",
+    "Ties": "chat",
+}
 
 
 def rb2_domain(subset: str) -> str:
@@ -65,7 +73,7 @@ def exact(value: float) -> Fraction:
     return Fraction(repr(float(value)))
 
 
-def exact_mean(values: np.ndarray) -> Optional[Fraction]:
+def exact_mean(values: np.ndarray) -> Fraction | None:
     """Exact mean of the valid (finite) scores; None when there is none."""
     valid = [exact(v) for v in values.tolist() if math.isfinite(v)]
     return sum(valid, Fraction(0)) / len(valid) if valid else None
@@ -84,8 +92,9 @@ def _outcomes(chosen: np.ndarray, rejected: np.ndarray, n: int, method: str) -> 
     return np.where(vote.chosen_wins, 1, np.where(vote.ties, 0, -1))
 
 
-def best_of_credits(items: Sequence[Any], scores: Dict[Tuple[str, str, int], np.ndarray], k: int, n: int,
-                    method: str, ties: str) -> List[float]:
+def best_of_credits(
+    items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarray], k: int, n: int, method: str, ties: str
+) -> list[float]:
     """The credit of every best-of-4 item (see the module doc), in item order."""
     tie_credit(ties)
     chosen_rows, rejected_rows, owner = [], [], []
@@ -100,9 +109,9 @@ def best_of_credits(items: Sequence[Any], scores: Dict[Tuple[str, str, int], np.
     outcome = _outcomes(chosen, rejected, n, method)
     chosen_valid = np.isfinite(chosen[:, :n]).any(axis=1)
     rejected_valid = np.isfinite(rejected[:, :n]).any(axis=1)
-    credits: List[float] = []
+    credits: list[float] = []
     start = 0
-    for index, item in enumerate(items):
+    for item in items:
         stop = start + len(item.rejected)
         out, c_ok, r_ok = outcome[start:stop], bool(chosen_valid[start]), rejected_valid[start:stop]
         start = stop
@@ -122,7 +131,7 @@ def best_of_credits(items: Sequence[Any], scores: Dict[Tuple[str, str, int], np.
 # Ties
 
 
-def _sample_stats(correct: List[Fraction], incorrect: List[Fraction]) -> Dict[str, Any]:
+def _sample_stats(correct: list[Fraction], incorrect: list[Fraction]) -> dict[str, Any]:
     """rewardbench's ``sample_stats`` for one prompt, exactly."""
     if not correct or not incorrect:
         return {"accurate": False, "different_correct_margin": None, "correct_incorrect_margin": Fraction(0)}
@@ -134,17 +143,24 @@ def _sample_stats(correct: List[Fraction], incorrect: List[Fraction]) -> Dict[st
     }
 
 
-def ties_score(items: Sequence[Any], scores: Dict[Tuple[str, str, int], np.ndarray], k: int, n: int) -> Dict[str, float]:
+def ties_score(
+    items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarray], k: int, n: int
+) -> dict[str, float]:
     """rewardbench's ``process_single_model`` on the Ties items, with exact margins."""
-    stats: Dict[str, Dict[int, Dict[str, Any]]] = {"ref": {}, "tied": {}}
+    stats: dict[str, dict[int, dict[str, Any]]] = {"ref": {}, "tied": {}}
     for item in items:
-        kind, prompt_id = TIES_ID.match(item.id).groups()
+        match = TIES_ID.match(item.id)
+        if match is None:
+            raise DataError(f"a Ties item id is 'ref:N' or 'tied:N', got {item.id!r}")
+        kind, prompt_id = match.groups()
 
-        def side(name: str, count: int) -> List[Fraction]:
-            means = (exact_mean(scores[(item.id, name, j)][:k][:n]) for j in range(count))
+        def side(item_id: str, name: str, count: int) -> list[Fraction]:
+            means = (exact_mean(scores[(item_id, name, j)][:k][:n]) for j in range(count))
             return [FAILED_RATING if m is None else m for m in means]
 
-        stats[kind][int(prompt_id)] = _sample_stats(side("chosen", len(item.chosen)), side("rejected", len(item.rejected)))
+        stats[kind][int(prompt_id)] = _sample_stats(
+            side(item.id, "chosen", len(item.chosen)), side(item.id, "rejected", len(item.rejected))
+        )
     ref, tied = stats["ref"], stats["tied"]
     accuracy_ref = float(np.mean([s["accurate"] for s in ref.values()])) if ref else 0.0
     accuracy_tied = float(np.mean([s["accurate"] for s in tied.values()])) if tied else 0.0
@@ -158,8 +174,11 @@ def ties_score(items: Sequence[Any], scores: Dict[Tuple[str, str, int], np.ndarr
         # np.mean of an empty list is NaN in rewardbench too (with a warning); kept as NaN
         preferred = _mean([tied[p]["correct_incorrect_margin"] > tied[p]["different_correct_margin"] for p in spread])
         preferred_hard = _mean([hard_margin(p) > tied[p]["different_correct_margin"] for p in spread])
-        ratios = [hard_margin(p) / tied[p]["different_correct_margin"] for p in spread
-                  if tied[p]["different_correct_margin"] > 0]
+        ratios = [
+            hard_margin(p) / tied[p]["different_correct_margin"]
+            for p in spread
+            if tied[p]["different_correct_margin"] > 0
+        ]
         margin_score = float(np.mean([math.tanh(float(r - 1)) for r in ratios])) if ratios else 0.0
     else:
         preferred = preferred_hard = margin_score = 0.0
@@ -174,7 +193,7 @@ def ties_score(items: Sequence[Any], scores: Dict[Tuple[str, str, int], np.ndarr
     }
 
 
-def _mean(flags: List[bool]) -> float:
+def _mean(flags: list[bool]) -> float:
     return sum(flags) / len(flags) if flags else math.nan
 
 
@@ -182,15 +201,16 @@ def _mean(flags: List[bool]) -> float:
 # Report
 
 
-def rewardbench2_metrics(items: Sequence[Any], scores: Dict[Tuple[str, str, int], np.ndarray], k: int, n: int,
-                         method: str, ties: str) -> Dict[str, Any]:
+def rewardbench2_metrics(
+    items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarray], k: int, n: int, method: str, ties: str
+) -> dict[str, Any]:
     """Per-subset scores (subsets in RewardBench 2's order, unknown ones after) and the overall
     score (mean of the subset scores)."""
-    groups: Dict[str, List[Any]] = {}
+    groups: dict[str, list[Any]] = {}
     for item in items:
         groups.setdefault(item.group, []).append(item)
     order = [s for s in RB2_SUBSETS if s in groups] + sorted(s for s in groups if s not in RB2_SUBSETS)
-    subsets: Dict[str, Dict[str, Any]] = {}
+    subsets: dict[str, dict[str, Any]] = {}
     for subset in order:
         members = groups[subset]
         if subset == TIES_SUBSET:
@@ -202,23 +222,29 @@ def rewardbench2_metrics(items: Sequence[Any], scores: Dict[Tuple[str, str, int]
     return {"subsets": subsets, "score": sum(values) / len(values) if values else math.nan}
 
 
-def score_gaps(items: Sequence[Any], scores: Dict[Tuple[str, str, int], np.ndarray], k: int) -> List[Optional[float]]:
+def score_gaps(items: Sequence[Any], scores: dict[tuple[str, str, int], np.ndarray], k: int) -> list[float | None]:
     """Per item: the lowest chosen mean minus the highest rejected mean (None when a response
     has no valid score)."""
-    gaps: List[Optional[float]] = []
+    gaps: list[float | None] = []
     for item in items:
         chosen = [exact_mean(scores[(item.id, "chosen", j)][:k]) for j in range(len(item.chosen))]
         rejected = [exact_mean(scores[(item.id, "rejected", j)][:k]) for j in range(len(item.rejected))]
-        if any(m is None for m in chosen + rejected):
+        valid_chosen = [m for m in chosen if m is not None]
+        valid_rejected = [m for m in rejected if m is not None]
+        if len(valid_chosen) < len(chosen) or len(valid_rejected) < len(rejected):
             gaps.append(None)
         else:
-            gaps.append(float(min(chosen) - max(rejected)))
+            gaps.append(float(min(valid_chosen) - max(valid_rejected)))
     return gaps
 
 
-def response_keys(items: Sequence[Any]) -> List[Tuple[str, str, int]]:
-    return [(item.id, side, j) for item in items
-            for side, texts in (("chosen", item.chosen), ("rejected", item.rejected)) for j in range(len(texts))]
+def response_keys(items: Sequence[Any]) -> list[tuple[str, str, int]]:
+    return [
+        (item.id, side, j)
+        for item in items
+        for side, texts in (("chosen", item.chosen), ("rejected", item.rejected))
+        for j in range(len(texts))
+    ]
 
 
 __all__ = ["RB2_SUBSETS", "best_of_credits", "rewardbench2_metrics", "ties_score"]

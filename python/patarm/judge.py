@@ -16,15 +16,17 @@ Results keep the raw judgement texts; ``Results.to_pandas()`` gives a DataFrame.
 
 Needs ``httpx`` (``pip install 'patarm[judge]'``), imported lazily.
 """
+
 from __future__ import annotations
 
 import asyncio
-import math
 import concurrent.futures
+import math
 import random
 import weakref
+from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -53,9 +55,9 @@ class ScoreResult:
     prompt: str
     response: str
     domain: str
-    judgements: List[str]
+    judgements: list[str]
     scores: np.ndarray
-    errors: List[Optional[str]]
+    errors: list[str | None]
     score: float  # mean of the valid scores; NaN when none is valid
 
     @property
@@ -69,7 +71,7 @@ class ScoreResult:
     def __repr__(self) -> str:
         return f"ScoreResult(score={self.score:.3g}, valid={self.num_valid}/{self.n}, domain={self.domain!r})"
 
-    def to_record(self) -> Dict[str, Any]:
+    def to_record(self) -> dict[str, Any]:
         return {
             "prompt": self.prompt,
             "response": self.response,
@@ -95,7 +97,7 @@ class PairResult:
     rejected: ScoreResult
     mean_correct: bool
     majority_correct: bool
-    votes: Tuple[int, int]  # rounds won by (chosen, rejected)
+    votes: tuple[int, int]  # rounds won by (chosen, rejected)
     mean_tie: bool = False
     majority_tie: bool = False
 
@@ -104,7 +106,9 @@ class PairResult:
         (``ties="half"``, as RewardBench's generative-judge script)."""
         if method not in ("mean", "majority"):
             raise ValueError(f"method={method!r}; use 'mean' or 'majority'")
-        correct, tie = (self.mean_correct, self.mean_tie) if method == "mean" else (self.majority_correct, self.majority_tie)
+        correct, tie = (
+            (self.mean_correct, self.mean_tie) if method == "mean" else (self.majority_correct, self.majority_tie)
+        )
         return 1.0 if correct else tie_credit(ties) if tie else 0.0
 
     @property
@@ -117,7 +121,7 @@ class PairResult:
             f"mean_correct={self.mean_correct}, majority_correct={self.majority_correct})"
         )
 
-    def to_record(self) -> Dict[str, Any]:
+    def to_record(self) -> dict[str, Any]:
         return {
             "prompt": self.chosen.prompt,
             "domain": self.chosen.domain,
@@ -147,7 +151,7 @@ class Results(list):
         kind = type(self[0]).__name__ if self else "result"
         return f"Results({len(self)} x {kind})"
 
-    def to_records(self) -> List[Dict[str, Any]]:
+    def to_records(self) -> list[dict[str, Any]]:
         return [item.to_record() for item in self]
 
     def accuracy(self, method: str = "mean", ties: str = "wrong") -> float:
@@ -165,7 +169,7 @@ class Results(list):
 
 
 def _mean_votes(score_rows: Sequence[np.ndarray]) -> np.ndarray:
-    return mean_vote(score_matrix(score_rows))
+    return np.asarray(mean_vote(score_matrix(score_rows)))  # a matrix in: one mean per row
 
 
 def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[np.ndarray]):
@@ -180,7 +184,7 @@ def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[n
 # Running coroutines from sync code
 
 
-def run_sync(awaitable_factory: Callable[[], Awaitable[T]]) -> T:
+def run_sync(awaitable_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to completion from sync code. Inside a running event loop (Jupyter,
     an async framework) it runs on a fresh loop in a worker thread instead of failing."""
     try:
@@ -204,9 +208,9 @@ POOL_SHARD_CONNECTIONS = 8
 
 @dataclass
 class _LoopState:
-    clients: List[Any]
+    clients: list[Any]
     semaphore: asyncio.Semaphore
-    free_slots: List[int]  # one per request allowed in flight, naming its client
+    free_slots: list[int]  # one per request allowed in flight, naming its client
     requests: int = 0
 
     @property
@@ -238,17 +242,17 @@ class Judge:
         domain: str = "chat",
         rubrics: Any = None,
         temperature: float = 1.0,
-        top_p: Optional[float] = None,
-        max_tokens: Optional[int] = 4096,
+        top_p: float | None = None,
+        max_tokens: int | None = 4096,
         max_concurrency: int = 32,
         timeout: float = 600.0,
         max_retries: int = 4,
         backoff: float = 1.0,
         max_backoff: float = 30.0,
-        api_key: Optional[str] = None,
+        api_key: str | None = None,
         use_n: bool = True,
         think_in_prompt: bool = False,
-        extra_body: Optional[Dict[str, Any]] = None,
+        extra_body: dict[str, Any] | None = None,
         template: Any = None,
     ) -> None:
         from .prompts import resolve_template
@@ -282,18 +286,18 @@ class Judge:
         self.extra_body = dict(extra_body or {})
         self.template = resolve_template(template)
         if self.template is not None and self.template.pairwise:
-            raise ValueError("template must be a pointwise template ({response} slot): Judge scores one response at a time")
-        self._states: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState]" = (
-            weakref.WeakKeyDictionary()
-        )
+            raise ValueError(
+                "template must be a pointwise template ({response} slot): Judge scores one response at a time"
+            )
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
 
     # -- pickling: the HTTP clients belong to event loops and are rebuilt on first use.
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_states", None)
         return state
 
-    def __setstate__(self, state: Dict[str, Any]) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._states = weakref.WeakKeyDictionary()
 
@@ -303,8 +307,11 @@ class Judge:
         return self.template is not None and self.template.answer_only
 
     def __repr__(self) -> str:
-        template = ", template='baseline'" if self.template == _baseline_template() else (
-            ", template=custom" if self.template is not None else "")
+        template = (
+            ", template='baseline'"
+            if self.template == _baseline_template()
+            else (", template=custom" if self.template is not None else "")
+        )
         return f"Judge(model={self.model!r}, url={self.url!r}, n={self.n}, domain={self.domain!r}{template})"
 
     # -- transport ---------------------------------------------------------------------------
@@ -329,8 +336,9 @@ class Judge:
             ]
             # Slots are taken last-in first-out: a lightly loaded judge keeps reusing one client's
             # warm connections instead of opening one per client.
-            state = _LoopState(clients=clients, semaphore=asyncio.Semaphore(self.max_concurrency),
-                               free_slots=slots[::-1])
+            state = _LoopState(
+                clients=clients, semaphore=asyncio.Semaphore(self.max_concurrency), free_slots=slots[::-1]
+            )
             self._states[loop] = state
         return state
 
@@ -344,15 +352,14 @@ class Judge:
         if state is not None:
             await asyncio.gather(*(client.aclose() for client in state.clients))
 
-    async def __aenter__(self) -> "Judge":
+    async def __aenter__(self) -> Judge:
         return self
 
     async def __aexit__(self, *exc_info) -> None:
         await self.aclose()
 
-    def _payload(self, messages: List[Dict[str, str]], n: int) -> Dict[str, Any]:
-        payload: Dict[str, Any] = {"model": self.model, "messages": messages, "n": n,
-                                   "temperature": self.temperature}
+    def _payload(self, messages: list[dict[str, str]], n: int) -> dict[str, Any]:
+        payload: dict[str, Any] = {"model": self.model, "messages": messages, "n": n, "temperature": self.temperature}
         if self.top_p is not None:
             payload["top_p"] = self.top_p
         if self.max_tokens is not None:
@@ -360,12 +367,12 @@ class Judge:
         payload.update(self.extra_body)
         return payload
 
-    async def _post(self, payload: Dict[str, Any]) -> List[str]:
+    async def _post(self, payload: dict[str, Any]) -> list[str]:
         """One chat-completions request, retried with backoff; returns the choices' texts."""
         httpx = require_httpx()
         state = self._state()
         last_problem = "no attempt made"
-        retry_after: Optional[float] = None
+        retry_after: float | None = None
         for attempt in range(self.max_retries + 1):
             if attempt:
                 delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
@@ -399,7 +406,7 @@ class Judge:
                 continue
         raise JudgeError(f"{self.url} failed after {self.max_retries + 1} attempts; last: {last_problem}")
 
-    async def sample(self, messages: List[Dict[str, str]], n: Optional[int] = None) -> List[str]:
+    async def sample(self, messages: list[dict[str, str]], n: int | None = None) -> list[str]:
         """``n`` judgement texts for one judge prompt (raw, unparsed)."""
         n = self.n if n is None else n
         if not self.use_n:
@@ -415,8 +422,8 @@ class Judge:
 
     # -- scoring -----------------------------------------------------------------------------
 
-    def _results(self, prompts, responses, domains, judgement_lists) -> List[ScoreResult]:
-        from . import ERROR_KINDS, parse_judgements
+    def _results(self, prompts, responses, domains, judgement_lists) -> list[ScoreResult]:
+        from .parsing import ERROR_KINDS, parse_judgements
 
         flat = [text for texts in judgement_lists for text in texts]
         parsed = parse_judgements(flat, think_in_prompt=self.think_in_prompt, answer_only=self.answer_only)
@@ -424,12 +431,14 @@ class Judge:
         codes = np.asarray(parsed["error_code"]).tolist()
         rows, start = [], 0
         for texts in judgement_lists:
-            rows.append(scores[start:start + len(texts)])
+            rows.append(scores[start : start + len(texts)])
             start += len(texts)
         means = _mean_votes(rows)
         out, start = [], 0
-        for prompt, response, domain, texts, row, mean in zip(prompts, responses, domains, judgement_lists, rows, means):
-            errors = [ERROR_KINDS[c] for c in codes[start:start + len(texts)]]
+        for prompt, response, domain, texts, row, mean in zip(
+            prompts, responses, domains, judgement_lists, rows, means
+        ):
+            errors = [ERROR_KINDS[c] for c in codes[start : start + len(texts)]]
             start += len(texts)
             out.append(ScoreResult(prompt, response, domain, list(texts), row, errors, float(mean)))
         return out
@@ -439,11 +448,11 @@ class Judge:
         prompts: Sequence[str],
         responses: Sequence[str],
         *,
-        domains: Optional[Sequence[str]] = None,
+        domains: Sequence[str] | None = None,
         rubrics: Any = None,
         show_progress: bool = False,
         cache: Any = None,
-        _slots: Optional[Sequence[Dict[str, Any]]] = None,
+        _slots: Sequence[dict[str, Any]] | None = None,
     ) -> Results:
         """Score many responses concurrently; one ``ScoreResult`` each, in input order.
 
@@ -461,7 +470,9 @@ class Judge:
         rubrics = self.rubrics if rubrics is None else rubrics
         from .data.prepare import judge_prompt_texts
 
-        texts = judge_prompt_texts(prompts, responses, domains, rubrics=rubrics, template=self.template)  # one Rust batch
+        texts = judge_prompt_texts(
+            prompts, responses, domains, rubrics=rubrics, template=self.template
+        )  # one Rust batch
         messages = [[{"role": "user", "content": text}] for text in texts]
         from .judge_log import JudgementLog, open_log, sample_logged
 
@@ -476,7 +487,9 @@ class Judge:
         results.stats = stats
         return results
 
-    async def ascore(self, prompt: str, response: str, *, domain: Optional[str] = None, rubrics: Any = None) -> ScoreResult:
+    async def ascore(
+        self, prompt: str, response: str, *, domain: str | None = None, rubrics: Any = None
+    ) -> ScoreResult:
         """Score one response: ``n`` judgements, mean-voted."""
         results = await self.ascore_many([prompt], [response], domains=[domain or self.domain], rubrics=rubrics)
         return results[0]
@@ -487,7 +500,7 @@ class Judge:
         chosen: Sequence[str],
         rejected: Sequence[str],
         *,
-        domains: Optional[Sequence[str]] = None,
+        domains: Sequence[str] | None = None,
         rubrics: Any = None,
         show_progress: bool = False,
         cache: Any = None,
@@ -500,18 +513,20 @@ class Judge:
                 f"prompts, chosen and rejected differ in length ({len(prompts)}, {len(chosen)}, {len(rejected)})"
             )
         domains = None if domains is None else list(domains) * 2
-        scored = await self.ascore_many(prompts * 2, chosen + rejected, domains=domains, rubrics=rubrics,
-                                        show_progress=show_progress, cache=cache)
-        results = Results(pair_results(scored[: len(prompts)], scored[len(prompts):]))
+        scored = await self.ascore_many(
+            prompts * 2, chosen + rejected, domains=domains, rubrics=rubrics, show_progress=show_progress, cache=cache
+        )
+        results = Results(pair_results(scored[: len(prompts)], scored[len(prompts) :]))
         results.stats = scored.stats
         return results
 
     async def acompare(
-        self, prompt: str, chosen: str, rejected: str, *, domain: Optional[str] = None, rubrics: Any = None
+        self, prompt: str, chosen: str, rejected: str, *, domain: str | None = None, rubrics: Any = None
     ) -> PairResult:
         """Judge one pair."""
-        results = await self.acompare_many([prompt], [chosen], [rejected],
-                                           domains=[domain or self.domain], rubrics=rubrics)
+        results = await self.acompare_many(
+            [prompt], [chosen], [rejected], domains=[domain or self.domain], rubrics=rubrics
+        )
         return results[0]
 
     # -- pairwise ----------------------------------------------------------------------------
@@ -522,25 +537,36 @@ class Judge:
         chosen: Sequence[str],
         rejected: Sequence[str],
         *,
-        domains: Optional[Sequence[str]] = None,
+        domains: Sequence[str] | None = None,
         rubrics: Any = None,
         show_progress: bool = False,
         cache: Any = None,
-        _slots: Optional[Sequence[Dict[str, Any]]] = None,
+        _slots: Sequence[dict[str, Any]] | None = None,
     ):
         """A pairwise judge on many (chosen, rejected) pairs: the A/B prompt, ``n`` judgements in
         both orders (position swap), mean and majority votes and position consistency
         (:mod:`patarm.judge_pairwise`). ``cache``: a judgements log, as :meth:`ascore_many`."""
         from .judge_pairwise import acompare_pairwise_many
 
-        return await acompare_pairwise_many(self, prompts, chosen, rejected, domains=domains, rubrics=rubrics,
-                                            show_progress=show_progress, cache=cache, _slots=_slots)
+        return await acompare_pairwise_many(
+            self,
+            prompts,
+            chosen,
+            rejected,
+            domains=domains,
+            rubrics=rubrics,
+            show_progress=show_progress,
+            cache=cache,
+            _slots=_slots,
+        )
 
-    async def acompare_pairwise(self, prompt: str, chosen: str, rejected: str, *, domain: Optional[str] = None,
-                                rubrics: Any = None):
+    async def acompare_pairwise(
+        self, prompt: str, chosen: str, rejected: str, *, domain: str | None = None, rubrics: Any = None
+    ):
         """Judge one pair with the pairwise prompt, in both orders."""
-        results = await self.acompare_pairwise_many([prompt], [chosen], [rejected],
-                                                    domains=[domain or self.domain], rubrics=rubrics)
+        results = await self.acompare_pairwise_many(
+            [prompt], [chosen], [rejected], domains=[domain or self.domain], rubrics=rubrics
+        )
         return results[0]
 
     # -- sync wrappers -----------------------------------------------------------------------
@@ -570,18 +596,16 @@ class Judge:
         """Sync form of :meth:`acompare_many`."""
         return self._sync(lambda: self.acompare_many(prompts, chosen, rejected, **kwargs))
 
-
     def compare_pairwise(self, prompt: str, chosen: str, rejected: str, **kwargs):
         """Sync form of :meth:`acompare_pairwise`."""
         return self._sync(lambda: self.acompare_pairwise(prompt, chosen, rejected, **kwargs))
 
-    def compare_pairwise_many(self, prompts: Sequence[str], chosen: Sequence[str], rejected: Sequence[str],
-                              **kwargs):
+    def compare_pairwise_many(self, prompts: Sequence[str], chosen: Sequence[str], rejected: Sequence[str], **kwargs):
         """Sync form of :meth:`acompare_pairwise_many`."""
         return self._sync(lambda: self.acompare_pairwise_many(prompts, chosen, rejected, **kwargs))
 
 
-def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult]) -> List[PairResult]:
+def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult]) -> list[PairResult]:
     """Pair up two sides' results and vote (mean and majority, Rust core)."""
     chosen_rows, rejected_rows = [c.scores for c in chosen], [r.scores for r in rejected]
     wins, c_votes, r_votes = _majority_votes(chosen_rows, rejected_rows)
@@ -590,8 +614,17 @@ def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult])
     out = []
     for i, (c, r) in enumerate(zip(chosen, rejected)):
         # Exact means; a side without a valid score gives order 0: not a win, a tie.
-        out.append(PairResult(c, r, bool(order[i] == 1), bool(wins[i]), (int(c_votes[i]), int(r_votes[i])),
-                              mean_tie=bool(order[i] == 0), majority_tie=bool(c_votes[i] == r_votes[i])))
+        out.append(
+            PairResult(
+                c,
+                r,
+                bool(order[i] == 1),
+                bool(wins[i]),
+                (int(c_votes[i]), int(r_votes[i])),
+                mean_tie=bool(order[i] == 0),
+                majority_tie=bool(c_votes[i] == r_votes[i]),
+            )
+        )
     return out
 
 
@@ -614,14 +647,14 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _seconds(value: Optional[str]) -> Optional[float]:
+def _seconds(value: str | None) -> float | None:
     try:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None  # an HTTP date: fall back to exponential backoff
 
 
-def _choice_texts(body: Dict[str, Any]) -> List[str]:
+def _choice_texts(body: dict[str, Any]) -> list[str]:
     """The texts of a chat-completions body. A reasoning parser (vLLM ``--reasoning-parser``)
     moves the think block into ``reasoning_content``; it is put back so the judgement parses."""
     choices = body["choices"]

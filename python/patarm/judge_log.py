@@ -18,6 +18,7 @@ or not JSON), drops it and truncates the file back to the last whole line before
 Rows of a log are also a judgements file: ``patarm evaluate --judgements LOG`` reads them
 (rounds placed by ``rounds``, the last reply for a round wins).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,11 +29,12 @@ import sys
 import time
 import warnings
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
-SlotKey = Tuple[str, str, str]  # (id, side, position within the side: style / index / order)
+SlotKey = tuple[str, str, str]  # (id, side, position within the side: style / index / order)
 POSITION_FIELDS = ("style", "index", "order")
 
 
@@ -59,7 +61,7 @@ class JudgementLog:
         self.path = os.fspath(path)
         self.resume = resume
         self.dropped_lines = 0  # torn or unreadable lines found on opening
-        self._done: Dict[Tuple[SlotKey, str], Dict[int, str]] = {}
+        self._done: dict[tuple[SlotKey, str], dict[int, str]] = {}
         parent = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(parent):
             raise FileNotFoundError(f"cannot write the judgements log {self.path}: no folder {parent}")
@@ -68,12 +70,12 @@ class JudgementLog:
         else:
             with open(self.path, "wb"):
                 pass
-        self._fd: Optional[int] = None
+        self._fd: int | None = None
 
     def __repr__(self) -> str:
         return f"JudgementLog({self.path!r}, done={self.num_done})"
 
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_fd"] = None  # file descriptors do not travel; reopened on the next append
         return state
@@ -97,16 +99,20 @@ class JudgementLog:
             except (ValueError, RecursionError):
                 if number < len(lines):
                     # Only the last write can be torn by a kill: garbage before it is another file.
-                    raise DataError(f"{self.path}:{number}: unreadable line inside the judgements log (only "
-                                    "the last line can be torn by a crash); pass a new path") from None
+                    raise DataError(
+                        f"{self.path}:{number}: unreadable line inside the judgements log (only "
+                        "the last line can be torn by a crash); pass a new path"
+                    ) from None
                 self.dropped_lines += 1  # torn last line: its judgements are requested again
                 continue
             try:
                 self._remember(record)
             except (KeyError, TypeError, ValueError, AttributeError):
                 # Whole JSON that is no log record: the wrong file; never cut it.
-                raise DataError(f"{self.path}:{number}: not a judgements log line (needs id, side, rounds, "
-                                "request, judgements); pass a new path or a log written by patarm") from None
+                raise DataError(
+                    f"{self.path}:{number}: not a judgements log line (needs id, side, rounds, "
+                    "request, judgements); pass a new path or a log written by patarm"
+                ) from None
             good_end = start + len(line) + 1
         if good_end < len(data):
             # Cut off the torn tail so that appending starts on a fresh line.
@@ -114,19 +120,22 @@ class JudgementLog:
             with open(self.path, "r+b") as handle:
                 handle.truncate(good_end)
         if self.dropped_lines:
-            warnings.warn(f"{self.path}: dropped {self.dropped_lines} torn or unreadable line(s); "
-                          "their judgements are requested again", RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"{self.path}: dropped {self.dropped_lines} torn or unreadable line(s); "
+                "their judgements are requested again",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
-    def _remember(self, record: Dict[str, Any]) -> None:
+    def _remember(self, record: dict[str, Any]) -> None:
         rounds, texts = record["rounds"], record["judgements"]
-        if (not isinstance(rounds, list) or len(rounds) != len(texts)
-                or not all(isinstance(t, str) for t in texts)):
+        if not isinstance(rounds, list) or len(rounds) != len(texts) or not all(isinstance(t, str) for t in texts):
             raise ValueError("rounds and judgements differ")
         bucket = self._done.setdefault((slot_key(record), str(record["request"])), {})
         for round_index, text in zip(rounds, texts):
             bucket[int(round_index)] = text
 
-    def done(self, slot: Mapping[str, Any], request: str) -> Dict[int, str]:
+    def done(self, slot: Mapping[str, Any], request: str) -> dict[int, str]:
         """The judgements already logged for a slot and request hash, by round."""
         return dict(self._done.get((slot_key(slot), request), {}))
 
@@ -139,7 +148,7 @@ class JudgementLog:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         view = memoryview(data)
         while view:
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._fd, view) :]
         self._remember(record)
 
     def close(self) -> None:
@@ -162,13 +171,14 @@ def _lines(data: bytes):
         start = stop + 1
 
 
-def open_log(cache: Union[None, PathLike, JudgementLog]) -> Optional[JudgementLog]:
+def open_log(cache: None | PathLike | JudgementLog) -> JudgementLog | None:
     """A ``cache=`` argument as a log: a path is opened (resuming), a log is used as it is."""
     if cache is None or isinstance(cache, JudgementLog):
         return cache
     if not isinstance(cache, (str, os.PathLike)):
-        raise TypeError(f"cache must be a file path (a .jsonl judgements log) or a JudgementLog, "
-                        f"not {type(cache).__name__}")
+        raise TypeError(
+            f"cache must be a file path (a .jsonl judgements log) or a JudgementLog, not {type(cache).__name__}"
+        )
     return JudgementLog(cache, resume=True)
 
 
@@ -187,7 +197,7 @@ class JudgingStats:
     requests: int = 0
     seconds: float = 0.0
     invalid: int = 0
-    error_kinds: Dict[str, int] = field(default_factory=dict)
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def judgements_per_second(self) -> float:
@@ -197,25 +207,31 @@ class JudgingStats:
     def invalid_share(self) -> float:
         return self.invalid / self.judgements if self.judgements else float("nan")
 
-    def count_errors(self, error_kinds: Sequence[Optional[str]]) -> None:
+    def count_errors(self, error_kinds: Sequence[str | None]) -> None:
         kinds = Counter(kind for kind in error_kinds if kind is not None)
         self.invalid = sum(kinds.values())
         self.error_kinds = dict(kinds.most_common())
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         rate = self.judgements_per_second
-        return {"judgements": self.judgements, "received": self.received, "reused_from_log": self.reused,
-                "requests": self.requests, "seconds": round(self.seconds, 3),
-                "judgements_per_second": None if rate != rate else round(rate, 3),
-                "invalid": self.invalid,
-                "invalid_share": None if not self.judgements else self.invalid / self.judgements,
-                "error_kinds": dict(self.error_kinds)}
+        return {
+            "judgements": self.judgements,
+            "received": self.received,
+            "reused_from_log": self.reused,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "judgements_per_second": None if rate != rate else round(rate, 3),
+            "invalid": self.invalid,
+            "invalid_share": None if not self.judgements else self.invalid / self.judgements,
+            "error_kinds": dict(self.error_kinds),
+        }
 
     def summary(self) -> str:
         """One line for the terminal."""
         rate = self.judgements_per_second
-        line = (f"judged {self.received} judgements in {self.requests} requests, {self.seconds:.1f} s"
-                + (f" ({rate:.1f} judgements/s)" if self.received and rate == rate else ""))
+        line = f"judged {self.received} judgements in {self.requests} requests, {self.seconds:.1f} s" + (
+            f" ({rate:.1f} judgements/s)" if self.received and rate == rate else ""
+        )
         if self.reused:
             line += f"; {self.reused} reused from the log"
         if self.judgements:
@@ -228,8 +244,9 @@ class JudgingStats:
 class LineProgress:
     """The progress bar's fallback without tqdm: a line on stderr every ``interval`` seconds."""
 
-    def __init__(self, total: int, *, initial: int = 0, desc: str = "judging", interval: float = 10.0,
-                 stream=None) -> None:
+    def __init__(
+        self, total: int, *, initial: int = 0, desc: str = "judging", interval: float = 10.0, stream=None
+    ) -> None:
         self.total, self.n, self.start_n = total, initial, initial
         self.desc, self.interval = desc, interval
         self.stream = stream if stream is not None else sys.stderr
@@ -246,8 +263,7 @@ class LineProgress:
         elapsed = max(now - self.started, 1e-9)
         rate = (self.n - self.start_n) / elapsed
         eta = f"{(self.total - self.n) / rate:.0f}s" if rate > 0 else "?"
-        print(f"{self.desc}: {self.n}/{self.total} judgements ({rate:.1f}/s, ETA {eta})",
-              file=self.stream, flush=True)
+        print(f"{self.desc}: {self.n}/{self.total} judgements ({rate:.1f}/s, ETA {eta})", file=self.stream, flush=True)
 
     def close(self) -> None:
         self._line(time.monotonic())
@@ -270,47 +286,48 @@ def make_progress(show: bool, total: int, initial: int, desc: str):
 
 async def sample_logged(
     judge,
-    messages_list: Sequence[List[Dict[str, str]]],
-    slots: Optional[Sequence[Mapping[str, Any]]],
-    log: Optional[JudgementLog],
+    messages_list: Sequence[list[dict[str, str]]],
+    slots: Sequence[Mapping[str, Any]] | None,
+    log: JudgementLog | None,
     *,
     show_progress: bool = False,
     desc: str = "judging",
-) -> Tuple[List[List[str]], JudgingStats]:
+) -> tuple[list[list[str]], JudgingStats]:
     """``judge.n`` judgements per prompt, in round order. Rounds already in ``log`` (same slot,
     same request hash) are reused; every reply is appended to the log as it arrives. ``slots``
     name each prompt's item in the log (None: :func:`occurrence_slots`)."""
     n = judge.n
     stats = JudgingStats(judgements=n * len(messages_list))
     payloads = [judge._payload(messages, 1) for messages in messages_list]
-    have: List[Dict[int, str]] = [{} for _ in payloads]
-    hashes: List[str] = []
+    have: list[dict[int, str]] = [{} for _ in payloads]
+    hashes: list[str] = []
+    log_slots: Sequence[Mapping[str, Any]] = ()
     if log is not None:  # hashing only when there is a log to key
         hashes = [request_hash(p) for p in payloads]
-        slots = occurrence_slots(hashes) if slots is None else slots
-        if len(slots) != len(payloads):
-            raise ValueError(f"got {len(slots)} log slots for {len(payloads)} prompts")
-        for bucket, slot, digest in zip(have, slots, hashes):
+        log_slots = occurrence_slots(hashes) if slots is None else slots
+        if len(log_slots) != len(payloads):
+            raise ValueError(f"got {len(log_slots)} log slots for {len(payloads)} prompts")
+        for bucket, slot, digest in zip(have, log_slots, hashes):
             bucket.update((r, t) for r, t in log.done(slot, digest).items() if r < n)
     stats.reused = sum(len(h) for h in have)
     bar = make_progress(show_progress, n * len(messages_list), stats.reused, desc)
     started = time.monotonic()
 
-    async def post(index: int, rounds: List[int]) -> List[int]:
+    async def post(index: int, rounds: list[int]) -> list[int]:
         """One request for ``rounds``; returns the rounds it did not fill (capped n)."""
         payload = dict(payloads[index], n=len(rounds))
         texts = (await judge._post(payload))[: len(rounds)]
         stats.requests += 1
         filled = rounds[: len(texts)]
         if log is not None and texts:
-            log.append(slots[index], hashes[index], filled, texts)
+            log.append(log_slots[index], hashes[index], filled, texts)
         have[index].update(zip(filled, texts))
         stats.received += len(texts)
         if bar is not None:
             bar.update(len(texts))
-        return rounds[len(texts):]
+        return rounds[len(texts) :]
 
-    async def one(index: int) -> List[str]:
+    async def one(index: int) -> list[str]:
         missing = [r for r in range(n) if r not in have[index]]
         if missing and judge.use_n:
             missing = await post(index, missing)
@@ -334,10 +351,10 @@ async def sample_logged(
     return list(lists), stats
 
 
-def occurrence_slots(payload_keys: Sequence[str]) -> List[Dict[str, Any]]:
+def occurrence_slots(payload_keys: Sequence[str]) -> list[dict[str, Any]]:
     """Slots for a cache without item ids: the k-th identical request of a call is occurrence
     k, so a cache hit never depends on the position in the input lists."""
-    seen: Dict[str, int] = {}
+    seen: dict[str, int] = {}
     slots = []
     for key in payload_keys:
         k = seen.get(key, 0)

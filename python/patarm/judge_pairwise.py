@@ -15,11 +15,13 @@ is consistent when the verdicts of each order (its majority over the rounds) nam
 response; ``round_consistency`` is the share of rounds with valid verdicts in both orders
 whose two verdicts agree.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,9 +39,9 @@ class PairwiseResult:
     chosen: str
     rejected: str
     domain: str
-    judgements: Dict[str, List[str]]  # order -> raw judgement texts
-    choices: Dict[str, List[str]]  # order -> "A", "B" or "" (malformed)
-    errors: Dict[str, List[Optional[str]]]  # order -> error kind or None
+    judgements: dict[str, list[str]]  # order -> raw judgement texts
+    choices: dict[str, list[str]]  # order -> "A", "B" or "" (malformed)
+    errors: dict[str, list[str | None]]  # order -> error kind or None
     verdicts: np.ndarray  # (2, n): 1.0 names the chosen response, 0.0 the rejected, NaN invalid
     chosen_share: float  # share of valid verdicts naming the chosen response (NaN: none valid)
     mean_correct: bool
@@ -57,7 +59,7 @@ class PairwiseResult:
         return int(np.count_nonzero(~np.isnan(self.verdicts)))
 
     @property
-    def consistent(self) -> Optional[bool]:
+    def consistent(self) -> bool | None:
         """Whether both orders' verdicts name the same response (None: an order is undecided)."""
         picks = [_order_pick(row) for row in self.verdicts]
         if None in picks:
@@ -78,15 +80,19 @@ class PairwiseResult:
         """1.0 for a win, 0.0 for a loss; a tie earns 0.0 (``ties="wrong"``) or 0.5 (``"half"``)."""
         if method not in ("mean", "majority"):
             raise ValueError(f"method={method!r}; use 'mean' or 'majority'")
-        correct, tie = (self.mean_correct, self.mean_tie) if method == "mean" else (self.majority_correct, self.majority_tie)
+        correct, tie = (
+            (self.mean_correct, self.mean_tie) if method == "mean" else (self.majority_correct, self.majority_tie)
+        )
         return 1.0 if correct else tie_credit(ties) if tie else 0.0
 
     def __repr__(self) -> str:
         share = "nan" if math.isnan(self.chosen_share) else f"{self.chosen_share:.3g}"
-        return (f"PairwiseResult(chosen_share={share}, mean_correct={self.mean_correct}, "
-                f"majority_correct={self.majority_correct}, consistent={self.consistent})")
+        return (
+            f"PairwiseResult(chosen_share={share}, mean_correct={self.mean_correct}, "
+            f"majority_correct={self.majority_correct}, consistent={self.consistent})"
+        )
 
-    def to_record(self) -> Dict[str, Any]:
+    def to_record(self) -> dict[str, Any]:
         return {
             "prompt": self.prompt,
             "domain": self.domain,
@@ -105,7 +111,7 @@ class PairwiseResult:
         }
 
 
-def _order_pick(row: np.ndarray) -> Optional[int]:
+def _order_pick(row: np.ndarray) -> int | None:
     """The response one order's rounds name most (1 chosen, 0 rejected), None when even."""
     valid = row[~np.isnan(row)]
     for_chosen = int(np.count_nonzero(valid == 1.0))
@@ -115,13 +121,14 @@ def _order_pick(row: np.ndarray) -> Optional[int]:
 
 def verdicts_from_choices(choices_ab: Sequence[str], choices_ba: Sequence[str]) -> np.ndarray:
     """(2, n) verdicts: in order AB the chosen response is A, in order BA it is B."""
-    def row(choices: Sequence[str], chosen_letter: str) -> List[float]:
+
+    def row(choices: Sequence[str], chosen_letter: str) -> list[float]:
         return [math.nan if c not in ("A", "B") else float(c == chosen_letter) for c in choices]
 
     return np.array([row(choices_ab, "A"), row(choices_ba, "B")], dtype=np.float64)
 
 
-def vote_pairwise(verdicts: Sequence[np.ndarray]) -> Dict[str, np.ndarray]:
+def vote_pairwise(verdicts: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
     """Mean and majority votes for many pairs' (2, n) verdict arrays, in the Rust core."""
     width = max([v.shape[1] for v in verdicts] + [1])
     count = len(verdicts)
@@ -129,7 +136,7 @@ def vote_pairwise(verdicts: Sequence[np.ndarray]) -> Dict[str, np.ndarray]:
     rounds = np.full((count, width), np.nan)  # a round's score for the chosen response
     for i, v in enumerate(verdicts):
         k = v.shape[1]
-        both[i, :k], both[i, width:width + k] = v[0], v[1]
+        both[i, :k], both[i, width : width + k] = v[0], v[1]
         valid = ~np.isnan(v)
         counts = valid.sum(axis=0)
         sums = np.where(valid, v, 0.0).sum(axis=0)
@@ -139,23 +146,32 @@ def vote_pairwise(verdicts: Sequence[np.ndarray]) -> Dict[str, np.ndarray]:
     _, order = mean_vote_gaps(both, 1.0 - both)
     vote = majority_vote(rounds, 1.0 - rounds)
     valid = ~np.isnan(both)
-    shares = np.where(valid.any(axis=1), np.where(valid, both, 0.0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1),
-                      np.nan)
-    return {"order": np.asarray(order), "chosen_wins": np.asarray(vote.chosen_wins),
-            "chosen_votes": np.asarray(vote.chosen_votes), "rejected_votes": np.asarray(vote.rejected_votes),
-            "shares": shares}
+    shares = np.where(
+        valid.any(axis=1), np.where(valid, both, 0.0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1), np.nan
+    )
+    return {
+        "order": np.asarray(order),
+        "chosen_wins": np.asarray(vote.chosen_wins),
+        "chosen_votes": np.asarray(vote.chosen_votes),
+        "rejected_votes": np.asarray(vote.rejected_votes),
+        "shares": shares,
+    }
 
 
-def pairwise_results(prompts, chosen, rejected, domains, texts_ab, texts_ba, *, think_in_prompt=False
-                     ) -> List[PairwiseResult]:
+def pairwise_results(
+    prompts, chosen, rejected, domains, texts_ab, texts_ba, *, think_in_prompt=False
+) -> list[PairwiseResult]:
     """Parse both orders' judgements (one Rust batch) and vote."""
-    from . import ERROR_KINDS, parse_judgements
+    from .parsing import ERROR_KINDS, parse_judgements
 
     flat = [t for texts in list(texts_ab) + list(texts_ba) for t in texts]
-    parsed = parse_judgements(flat, pairwise=True, think_in_prompt=think_in_prompt) if flat else \
-        {"choice": np.array([], dtype="<U1"), "error_code": np.array([], dtype=np.int8)}
+    parsed = (
+        parse_judgements(flat, pairwise=True, think_in_prompt=think_in_prompt)
+        if flat
+        else {"choice": np.array([], dtype="<U1"), "error_code": np.array([], dtype=np.int8)}
+    )
     choices, codes = parsed["choice"].tolist(), np.asarray(parsed["error_code"]).tolist()
-    per_order: List[List[tuple]] = [[], []]
+    per_order: list[list[tuple]] = [[], []]
     start = 0
     for index, texts in enumerate(list(texts_ab) + list(texts_ba)):
         stop = start + len(texts)
@@ -166,20 +182,31 @@ def pairwise_results(prompts, chosen, rejected, domains, texts_ab, texts_ba, *, 
     out = []
     for i, (ab, ba) in enumerate(zip(*per_order)):
         c_votes, r_votes = int(votes["chosen_votes"][i]), int(votes["rejected_votes"][i])
-        out.append(PairwiseResult(
-            prompt=prompts[i], chosen=chosen[i], rejected=rejected[i], domain=domains[i],
-            judgements={"AB": list(texts_ab[i]), "BA": list(texts_ba[i])},
-            choices={"AB": list(ab[0]), "BA": list(ba[0])}, errors={"AB": ab[1], "BA": ba[1]},
-            verdicts=verdicts[i], chosen_share=float(votes["shares"][i]),
-            mean_correct=bool(votes["order"][i] == 1), majority_correct=bool(votes["chosen_wins"][i]),
-            votes=(c_votes, r_votes), mean_tie=bool(votes["order"][i] == 0), majority_tie=c_votes == r_votes,
-        ))
+        out.append(
+            PairwiseResult(
+                prompt=prompts[i],
+                chosen=chosen[i],
+                rejected=rejected[i],
+                domain=domains[i],
+                judgements={"AB": list(texts_ab[i]), "BA": list(texts_ba[i])},
+                choices={"AB": list(ab[0]), "BA": list(ba[0])},
+                errors={"AB": ab[1], "BA": ba[1]},
+                verdicts=verdicts[i],
+                chosen_share=float(votes["shares"][i]),
+                mean_correct=bool(votes["order"][i] == 1),
+                majority_correct=bool(votes["chosen_wins"][i]),
+                votes=(c_votes, r_votes),
+                mean_tie=bool(votes["order"][i] == 0),
+                majority_tie=c_votes == r_votes,
+            )
+        )
     return out
 
 
-def pairwise_summary(results: Sequence[PairwiseResult], ties: str = "wrong") -> Dict[str, Any]:
+def pairwise_summary(results: Sequence[PairwiseResult], ties: str = "wrong") -> dict[str, Any]:
     """Accuracy (mean and majority voting), position consistency and the judge's A-rate."""
-    def share(hits: int, total: int) -> Optional[float]:
+
+    def share(hits: float, total: int) -> float | None:
         return hits / total if total else None
 
     decided = [r.consistent for r in results if r.consistent is not None]
@@ -197,8 +224,18 @@ def pairwise_summary(results: Sequence[PairwiseResult], ties: str = "wrong") -> 
     }
 
 
-async def acompare_pairwise_many(judge, prompts, chosen, rejected, *, domains=None, rubrics=None,
-                                 show_progress: bool = False, cache: Any = None, _slots=None):
+async def acompare_pairwise_many(
+    judge,
+    prompts,
+    chosen,
+    rejected,
+    *,
+    domains=None,
+    rubrics=None,
+    show_progress: bool = False,
+    cache: Any = None,
+    _slots=None,
+):
     """Judge every pair ``judge.n`` times in both orders; see :meth:`patarm.Judge.acompare_pairwise_many`."""
     from .data.prepare import judge_prompt_texts
     from .judge_log import JudgementLog, open_log, sample_logged
@@ -206,25 +243,29 @@ async def acompare_pairwise_many(judge, prompts, chosen, rejected, *, domains=No
     prompts, chosen, rejected = list(prompts), list(chosen), list(rejected)
     if not (len(prompts) == len(chosen) == len(rejected)):
         raise ValueError(
-            f"prompts, chosen and rejected differ in length ({len(prompts)}, {len(chosen)}, {len(rejected)})")
+            f"prompts, chosen and rejected differ in length ({len(prompts)}, {len(chosen)}, {len(rejected)})"
+        )
     domains = [judge.domain] * len(prompts) if domains is None else list(domains)
     if len(domains) != len(prompts):
         raise ValueError(f"got {len(domains)} domains for {len(prompts)} pairs; pass one per pair or none")
     rubrics = judge.rubrics if rubrics is None else rubrics
     # Both orders in one Rust batch: AB rows first, then BA rows.
-    texts = judge_prompt_texts(prompts * 2, chosen + rejected, domains * 2, responses_b=rejected + chosen,
-                               rubrics=rubrics)
+    texts = judge_prompt_texts(
+        prompts * 2, chosen + rejected, domains * 2, responses_b=rejected + chosen, rubrics=rubrics
+    )
     messages = [[{"role": "user", "content": text}] for text in texts]
     log = open_log(cache)
     try:
-        lists, stats = await sample_logged(judge, messages, _slots, log, show_progress=show_progress,
-                                           desc="judging pairs")
+        lists, stats = await sample_logged(
+            judge, messages, _slots, log, show_progress=show_progress, desc="judging pairs"
+        )
     finally:
         if log is not None and not isinstance(cache, JudgementLog):
             log.close()
     count = len(prompts)
-    results = pairwise_results(prompts, chosen, rejected, domains, lists[:count], lists[count:],
-                               think_in_prompt=judge.think_in_prompt)
+    results = pairwise_results(
+        prompts, chosen, rejected, domains, lists[:count], lists[count:], think_in_prompt=judge.think_in_prompt
+    )
     stats.count_errors([kind for r in results for order in ORDERS for kind in r.errors[order]])
     out = PairwiseResults(results)
     out.stats = stats
@@ -234,7 +275,7 @@ async def acompare_pairwise_many(judge, prompts, chosen, rejected, *, domains=No
 class PairwiseResults(Results):
     """A list of :class:`PairwiseResult` with accuracy, position consistency and a DataFrame export."""
 
-    def summary(self, ties: str = "wrong") -> Dict[str, Any]:
+    def summary(self, ties: str = "wrong") -> dict[str, Any]:
         return pairwise_summary(self, ties)
 
     @property
@@ -243,5 +284,13 @@ class PairwiseResults(Results):
         return math.nan if value is None else value
 
 
-__all__ = ["ORDERS", "PairwiseResult", "PairwiseResults", "acompare_pairwise_many", "pairwise_results",
-           "pairwise_summary", "verdicts_from_choices", "vote_pairwise"]
+__all__ = [
+    "ORDERS",
+    "PairwiseResult",
+    "PairwiseResults",
+    "acompare_pairwise_many",
+    "pairwise_results",
+    "pairwise_summary",
+    "verdicts_from_choices",
+    "vote_pairwise",
+]

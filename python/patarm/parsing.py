@@ -1,7 +1,8 @@
 """Parsing judgements (METHOD section 3): one text, or a whole batch in parallel in Rust."""
+
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -33,15 +34,18 @@ def parse_judgements(
     *,
     pairwise: bool = False,
     think_in_prompt: bool = False,
-    num_threads: Optional[int] = None,
+    num_threads: int | None = None,
     answer_only: bool = False,
-) -> Dict[str, np.ndarray]:
+) -> dict[str, np.ndarray]:
     """Parse a batch (GIL released, parallel). Returns numpy arrays aligned with ``texts``:
     ``score`` (float64, NaN when invalid), ``format_reward`` (float64), ``error_code`` (int8,
     an index into ``ERROR_KINDS``) and, when ``pairwise``, ``choice`` ("A", "B" or "").
     ``answer_only`` as in :func:`parse_judgement`."""
     out = _core.parse_judgements(
-        texts, pairwise=pairwise, think_in_prompt=think_in_prompt, num_threads=num_threads,
+        texts,
+        pairwise=pairwise,
+        think_in_prompt=think_in_prompt,
+        num_threads=num_threads,
         answer_only=answer_only,
     )
     codes = out.pop("choice_code", None)

@@ -7,10 +7,12 @@ the built-ins). The file format is described in ``rubrics/README.md``.
 
 Prompts are built in Rust; the batch forms run in parallel with the GIL released.
 """
+
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Union
 
 from . import _core
 from ._core import PromptTemplate, RubricError, Rubrics, TemplateError
@@ -43,7 +45,7 @@ TemplateLike = Union[str, PromptTemplate]
 RubricsDir = Union[PathLike, Sequence[PathLike]]
 
 
-def _dirs(rubrics_dir: Optional[RubricsDir]) -> Optional[List[str]]:
+def _dirs(rubrics_dir: RubricsDir | None) -> list[str] | None:
     if rubrics_dir is None:
         return None
     if isinstance(rubrics_dir, (str, os.PathLike)):
@@ -53,12 +55,14 @@ def _dirs(rubrics_dir: Optional[RubricsDir]) -> Optional[List[str]]:
 
 def _check_domain_and_task(domain: object, task: object) -> None:
     if not isinstance(domain, str):
-        raise TypeError(f"domain must be a str such as 'chat' (see patarm.rubric_domains()), not {type(domain).__name__}")
+        raise TypeError(
+            f"domain must be a str such as 'chat' (see patarm.rubric_domains()), not {type(domain).__name__}"
+        )
     if task is not None and not isinstance(task, str):
         raise TypeError(f"task must be a str or None, not {type(task).__name__}")
 
 
-def _rubrics(rubrics: Optional[RubricsLike]) -> Optional[Union[Rubrics, str]]:
+def _rubrics(rubrics: RubricsLike | None) -> Rubrics | str | None:
     if isinstance(rubrics, os.PathLike):
         return os.fspath(rubrics)
     return rubrics
@@ -69,7 +73,7 @@ def _rubrics(rubrics: Optional[RubricsLike]) -> Optional[Union[Rubrics, str]]:
 TEMPLATE_NAMES = ("patarm", "baseline")
 
 
-def resolve_template(template: Optional[TemplateLike]) -> Optional[PromptTemplate]:
+def resolve_template(template: TemplateLike | None) -> PromptTemplate | None:
     """A ``PromptTemplate`` for ``template``: a built-in name (``"patarm"``, ``"baseline"``),
     template text, or a ``PromptTemplate``; ``None`` and ``"patarm"`` give ``None`` (the
     PaTaRM default of each kind). Template text is validated here (``TemplateError``)."""
@@ -87,7 +91,7 @@ def resolve_template(template: Optional[TemplateLike]) -> Optional[PromptTemplat
     return PromptTemplate(template)
 
 
-def _core_options(rubrics: Optional[RubricsLike], rubrics_dir: Optional[RubricsDir], **rest: Any) -> Dict[str, Any]:
+def _core_options(rubrics: RubricsLike | None, rubrics_dir: RubricsDir | None, **rest: Any) -> dict[str, Any]:
     """The keyword arguments of the core's prompt builders, with paths as plain strings and a
     built-in template name replaced by its template."""
     template = rest.get("template")
@@ -96,7 +100,7 @@ def _core_options(rubrics: Optional[RubricsLike], rubrics_dir: Optional[RubricsD
     return dict(rest, rubrics=_rubrics(rubrics), rubrics_dir=_dirs(rubrics_dir))
 
 
-def load_rubrics(domain_or_path: PathLike, *, rubrics_dir: Optional[RubricsDir] = None) -> Rubrics:
+def load_rubrics(domain_or_path: PathLike, *, rubrics_dir: RubricsDir | None = None) -> Rubrics:
     """The rubrics of a domain (name in any spelling, or an alias such as ``"if"``) or of a rubric file.
 
     Raises ``RubricError`` (a ``ValueError``) for an unknown domain, listing the known ones,
@@ -105,7 +109,7 @@ def load_rubrics(domain_or_path: PathLike, *, rubrics_dir: Optional[RubricsDir] 
     return _core.load_rubrics(os.fspath(domain_or_path), rubrics_dir=_dirs(rubrics_dir))
 
 
-def rubric_domains(*, rubrics_dir: Optional[RubricsDir] = None) -> List[str]:
+def rubric_domains(*, rubrics_dir: RubricsDir | None = None) -> list[str]:
     """Every known domain, sorted: the built-ins plus those in the user rubric directories."""
     return _core.rubric_domains(rubrics_dir=_dirs(rubrics_dir))
 
@@ -115,10 +119,10 @@ def build_prompt(
     response: str,
     *,
     domain: str = "chat",
-    rubrics: Optional[RubricsLike] = None,
-    task: Optional[str] = None,
-    template: Optional[TemplateLike] = None,
-    rubrics_dir: Optional[RubricsDir] = None,
+    rubrics: RubricsLike | None = None,
+    task: str | None = None,
+    template: TemplateLike | None = None,
+    rubrics_dir: RubricsDir | None = None,
 ) -> str:
     """The pointwise judge prompt for one response (the judge answers a score from 0 to 10).
 
@@ -139,10 +143,10 @@ def build_pairwise_prompt(
     response_b: str,
     *,
     domain: str = "chat",
-    rubrics: Optional[RubricsLike] = None,
-    task: Optional[str] = None,
-    template: Optional[TemplateLike] = None,
-    rubrics_dir: Optional[RubricsDir] = None,
+    rubrics: RubricsLike | None = None,
+    task: str | None = None,
+    template: TemplateLike | None = None,
+    rubrics_dir: RubricsDir | None = None,
 ) -> str:
     """The pairwise judge prompt for responses A and B (the judge answers ``A`` or ``B``).
 
@@ -157,25 +161,35 @@ def build_messages(
     prompt: PromptLike,
     response: str,
     *,
-    response_b: Optional[str] = None,
+    response_b: str | None = None,
     domain: str = "chat",
-    rubrics: Optional[RubricsLike] = None,
-    task: Optional[str] = None,
-    template: Optional[TemplateLike] = None,
-    system: Optional[str] = None,
-    rubrics_dir: Optional[RubricsDir] = None,
-) -> List[Dict[str, str]]:
+    rubrics: RubricsLike | None = None,
+    task: str | None = None,
+    template: TemplateLike | None = None,
+    system: str | None = None,
+    rubrics_dir: RubricsDir | None = None,
+) -> list[dict[str, str]]:
     """The judge prompt as the chat-message list verl datasets store in their ``prompt`` column.
 
     ``[{"role": "user", "content": <judge prompt>}]``, preceded by a system message when
     ``system`` is given. With ``response_b`` the prompt is pairwise (``response`` is A).
     """
-    common = dict(domain=domain, rubrics=rubrics, task=task, template=template, rubrics_dir=rubrics_dir)
     if response_b is None:
-        content = build_prompt(prompt, response, **common)
+        content = build_prompt(
+            prompt, response, domain=domain, rubrics=rubrics, task=task, template=template, rubrics_dir=rubrics_dir
+        )
     else:
-        content = build_pairwise_prompt(prompt, response, response_b, **common)
-    messages: List[Dict[str, str]] = []
+        content = build_pairwise_prompt(
+            prompt,
+            response,
+            response_b,
+            domain=domain,
+            rubrics=rubrics,
+            task=task,
+            template=template,
+            rubrics_dir=rubrics_dir,
+        )
+    messages: list[dict[str, str]] = []
     if system is not None:
         if not isinstance(system, str):
             raise TypeError(f"system must be a str or None, not {type(system).__name__}")
@@ -187,14 +201,14 @@ def build_messages(
 def build_prompts(
     prompts: Sequence[PromptLike],
     responses: Sequence[str],
-    domains: Union[str, Sequence[Optional[str]], None] = "chat",
+    domains: str | Sequence[str | None] | None = "chat",
     *,
-    rubrics: Optional[RubricsLike] = None,
-    tasks: Union[str, Sequence[Optional[str]], None] = None,
-    template: Optional[TemplateLike] = None,
-    rubrics_dir: Optional[RubricsDir] = None,
-    num_threads: Optional[int] = None,
-) -> List[str]:
+    rubrics: RubricsLike | None = None,
+    tasks: str | Sequence[str | None] | None = None,
+    template: TemplateLike | None = None,
+    rubrics_dir: RubricsDir | None = None,
+    num_threads: int | None = None,
+) -> list[str]:
     """Pointwise judge prompts for a batch, built in parallel in Rust with the GIL released.
 
     ``domains`` and ``tasks`` are one value for all rows or one per row (``None`` entries take
@@ -209,14 +223,14 @@ def build_pairwise_prompts(
     prompts: Sequence[PromptLike],
     responses_a: Sequence[str],
     responses_b: Sequence[str],
-    domains: Union[str, Sequence[Optional[str]], None] = "chat",
+    domains: str | Sequence[str | None] | None = "chat",
     *,
-    rubrics: Optional[RubricsLike] = None,
-    tasks: Union[str, Sequence[Optional[str]], None] = None,
-    template: Optional[TemplateLike] = None,
-    rubrics_dir: Optional[RubricsDir] = None,
-    num_threads: Optional[int] = None,
-) -> List[str]:
+    rubrics: RubricsLike | None = None,
+    tasks: str | Sequence[str | None] | None = None,
+    template: TemplateLike | None = None,
+    rubrics_dir: RubricsDir | None = None,
+    num_threads: int | None = None,
+) -> list[str]:
     """Pairwise judge prompts for a batch (the batch form of ``build_pairwise_prompt``)."""
     options = _core_options(rubrics, rubrics_dir, tasks=tasks, template=template, num_threads=num_threads)
     return _core.build_pairwise_prompts(prompts, responses_a, responses_b, domains, **options)

@@ -15,21 +15,22 @@ rubric domain from ``extra_info["domain"]`` (default: instruction following, as 
 IFEval / InFoBench runs). Settings: keyword arguments (``reward_kwargs``) or PATARM_JUDGE_*
 environment variables. verl is never imported here.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any
 
 from ._judge_config import DOWNSTREAM_DOMAIN, cached_judge, env_config, reward_from_score
 
 PROMPT_KEYS = ("prompt", "question", "query")
 
 # Used where neither a keyword nor a PATARM_JUDGE_* variable sets a value.
-DEFAULT_SETTINGS: Dict[str, Any] = dict(
+DEFAULT_SETTINGS: dict[str, Any] = dict(
     n=8, temperature=1.0, max_tokens=4096, max_concurrency=64, timeout=600.0, scale=1.0
 )
 
 
-def _policy_prompt(extra_info: Optional[Dict[str, Any]]) -> str:
+def _policy_prompt(extra_info: dict[str, Any] | None) -> str:
     info = extra_info or {}
     for key in PROMPT_KEYS:
         value = info.get(key)
@@ -49,22 +50,22 @@ async def compute_score(
     data_source: str,
     solution_str: str,
     ground_truth: Any = None,
-    extra_info: Optional[Dict[str, Any]] = None,
-    reward_router_address: Optional[str] = None,
+    extra_info: dict[str, Any] | None = None,
+    reward_router_address: str | None = None,
     reward_model_tokenizer: Any = None,
     *,
-    base_url: Optional[str] = None,
-    model: Optional[str] = None,
-    n: Optional[int] = None,
-    domain: Optional[str] = None,
-    temperature: Optional[float] = None,
-    max_tokens: Optional[int] = None,
-    max_concurrency: Optional[int] = None,
-    timeout: Optional[float] = None,
-    scale: Optional[float] = None,
+    base_url: str | None = None,
+    model: str | None = None,
+    n: int | None = None,
+    domain: str | None = None,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    max_concurrency: int | None = None,
+    timeout: float | None = None,
+    scale: float | None = None,
     invalid_score: float = 0.0,
     **_: Any,
-) -> Dict[str, float]:
+) -> dict[str, float]:
     """Reward for one policy response: ``scale`` x the judge's mean score over ``n``
     judgements (``invalid_score`` when none is valid). Extra keys are the same for every
     sample, as verl's reward loop requires.
@@ -72,10 +73,17 @@ async def compute_score(
     Each setting comes from, in order: the keyword (verl's ``reward_kwargs``), the
     PATARM_JUDGE_* environment variable, then the default in ``DEFAULT_SETTINGS``."""
     explicit = dict(
-        base_url=base_url, model=model, n=n, domain=domain, temperature=temperature, max_tokens=max_tokens,
-        max_concurrency=max_concurrency, timeout=timeout, scale=scale,
+        base_url=base_url,
+        model=model,
+        n=n,
+        domain=domain,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        max_concurrency=max_concurrency,
+        timeout=timeout,
+        scale=scale,
     )
-    settings: Dict[str, Any] = {
+    settings: dict[str, Any] = {
         **DEFAULT_SETTINGS,
         **env_config(),
         **{key: value for key, value in explicit.items() if value is not None},

@@ -1,10 +1,12 @@
 """The preference-aware reward (PAR, METHOD section 4) for one pair, for a whole batch in any
 row order, and in the pair form of a verl-style ``compute_score``. All work runs in Rust with
 the GIL released; a plain Python callable used as f is applied afterwards to the gaps > 0."""
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable, Union
 
 import numpy as np
 
@@ -37,6 +39,7 @@ def float32_safe(rewards: Any) -> np.ndarray:
     values = np.asarray(rewards, dtype=np.float64)
     return np.round(values / REWARD_QUANTUM) * REWARD_QUANTUM
 
+
 #: Anything accepted as f: a built-in shape (runs in Rust) or a callable of the gap.
 ShapeLike = Union[Graded, Constant, Callable[[float], float]]
 
@@ -45,9 +48,9 @@ def par_rewards(
     chosen: Sequence[str],
     rejected: Sequence[str],
     *,
-    f: Optional[ShapeLike] = None,
+    f: ShapeLike | None = None,
     think_in_prompt: bool = False,
-    num_threads: Optional[int] = None,
+    num_threads: int | None = None,
     float32_safe: bool = False,
 ) -> PairRewards:
     """PAR for one pair: ``chosen`` and ``rejected`` are the judgement texts of each side
@@ -66,19 +69,19 @@ def par_rewards(
 
 def score_batch(
     texts: Sequence[str],
-    pair_ids: Sequence[Union[str, int]],
+    pair_ids: Sequence[str | int],
     sides: Sequence[str],
     *,
-    sources: Union[None, str, Sequence[str]] = None,
-    f: Optional[ShapeLike] = None,
+    sources: None | str | Sequence[str] = None,
+    f: ShapeLike | None = None,
     pairwise: bool = False,
     think_in_prompt: bool = False,
-    num_threads: Optional[int] = None,
+    num_threads: int | None = None,
     correct_reward: float = 1.0,
     wrong_reward: float = 0.0,
     float32_safe: bool = False,
     answer_only: bool = False,
-) -> Dict[str, np.ndarray]:
+) -> dict[str, np.ndarray]:
     """Rewards for a batch of judgements in any row order, rows grouped by (source, pair_id).
 
     ``sides`` holds "chosen"/"rejected", or with ``pairwise=True`` the correct verdict
@@ -107,7 +110,7 @@ def score_batch(
     )
 
 
-def _side_texts(solution_str: Mapping[str, Any], side: str) -> List[str]:
+def _side_texts(solution_str: Mapping[str, Any], side: str) -> list[str]:
     texts = solution_str.get(side)
     if texts is None or isinstance(texts, (str, bytes)):
         raise TypeError(
@@ -118,14 +121,14 @@ def _side_texts(solution_str: Mapping[str, Any], side: str) -> List[str]:
 
 
 def compute_score(
-    data_source: Optional[str],
+    data_source: str | None,
     solution_str: Mapping[str, Sequence[str]],
     ground_truth: Any = None,
-    extra_info: Optional[Mapping[str, Any]] = None,
+    extra_info: Mapping[str, Any] | None = None,
     *,
     float32_safe: bool = False,
     **kwargs: Any,
-) -> Dict[str, List[Any]]:
+) -> dict[str, list[Any]]:
     """Pair-form reward function for PaTaRM-style managers (and users' own).
 
     ``solution_str = {"chosen": [...], "rejected": [...]}`` holds the judgement texts of one
@@ -155,7 +158,7 @@ def compute_score(
     sides = (pair.chosen, pair.rejected)
     opposite = (pair.rejected_mean, pair.chosen_mean)
 
-    def joined(name: str) -> List[float]:
+    def joined(name: str) -> list[float]:
         return [float(x) for side in sides for x in getattr(side, name)]
 
     return {
@@ -164,9 +167,7 @@ def compute_score(
         "format_reward": joined("format_reward"),
         "judge_score": joined("score"),
         "opposite_mean": [
-            math.nan if mean is None else float(mean)
-            for side, mean in zip(sides, opposite)
-            for _ in range(len(side))
+            math.nan if mean is None else float(mean) for side, mean in zip(sides, opposite) for _ in range(len(side))
         ],
         "error": [_core.ERROR_KINDS[int(code)] for side in sides for code in side.error_code],
     }

@@ -10,13 +10,15 @@ The classes follow torch's Sampler protocol (``__iter__``, ``__len__``, ``set_ep
 importing torch; pass them as ``sampler=`` to a ``torch.utils.data.DataLoader``. Any batch size
 the order is cut into must be even: see :func:`check_pair_batch_size`.
 """
+
 from __future__ import annotations
 
+import importlib
 import operator
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any, Optional, Union
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -76,8 +78,7 @@ def _num_rows(data_source: Any) -> int:
         rows = len(data_source)
     else:
         raise TypeError(
-            f"data_source must be a sized dataset (with __len__) or an int row count, "
-            f"got {type(data_source).__name__}"
+            f"data_source must be a sized dataset (with __len__) or an int row count, got {type(data_source).__name__}"
         )
     if rows < 0:
         raise ValueError(f"data_source has a negative row count ({rows}): pass a row count >= 0")
@@ -163,6 +164,17 @@ def _check_bools(fields: dict, *names: str) -> None:
 class _PairSamplerBase:
     """Shared epoch bookkeeping: each ``__iter__`` serves the current epoch, then moves on."""
 
+    # Each sampler names the fields its pickle carries and checks them (see __setstate__).
+    _STATE_FIELDS: ClassVar[tuple[str, ...]]
+
+    @staticmethod
+    def _check_settings(fields: dict) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _expected_num_samples(fields: dict) -> int:
+        raise NotImplementedError
+
     _num_rows: int
     _num_samples: int
     _seed: int
@@ -171,7 +183,7 @@ class _PairSamplerBase:
     # The epoch last started by __iter__: (epoch, its length, its list iterator). The iterator
     # is a plain list iterator (C speed); its length hint tells how far it got, for state_dict.
     # None once set_epoch or load_state_dict chose what comes next.
-    _live: Optional[tuple[int, int, Iterator[int]]]
+    _live: tuple[int, int, Iterator[int]] | None
 
     def _start(self, seed: int) -> None:
         """Epoch 0 from its start, nothing under way."""
@@ -192,7 +204,7 @@ class _PairSamplerBase:
         self._live = (epoch, len(indices), iterator)
         return iterator
 
-    def _progress(self) -> Optional[tuple[int, int]]:
+    def _progress(self) -> tuple[int, int] | None:
         """(epoch, rows yielded) of an epoch under way, else None."""
         if self._live is None:
             return None
@@ -316,12 +328,12 @@ class PairRandomSampler(_PairSamplerBase):
 
     def __init__(
         self,
-        data_source: Union[int, Any],
+        data_source: int | Any,
         replacement: bool = False,
-        num_samples: Optional[int] = None,
+        num_samples: int | None = None,
         generator: Any = None,
         *,
-        seed: Optional[int] = None,
+        seed: int | None = None,
     ) -> None:
         if not isinstance(replacement, (bool, np.bool_)):
             raise TypeError(f"replacement must be a bool, got {type(replacement).__name__}")
@@ -332,8 +344,15 @@ class PairRandomSampler(_PairSamplerBase):
         self._replacement = bool(replacement)
         self._start(_resolve_seed(seed, generator))
 
-    _STATE_FIELDS = ("_num_rows", "_num_samples", "_explicit_num_samples", "_replacement", "_seed", "_epoch",
-                     "_resume_at")
+    _STATE_FIELDS = (
+        "_num_rows",
+        "_num_samples",
+        "_explicit_num_samples",
+        "_replacement",
+        "_seed",
+        "_epoch",
+        "_resume_at",
+    )
 
     @staticmethod
     def _check_settings(fields: dict) -> None:
@@ -361,14 +380,14 @@ class PairRandomSampler(_PairSamplerBase):
         )
 
 
-def _distributed_default(value: Optional[int], what: str) -> int:
+def _distributed_default(value: int | None, what: str) -> int:
     """``num_replicas``/``rank`` from torch.distributed when it is initialised."""
     if value is not None:
         return _as_int(value, what)
-    dist = None
+    dist: Any = None
     if "torch" in sys.modules:  # never import torch just to find out it is not in use
         try:
-            import torch.distributed as dist
+            dist = importlib.import_module("torch.distributed")
         except ImportError:  # pragma: no cover - torch without distributed support
             dist = None
     if dist is None or not dist.is_available() or not dist.is_initialized():
@@ -395,9 +414,9 @@ class DistributedPairSampler(_PairSamplerBase):
 
     def __init__(
         self,
-        data_source: Union[int, Any],
-        num_replicas: Optional[int] = None,
-        rank: Optional[int] = None,
+        data_source: int | Any,
+        num_replicas: int | None = None,
+        rank: int | None = None,
         shuffle: bool = True,
         seed: int = 0,
         drop_last: bool = False,
@@ -412,8 +431,17 @@ class DistributedPairSampler(_PairSamplerBase):
         )
         self._start(_as_seed(seed))
 
-    _STATE_FIELDS = ("_num_rows", "_num_samples", "_num_replicas", "_rank", "_shuffle", "_drop_last", "_seed",
-                     "_epoch", "_resume_at")
+    _STATE_FIELDS = (
+        "_num_rows",
+        "_num_samples",
+        "_num_replicas",
+        "_rank",
+        "_shuffle",
+        "_drop_last",
+        "_seed",
+        "_epoch",
+        "_resume_at",
+    )
 
     @staticmethod
     def _check_settings(fields: dict) -> None:
@@ -424,7 +452,9 @@ class DistributedPairSampler(_PairSamplerBase):
     @staticmethod
     def _expected_num_samples(fields: dict) -> int:
         return int(
-            _core.distributed_pair_len(fields["_num_rows"], fields["_num_replicas"], fields["_rank"], fields["_drop_last"])
+            _core.distributed_pair_len(
+                fields["_num_rows"], fields["_num_replicas"], fields["_rank"], fields["_drop_last"]
+            )
         )
 
     @property

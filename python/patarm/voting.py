@@ -20,19 +20,29 @@ Ties count as wrong (``accuracy``); ``MajorityVote.score(ties="half")`` counts t
 win, as RewardBench's generative-judge script does. The counting runs in the Rust core with
 the GIL released.
 """
+
 from __future__ import annotations
 
 import math
 import numbers
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Any
 
 import numpy as np
 
 from . import _core
 
-__all__ = ["mean_vote", "mean_vote_gaps", "majority_vote", "majority_vote_verdicts", "MajorityVote", "TIES", "tie_credit"]
+__all__ = [
+    "mean_vote",
+    "mean_vote_gaps",
+    "majority_vote",
+    "majority_vote_verdicts",
+    "MajorityVote",
+    "TIES",
+    "tie_credit",
+]
 
 
 def _pad_ragged(values: Any, fill: Any, name: str) -> np.ndarray:
@@ -49,7 +59,7 @@ def _pad_ragged(values: Any, fill: Any, name: str) -> np.ndarray:
     return padded
 
 
-def score_matrix(rows: Sequence[Sequence[float]], width: Optional[int] = None) -> np.ndarray:
+def score_matrix(rows: Sequence[Sequence[float] | np.ndarray], width: int | None = None) -> np.ndarray:
     """Rows of float scores as a [rows, width] float64 matrix (default width: the longest
     row), short rows padded with NaN (no vote). The judge client and the filters use it to
     put both sides of a pair on one width, so round i compares the i-th judgements."""
@@ -78,8 +88,7 @@ def _as_score(value: Any, name: str) -> float:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)
     raise TypeError(
-        f"{name} must hold numbers (NaN or None for an invalid judgement), found "
-        f"{type(value).__name__} {value!r}"
+        f"{name} must hold numbers (NaN or None for an invalid judgement), found {type(value).__name__} {value!r}"
     )
 
 
@@ -89,20 +98,22 @@ def _scores(values: Any, name: str) -> np.ndarray:
     if array.dtype.kind in "iuf":
         array = array.astype(np.float64, copy=False)
     elif array.dtype.kind == "O":
-        array = np.vectorize(lambda v: _as_score(v, name), otypes=[np.float64])(array) if array.size else array.astype(np.float64)
+        array = (
+            np.vectorize(lambda v: _as_score(v, name), otypes=[np.float64])(array)
+            if array.size
+            else array.astype(np.float64)
+        )
     else:
         raise TypeError(
             f"{name} must be numbers (float scores, NaN or None for invalid judgements), got an "
             f"array of dtype {array.dtype}"
         )
     if array.ndim not in (1, 2):
-        raise ValueError(
-            f"{name} must be 1-D [n judgements] or 2-D [responses, n judgements], got shape {array.shape}"
-        )
+        raise ValueError(f"{name} must be 1-D [n judgements] or 2-D [responses, n judgements], got shape {array.shape}")
     return array
 
 
-def _rounds(rounds: Optional[int]) -> Optional[int]:
+def _rounds(rounds: int | None) -> int | None:
     if rounds is None:
         return None
     if isinstance(rounds, bool):
@@ -116,9 +127,7 @@ def _rounds(rounds: Optional[int]) -> Optional[int]:
     return value
 
 
-def mean_vote(
-    scores: Any, *, rounds: Optional[int] = None, num_threads: Optional[int] = None
-) -> Union[float, np.ndarray]:
+def mean_vote(scores: Any, *, rounds: int | None = None, num_threads: int | None = None) -> float | np.ndarray:
     """Mean of the valid scores of each response.
 
     Args:
@@ -143,9 +152,9 @@ def mean_vote_gaps(
     rejected: Any,
     *,
     margin: float = 0.0,
-    rounds: Optional[int] = None,
-    num_threads: Optional[int] = None,
-) -> Tuple[np.ndarray, np.ndarray]:
+    rounds: int | None = None,
+    num_threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean voting on pairs, compared exactly (METHOD section 4).
 
     ``chosen`` and ``rejected`` are ``[pairs, n]`` scores (NaN marks an invalid judgement);
@@ -157,7 +166,10 @@ def mean_vote_gaps(
     c = _as_matrix(_scores(chosen, "chosen"))
     r = _as_matrix(_scores(rejected, "rejected"))
     if c.shape != r.shape:
-        raise ValueError(f"chosen has shape {c.shape} but rejected has shape {r.shape}; pass two [pairs, n] arrays of the same shape (pad with NaN)")
+        raise ValueError(
+            f"chosen has shape {c.shape} but rejected has shape {r.shape}; "
+            "pass two [pairs, n] arrays of the same shape (pad with NaN)"
+        )
     if not math.isfinite(margin):
         raise ValueError(f"margin is {margin}; pass a finite number")
     return _core.mean_vote_gaps(c, r, float(margin), _rounds(rounds), num_threads)
@@ -231,8 +243,8 @@ def majority_vote(
     chosen_scores: Any,
     rejected_scores: Any,
     *,
-    rounds: Optional[int] = None,
-    num_threads: Optional[int] = None,
+    rounds: int | None = None,
+    num_threads: int | None = None,
 ) -> MajorityVote:
     """Majority voting on the scores of the chosen and rejected responses of each pair.
 
@@ -290,8 +302,8 @@ def majority_vote_verdicts(
     choices: Any,
     correct: Any,
     *,
-    rounds: Optional[int] = None,
-    num_threads: Optional[int] = None,
+    rounds: int | None = None,
+    num_threads: int | None = None,
 ) -> MajorityVote:
     """Majority voting for the pairwise judge.
 

@@ -8,6 +8,7 @@ What is real: OpenRLHF's own code, imported from the installed package (``openrl
 (``fake_vllm/vllm``: scripted judgements after random delays), the model forward passes (zero
 log-probs) and deepspeed (an empty module, so ``models/utils.py`` loads without a GPU build).
 """
+
 from __future__ import annotations
 
 import os

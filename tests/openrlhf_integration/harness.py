@@ -6,6 +6,7 @@
 ``PromptDataset``, then the loader ``DeepspeedStrategy.setup_dataloader`` returns without
 torch.distributed: a torchdata ``StatefulDataLoader`` with ``shuffle=True``).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -14,23 +15,42 @@ import sys
 import types
 from pathlib import Path
 from types import SimpleNamespace as NS
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
 
 def strategy_for(*, batch_size: int, n_samples: int, estimator: str = "dr_grpo", micro_batch_size: int = 4):
     args = NS(
-        data=NS(input_key="prompt", label_key="label", apply_chat_template=False, image_key="images",
-                input_template=None, max_len=4096),
-        rollout=NS(batch_size=batch_size, n_samples_per_prompt=n_samples, micro_batch_size=micro_batch_size,
-                   max_new_tokens=256, vllm_generate_batch_size=None),
+        data=NS(
+            input_key="prompt",
+            label_key="label",
+            apply_chat_template=False,
+            image_key="images",
+            input_template=None,
+            max_len=4096,
+        ),
+        rollout=NS(
+            batch_size=batch_size,
+            n_samples_per_prompt=n_samples,
+            micro_batch_size=micro_batch_size,
+            max_new_tokens=256,
+            vllm_generate_batch_size=None,
+        ),
         vllm=NS(enable_sleep=False),
-        algo=NS(dynamic_filtering_enable=False, dynamic_filtering_range=(0, 1),
-                advantage=NS(estimator=estimator, is_correction_level="off", gamma=1.0, lambd=1.0, no_std_norm=False),
-                kl=NS(use_loss=True, estimator="k3")),
-        train=NS(dynamic_batch_enable=False, colocate_all=False, colocate_actor_ref=False, colocate_critic_reward=False,
-                 seed=42),
+        algo=NS(
+            dynamic_filtering_enable=False,
+            dynamic_filtering_range=(0, 1),
+            advantage=NS(estimator=estimator, is_correction_level="off", gamma=1.0, lambd=1.0, no_std_norm=False),
+            kl=NS(use_loss=True, estimator="k3"),
+        ),
+        train=NS(
+            dynamic_batch_enable=False,
+            colocate_all=False,
+            colocate_actor_ref=False,
+            colocate_critic_reward=False,
+            seed=42,
+        ),
         ds=NS(ring_attn_size=1, tensor_parallel_size=1),
         reward=NS(clip_range=(-10, 10), overlong_buffer_len=None, stop_properly_penalty_coef=None),
         actor=NS(num_nodes=1, num_gpus_per_node=1),
@@ -46,11 +66,20 @@ def prompt_dataloader(path: str, tokenizer, strategy):
     data = blending_datasets(path, None, strategy, strategy.args.train.seed, dataset_split="train")
     dataset = PromptDataset(data, tokenizer, strategy, input_template=None)
     # DeepspeedStrategy.setup_dataloader(dataset, 1, True, True, dataset.collate_fn) without torch.distributed
-    return StatefulDataLoader(dataset, batch_size=1, sampler=None, drop_last=True, shuffle=True,
-                              collate_fn=dataset.collate_fn, pin_memory=True, num_workers=0, persistent_workers=False)
+    return StatefulDataLoader(
+        dataset,
+        batch_size=1,
+        sampler=None,
+        drop_last=True,
+        shuffle=True,
+        collate_fn=dataset.collate_fn,
+        pin_memory=True,
+        num_workers=0,
+        persistent_workers=False,
+    )
 
 
-def write_script(path: Path, rules: List[Dict[str, Any]], version: str, max_delay: float = 0.05) -> None:
+def write_script(path: Path, rules: list[dict[str, Any]], version: str, max_delay: float = 0.05) -> None:
     """The fake vLLM's answers (see fake_vllm/vllm/__init__.py)."""
     path.write_text(json.dumps({"version": version, "max_delay": max_delay, "rules": rules}))
 
@@ -81,7 +110,8 @@ def load_experience_maker(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(sys.modules, "openrlhf.trainer.ray.launcher", NS(RayActorGroup=object))
     monkeypatch.delitem(sys.modules, "openrlhf.models.utils", raising=False)
     spec = importlib.util.spec_from_file_location(
-        "_openrlhf_experience_maker", root / "trainer" / "ppo_utils" / "experience_maker.py")
+        "_openrlhf_experience_maker", root / "trainer" / "ppo_utils" / "experience_maker.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

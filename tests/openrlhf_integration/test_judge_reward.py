@@ -1,6 +1,7 @@
 """The trained judge as OpenRLHF's reward: examples/openrlhf/reward_func.py loaded and called by
 OpenRLHF 0.11.2's real SingleTurnAgentExecutor (--reward.remote_url FILE.py), against a
 chat-completions server on 127.0.0.1. The policy engine is a fake (scripted token ids)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
 from frameworks import require
 
 agent = require("openrlhf.utils.agent")
@@ -36,9 +38,19 @@ def generate_responses(executor, engine, tokenizer, prompt):
     params = SimpleNamespace(max_tokens=64, logprobs=None)
 
     async def run():
-        return await asyncio.gather(*[
-            executor.execute(prompt=prompt, label="", sampling_params=params, max_length=4096,
-                             hf_tokenizer=tokenizer, llm_engine=engine) for _ in range(SAMPLES)])
+        return await asyncio.gather(
+            *[
+                executor.execute(
+                    prompt=prompt,
+                    label="",
+                    sampling_params=params,
+                    max_length=4096,
+                    hf_tokenizer=tokenizer,
+                    llm_engine=engine,
+                )
+                for _ in range(SAMPLES)
+            ]
+        )
 
     return asyncio.run(run())
 
@@ -54,8 +66,9 @@ def judge_env(monkeypatch):
 
 
 def chat_prompt(tokenizer, request):
-    return tokenizer.apply_chat_template([{"role": "user", "content": request}], tokenize=False,
-                                         add_generation_prompt=True)
+    return tokenizer.apply_chat_template(
+        [{"role": "user", "content": request}], tokenize=False, add_generation_prompt=True
+    )
 
 
 def test_single_turn_executor_gets_judge_rewards_under_a_process_wide_cap(judge_env, tokenizer):
@@ -63,8 +76,9 @@ def test_single_turn_executor_gets_judge_rewards_under_a_process_wide_cap(judge_
     with ChatServer(rules) as server:
         judge_env(server, MAX_CONCURRENCY=3)
         executor = agent.SingleTurnAgentExecutor(str(EXAMPLE))  # OpenRLHF's own loader
-        outputs = generate_responses(executor, PolicyEngine(tokenizer, "Bonjour !"), tokenizer,
-                                     chat_prompt(tokenizer, "Say hello in French."))
+        outputs = generate_responses(
+            executor, PolicyEngine(tokenizer, "Bonjour !"), tokenizer, chat_prompt(tokenizer, "Say hello in French.")
+        )
     assert [o["reward"].tolist() for o in outputs] == [[7.25]] * SAMPLES  # mean of 8 and 6.5, per sample
     assert [o["scores"].tolist() for o in outputs] == [[round(0.725 * 1024) / 1024]] * SAMPLES
     assert len(server.requests) == SAMPLES
@@ -82,8 +96,9 @@ def test_a_failing_judge_is_reported_at_error_although_openrlhf_swallows_it(judg
         judge_env(server)
         executor = agent.SingleTurnAgentExecutor(str(EXAMPLE))
         with caplog.at_level(logging.INFO):
-            outputs = generate_responses(executor, PolicyEngine(tokenizer, "Bonjour"), tokenizer,
-                                         chat_prompt(tokenizer, "Say hello."))
+            outputs = generate_responses(
+                executor, PolicyEngine(tokenizer, "Bonjour"), tokenizer, chat_prompt(tokenizer, "Say hello.")
+            )
     assert all(o["reward"] is None for o in outputs)  # what OpenRLHF does with the exception
     errors = [r for r in caplog.records if r.levelname == "ERROR" and r.name == "patarm.openrlhf.reward"]
     assert len(errors) == SAMPLES

@@ -7,6 +7,7 @@ into advantages (dr_grpo). Only vLLM (scripted judgements after random delays) a
 forward passes are fakes. Every reward is checked against the plain-Python PAR reference over
 the pair's 2n judgements, recomputed from the token ids OpenRLHF holds.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,34 +17,47 @@ import time
 from pathlib import Path
 
 import pytest
+
 from frameworks import require
 
 require("openrlhf")
 ray = require("ray")
 torch = require("torch")
 
+from harness import FakeActorGroup, load_experience_maker, prompt_dataloader, strategy_for, write_script  # noqa: E402
+
 import par_reference  # noqa: E402
 from chat_server import judgement  # noqa: E402
-from harness import FakeActorGroup, load_experience_maker, prompt_dataloader, strategy_for, write_script  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT_FILE = ROOT / "examples" / "openrlhf" / "agent_func.py"
 N_PER_SIDE = 4
-QUANTUM = 2.0 ** -10
+QUANTUM = 2.0**-10
 
 # Judgements per (pair, side): each side's 4 requests get these 4 texts, in whatever order the
 # random delays produce.
 PAIRS = {
     "p-same-14": ([judgement(9)] * 4, [judgement(2)] * 4),  # every reward 1.4: advantage 0
     "p-same-12": ([judgement(6)] * 4, [judgement(5)] * 4),  # every reward 1.2: advantage 0
-    "p-mixed": ([judgement(9), judgement(7), "no tags", judgement(8.5)],
-                [judgement(4), judgement(6), judgement(7.5), "<think>t</think><generate_rubrics>r</generate_rubrics>"
-                 "<eval>e</eval><answer>8/10</answer>"]),
-    "p-no-valid-rejected": ([judgement(8), judgement(3), judgement(6), judgement(10)],
-                            ["garbage", "<answer>5</answer>", "no tags", "still none"]),
-    "p-spread": ([judgement(6), judgement(10), judgement(3), judgement(7)],
-                 [judgement(5), judgement(5), judgement(9), judgement(0)]),
+    "p-mixed": (
+        [judgement(9), judgement(7), "no tags", judgement(8.5)],
+        [
+            judgement(4),
+            judgement(6),
+            judgement(7.5),
+            "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>8/10</answer>",
+        ],
+    ),
+    "p-no-valid-rejected": (
+        [judgement(8), judgement(3), judgement(6), judgement(10)],
+        ["garbage", "<answer>5</answer>", "no tags", "still none"],
+    ),
+    "p-spread": (
+        [judgement(6), judgement(10), judgement(3), judgement(7)],
+        [judgement(5), judgement(5), judgement(9), judgement(0)],
+    ),
 }
+NUM_PAIRS = len(PAIRS)  # one step's batch: every pair
 
 
 def marker(pair_id: str, side: str) -> str:
@@ -61,8 +75,15 @@ def engines(tmp_path_factory, qwen_dir, ray_with_fake_vllm):
     env = {"PATARM_FAKE_VLLM_SCRIPT": str(script), "PATARM_FAKE_VLLM_EVENTS": str(events)}
     ray_with_fake_vllm(env)
     created = create_vllm_engines(
-        num_engines=2, tensor_parallel_size=1, pretrain=qwen_dir, seed=0, full_determinism=False,
-        enable_prefix_caching=False, enforce_eager=True, max_model_len=4096, agent_func_path=str(AGENT_FILE),
+        num_engines=2,
+        tensor_parallel_size=1,
+        pretrain=qwen_dir,
+        seed=0,
+        full_determinism=False,
+        enable_prefix_caching=False,
+        enforce_eager=True,
+        max_model_len=4096,
+        agent_func_path=str(AGENT_FILE),
     )
     ray.get([engine.get_num_unfinished_requests.remote() for engine in created])  # actors are up
     return created, script, events
@@ -76,8 +97,18 @@ def pair_rows(tmp_path_factory):
     source = folder / "pairs.jsonl"
     with open(source, "w") as handle:
         for pair_id in PAIRS:
-            handle.write(json.dumps({"id": pair_id, "prompt": f"Question about {pair_id}?", "domain": "chat",
-                                     "chosen": marker(pair_id, "chosen"), "rejected": marker(pair_id, "rejected")}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "id": pair_id,
+                        "prompt": f"Question about {pair_id}?",
+                        "domain": "chat",
+                        "chosen": marker(pair_id, "chosen"),
+                        "rejected": marker(pair_id, "rejected"),
+                    }
+                )
+                + "\n"
+            )
     out = {}
     for layout in ("pointwise", "pairwise"):
         path = folder / f"{layout}.jsonl"
@@ -87,11 +118,14 @@ def pair_rows(tmp_path_factory):
 
 
 def pointwise_rules():
-    return [{"match": marker(pair_id, side), "judgements": texts}
-            for pair_id, sides in PAIRS.items() for side, texts in zip(("chosen", "rejected"), sides)]
+    return [
+        {"match": marker(pair_id, side), "judgements": texts}
+        for pair_id, sides in PAIRS.items()
+        for side, texts in zip(("chosen", "rejected"), sides)
+    ]
 
 
-def run_step(engines_, path, tokenizer, *, n_samples, batch_size=len(PAIRS), timeout=240):
+def run_step(engines_, path, tokenizer, *, n_samples, batch_size=NUM_PAIRS, timeout=240):
     """One training step's rollout: OpenRLHF's SamplesGenerator over its prompt dataloader. Runs
     in a thread so that a hang fails the test instead of stalling it."""
     from openrlhf.trainer.ppo_utils.samples_generator import SamplesGenerator
@@ -103,7 +137,8 @@ def run_step(engines_, path, tokenizer, *, n_samples, batch_size=len(PAIRS), tim
     def target():
         try:
             result["samples"] = generator.generate_samples(
-                temperature=1.0, max_new_tokens=256, max_len=4096, n_samples_per_prompt=n_samples)[0]
+                temperature=1.0, max_new_tokens=256, max_len=4096, n_samples_per_prompt=n_samples
+            )[0]
         except BaseException as exc:  # noqa: BLE001 (reported to the test thread)
             result["error"] = exc
 
@@ -149,8 +184,14 @@ def test_pair_rows_reach_the_executor_whole_through_openrlhfs_shuffled_loader(pa
         task = parse_pair_label(labels[0])
         seen.append(task.pair_id)
         for side, messages in (("chosen", task.chosen), ("rejected", task.rejected)):
-            assert messages == [{"role": "user", "content": patarm.build_prompt(
-                f"Question about {task.pair_id}?", marker(task.pair_id, side), domain="chat")}]
+            assert messages == [
+                {
+                    "role": "user",
+                    "content": patarm.build_prompt(
+                        f"Question about {task.pair_id}?", marker(task.pair_id, side), domain="chat"
+                    ),
+                }
+            ]
         assert task.source == "patarm/chat" and prompts[0] == f"PaTaRM pair {task.pair_id} (patarm/chat)"
     assert sorted(seen) == sorted(PAIRS)  # every pair once per epoch, one row each
     orders = {tuple(parse_pair_label(b[2][0]).pair_id for b in epoch) for epoch in epochs}
@@ -168,11 +209,11 @@ def test_training_step_rewards_are_par_over_each_pairs_2n_judgements(engines, pa
 
     expected_advantages, identical_rows = [], []
     for start in range(0, len(samples), n_samples):
-        row = samples[start:start + n_samples]
+        row = samples[start : start + n_samples]
         texts, sides, pair_ids = [], [], set()
         for sample in row:
             prompt_text, judgement_text = decoded(sample, tokenizer)
-            (pair_id, side), = [(p, s) for p in PAIRS for s in ("chosen", "rejected") if marker(p, s) in prompt_text]
+            ((pair_id, side),) = [(p, s) for p in PAIRS for s in ("chosen", "rejected") if marker(p, s) in prompt_text]
             pair_ids.add(pair_id)
             texts.append(judgement_text)
             sides.append(side)
@@ -200,7 +241,9 @@ def test_training_step_rewards_are_par_over_each_pairs_2n_judgements(engines, pa
     module = load_experience_maker(monkeypatch)
     from openrlhf.trainer.ppo_utils.kl_controller import FixedKLController
 
-    maker = module.RemoteExperienceMaker(FakeActorGroup(), None, None, None, FixedKLController(0.0), strategy, tokenizer)
+    maker = module.RemoteExperienceMaker(
+        FakeActorGroup(), None, None, None, FixedKLController(0.0), strategy, tokenizer
+    )
     experiences = maker.make_experience_batch(samples)
     per_sample = []
     for experience in experiences:
@@ -212,7 +255,7 @@ def test_training_step_rewards_are_par_over_each_pairs_2n_judgements(engines, pa
     centred = (given - given.mean(-1, keepdim=True)).reshape(-1).tolist()
     assert per_sample == pytest.approx(centred, abs=1e-6)
     for row in identical_rows:
-        assert per_sample[row * n_samples:(row + 1) * n_samples] == [0.0] * n_samples
+        assert per_sample[row * n_samples : (row + 1) * n_samples] == [0.0] * n_samples
 
 
 def test_identical_rewards_would_not_cancel_in_float32_group_norm_unsnapped(monkeypatch, tokenizer):
@@ -223,11 +266,19 @@ def test_identical_rewards_would_not_cancel_in_float32_group_norm_unsnapped(monk
 
     def advantages_for(reward):
         strategy = strategy_for(batch_size=1, n_samples=8, estimator="group_norm")
-        samples = [Experience(sequences=torch.ones(1, 4, dtype=torch.long), attention_mask=torch.ones(1, 4),
-                              action_mask=torch.ones(1, 3, dtype=torch.bool), rewards=torch.tensor([reward]),
-                              info={}) for _ in range(8)]
-        maker = module.RemoteExperienceMaker(FakeActorGroup(), None, None, None, FixedKLController(0.0), strategy,
-                                             tokenizer)
+        samples = [
+            Experience(
+                sequences=torch.ones(1, 4, dtype=torch.long),
+                attention_mask=torch.ones(1, 4),
+                action_mask=torch.ones(1, 3, dtype=torch.bool),
+                rewards=torch.tensor([reward]),
+                info={},
+            )
+            for _ in range(8)
+        ]
+        maker = module.RemoteExperienceMaker(
+            FakeActorGroup(), None, None, None, FixedKLController(0.0), strategy, tokenizer
+        )
         return torch.cat([e.advantages.flatten() for e in maker.make_experience_batch(samples)])
 
     assert advantages_for(1.4).abs().max().item() > 0.5  # about 0.93, from float32 rounding alone
@@ -237,8 +288,9 @@ def test_identical_rewards_would_not_cancel_in_float32_group_norm_unsnapped(monk
 def test_pairwise_rows_get_the_verdict_reward(engines, pair_rows, tokenizer):
     engines_, script, _ = engines
     verdicts = ["A", "B", "A", "nonsense"]
-    rules = [{"match": f"Question about {pair_id}?", "judgements": [
-        judgement(v) for v in verdicts]} for pair_id in PAIRS]
+    rules = [
+        {"match": f"Question about {pair_id}?", "judgements": [judgement(v) for v in verdicts]} for pair_id in PAIRS
+    ]
     write_script(script, rules, "pairwise")
     strategy, result = run_step(engines_, pair_rows["pairwise"], tokenizer, n_samples=4)
     assert "error" not in result, result.get("error")
@@ -247,7 +299,7 @@ def test_pairwise_rows_get_the_verdict_reward(engines, pair_rows, tokenizer):
     from patarm.openrlhf import parse_pair_label
 
     for start in range(0, len(samples), 4):
-        row = samples[start:start + 4]
+        row = samples[start : start + 4]
         answer = parse_pair_label(row[0].labels[0]).answer
         texts = [decoded(s, tokenizer)[1] for s in row]
         assert sorted(texts) == sorted(judgement(v) for v in verdicts)
@@ -258,7 +310,8 @@ def test_pairwise_rows_get_the_verdict_reward(engines, pair_rows, tokenizer):
         assert [s.scores.item() for s in row] == expected
         mean, std = sum(expected) / 4, statistics.stdev(expected)
         assert [s.rewards.item() for s in row] == pytest.approx(
-            snapped([(r - mean) / (std + 1e-6) for r in expected]), abs=QUANTUM)
+            snapped([(r - mean) / (std + 1e-6) for r in expected]), abs=QUANTUM
+        )
 
 
 def test_a_failed_generation_fails_its_step_promptly_and_releases_its_partners(engines, pair_rows, tokenizer):

@@ -2,6 +2,7 @@
 arguments go through train_ppo_ray.py's parser and start-up checks (its `__main__` block, up
 to the point where it would start Ray), and the agent file it names loads through
 vllm_engine's `_load_agent_executor` with the environment the recipe exports."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,15 @@ def recipe_call(tmp_path, **env):
     stub.parent.mkdir()
     stub.write_text('#!/bin/sh\nprintf "%s\\0" "$@" > "$RECORD_ARGS"\nenv | grep "^PATARM_" > "$RECORD_ENV"\n')
     stub.chmod(0o755)
-    run_env = dict(os.environ, PATH=f"{stub.parent}{os.pathsep}{os.environ['PATH']}", MODEL="/models/judge",
-                   DATA="/data/openrlhf", RECORD_ARGS=str(tmp_path / "args"), RECORD_ENV=str(tmp_path / "env"), **env)
+    run_env = dict(
+        os.environ,
+        PATH=f"{stub.parent}{os.pathsep}{os.environ['PATH']}",
+        MODEL="/models/judge",
+        DATA="/data/openrlhf",
+        RECORD_ARGS=str(tmp_path / "args"),
+        RECORD_ENV=str(tmp_path / "env"),
+        **env,
+    )
     subprocess.run(["bash", str(RECIPE)], check=True, env=run_env)
     argv = (tmp_path / "args").read_text().split("\0")[:-1]
     exported = dict(line.split("=", 1) for line in (tmp_path / "env").read_text().splitlines())
@@ -34,7 +42,7 @@ def recipe_call(tmp_path, **env):
 def openrlhf_args(argv):
     """train_ppo_ray.py's own parser and checks, run on argv (its __main__ block minus the launch)."""
     source = (Path(openrlhf.__file__).parent / "cli" / "train_ppo_ray.py").read_text()
-    block = source[source.index("    parser = argparse.ArgumentParser()"):source.index("    if args.use_ms:")]
+    block = source[source.index("    parser = argparse.ArgumentParser()") : source.index("    if args.use_ms:")]
     # The module's light imports; ray and the trainer classes are only needed to launch.
     code = "import argparse\nimport os\nfrom datetime import datetime\ndef main():\n" + block + "    return args\n"
     namespace = {}

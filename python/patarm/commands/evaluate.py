@@ -1,7 +1,10 @@
 """``patarm evaluate``: RewardBench / RM-Bench accuracy of a judge, from saved or live judgements."""
+
 from __future__ import annotations
 
 import argparse
+
+from ._options import add_judge_server_options, check_judge_server, judge_from_args
 
 
 def register(subparsers) -> None:
@@ -12,53 +15,84 @@ def register(subparsers) -> None:
         "RM-Bench-format file (3 chosen x 3 rejected by style, domain). Judgements come from --judgements "
         "or from a live OpenAI-compatible server (--judge-url, --model). Ties count as wrong unless --ties half.",
     )
-    parser.add_argument("benchmark_file", help="benchmark file (.jsonl, .json or .parquet), or a published benchmark "
-                        "by name: allenai/reward-bench, THU-KEG/RM-Bench, allenai/reward-bench-2 (needs patarm[eval])")
-    parser.add_argument("--benchmark", choices=("auto", "rewardbench", "rmbench", "rewardbench2"), default="auto",
-                        help="benchmark format; auto (default) tells them apart by their fields")
-    parser.add_argument("--dataset-path", help="a local copy of the named benchmark's dataset (repository directory "
-                        "or save_to_disk directory), read in place of the Hugging Face hub")
+    parser.add_argument(
+        "benchmark_file",
+        help="benchmark file (.jsonl, .json or .parquet), or a published benchmark "
+        "by name: allenai/reward-bench, THU-KEG/RM-Bench, allenai/reward-bench-2 (needs patarm[eval])",
+    )
+    parser.add_argument(
+        "--benchmark",
+        choices=("auto", "rewardbench", "rmbench", "rewardbench2"),
+        default="auto",
+        help="benchmark format; auto (default) tells them apart by their fields",
+    )
+    parser.add_argument(
+        "--dataset-path",
+        help="a local copy of the named benchmark's dataset (repository directory "
+        "or save_to_disk directory), read in place of the Hugging Face hub",
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--judgements", help="judgements file: id, side, [style], judgements|text|scores")
-    source.add_argument("--judge-url", help="judge live on an OpenAI-compatible server, e.g. http://localhost:8000/v1 "
-                        "(needs httpx)")
-    parser.add_argument("--model", help="live judging: the model name the judge server serves (needed with --judge-url)")
+    source.add_argument(
+        "--judge-url", help="judge live on an OpenAI-compatible server, e.g. http://localhost:8000/v1 (needs httpx)"
+    )
+    parser.add_argument(
+        "--model", help="live judging: the model name the judge server serves (needed with --judge-url)"
+    )
     parser.add_argument("-n", type=int, default=8, help="live judging: judgements per response (default 8)")
-    parser.add_argument("--temperature", type=float, default=1.0,
-                        help="live judging: sampling temperature of the judge (default 1.0: n varied judgements to vote over)")
-    parser.add_argument("--max-tokens", type=int, default=4096,
-                        help="live judging: most tokens per judgement (default 4096, the paper's response "
-                        "length); a judgement cut off by it has no valid score")
-    parser.add_argument("--max-concurrency", type=int, default=32,
-                        help="live judging: most requests in flight at once (default 32)")
-    parser.add_argument("--timeout", type=float, default=600.0, help="live judging: seconds per request (default 600)")
-    parser.add_argument("--max-retries", type=int, default=4,
-                        help="live judging: retries per request on errors and timeouts (default 4)")
-    parser.add_argument("--save-judgements", help="live judging: append every reply to this judgements log (.jsonl) "
-                        "as it arrives; evaluate it again with --judgements")
-    parser.add_argument("--resume", action="store_true", help="live judging: keep the judgements already in "
-                        "--save-judgements (same item and request) and ask only for the rest")
-    parser.add_argument("--pairwise", action="store_true", help="a pairwise judge: the A/B prompt, every pair "
-                        "judged n times in both orders; reports position consistency (RewardBench format)")
-    parser.add_argument("--think-in-prompt", action="store_true",
-                        help="the judge's chat template opened <think> in the prompt, so judgements start inside it")
-    parser.add_argument("--template", choices=("patarm", "baseline"), default="patarm",
-                        help="the judge prompt: patarm (default, the PaTaRM template) or baseline (a general-purpose "
-                        "LLM rates 1-10 in <answer>; judgements, live or from --judgements, are parsed answer-only)")
-    parser.add_argument("--ties", choices=("wrong", "half"), default="wrong",
-                        help="a tie (or a side without a valid score) counts as wrong (default, as the paper "
-                        "reports) or as half a win (as RewardBench's generative-judge script)")
+    add_judge_server_options(parser, "live judging")
+    parser.add_argument(
+        "--save-judgements",
+        help="live judging: append every reply to this judgements log (.jsonl) "
+        "as it arrives; evaluate it again with --judgements",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="live judging: keep the judgements already in "
+        "--save-judgements (same item and request) and ask only for the rest",
+    )
+    parser.add_argument(
+        "--pairwise",
+        action="store_true",
+        help="a pairwise judge: the A/B prompt, every pair "
+        "judged n times in both orders; reports position consistency (RewardBench format)",
+    )
+    parser.add_argument(
+        "--think-in-prompt",
+        action="store_true",
+        help="the judge's chat template opened <think> in the prompt, so judgements start inside it",
+    )
+    parser.add_argument(
+        "--template",
+        choices=("patarm", "baseline"),
+        default="patarm",
+        help="the judge prompt: patarm (default, the PaTaRM template) or baseline (a general-purpose "
+        "LLM rates 1-10 in <answer>; judgements, live or from --judgements, are parsed answer-only)",
+    )
+    parser.add_argument(
+        "--ties",
+        choices=("wrong", "half"),
+        default="wrong",
+        help="a tie (or a side without a valid score) counts as wrong (default, as the paper "
+        "reports) or as half a win (as RewardBench's generative-judge script)",
+    )
     parser.add_argument("--json", dest="json_out", help="write the full report as JSON")
-    parser.add_argument("--format", dest="json_format", choices=("patarm", "rewardbench"), default="patarm",
-                        help="--json layout: patarm's full report (default) or a rewardbench leaderboard result file "
-                        "(model, model_type, chat_template, per-subset accuracy of mean voting with all judgements)")
+    parser.add_argument(
+        "--format",
+        dest="json_format",
+        choices=("patarm", "rewardbench"),
+        default="patarm",
+        help="--json layout: patarm's full report (default) or a rewardbench leaderboard result file "
+        "(model, model_type, chat_template, per-subset accuracy of mean voting with all judgements)",
+    )
     parser.add_argument("--plot", help="write a PNG: accuracy vs n and the score-gap distribution (needs matplotlib)")
     parser.add_argument("--quiet", action="store_true", help="no table on the terminal")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._optional import require_httpx, require_matplotlib
+    from .._optional import require_matplotlib
     from ..data.io import write_json
     from ..evaluate import (
         evaluate_scores,
@@ -71,17 +105,17 @@ def run(args: argparse.Namespace) -> int:
 
     # Missing packages and options fail before the benchmark is read or a server is called.
     if args.judge_url:
-        if not args.model:
-            raise ValueError("--judge-url needs --model (the model name the server serves)")
-        require_httpx()
+        check_judge_server(args)
     if args.plot:
         require_matplotlib()
     if args.resume and not args.save_judgements:
         raise ValueError("--resume continues the judgements log of --save-judgements PATH; add it")
     benchmark, items = load_benchmark(args.benchmark_file, args.benchmark, dataset_path=args.dataset_path)
     if args.json_format == "rewardbench" and (benchmark == "rmbench" or not args.json_out):
-        raise ValueError("--format rewardbench writes --json PATH as a RewardBench or RewardBench 2 result file; "
-                         + ("RM-Bench has no such file" if args.json_out else "add --json PATH"))
+        raise ValueError(
+            "--format rewardbench writes --json PATH as a RewardBench or RewardBench 2 result file; "
+            + ("RM-Bench has no such file" if args.json_out else "add --json PATH")
+        )
     answer_only = args.template == "baseline"
     if args.pairwise:
         from ..evaluate_pairwise import check_pairwise_benchmark
@@ -94,12 +128,9 @@ def run(args: argparse.Namespace) -> int:
     if args.judgements:
         rows = None
     else:
-        from ..judge import Judge
         from ..judge_log import JudgementLog
 
-        judge = Judge(args.judge_url, args.model, n=args.n, temperature=args.temperature,
-                      max_tokens=args.max_tokens, max_concurrency=args.max_concurrency, timeout=args.timeout, max_retries=args.max_retries,
-                      think_in_prompt=args.think_in_prompt, template=args.template)
+        judge = judge_from_args(args, n=args.n, think_in_prompt=args.think_in_prompt, template=args.template)
         log = JudgementLog(args.save_judgements, resume=args.resume) if args.save_judgements else None
         try:
             if args.pairwise:
@@ -114,13 +145,22 @@ def run(args: argparse.Namespace) -> int:
             if log is not None:
                 log.close()
     if args.pairwise:
-        from ..evaluate_pairwise import evaluate_pairwise, format_pairwise_line, load_pairwise_texts, pairwise_texts, rows_as_records
+        from ..evaluate_pairwise import (
+            evaluate_pairwise,
+            format_pairwise_line,
+            load_pairwise_texts,
+            pairwise_texts,
+            rows_as_records,
+        )
 
         texts = load_pairwise_texts(args.judgements) if rows is None else pairwise_texts(rows_as_records(rows))
         report = evaluate_pairwise(items, texts, ties=args.ties, think_in_prompt=args.think_in_prompt)
     else:
-        scores = (load_judgement_scores(args.judgements, think_in_prompt=args.think_in_prompt, answer_only=answer_only) if rows is None
-                  else scores_from_rows(rows, think_in_prompt=args.think_in_prompt, answer_only=answer_only))
+        scores = (
+            load_judgement_scores(args.judgements, think_in_prompt=args.think_in_prompt, answer_only=answer_only)
+            if rows is None
+            else scores_from_rows(rows, think_in_prompt=args.think_in_prompt, answer_only=answer_only)
+        )
         report = evaluate_scores(benchmark, items, scores, ties=args.ties)
     if stats is not None:
         report["judging"] = stats.to_dict()

@@ -1,4 +1,5 @@
 """``patarm filter``: keep the pairs worth training on, from the judge's own rollouts (METHOD 7)."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,16 @@ def register(subparsers) -> None:
     parser.add_argument("--high", type=_fraction, default=6 / 8, help="RL: highest fraction correct kept (default 6/8)")
     parser.add_argument("--min-gap", type=float, default=2.0, help="SFT: the score gap must exceed this (default 2)")
     parser.add_argument("--think-in-prompt", action="store_true", help="judgements start inside <think>")
-    for field, default in (("pair-id", "pair_id"), ("side", "side"), ("text", "text"), ("score", "score"),
-                           ("source", "source")):
-        parser.add_argument(f"--{field}-key", default=default, help=f"rollout field holding the {field} (default {default})")
+    for field, default in (
+        ("pair-id", "pair_id"),
+        ("side", "side"),
+        ("text", "text"),
+        ("score", "score"),
+        ("source", "source"),
+    ):
+        parser.add_argument(
+            f"--{field}-key", default=default, help=f"rollout field holding the {field} (default {default})"
+        )
     parser.set_defaults(func=run)
 
 
@@ -42,8 +50,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output and not args.data:
         raise ValueError("--output writes the kept rows of --data: pass --data too")
     check_writable(args.output)
-    columns = RolloutColumns(pair_id=args.pair_id_key, side=args.side_key, text=args.text_key,
-                             score=args.score_key, source=args.source_key)
+    columns = RolloutColumns(
+        pair_id=args.pair_id_key, side=args.side_key, text=args.text_key, score=args.score_key, source=args.source_key
+    )
     judgements = load_judgements(args.rollouts, columns=columns, think_in_prompt=args.think_in_prompt)
     if args.mode == "rl":
         report = rl_filter(judgements, low=args.low, high=args.high)

@@ -1,7 +1,10 @@
 """``patarm prepare``: preference pairs (JSON lines / parquet) to verl or OpenRLHF judge-training rows."""
+
 from __future__ import annotations
 
 import argparse
+
+from ._options import add_pair_field_options, pair_columns
 
 
 def register(subparsers) -> None:
@@ -15,31 +18,34 @@ def register(subparsers) -> None:
     parser.add_argument("input", help="pairs file: .jsonl, .json or .parquet")
     parser.add_argument("-o", "--output", required=True, help="output file (.parquet, or .jsonl)")
     parser.add_argument("--pairwise", action="store_true", help="one pairwise (A/B) row per pair")
-    parser.add_argument("--format", choices=("verl", "openrlhf"), default="verl",
-                        help="verl rows (default), or openrlhf: one row per pair whose label holds both judge "
-                        "prompts, for patarm.openrlhf.PairJudgeExecutor (--train.agent_func_path)")
+    parser.add_argument(
+        "--format",
+        choices=("verl", "openrlhf"),
+        default="verl",
+        help="verl rows (default), or openrlhf: one row per pair whose label holds both judge "
+        "prompts, for patarm.openrlhf.PairJudgeExecutor (--train.agent_func_path)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for the pair order and A/B positions (default 0)")
     parser.add_argument("--val-output", help="validation file; needs --val-size")
-    parser.add_argument("--val-size", type=float, default=0.0,
-                        help="validation pairs: a fraction (< 1) or a count (>= 1); whole pairs only")
+    parser.add_argument(
+        "--val-size",
+        type=float,
+        default=0.0,
+        help="validation pairs: a fraction (< 1) or a count (>= 1); whole pairs only",
+    )
     parser.add_argument("--domain", default="chat", help="domain of rows without one (default chat)")
     parser.add_argument("--rubrics", help="a rubric file for every row without its own 'rubrics' field")
     parser.add_argument("--tokenizer", help="tokenizer.json or a local Hugging Face tokenizer, for token percentiles")
     parser.add_argument("--data-source-prefix", default="patarm", help="data_source is PREFIX/DOMAIN (default patarm)")
-    for field, default in (("prompt", "prompt"), ("chosen", "chosen"), ("rejected", "rejected"),
-                           ("domain", "domain"), ("source", "source"), ("id", "id"), ("rubrics", "rubrics")):
-        parser.add_argument(f"--{field}-key", default=default, help=f"input field holding the {field} (default {default})")
+    add_pair_field_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import Columns, prepare
+    from ..data import prepare
 
-    columns = Columns(
-        prompt=args.prompt_key, chosen=args.chosen_key, rejected=args.rejected_key, domain=args.domain_key,
-        source=args.source_key, id=args.id_key, rubrics=args.rubrics_key,
-    )
+    columns = pair_columns(args)
     val_size = args.val_size
     if val_size >= 1 and float(val_size).is_integer():
         val_size = int(val_size)

@@ -5,6 +5,7 @@ correct verdict "A"/"B" with ``--pairwise``), ``text`` (the judgement) and optio
 ``source``. Without FILE the example rollouts bundled with patarm are scored; the header
 prints where that file is, to copy as a template.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,8 +13,9 @@ import json
 import math
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from importlib import resources
-from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union
+from typing import Any
 
 EXAMPLE = "example_rollouts.jsonl"
 
@@ -35,7 +37,7 @@ columns (one line per side of a pair):
 
 def bundled_example_path() -> str:
     """Where the bundled example rollouts are installed (a template for your own file)."""
-    return str(resources.files("patarm").joinpath("data", EXAMPLE))
+    return str(resources.files("patarm") / "data" / EXAMPLE)
 
 
 def register(subparsers: Any) -> None:
@@ -46,19 +48,29 @@ def register(subparsers: Any) -> None:
         epilog=COLUMNS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("file", nargs="?", metavar="FILE",
-                        help="rollouts .jsonl, or - for standard input (default: the bundled example)")
+    parser.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="rollouts .jsonl, or - for standard input (default: the bundled example)",
+    )
     parser.add_argument("--output", "-o", metavar="FILE.jsonl", help="also write one scored JSON line per rollout")
     parser.add_argument("--pairwise", action="store_true", help="judgements answer A/B; sides hold the correct verdict")
-    parser.add_argument("--f", dest="shape", choices=("graded", "constant"), default="graded",
-                        help="shape of PAR: graded (1.2 / 1.4 above a gap of 2, default) or constant (1.3)")
-    parser.add_argument("--think-in-prompt", action="store_true",
-                        help="the chat template opened <think> in the prompt")
-    parser.add_argument("--num-threads", type=int, default=None, help="threads (default: PATARM_NUM_THREADS or all CPUs)")
+    parser.add_argument(
+        "--f",
+        dest="shape",
+        choices=("graded", "constant"),
+        default="graded",
+        help="shape of PAR: graded (1.2 / 1.4 above a gap of 2, default) or constant (1.3)",
+    )
+    parser.add_argument("--think-in-prompt", action="store_true", help="the chat template opened <think> in the prompt")
+    parser.add_argument(
+        "--num-threads", type=int, default=None, help="threads (default: PATARM_NUM_THREADS or all CPUs)"
+    )
     parser.set_defaults(func=run)
 
 
-def read_rollouts(stream: Iterable[Union[str, bytes]], name: str) -> List[Dict[str, Any]]:
+def read_rollouts(stream: Iterable[str | bytes], name: str) -> list[dict[str, Any]]:
     """Parse JSON lines (text or bytes); a bad line is a ValueError naming the file, line and fix."""
     from ..data.io import check_id, parse_json_line
 
@@ -90,7 +102,7 @@ _ROW_IN_MESSAGE = re.compile(r"\b(texts|pair_ids|sides|sources)\[(\d+)\]")
 _FIELD_OF_ARGUMENT = {"texts": "text", "pair_ids": "pair_id", "sides": "side", "sources": "source"}
 
 
-def _located(exc: Exception, rows: List[Dict[str, Any]], name: str) -> ValueError:
+def _located(exc: Exception, rows: list[dict[str, Any]], name: str) -> ValueError:
     """The core's error about row i, told in the file's terms: FILE:LINE, the line's field
     (``side``, not ``sides[3]``) and the CLI option (``--pairwise``, not ``pairwise=True``)."""
     message = str(exc)
@@ -103,7 +115,7 @@ def _located(exc: Exception, rows: List[Dict[str, Any]], name: str) -> ValueErro
     return ValueError(f"{location}: {message}")
 
 
-def check_sides(rows: List[Dict[str, Any]], sides: List[str], name: str, pairwise: bool) -> None:
+def check_sides(rows: list[dict[str, Any]], sides: list[str], name: str, pairwise: bool) -> None:
     """Every side is one the scoring mode accepts; the first that is not is reported with
     its FILE:LINE and the option that fixes a mode mix-up."""
     allowed = ("A", "B") if pairwise else ("chosen", "rejected")
@@ -112,19 +124,23 @@ def check_sides(rows: List[Dict[str, Any]], sides: List[str], name: str, pairwis
             continue
         where = f"{name}:{row['_line']}"
         if pairwise:
-            hint = " (\"chosen\"/\"rejected\" are pointwise sides: drop --pairwise)" if side in ("chosen", "rejected") else ""
-            raise ValueError(f"{where}: side is {json.dumps(side)}, but with --pairwise each side must be the correct "
-                             f"verdict \"A\" or \"B\"{hint}")
-        hint = " (\"A\"/\"B\" are pairwise verdicts: add --pairwise)" if side.strip() in ("A", "B") else ""
-        raise ValueError(f"{where}: side is {json.dumps(side)}, but each side must be \"chosen\" or \"rejected\"{hint}")
+            hint = (
+                ' ("chosen"/"rejected" are pointwise sides: drop --pairwise)' if side in ("chosen", "rejected") else ""
+            )
+            raise ValueError(
+                f"{where}: side is {json.dumps(side)}, but with --pairwise each side must be the correct "
+                f'verdict "A" or "B"{hint}'
+            )
+        hint = ' ("A"/"B" are pairwise verdicts: add --pairwise)' if side.strip() in ("A", "B") else ""
+        raise ValueError(f'{where}: side is {json.dumps(side)}, but each side must be "chosen" or "rejected"{hint}')
 
 
-def _read_input(file: Any) -> Tuple[str, List[Dict[str, Any]]]:
+def _read_input(file: Any) -> tuple[str, list[dict[str, Any]]]:
     """(name shown in the header and errors, rows) of FILE, standard input or the example.
     Read as bytes, decoded line by line, so that invalid UTF-8 is reported with its line."""
     if file is None:
         path = bundled_example_path()
-        with resources.files("patarm").joinpath("data", EXAMPLE).open("rb") as stream:
+        with (resources.files("patarm") / "data" / EXAMPLE).open("rb") as stream:
             return f"{path} (the bundled example)", read_rollouts(stream, EXAMPLE)
     if file == "-":
         return "<stdin>", read_rollouts(sys.stdin.buffer, "<stdin>")
@@ -139,14 +155,15 @@ def _fmt(value: float) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
 
 
-def _table(header: Sequence[str], lines: List[Sequence[str]]) -> str:
+def _table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
     render = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     return "\n".join([render(header), render(["-" * w for w in widths])] + [render(line) for line in lines])
 
 
 def run(args: argparse.Namespace) -> int:
-    import patarm
+    from ..parsing import ERROR_KINDS
+    from ..rewards import Constant, Graded, score_batch
 
     name, rows = _read_input(args.file)
     if not rows:
@@ -154,9 +171,9 @@ def run(args: argparse.Namespace) -> int:
     sides = [row["side"].strip() if args.pairwise else row["side"] for row in rows]
     check_sides(rows, sides, name, args.pairwise)
 
-    shape = patarm.Constant() if args.shape == "constant" else patarm.Graded()
+    shape = Constant() if args.shape == "constant" else Graded()
     try:
-        result = patarm.score_batch(
+        result = score_batch(
             [row["text"] for row in rows],
             [row["pair_id"] for row in rows],
             sides,
@@ -169,32 +186,34 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         raise _located(exc, rows, name) from None
 
-    groups: Dict[Tuple[str, Any, str], List[int]] = {}
+    groups: dict[tuple[str, Any, str], list[int]] = {}
     for index, row in enumerate(rows):
         groups.setdefault((row.get("source") or "", row["pair_id"], sides[index]), []).append(index)
 
     lines = []
     for (source, pair_id, side), indices in groups.items():
         errors = sum(int(result["error_code"][i]) != 0 for i in indices)
-        lines.append([
-            source or "-",
-            str(pair_id),
-            side,
-            str(len(indices)),
-            " ".join(_fmt(float(result["score"][i])) for i in indices) if not args.pairwise else "-",
-            _fmt(float(result["opposite_mean"][indices[0]])) if not args.pairwise else "-",
-            " ".join(_fmt(float(result["par"][i])) for i in indices),
-            str(errors),
-            _fmt(round(float(sum(result["reward"][i] for i in indices)), 6)),
-            "" if bool(result["partner_found"][indices[0]]) else "other side missing",
-        ])
+        lines.append(
+            [
+                source or "-",
+                str(pair_id),
+                side,
+                str(len(indices)),
+                " ".join(_fmt(float(result["score"][i])) for i in indices) if not args.pairwise else "-",
+                _fmt(float(result["opposite_mean"][indices[0]])) if not args.pairwise else "-",
+                " ".join(_fmt(float(result["par"][i])) for i in indices),
+                str(errors),
+                _fmt(round(float(sum(result["reward"][i] for i in indices)), 6)),
+                "" if bool(result["partner_found"][indices[0]]) else "other side missing",
+            ]
+        )
     header = ["source", "pair_id", "side", "n", "scores", "opp_mean", "par", "fmt_err", "reward", "note"]
     print(f"patarm score: {name}  ({len(rows)} judgements, f={shape!r}{', pairwise' if args.pairwise else ''})\n")
     print(COLUMNS + "\n")
     print(_table(header, lines))
 
     codes = result["error_code"]
-    kinds = patarm.ERROR_KINDS
+    kinds = ERROR_KINDS
     by_kind = ", ".join(f"{kinds[k]} {int((codes == k).sum())}" for k in range(1, len(kinds)))
     pairs = {(row.get("source") or "", row["pair_id"]) for row in rows}
     total = float(result["reward"].sum()) if len(rows) else 0.0

@@ -1,7 +1,10 @@
 """``patarm sft-data``: the cold-start SFT corpus from a teacher judge (METHOD section 7)."""
+
 from __future__ import annotations
 
 import argparse
+
+from ._options import add_judge_server_options, add_pair_field_options, judge_from_args, pair_columns
 
 
 def register(subparsers) -> None:
@@ -22,57 +25,57 @@ def register(subparsers) -> None:
     teacher.add_argument("--judgements", help="teacher judgements (JSON lines: pair_id, side, round, text)")
     parser.add_argument("--model", help="the teacher's model name on the server")
     parser.add_argument("--pairwise", action="store_true", help="pairwise (A/B) corpus instead of pointwise")
-    parser.add_argument("--intersect-pointwise", action="store_true",
-                        help="pairwise: keep only pairs the pointwise filter also keeps (as the paper does)")
-    parser.add_argument("--min-gap", type=float, default=2.0, help="pointwise: the score gap must exceed this (default 2)")
+    parser.add_argument(
+        "--intersect-pointwise",
+        action="store_true",
+        help="pairwise: keep only pairs the pointwise filter also keeps (as the paper does)",
+    )
+    parser.add_argument(
+        "--min-gap", type=float, default=2.0, help="pointwise: the score gap must exceed this (default 2)"
+    )
     parser.add_argument("-n", "--rounds", type=int, default=1, help="live: teacher judgements per prompt (default 1)")
     parser.add_argument("--save-judgements", help="live: the append-only teacher log (default OUTPUT.teacher.jsonl)")
     parser.add_argument("--resume", action="store_true", help="live: continue the run logged in --save-judgements")
     parser.add_argument("--seed", type=int, default=0, help="pairwise: seed for the A/B positions (default 0)")
     parser.add_argument("--system", help="a system message put before every judge prompt")
-    parser.add_argument("--temperature", type=float, default=1.0,
-                        help="live teacher: sampling temperature (default 1.0)")
-    parser.add_argument("--max-tokens", type=int, default=4096,
-                        help="live teacher: most tokens per judgement (default 4096); a judgement cut off by it is dropped")
-    parser.add_argument("--max-concurrency", type=int, default=32,
-                        help="live teacher: most requests in flight at once (default 32)")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per request")
-    parser.add_argument("--max-retries", type=int, default=4, help="retries per request on errors and timeouts")
+    add_judge_server_options(parser, "live teacher")
     parser.add_argument("--domain", default="chat", help="domain of pairs without one (default chat)")
     parser.add_argument("--rubrics", help="a rubric file for every pair without its own 'rubrics' field")
-    for field, default in (("prompt", "prompt"), ("chosen", "chosen"), ("rejected", "rejected"),
-                           ("domain", "domain"), ("source", "source"), ("id", "id"), ("rubrics", "rubrics")):
-        parser.add_argument(f"--{field}-key", default=default, help=f"input field holding the {field} (default {default})")
+    add_pair_field_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import Columns
     from ..data.sft import format_summary, sft_data
 
     if args.intersect_pointwise and not args.pairwise:
-        raise ValueError("--intersect-pointwise applies to --pairwise (pairwise verdicts of pairs the pointwise filter keeps)")
+        raise ValueError(
+            "--intersect-pointwise applies to --pairwise (pairwise verdicts of pairs the pointwise filter keeps)"
+        )
     judge = None
     if args.judge_url:
-        if not args.model:
-            raise ValueError("--judge-url needs --model (the teacher's model name on the server)")
-        from ..judge import Judge
-
-        judge = Judge(args.judge_url, args.model, n=args.rounds, temperature=args.temperature,
-                      max_tokens=args.max_tokens, max_concurrency=args.max_concurrency, timeout=args.timeout,
-                      max_retries=args.max_retries)
+        judge = judge_from_args(args, n=args.rounds)
     elif args.resume or args.save_judgements:
         raise ValueError("--resume and --save-judgements belong to a live teacher run (--judge-url)")
-    columns = Columns(
-        prompt=args.prompt_key, chosen=args.chosen_key, rejected=args.rejected_key, domain=args.domain_key,
-        source=args.source_key, id=args.id_key, rubrics=args.rubrics_key,
-    )
+    columns = pair_columns(args)
     counts = sft_data(
-        args.input, args.output, judge=judge, judgements_path=args.judgements, save_judgements=args.save_judgements,
-        resume=args.resume, rounds=args.rounds, mode="pairwise" if args.pairwise else "pointwise",
-        min_gap=args.min_gap, intersect_pointwise=args.intersect_pointwise, seed=args.seed, system=args.system,
-        columns=columns, default_domain=args.domain, rubric_file=args.rubrics, show_progress=not args.quiet,
+        args.input,
+        args.output,
+        judge=judge,
+        judgements_path=args.judgements,
+        save_judgements=args.save_judgements,
+        resume=args.resume,
+        rounds=args.rounds,
+        mode="pairwise" if args.pairwise else "pointwise",
+        min_gap=args.min_gap,
+        intersect_pointwise=args.intersect_pointwise,
+        seed=args.seed,
+        system=args.system,
+        columns=columns,
+        default_domain=args.domain,
+        rubric_file=args.rubrics,
+        show_progress=not args.quiet,
     )
     if not args.quiet:
         print(format_summary(counts))

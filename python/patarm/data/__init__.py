@@ -2,14 +2,15 @@
 RL / SFT pair filters of METHOD section 7 (``patarm filter``), and the cold-start SFT corpus
 from a teacher judge (``patarm sft-data``, :mod:`patarm.data.sft`). Parquet goes through pyarrow
 (a dependency of patarm), imported on use, never by ``import patarm``."""
+
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Union
+from collections.abc import Sequence
+from typing import Any, Callable
 
 from .filter import FilterReport, PairJudgements, RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
 from .io import DataError, check_writable, read_records, write_rows, write_rows_together
 from .pairs import Columns, PreferencePair, load_pairs, pair_from_record, render_messages
-from .sft import build_sft_rows, read_teacher_judgements, sft_data
 from .prepare import (
     FORMATS,
     PrepareSummary,
@@ -23,20 +24,21 @@ from .prepare import (
     summarize,
     token_counter,
 )
+from .sft import build_sft_rows, read_teacher_judgements, sft_data
 
 
 def prepare(
     input_path,
     output_path,
     *,
-    val_output: Optional[str] = None,
+    val_output: str | None = None,
     val_size: float = 0.0,
     pairwise: bool = False,
     seed: int = 0,
     columns: Columns = Columns(),
     default_domain: str = "chat",
-    rubric_file: Optional[str] = None,
-    tokenizer: Union[None, str, Callable[[List[str]], List[int]]] = None,
+    rubric_file: str | None = None,
+    tokenizer: None | str | Callable[[list[str]], list[int]] = None,
     data_source_prefix: str = "patarm",
     show_progress: bool = True,
     format: str = "verl",
@@ -66,13 +68,18 @@ def prepare(
     )
     ordered = shuffle_pairs(pairs, seed)
     train, val = split_pairs(ordered, val_size)
-    build = dict(pairwise=pairwise, seed=seed, rubrics=rubrics, data_source_prefix=data_source_prefix)
+
+    def build(pairs: Sequence[PreferencePair], split: str) -> list[dict[str, Any]]:
+        return build_rows(
+            pairs, split=split, pairwise=pairwise, seed=seed, rubrics=rubrics, data_source_prefix=data_source_prefix
+        )
+
     layout = openrlhf_rows if format == "openrlhf" else list
-    train_rows = build_rows(train, split="train", **build)
+    train_rows = build(train, "train")
     outputs = [(layout(train_rows), output_path)]
     all_rows = list(train_rows)
     if val:
-        val_rows = build_rows(val, split="val", **build)
+        val_rows = build(val, "val")
         outputs.append((layout(val_rows), val_output))
         all_rows.extend(val_rows)
     summary = summarize(

@@ -11,19 +11,20 @@ the Rust core) or a numeric ``score``, and optionally ``source``.
 - SFT filter: the mean chosen score minus the mean rejected score (mean voting over valid
   judgements) must exceed a threshold (default 2).
 """
+
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from fractions import Fraction
+from typing import Any, Optional
 
 import numpy as np
 
 from ..voting import mean_vote_gaps, score_matrix
 from .io import DataError, PathLike, check_id, read_records
 
-PairKey = Tuple[Optional[str], str]
+PairKey = tuple[Optional[str], str]
 
 RL_RANGE = (1 / 8, 6 / 8)
 SFT_MIN_GAP = 2.0
@@ -44,9 +45,9 @@ class PairJudgements:
     pairwise judge, whether each verdict was correct."""
 
     key: PairKey
-    chosen: List[float] = field(default_factory=list)
-    rejected: List[float] = field(default_factory=list)
-    verdicts_correct: List[bool] = field(default_factory=list)
+    chosen: list[float] = field(default_factory=list)
+    rejected: list[float] = field(default_factory=list)
+    verdicts_correct: list[bool] = field(default_factory=list)
 
     @property
     def pairwise(self) -> bool:
@@ -60,7 +61,7 @@ class PairJudgements:
         )
         return f"PairJudgements(key={self.key!r}, {counts})"
 
-    def correct_count(self) -> Tuple[int, int]:
+    def correct_count(self) -> tuple[int, int]:
         """(correct judgements, judgements compared). Comparing two float scores is exact:
         distinct floats stand for distinct shortest decimals, in the same order."""
         if self.pairwise:
@@ -84,7 +85,7 @@ class PairJudgements:
         return float(_score_gaps([self])[0][0])
 
 
-def _score_gaps(entries: List[PairJudgements], margin: float = 0.0) -> Tuple[np.ndarray, np.ndarray]:
+def _score_gaps(entries: list[PairJudgements], margin: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(gap, order) of many pointwise pairs with one exact mean-voting call (one Rust batch):
     ``gap`` the nearest float of mean chosen - mean rejected (NaN where a side has no valid
     score), ``order`` its exact comparison with ``margin`` (1 above, 0 equal, -1 below)."""
@@ -99,14 +100,14 @@ def load_judgements(
     *,
     columns: RolloutColumns = RolloutColumns(),
     think_in_prompt: bool = False,
-) -> Dict[PairKey, PairJudgements]:
+) -> dict[PairKey, PairJudgements]:
     """Read a rollouts file and parse every judgement text in one batch (Rust core)."""
-    from .. import parse_judgements
+    from ..parsing import parse_judgements
 
     records = read_records(path)
     if not records:
         raise DataError(f"{path}: no judgements in the file (it is empty); each line needs pair_id, side and text")
-    parsed_rows: List[Tuple[PairKey, str, Optional[str], Optional[float]]] = []
+    parsed_rows: list[tuple[PairKey, str, str | None, float | None]] = []
     for where, record in records:
         if record.get(columns.pair_id) is None:
             raise DataError(f"{where}: missing field {columns.pair_id!r} (map it with --pair-id-key)")
@@ -121,21 +122,22 @@ def load_judgements(
             raise DataError(f"{where}: needs field {columns.text!r} (judgement text) or {columns.score!r}")
         if text is not None and not isinstance(text, str):
             raise DataError(f"{where}: field {columns.text!r} must be a string, got {type(text).__name__}")
-        if text is None and not isinstance(score, (int, float)):
-            raise DataError(f"{where}: field {columns.score!r} must be a number, got {type(score).__name__}")
+        number: float | None = None
+        if text is None:
+            if not isinstance(score, (int, float)):
+                raise DataError(f"{where}: field {columns.score!r} must be a number, got {type(score).__name__}")
+            number = float(score)
         source = record.get(columns.source)
         pair_id = check_id(record[columns.pair_id], where, columns.pair_id)  # NaN, bools: refused as by score
         key = (None if source is None else str(source), str(pair_id))
-        parsed_rows.append((key, side, text, None if text is not None else float(score)))
+        parsed_rows.append((key, side, text, number))
 
     pointwise_texts = [t for _, s, t, _ in parsed_rows if t is not None and s in ("chosen", "rejected")]
     pairwise_texts = [t for _, s, t, _ in parsed_rows if t is not None and s in ("A", "B")]
     point_scores = iter(parse_judgements(pointwise_texts)["score"].tolist() if pointwise_texts else [])
-    pair_choices = iter(
-        parse_judgements(pairwise_texts, pairwise=True)["choice"].tolist() if pairwise_texts else []
-    )
+    pair_choices = iter(parse_judgements(pairwise_texts, pairwise=True)["choice"].tolist() if pairwise_texts else [])
 
-    out: Dict[PairKey, PairJudgements] = {}
+    out: dict[PairKey, PairJudgements] = {}
     for key, side, text, score in parsed_rows:
         entry = out.setdefault(key, PairJudgements(key))
         if side in ("A", "B"):
@@ -143,12 +145,12 @@ def load_judgements(
                 raise DataError(f"pair {key[1]!r}: pairwise judgements need the verdict text")
             entry.verdicts_correct.append(_choice_str(next(pair_choices)) == side)
             continue
-        value = next(point_scores) if text is not None else score
+        value = next(point_scores) if score is None else score  # a row has a text or a score
         (entry.chosen if side == "chosen" else entry.rejected).append(float(value))
     return out
 
 
-def _choice_str(choice: Any) -> Optional[str]:
+def _choice_str(choice: Any) -> str | None:
     if isinstance(choice, bytes):
         choice = choice.decode()
     return choice if choice in ("A", "B") else None
@@ -159,15 +161,15 @@ class FilterReport:
     """Which pairs a filter kept, and why the others were dropped."""
 
     mode: str
-    kept: List[PairKey]
-    dropped: Dict[PairKey, str]
-    stats: Dict[PairKey, Dict[str, float]]
+    kept: list[PairKey]
+    dropped: dict[PairKey, str]
+    stats: dict[PairKey, dict[str, float]]
 
     def __repr__(self) -> str:
         return f"FilterReport(mode={self.mode!r}, kept={len(self.kept)}, dropped={len(self.dropped)})"
 
-    def reasons(self) -> Dict[str, int]:
-        counts: Dict[str, int] = {}
+    def reasons(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
         for reason in self.dropped.values():
             counts[reason] = counts.get(reason, 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -179,13 +181,14 @@ class FilterReport:
             lines.append(f"  dropped {count:>6}  {reason}")
         return "\n".join(lines)
 
-    def decisions(self) -> List[Dict[str, Any]]:
+    def decisions(self) -> list[dict[str, Any]]:
         """One JSON-ready record per pair: its key, statistics, and kept / reason."""
         out = []
         for key in list(self.kept) + list(self.dropped):
-            record: Dict[str, Any] = {"source": key[0], "pair_id": key[1]}
-            record.update({k: (None if isinstance(v, float) and math.isnan(v) else v)
-                           for k, v in self.stats.get(key, {}).items()})
+            record: dict[str, Any] = {"source": key[0], "pair_id": key[1]}
+            record.update(
+                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in self.stats.get(key, {}).items()}
+            )
             record["kept"] = key not in self.dropped
             record["reason"] = self.dropped.get(key)
             out.append(record)
@@ -193,7 +196,7 @@ class FilterReport:
 
 
 def rl_filter(
-    judgements: Dict[PairKey, PairJudgements], *, low: float = RL_RANGE[0], high: float = RL_RANGE[1]
+    judgements: dict[PairKey, PairJudgements], *, low: float = RL_RANGE[0], high: float = RL_RANGE[1]
 ) -> FilterReport:
     """Keep pairs whose fraction of correct judgements lies in [low, high]: pairs the judge
     always gets right teach nothing, and pairs it never gets right give no reward signal.
@@ -216,16 +219,14 @@ def rl_filter(
     return FilterReport("RL", kept, dropped, stats)
 
 
-def sft_filter(judgements: Dict[PairKey, PairJudgements], *, min_gap: float = SFT_MIN_GAP) -> FilterReport:
+def sft_filter(judgements: dict[PairKey, PairJudgements], *, min_gap: float = SFT_MIN_GAP) -> FilterReport:
     """Keep pairs whose mean chosen score exceeds the mean rejected score by more than min_gap,
     decided exactly (4.4 against 2.4 is a gap of exactly 2: not kept with min_gap 2)."""
     if not math.isfinite(min_gap):
         raise ValueError(f"min_gap must be a finite number, got {min_gap}")
     for key, entry in judgements.items():
         if entry.pairwise:
-            raise ValueError(
-                f"pair {key[1]!r} has pairwise (A/B) judgements; the SFT filter needs pointwise scores"
-            )
+            raise ValueError(f"pair {key[1]!r} has pairwise (A/B) judgements; the SFT filter needs pointwise scores")
     kept, dropped, stats = [], {}, {}
     entries = list(judgements.values())
     gaps, orders = _score_gaps(entries, min_gap) if entries else (np.zeros(0), np.zeros(0))
@@ -240,7 +241,7 @@ def sft_filter(judgements: Dict[PairKey, PairJudgements], *, min_gap: float = SF
     return FilterReport("SFT", kept, dropped, stats)
 
 
-def _row_key(record: Dict[str, Any], index: int) -> PairKey:
+def _row_key(record: dict[str, Any], index: int) -> PairKey:
     info = record.get("extra_info")
     if isinstance(info, dict) and info.get("pair_id") is not None:
         source = record.get("data_source")
@@ -254,7 +255,7 @@ def _row_key(record: Dict[str, Any], index: int) -> PairKey:
     return (None if source is None else str(source), str(index))
 
 
-def select_rows(path: PathLike, report: FilterReport) -> Tuple[List[Dict[str, Any]], int]:
+def select_rows(path: PathLike, report: FilterReport) -> tuple[list[dict[str, Any]], int]:
     """The rows of a data file (verl rows from ``patarm prepare`` or a pairs file) whose pair
     the filter kept, in their original order; also the number of rows dropped. A kept key
     without a source matches its pair id under any source."""

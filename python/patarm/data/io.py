@@ -5,6 +5,7 @@ comes with a location string (``file:line 3`` or ``file row 3``) so that errors 
 Outputs are written to a temporary file in the destination folder, then renamed over the target:
 a failed run never leaves a half-written file behind.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -12,13 +13,14 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Union
 
 from .._optional import require_parquet
 
 PathLike = Union[str, "os.PathLike[str]"]
-Record = Dict[str, Any]
+Record = dict[str, Any]
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 
@@ -35,12 +37,10 @@ def _kind(path: Path) -> str:
         return "jsonl"
     if name.endswith(".json"):
         return "json"
-    raise DataError(
-        f"{path}: unknown file type; use .jsonl (JSON lines), .json (a JSON list) or .parquet"
-    )
+    raise DataError(f"{path}: unknown file type; use .jsonl (JSON lines), .json (a JSON list) or .parquet")
 
 
-def read_records(path: PathLike) -> List[Tuple[str, Record]]:
+def read_records(path: PathLike) -> list[tuple[str, Record]]:
     """Read every record of a JSON-lines, JSON-list or parquet file as ``(location, dict)``."""
     path = Path(path)
     if not path.exists():
@@ -53,7 +53,7 @@ def read_records(path: PathLike) -> List[Tuple[str, Record]]:
     return list(_iter_jsonl(path))
 
 
-def parse_json_line(line: Union[str, bytes], where: str) -> Any:
+def parse_json_line(line: str | bytes, where: str) -> Any:
     """One JSON value from a line of a file; every way a line can be unreadable (invalid UTF-8,
     bad JSON, an integer of thousands of digits, nesting deeper than Python's recursion limit)
     is a DataError that starts with ``where`` (the file and line)."""
@@ -61,7 +61,9 @@ def parse_json_line(line: Union[str, bytes], where: str) -> Any:
         try:
             line = line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise DataError(f"{where}: not valid UTF-8 (byte {exc.start + 1} of the line); save the file as UTF-8") from None
+            raise DataError(
+                f"{where}: not valid UTF-8 (byte {exc.start + 1} of the line); save the file as UTF-8"
+            ) from None
     try:
         return json.loads(line)
     except json.JSONDecodeError as exc:
@@ -75,7 +77,7 @@ def parse_json_line(line: Union[str, bytes], where: str) -> Any:
 _INT64 = (-(1 << 63), 1 << 63)
 
 
-def check_id(value: Any, where: str, field: str) -> Union[str, int]:
+def check_id(value: Any, where: str, field: str) -> str | int:
     """A pair or item id read from a file: a string, or an integer that fits in 64 bits (the
     rule of ``patarm.score_batch``). A bool, a float (NaN included), null or a list is a
     DataError naming the file, the line and the field."""
@@ -84,11 +86,13 @@ def check_id(value: Any, where: str, field: str) -> Union[str, int]:
     if isinstance(value, int) and not isinstance(value, bool):
         if _INT64[0] <= value < _INT64[1]:
             return value
-        raise DataError(f"{where}: field {field!r}: integer id {value} is outside the 64-bit range; write it as a string")
+        raise DataError(
+            f"{where}: field {field!r}: integer id {value} is outside the 64-bit range; write it as a string"
+        )
     raise DataError(f"{where}: field {field!r} must be a string or an integer, got {type(value).__name__} ({value!r})")
 
 
-def _iter_jsonl(path: Path) -> Iterator[Tuple[str, Record]]:
+def _iter_jsonl(path: Path) -> Iterator[tuple[str, Record]]:
     with open(path, "rb") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -100,7 +104,7 @@ def _iter_jsonl(path: Path) -> Iterator[Tuple[str, Record]]:
             yield where, record
 
 
-def _read_json_list(path: Path) -> List[Tuple[str, Record]]:
+def _read_json_list(path: Path) -> list[tuple[str, Record]]:
     with open(path, "rb") as handle:
         data = handle.read()
     try:
@@ -125,7 +129,7 @@ def _read_json_list(path: Path) -> List[Tuple[str, Record]]:
     return out
 
 
-def _read_parquet(path: Path) -> List[Tuple[str, Record]]:
+def _read_parquet(path: Path) -> list[tuple[str, Record]]:
     pq = _import_pyarrow_parquet()
     import pyarrow as pa
 
@@ -140,7 +144,7 @@ def _import_pyarrow_parquet():
     return require_parquet()
 
 
-def check_writable(*targets: Optional[PathLike]) -> None:
+def check_writable(*targets: PathLike | None) -> None:
     """Fail now, before any work or any folder is made, if an output cannot be written: an
     unknown suffix, or parquet without pyarrow. ``None`` targets are skipped."""
     for target in targets:
@@ -202,6 +206,7 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
 def _write_parquet_to(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     pq = _import_pyarrow_parquet()
     import pyarrow as pa  # imported on use: `import patarm` stays light
+
     pq.write_table(pa.Table.from_pylist(list(rows)), path)
 
 
@@ -263,7 +268,7 @@ def write_rows(rows: Sequence[Mapping[str, Any]], target: PathLike) -> None:
     write_rows_together([(rows, target)])
 
 
-def write_rows_together(outputs: Sequence[Tuple[Sequence[Mapping[str, Any]], PathLike]]) -> None:
+def write_rows_together(outputs: Sequence[tuple[Sequence[Mapping[str, Any]], PathLike]]) -> None:
     """Write several files so that either all of them appear or none: every file is written
     to its temporary path first, and the renames happen only once all writes succeeded."""
     kinds = [_kind(Path(target)) for _, target in outputs]
@@ -274,7 +279,7 @@ def write_rows_together(outputs: Sequence[Tuple[Sequence[Mapping[str, Any]], Pat
             _write_any_to(rows, tmp, kind)
 
 
-def progress(iterable, *, total: Optional[int] = None, desc: str = "", min_items: int = 1000):
+def progress(iterable, *, total: int | None = None, desc: str = "", min_items: int = 1000):
     """Wrap an iterable in a tqdm bar when tqdm is installed and the input is long."""
     if total is None:
         try:

@@ -6,11 +6,13 @@ mapped with :class:`Columns`. A prompt may be a string or a chat-message list; `
 ``rejected`` may be strings or whole conversations (Skywork style, where the prompt is the
 conversation minus its last assistant turn).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from .io import DataError, PathLike, Record, progress, read_records
 
@@ -39,8 +41,8 @@ class PreferencePair:
     chosen: str
     rejected: str
     domain: str
-    source: Optional[str] = None
-    rubrics: Optional[str] = None  # a rubric file for this row, else the domain's rubrics
+    source: str | None = None
+    rubrics: str | None = None  # a rubric file for this row, else the domain's rubrics
     where: str = ""
 
     def __repr__(self) -> str:
@@ -50,12 +52,10 @@ class PreferencePair:
 def render_messages(messages: Sequence[Any], where: str, key: str) -> str:
     """A chat-message list as the judge sees it: a lone user turn is its text; longer
     conversations keep their roles so the judge can follow who said what."""
-    turns: List[Tuple[str, str]] = []
+    turns: list[tuple[str, str]] = []
     for index, message in enumerate(messages):
         if not isinstance(message, dict) or "content" not in message:
-            raise DataError(
-                f"{where}: field {key!r} message {index} must be an object with 'role' and 'content'"
-            )
+            raise DataError(f"{where}: field {key!r} message {index} must be an object with 'role' and 'content'")
         content = message["content"]
         if not isinstance(content, str):
             raise DataError(f"{where}: field {key!r} message {index} content must be a string")
@@ -72,12 +72,10 @@ def _as_text(value: Any, where: str, key: str) -> str:
         return value
     if isinstance(value, (list, tuple)):
         return render_messages(value, where, key)
-    raise DataError(
-        f"{where}: field {key!r} must be a string or a list of chat messages, got {type(value).__name__}"
-    )
+    raise DataError(f"{where}: field {key!r} must be a string or a list of chat messages, got {type(value).__name__}")
 
 
-def _split_conversation(value: Any, where: str, key: str) -> Tuple[Optional[List[Any]], str]:
+def _split_conversation(value: Any, where: str, key: str) -> tuple[list[Any] | None, str]:
     """A response given as a conversation: (the turns before the last, the last turn's text)."""
     if not value or not isinstance(value[-1], dict) or not isinstance(value[-1].get("content"), str):
         raise DataError(f"{where}: field {key!r}: the last message must have string 'content'")
@@ -93,11 +91,11 @@ def pair_from_record(
     *,
     columns: Columns = Columns(),
     default_domain: str = "chat",
-    base_dir: Optional[Path] = None,
+    base_dir: Path | None = None,
 ) -> PreferencePair:
     """Validate one input record and turn it into a :class:`PreferencePair`."""
-    texts: Dict[str, str] = {}
-    context: Optional[List[Any]] = None
+    texts: dict[str, str] = {}
+    context: list[Any] | None = None
     for role, key in (("chosen", columns.chosen), ("rejected", columns.rejected)):
         if key not in record or record[key] is None:
             raise DataError(f"{where}: missing field {key!r} (the {role} response; map it with --{role}-key)")
@@ -158,7 +156,7 @@ def pair_from_record(
 
 @dataclass
 class _ErrorLog:
-    messages: List[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
     count: int = 0
 
     def add(self, message: str) -> None:
@@ -172,9 +170,7 @@ class _ErrorLog:
         more = self.count - len(self.messages)
         tail = f"\n  ... and {more} more" if more > 0 else ""
         noun = "problem" if self.count == 1 else "problems"
-        raise DataError(
-            f"{path}: {self.count} {noun}; nothing was written:\n  " + "\n  ".join(self.messages) + tail
-        )
+        raise DataError(f"{path}: {self.count} {noun}; nothing was written:\n  " + "\n  ".join(self.messages) + tail)
 
 
 def load_pairs(
@@ -184,15 +180,15 @@ def load_pairs(
     default_domain: str = "chat",
     check_domain=None,
     show_progress: bool = True,
-) -> List[PreferencePair]:
+) -> list[PreferencePair]:
     """Read and validate every pair of a file. All problems are reported together (up to
     20) in one :class:`DataError`; ``check_domain(pair)`` may raise ``ValueError`` to reject a
     pair whose domain or rubric file is unusable."""
     path = Path(path)
     records = read_records(path)
     errors = _ErrorLog()
-    pairs: List[PreferencePair] = []
-    seen: Dict[str, str] = {}
+    pairs: list[PreferencePair] = []
+    seen: dict[str, str] = {}
     iterable = progress(records, desc="reading pairs") if show_progress else records
     for index, (where, record) in enumerate(iterable):
         try:

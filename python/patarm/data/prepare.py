@@ -6,13 +6,15 @@ Pairwise: each pair becomes one row whose A/B positions are drawn from the seed;
 verdict is the ground truth. Pairs are shuffled whole, from the seed, and an optional validation
 split takes whole pairs.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, cast
 
 from .._optional import require
 from .pairs import PreferencePair
@@ -27,9 +29,9 @@ class RubricCache:
     """Loads each domain's or file's rubrics once (through the Rust core) and checks that a
     pair's domain or rubric file exists, for :func:`patarm.data.load_pairs`."""
 
-    def __init__(self, rubric_file: Optional[str] = None) -> None:
+    def __init__(self, rubric_file: str | None = None) -> None:
         self.rubric_file = rubric_file
-        self._cache: Dict[str, Any] = {}
+        self._cache: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"RubricCache(rubric_file={self.rubric_file!r}, loaded={sorted(self._cache)})"
@@ -39,7 +41,7 @@ class RubricCache:
 
     def get(self, key: str):
         if key not in self._cache:
-            from .. import load_rubrics
+            from ..prompts import load_rubrics
 
             self._cache[key] = load_rubrics(key)
         return self._cache[key]
@@ -60,20 +62,23 @@ def judge_prompt_texts(
     responses: Sequence[str],
     domains: Sequence[str],
     *,
-    responses_b: Optional[Sequence[str]] = None,
+    responses_b: Sequence[str] | None = None,
     rubrics: Any = None,
     template: Any = None,
-) -> List[str]:
+) -> list[str]:
     """Judge prompts for a whole batch, built in parallel by the Rust core: pointwise, or
     pairwise (``responses`` are A, ``responses_b`` are B). ``rubrics`` (None: each row's
     domain rubrics) applies to every row; ``template`` (None: the PaTaRM template) as
     ``patarm.build_prompts`` takes it."""
-    from .. import build_pairwise_prompts, build_prompts
+    from ..prompts import build_pairwise_prompts, build_prompts
 
     if responses_b is None:
         return list(build_prompts(list(prompts), list(responses), list(domains), rubrics=rubrics, template=template))
-    return list(build_pairwise_prompts(list(prompts), list(responses), list(responses_b), list(domains),
-                                       rubrics=rubrics, template=template))
+    return list(
+        build_pairwise_prompts(
+            list(prompts), list(responses), list(responses_b), list(domains), rubrics=rubrics, template=template
+        )
+    )
 
 
 def judge_messages(
@@ -82,7 +87,7 @@ def judge_messages(
     *,
     domain: str,
     rubrics: Any = None,
-) -> List[Dict[str, str]]:
+) -> list[dict[str, str]]:
     """The chat messages of one judge prompt: one response (pointwise) or two (A, B)."""
     if len(responses) not in (1, 2):
         raise ValueError(f"a judge prompt takes one or two responses, got {len(responses)}")
@@ -91,16 +96,14 @@ def judge_messages(
     return [{"role": "user", "content": text}]
 
 
-def shuffle_pairs(pairs: Sequence[PreferencePair], seed: int) -> List[PreferencePair]:
+def shuffle_pairs(pairs: Sequence[PreferencePair], seed: int) -> list[PreferencePair]:
     """A seeded permutation of whole pairs (reproducible on every platform)."""
     shuffled = list(pairs)
     random.Random(f"patarm-shuffle-{seed}").shuffle(shuffled)
     return shuffled
 
 
-def split_pairs(
-    pairs: Sequence[PreferencePair], val_size: float
-) -> Tuple[List[PreferencePair], List[PreferencePair]]:
+def split_pairs(pairs: Sequence[PreferencePair], val_size: float) -> tuple[list[PreferencePair], list[PreferencePair]]:
     """Split whole pairs into (train, validation). ``val_size`` < 1 is a fraction of the pairs,
     >= 1 a number of pairs. The split is taken after shuffling, so it is random too."""
     if val_size is None or val_size == 0:
@@ -113,13 +116,11 @@ def split_pairs(
             f"val_size={val_size} of {len(pairs)} pairs rounds to no validation pair; use a larger fraction or a count"
         )
     if count >= len(pairs):
-        raise ValueError(
-            f"val_size={val_size} leaves no training pairs out of {len(pairs)}; use a smaller value"
-        )
+        raise ValueError(f"val_size={val_size} leaves no training pairs out of {len(pairs)}; use a smaller value")
     return list(pairs[count:]), list(pairs[:count])
 
 
-def _row(pair: PreferencePair, messages, ground_truth: str, domain: str, prefix: str, extra: Dict[str, Any]):
+def _row(pair: PreferencePair, messages, ground_truth: str, domain: str, prefix: str, extra: dict[str, Any]):
     info = {"pair_id": pair.pair_id, "side": ground_truth, "domain": domain, "source": pair.source}
     info.update(extra)
     return {
@@ -137,15 +138,15 @@ def build_rows(
     pairwise: bool = False,
     seed: int = 0,
     split: str = "train",
-    rubrics: Optional[RubricCache] = None,
+    rubrics: RubricCache | None = None,
     data_source_prefix: str = DEFAULT_PREFIX,
-) -> List[Dict[str, Any]]:
+) -> list[dict[str, Any]]:
     """verl rows for pairs already in their final order (see :func:`shuffle_pairs`). The judge
     prompts are built in batches (one per rubric set) by the Rust core."""
     rubrics = rubrics or RubricCache()
     positions = random.Random(f"patarm-positions-{seed}")
     # One slot per row: (pair, ground truth, response or response A, response B or None).
-    slots: List[Tuple[PreferencePair, str, str, Optional[str]]] = []
+    slots: list[tuple[PreferencePair, str, str, str | None]] = []
     for pair in pairs:
         if pairwise:
             chosen_first = positions.random() < 0.5
@@ -154,18 +155,19 @@ def build_rows(
         else:
             slots.append((pair, "chosen", pair.chosen, None))
             slots.append((pair, "rejected", pair.rejected, None))
-    groups: Dict[Optional[str], List[int]] = {}
+    groups: dict[str | None, list[int]] = {}
     for index, (pair, _, _, _) in enumerate(slots):
-        key = rubrics.key_for(pair)
-        groups.setdefault(None if key == pair.domain else key, []).append(index)
-    texts: List[str] = [""] * len(slots)
+        rubric_key = rubrics.key_for(pair)
+        groups.setdefault(None if rubric_key == pair.domain else rubric_key, []).append(index)
+    texts: list[str] = [""] * len(slots)
     for key, members in groups.items():
         batch = [slots[i] for i in members]
         built = judge_prompt_texts(
             [s[0].prompt for s in batch],
             [s[2] for s in batch],
             [s[0].domain for s in batch],
-            responses_b=[s[3] for s in batch] if pairwise else None,
+            # pairwise slots always hold response B
+            responses_b=cast("list[str]", [s[3] for s in batch]) if pairwise else None,
             rubrics=None if key is None else rubrics.get(key),
         )
         for i, text in zip(members, built):
@@ -178,17 +180,17 @@ def build_rows(
     return rows
 
 
-def openrlhf_rows(rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def openrlhf_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One OpenRLHF row per pair from the rows of :func:`build_rows` (pointwise: chosen then
     rejected, adjacent; pairwise: one row each). ``prompt`` is a short name of the pair (OpenRLHF
     logs it and groups evaluation metrics by ``datasource``); ``label`` is the JSON the executor
     reads (:func:`patarm.openrlhf.parse_pair_label`)."""
-    out: List[Dict[str, Any]] = []
+    out: list[dict[str, Any]] = []
     position = 0
     while position < len(rows):
         row = rows[position]
         info = row["extra_info"]
-        label: Dict[str, Any] = {"pair_id": info["pair_id"], "source": row["data_source"], "domain": info["domain"]}
+        label: dict[str, Any] = {"pair_id": info["pair_id"], "source": row["data_source"], "domain": info["domain"]}
         if info["pairwise"]:
             label.update(patarm="pairwise", messages=row["prompt"], answer=row["reward_model"]["ground_truth"])
             position += 1
@@ -198,15 +200,17 @@ def openrlhf_rows(rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
                 raise ValueError(f"rows {position} and {position + 1} are not a (chosen, rejected) pair")
             label.update(patarm="pair", chosen=row["prompt"], rejected=rejected["prompt"])
             position += 2
-        out.append({
-            "prompt": f"PaTaRM pair {info['pair_id']} ({row['data_source']})",
-            "label": json.dumps(label, ensure_ascii=False),
-            "datasource": row["data_source"],
-        })
+        out.append(
+            {
+                "prompt": f"PaTaRM pair {info['pair_id']} ({row['data_source']})",
+                "label": json.dumps(label, ensure_ascii=False),
+                "datasource": row["data_source"],
+            }
+        )
     return out
 
 
-def _percentiles(values: Sequence[float]) -> Dict[str, float]:
+def _percentiles(values: Sequence[float]) -> dict[str, float]:
     import numpy as np
 
     if not len(values):
@@ -222,16 +226,16 @@ class PrepareSummary:
     pairs: int
     rows: int
     pairwise: bool
-    pairs_per_domain: Dict[str, int]
-    prompt_chars: Dict[str, float]
-    prompt_tokens: Optional[Dict[str, float]] = None
-    splits: Dict[str, int] = field(default_factory=dict)
+    pairs_per_domain: dict[str, int]
+    prompt_chars: dict[str, float]
+    prompt_tokens: dict[str, float] | None = None
+    splits: dict[str, int] = field(default_factory=dict)
     layout: str = "verl"
 
     def __repr__(self) -> str:
         return f"PrepareSummary(pairs={self.pairs}, rows={self.rows}, domains={len(self.pairs_per_domain)})"
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
     def format(self) -> str:
@@ -253,16 +257,16 @@ class PrepareSummary:
 
 
 def summarize(
-    rows: Sequence[Dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
     pairs: Sequence[PreferencePair],
     *,
     pairwise: bool,
-    count_tokens: Optional[Callable[[List[str]], List[int]]] = None,
-    splits: Optional[Dict[str, int]] = None,
+    count_tokens: Callable[[list[str]], list[int]] | None = None,
+    splits: dict[str, int] | None = None,
 ) -> PrepareSummary:
     """Pairs per domain and judge-prompt length percentiles (characters; tokens when a
     ``count_tokens(texts) -> lengths`` function is given)."""
-    per_domain: Dict[str, int] = {}
+    per_domain: dict[str, int] = {}
     for row in rows:
         info = row["extra_info"]
         if info["pairwise"] or info["side"] == "chosen":  # one count per pair
@@ -280,7 +284,7 @@ def summarize(
     )
 
 
-def token_counter(name_or_path: str) -> Callable[[List[str]], List[int]]:
+def token_counter(name_or_path: str) -> Callable[[list[str]], list[int]]:
     """A batch token counter from a ``tokenizer.json`` file (``tokenizers``) or a local
     Hugging Face tokenizer folder / cached name (``transformers``, offline)."""
     if name_or_path.endswith(".json"):
@@ -291,7 +295,8 @@ def token_counter(name_or_path: str) -> Callable[[List[str]], List[int]]:
             raise ValueError(f"cannot load tokenizer file {name_or_path!r}: {exc}") from None
         return lambda texts: [len(e.ids) for e in tokenizer.encode_batch(list(texts), add_special_tokens=False)]
     AutoTokenizer = require(
-        "transformers", f"--tokenizer {name_or_path!r} (a Hugging Face tokenizer; a tokenizer.json file needs only tokenizers)",
+        "transformers",
+        f"--tokenizer {name_or_path!r} (a Hugging Face tokenizer; a tokenizer.json file needs only tokenizers)",
         "transformers",
     ).AutoTokenizer
     try:

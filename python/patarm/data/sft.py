@@ -19,15 +19,17 @@ appends one line per judgement as it arrives; an interrupted run is continued wi
 Output rows: ``{"messages": [system?, user: judge prompt, assistant: teacher judgement],
 "pair_id", "source", "domain", "mode", "side", "round", "verdict"}``.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import os
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Optional, TextIO
 
 import numpy as np
 
@@ -46,14 +48,14 @@ WRONG_VERDICT = "verdict disagrees with the label"
 NOT_POINTWISE = "pair not kept by the pointwise filter"
 
 # (source, pair id): a judgement without a source matches its pair id under any source.
-PairKey = Tuple[Optional[str], str]
+PairKey = tuple[Optional[str], str]
 
 
 @dataclass(frozen=True)
 class TeacherJudgement:
     """One teacher judgement: which pair, side (or correct verdict) and round it belongs to."""
 
-    source: Optional[str]
+    source: str | None
     pair_id: str
     side: str
     round: int
@@ -63,9 +65,14 @@ class TeacherJudgement:
     def pairwise(self) -> bool:
         return self.side in PAIRWISE_SIDES
 
-    def to_record(self) -> Dict[str, Any]:
-        return {"pair_id": self.pair_id, "source": self.source, "side": self.side, "round": self.round,
-                "text": self.text}
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "pair_id": self.pair_id,
+            "source": self.source,
+            "side": self.side,
+            "round": self.round,
+            "text": self.text,
+        }
 
     def __repr__(self) -> str:
         return f"TeacherJudgement(pair_id={self.pair_id!r}, side={self.side!r}, round={self.round})"
@@ -75,12 +82,12 @@ class TeacherJudgement:
 # The teacher-judgement file
 
 
-def _jsonl_lines(path: Path) -> Tuple[List[Tuple[str, Dict[str, Any]]], int, bool]:
+def _jsonl_lines(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], int, bool]:
     """(records, byte length of the readable part, torn last line dropped). Only the last
     line may be torn (a run killed mid-write: no newline, not valid JSON); any other bad line
     is a DataError naming it."""
     data = path.read_bytes()
-    records: List[Tuple[str, Dict[str, Any]]] = []
+    records: list[tuple[str, dict[str, Any]]] = []
     good_end, torn = 0, False
     lines = data.split(b"\n")
     for number, line in enumerate(lines, start=1):
@@ -104,7 +111,7 @@ def _jsonl_lines(path: Path) -> Tuple[List[Tuple[str, Dict[str, Any]]], int, boo
     return records, good_end, torn
 
 
-def read_teacher_judgements(path: PathLike) -> Tuple[List[TeacherJudgement], int]:
+def read_teacher_judgements(path: PathLike) -> tuple[list[TeacherJudgement], int]:
     """Read a teacher-judgement file (JSON lines, a JSON list or parquet); returns the
     judgements and the number of torn last lines dropped (0 or 1). Records without ``round``
     are numbered in file order per (pair, side)."""
@@ -117,9 +124,9 @@ def read_teacher_judgements(path: PathLike) -> Tuple[List[TeacherJudgement], int
         torn = int(was_torn)
     else:
         records = read_records(path)
-    judgements: List[TeacherJudgement] = []
-    next_round: Dict[Tuple[PairKey, str], int] = {}
-    seen: Dict[Tuple[PairKey, str, int], str] = {}
+    judgements: list[TeacherJudgement] = []
+    next_round: dict[tuple[PairKey, str], int] = {}
+    seen: dict[tuple[PairKey, str, int], str] = {}
     for where, record in records:
         if record.get("pair_id") is None:
             raise DataError(f"{where}: missing field 'pair_id'")
@@ -155,7 +162,7 @@ class JudgementLog:
 
     def __init__(self, path: PathLike, *, resume: bool) -> None:
         self.path = Path(path)
-        self.done: List[TeacherJudgement] = []
+        self.done: list[TeacherJudgement] = []
         self.torn = 0
         if self.path.exists() and self.path.stat().st_size:
             if not resume:
@@ -170,13 +177,13 @@ class JudgementLog:
                 if good_end and handle.seek(good_end - 1) >= 0 and handle.read(1) != b"\n":
                     handle.write(b"\n")
             self.done, _ = read_teacher_judgements(self.path)
-        self._handle = None
+        self._handle: TextIO | None = None
 
     def __repr__(self) -> str:
         return f"JudgementLog({str(self.path)!r}, done={len(self.done)})"
 
     # The open file belongs to one process: a pickled log reopens it on its next append.
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__, _handle=None)
 
     def append(self, judgements: Sequence[TeacherJudgement]) -> None:
@@ -204,13 +211,11 @@ def chosen_position(pair: PreferencePair, seed: int) -> str:
     return "A" if draw < 0.5 else "B"
 
 
-def _prompt_texts(
-    pairs: Sequence[PreferencePair], slots: Sequence[Tuple[int, str]], rubrics: RubricCache
-) -> List[str]:
+def _prompt_texts(pairs: Sequence[PreferencePair], slots: Sequence[tuple[int, str]], rubrics: RubricCache) -> list[str]:
     """Judge prompts for ``(pair index, side)`` slots, side ``chosen`` / ``rejected``
     (pointwise) or ``A`` / ``B`` (pairwise, the chosen response's position); one Rust batch
     per rubric set."""
-    groups: Dict[Tuple[Optional[str], bool], List[int]] = {}
+    groups: dict[tuple[str | None, bool], list[int]] = {}
     for index, (pair_index, side) in enumerate(slots):
         pair = pairs[pair_index]
         key = rubrics.key_for(pair)
@@ -231,8 +236,13 @@ def _prompt_texts(
             else:
                 first.append(pair.rejected)
                 second.append(pair.chosen)
-        built = judge_prompt_texts(prompts, first, domains, responses_b=second if pairwise else None,
-                                   rubrics=None if rubric_key is None else rubrics.get(rubric_key))
+        built = judge_prompt_texts(
+            prompts,
+            first,
+            domains,
+            responses_b=second if pairwise else None,
+            rubrics=None if rubric_key is None else rubrics.get(rubric_key),
+        )
         for index, text in zip(members, built):
             texts[index] = text
     return texts
@@ -250,7 +260,7 @@ def run_teacher(
     rounds: int,
     modes: Sequence[str],
     seed: int = 0,
-    rubrics: Optional[RubricCache] = None,
+    rubrics: RubricCache | None = None,
     show_progress: bool = False,
 ) -> int:
     """Ask the teacher (a :class:`patarm.Judge`) for every judgement the log still lacks
@@ -259,17 +269,17 @@ def run_teacher(
     from ..judge import run_sync
 
     rubrics = rubrics or RubricCache()
-    have: Dict[Tuple[PairKey, str], set] = {}
-    recorded_position: Dict[PairKey, str] = {}
+    have: dict[tuple[PairKey, str], set] = {}
+    recorded_position: dict[PairKey, str] = {}
     for j in log.done:
         have.setdefault(((j.source, j.pair_id), "pairwise" if j.pairwise else j.side), set()).add(j.round)
         if j.pairwise:
             recorded_position[(j.source, j.pair_id)] = j.side
-    slots: List[Tuple[int, str]] = []
-    missing: List[List[int]] = []
+    slots: list[tuple[int, str]] = []
+    missing: list[list[int]] = []
     for index, pair in enumerate(pairs):
         key = (pair.source, pair.pair_id)
-        wanted: List[Tuple[str, str]] = []
+        wanted: list[tuple[str, str]] = []
         if "pointwise" in modes:
             wanted += [(side, side) for side in POINTWISE_SIDES]
         if "pairwise" in modes:
@@ -284,7 +294,7 @@ def run_teacher(
         return 0
     texts = _prompt_texts(pairs, slots, rubrics)
 
-    async def ask(i: int) -> List[TeacherJudgement]:
+    async def ask(i: int) -> list[TeacherJudgement]:
         pair_index, side = slots[i]
         pair = pairs[pair_index]
         answers = await judge.sample([{"role": "user", "content": texts[i]}], n=len(missing[i]))
@@ -327,21 +337,21 @@ def _bar(total: int):
 # Selecting and building the corpus
 
 
-def _index(judgements: Sequence[TeacherJudgement]) -> Dict[PairKey, Dict[str, Dict[int, TeacherJudgement]]]:
-    out: Dict[PairKey, Dict[str, Dict[int, TeacherJudgement]]] = {}
+def _index(judgements: Sequence[TeacherJudgement]) -> dict[PairKey, dict[str, dict[int, TeacherJudgement]]]:
+    out: dict[PairKey, dict[str, dict[int, TeacherJudgement]]] = {}
     for j in judgements:
         slot = "pairwise" if j.pairwise else j.side
         out.setdefault((j.source, j.pair_id), {}).setdefault(slot, {})[j.round] = j
     return out
 
 
-def _lookup(index, pair: PreferencePair) -> Dict[str, Dict[int, TeacherJudgement]]:
+def _lookup(index, pair: PreferencePair) -> dict[str, dict[int, TeacherJudgement]]:
     return index.get((pair.source, pair.pair_id)) or index.get((None, pair.pair_id)) or {}
 
 
 def _pointwise_decisions(pairs, index, min_gap: float):
     """Per pair: [(round, chosen judgement, rejected judgement, score c, score r, reason or None)]."""
-    from .. import parse_judgements
+    from ..parsing import parse_judgements
     from ..voting import mean_vote_gaps
 
     candidates = []  # (pair index, round, chosen judgement, rejected judgement)
@@ -353,14 +363,14 @@ def _pointwise_decisions(pairs, index, min_gap: float):
     texts = [j.text for _, _, c, rj in candidates for j in (c, rj) if j is not None]
     scores = iter(parse_judgements(texts)["score"].tolist() if texts else [])
     both = []
-    for p, r, c, rj in candidates:
+    for _pair, _round, c, rj in candidates:
         sc = next(scores) if c is not None else float("nan")
         sr = next(scores) if rj is not None else float("nan")
         both.append((sc, sr))
     # The gap against min_gap is decided exactly by the mean-voting helper (one round each).
     matrix = np.asarray(both, dtype=np.float64).reshape(-1, 2)
-    _, order = mean_vote_gaps(matrix[:, :1], matrix[:, 1:], margin=min_gap) if len(both) else (None, [])
-    decisions: Dict[int, List[Tuple[Any, ...]]] = {}
+    order: np.ndarray | list[int] = mean_vote_gaps(matrix[:, :1], matrix[:, 1:], margin=min_gap)[1] if len(both) else []
+    decisions: dict[int, list[tuple[Any, ...]]] = {}
     for (p, r, c, rj), (sc, sr), o in zip(candidates, both, list(order)):
         if c is None or rj is None:
             reason = NO_JUDGEMENT
@@ -376,7 +386,7 @@ def _pointwise_decisions(pairs, index, min_gap: float):
 
 def _pairwise_decisions(pairs, index):
     """Per pair: [(round, judgement, verdict or None, reason or None)]."""
-    from .. import parse_judgements
+    from ..parsing import parse_judgements
 
     candidates = []
     for p, pair in enumerate(pairs):
@@ -385,7 +395,7 @@ def _pairwise_decisions(pairs, index):
             candidates.append((p, r, verdicts.get(r)))
     texts = [j.text for _, _, j in candidates if j is not None]
     choices = iter(parse_judgements(texts, pairwise=True)["choice"].tolist() if texts else [])
-    decisions: Dict[int, List[Tuple[Any, ...]]] = {}
+    decisions: dict[int, list[tuple[Any, ...]]] = {}
     for p, r, j in candidates:
         if j is None:
             decisions.setdefault(p, []).append((r, None, None, NO_JUDGEMENT))
@@ -408,15 +418,17 @@ def build_sft_rows(
     mode: str = "pointwise",
     min_gap: float = SFT_MIN_GAP,
     intersect_pointwise: bool = False,
-    rubrics: Optional[RubricCache] = None,
-    system: Optional[str] = None,
-) -> Tuple[List[Dict[str, Any]], Dict[str, Any]]:
+    rubrics: RubricCache | None = None,
+    system: str | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The SFT rows and the counts (kept, dropped by reason) from teacher judgements."""
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}; use 'pointwise' or 'pairwise'")
     if intersect_pointwise and mode != "pairwise":
-        raise ValueError("intersect_pointwise applies to mode='pairwise' (it keeps pairwise verdicts of pairs "
-                         "the pointwise filter kept)")
+        raise ValueError(
+            "intersect_pointwise applies to mode='pairwise' (it keeps pairwise verdicts of pairs "
+            "the pointwise filter kept)"
+        )
     if system is not None and not isinstance(system, str):
         raise TypeError(f"system must be a str or None, not {type(system).__name__}")
     rubrics = rubrics or RubricCache()
@@ -424,16 +436,16 @@ def build_sft_rows(
     known = {(pair.source, pair.pair_id) for pair in pairs} | {(None, pair.pair_id) for pair in pairs}
     unmatched = sum(1 for j in judgements if (j.source, j.pair_id) not in known)
 
-    pointwise_kept: Optional[set] = None
+    pointwise_kept: set | None = None
     if mode == "pointwise" or intersect_pointwise:
         if intersect_pointwise and not any(not j.pairwise for j in judgements):
             raise ValueError("intersect_pointwise needs pointwise teacher judgements (side 'chosen'/'rejected') too")
         point = _pointwise_decisions(pairs, index, min_gap)
         pointwise_kept = {p for p, rounds in point.items() if any(d[-1] is None for d in rounds)}
 
-    dropped: Dict[str, int] = {}
-    slots: List[Tuple[int, str]] = []
-    meta: List[Dict[str, Any]] = []
+    dropped: dict[str, int] = {}
+    slots: list[tuple[int, str]] = []
+    meta: list[dict[str, Any]] = []
     kept_rounds, candidates, pairs_kept = 0, 0, set()
     if mode == "pointwise":
         for p in range(len(pairs)):
@@ -468,10 +480,19 @@ def build_sft_rows(
         pair = pairs[p]
         messages = [{"role": "system", "content": system}] if system is not None else []
         messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": info["text"]}]
-        rows.append({"messages": messages, "pair_id": pair.pair_id, "source": pair.source,
-                     "domain": rubrics.domain_of(pair), "mode": mode, "side": info["side"], "round": info["round"],
-                     "verdict": info["verdict"]})
-    counts: Dict[str, Any] = {
+        rows.append(
+            {
+                "messages": messages,
+                "pair_id": pair.pair_id,
+                "source": pair.source,
+                "domain": rubrics.domain_of(pair),
+                "mode": mode,
+                "side": info["side"],
+                "round": info["round"],
+                "verdict": info["verdict"],
+            }
+        )
+    counts: dict[str, Any] = {
         "mode": mode,
         "pairs": len(pairs),
         "candidates": candidates,
@@ -493,61 +514,84 @@ def sft_data(
     output_path: PathLike,
     *,
     judge: Any = None,
-    judgements_path: Optional[PathLike] = None,
-    save_judgements: Optional[PathLike] = None,
+    judgements_path: PathLike | None = None,
+    save_judgements: PathLike | None = None,
     resume: bool = False,
     rounds: int = 1,
     mode: str = "pointwise",
     min_gap: float = SFT_MIN_GAP,
     intersect_pointwise: bool = False,
     seed: int = 0,
-    system: Optional[str] = None,
+    system: str | None = None,
     columns: Columns = Columns(),
     default_domain: str = "chat",
-    rubric_file: Optional[str] = None,
+    rubric_file: str | None = None,
     show_progress: bool = False,
-) -> Dict[str, Any]:
+) -> dict[str, Any]:
     """Build the SFT corpus: read the pairs, get teacher judgements from a live ``judge``
     (a :class:`patarm.Judge`; logged to ``save_judgements``, default ``<output>.teacher.jsonl``)
     or from ``judgements_path``, filter, and write the rows (parquet or JSON lines by the
     output's suffix). Returns the counts: pairs, pair-rounds kept, rows, drops by reason."""
     if (judge is None) == (judgements_path is None):
-        raise ValueError("give exactly one teacher: a live judge (--judge-url/--model) or a judgements file (--judgements)")
+        raise ValueError(
+            "give exactly one teacher: a live judge (--judge-url/--model) or a judgements file (--judgements)"
+        )
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}; use 'pointwise' or 'pairwise'")
     if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
         raise ValueError(f"rounds must be an int >= 1 (teacher judgements per prompt), got {rounds!r}")
     if judge is None and (resume or save_judgements is not None):
-        raise ValueError("resume and save_judgements belong to a live teacher run (--judge-url); "
-                         "a judgements file is read as it is")
+        raise ValueError(
+            "resume and save_judgements belong to a live teacher run (--judge-url); a judgements file is read as it is"
+        )
     rubrics = RubricCache(rubric_file)
     if rubric_file is not None:
         rubrics.get(rubric_file)
-    pairs = load_pairs(pairs_path, columns=columns, default_domain=default_domain, check_domain=rubrics.check,
-                       show_progress=show_progress)
-    teacher: Dict[str, Any] = {}
+    pairs = load_pairs(
+        pairs_path,
+        columns=columns,
+        default_domain=default_domain,
+        check_domain=rubrics.check,
+        show_progress=show_progress,
+    )
+    teacher: dict[str, Any] = {}
     if judge is not None:
-        log_path = Path(save_judgements) if save_judgements is not None else Path(f"{os.fspath(output_path)}.teacher.jsonl")
+        log_path = (
+            Path(save_judgements) if save_judgements is not None else Path(f"{os.fspath(output_path)}.teacher.jsonl")
+        )
         log = JudgementLog(log_path, resume=resume)
         modes = ["pointwise", "pairwise"] if intersect_pointwise else [mode]
         reused = len(log.done)
-        new = run_teacher(judge, pairs, log, rounds=rounds, modes=modes, seed=seed, rubrics=rubrics,
-                          show_progress=show_progress)
+        new = run_teacher(
+            judge, pairs, log, rounds=rounds, modes=modes, seed=seed, rubrics=rubrics, show_progress=show_progress
+        )
         judgements, _ = read_teacher_judgements(log_path)
         teacher = {"judgements_file": str(log_path), "reused": reused, "new": new, "torn_lines_dropped": log.torn}
     else:
+        assert judgements_path is not None  # checked above: exactly one of judge, judgements_path
         judgements, torn = read_teacher_judgements(judgements_path)
-        teacher = {"judgements_file": os.fspath(judgements_path), "reused": len(judgements), "new": 0,
-                   "torn_lines_dropped": torn}
-    rows, counts = build_sft_rows(pairs, judgements, mode=mode, min_gap=min_gap,
-                                  intersect_pointwise=intersect_pointwise, rubrics=rubrics, system=system)
+        teacher = {
+            "judgements_file": os.fspath(judgements_path),
+            "reused": len(judgements),
+            "new": 0,
+            "torn_lines_dropped": torn,
+        }
+    rows, counts = build_sft_rows(
+        pairs,
+        judgements,
+        mode=mode,
+        min_gap=min_gap,
+        intersect_pointwise=intersect_pointwise,
+        rubrics=rubrics,
+        system=system,
+    )
     write_rows(rows, output_path)
     counts["teacher"] = teacher
     counts["output"] = os.fspath(output_path)
     return counts
 
 
-def format_summary(counts: Dict[str, Any]) -> str:
+def format_summary(counts: dict[str, Any]) -> str:
     """The terminal summary of :func:`sft_data`."""
     lines = [
         f"SFT data ({counts['mode']}): kept {counts['kept']} of {counts['candidates']} pair-rounds "
@@ -559,9 +603,11 @@ def format_summary(counts: Dict[str, Any]) -> str:
         lines.append(f"  dropped {count:>6}  {reason}")
     teacher = counts.get("teacher") or {}
     if teacher:
-        lines.append(f"teacher judgements: {teacher['reused']} reused, {teacher['new']} new "
-                     f"({teacher['judgements_file']})"
-                     + (f"; dropped {teacher['torn_lines_dropped']} torn last line" if teacher["torn_lines_dropped"] else ""))
+        lines.append(
+            f"teacher judgements: {teacher['reused']} reused, {teacher['new']} new "
+            f"({teacher['judgements_file']})"
+            + (f"; dropped {teacher['torn_lines_dropped']} torn last line" if teacher["torn_lines_dropped"] else "")
+        )
     if counts.get("unmatched_judgements"):
         lines.append(f"  {counts['unmatched_judgements']} teacher judgements name no pair of the pairs file")
     if "output" in counts:

@@ -8,6 +8,7 @@
 - Using a trained judge: :func:`reward_func` (``reward.py``) for ``--reward.remote_url FILE.py``;
   ``examples/openrlhf/reward_func.py`` is the file to pass.
 """
+
 from __future__ import annotations
 
 from .advantages import ADVANTAGE_MODES, side_advantages

@@ -15,9 +15,10 @@ exact and a side of identical rewards gets exactly 0; the advantages are snapped
 OpenRLHF's float32 sums over the row are exact. With ``--algo.advantage.estimator dr_grpo``
 OpenRLHF then only subtracts the row mean of these values (0 up to a few 2^-10 of rounding).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -32,8 +33,9 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def side_advantages(rewards: Sequence[float], sides: Sequence[slice], mode: str = "side_norm",
-                    epsilon: float = 1e-6) -> np.ndarray:
+def side_advantages(
+    rewards: Sequence[float] | np.ndarray, sides: Sequence[slice], mode: str = "side_norm", epsilon: float = 1e-6
+) -> np.ndarray:
     """Advantages (float64, multiples of 2^-10) for one row's rewards, normalised within each
     slice of ``sides`` (chosen and rejected; the whole row for a pairwise row)."""
     check_mode(mode)
@@ -46,9 +48,11 @@ def side_advantages(rewards: Sequence[float], sides: Sequence[slice], mode: str 
         centred = group - group.mean()
         if mode == "side_norm":
             if len(group) < 2:
-                raise ValueError("advantage='side_norm' needs at least 2 judgements per side: raise "
-                                 "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) to 2n with n >= 2, "
-                                 "or use advantage='side_centre'")
+                raise ValueError(
+                    "advantage='side_norm' needs at least 2 judgements per side: raise "
+                    "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) to 2n with n >= 2, "
+                    "or use advantage='side_centre'"
+                )
             centred = centred / (group.std(ddof=1) + epsilon)
         out[side] = centred
     return float32_safe(out)

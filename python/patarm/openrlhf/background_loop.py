@@ -6,18 +6,20 @@ and a concurrency cap would hold per call only. Every call instead runs its coro
 one loop, so a :class:`patarm.Judge` has one client and one semaphore in the whole process.
 A forked child (Ray, DataLoader workers) starts its own loop on first use.
 """
+
 from __future__ import annotations
 
 import asyncio
 import os
 import threading
-from typing import Awaitable, Optional, TypeVar
+from collections.abc import Awaitable
+from typing import TypeVar
 
 T = TypeVar("T")
 
 _lock = threading.Lock()
-_loop: Optional[asyncio.AbstractEventLoop] = None
-_owner_pid: Optional[int] = None
+_loop: asyncio.AbstractEventLoop | None = None
+_owner_pid: int | None = None
 
 
 def background_loop() -> asyncio.AbstractEventLoop:

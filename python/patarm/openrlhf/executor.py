@@ -34,14 +34,16 @@ No OpenRLHF import here: the file given to ``--train.agent_func_path``
 (``examples/openrlhf/agent_func.py``) combines this class with OpenRLHF's ``AgentExecutorBase``,
 which the engine has already imported.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from copy import deepcopy
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from .._shape_option import shape_from_option
 from .advantages import check_mode, side_advantages
@@ -50,8 +52,10 @@ logger = logging.getLogger(__name__)
 
 POINTWISE_LABEL = "pair"
 PAIRWISE_LABEL = "pairwise"
-_LABEL_FIX = ("write the rows with `patarm prepare --format openrlhf` and pass --data.label_key label "
-              "(OpenRLHF hands each row's label to the executor unchanged)")
+_LABEL_FIX = (
+    "write the rows with `patarm prepare --format openrlhf` and pass --data.label_key label "
+    "(OpenRLHF hands each row's label to the executor unchanged)"
+)
 
 
 @dataclass(frozen=True)
@@ -61,10 +65,10 @@ class PairTask:
     pair_id: Any
     source: str
     pairwise: bool
-    chosen: Optional[List[Dict[str, str]]] = None  # pointwise: the judge prompt of each side
-    rejected: Optional[List[Dict[str, str]]] = None
-    messages: Optional[List[Dict[str, str]]] = None  # pairwise: the A/B judge prompt
-    answer: Optional[str] = None  # pairwise: the correct verdict, "A" or "B"
+    chosen: list[dict[str, str]] | None = None  # pointwise: the judge prompt of each side
+    rejected: list[dict[str, str]] | None = None
+    messages: list[dict[str, str]] | None = None  # pairwise: the A/B judge prompt
+    answer: str | None = None  # pairwise: the correct verdict, "A" or "B"
 
     def __repr__(self) -> str:
         kind = "pairwise" if self.pairwise else "pointwise"
@@ -74,8 +78,10 @@ class PairTask:
         """A row's sample count must split into two equal sides (pointwise)."""
         if self.pairwise:
             if mode == "side_norm" and size < 2:
-                raise ValueError("advantage='side_norm' needs at least 2 samples per pairwise row: set "
-                                 "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) >= 2")
+                raise ValueError(
+                    "advantage='side_norm' needs at least 2 samples per pairwise row: set "
+                    "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) >= 2"
+                )
             return
         if size % 2:
             raise ValueError(
@@ -83,19 +89,21 @@ class PairTask:
                 f"--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) to an even number 2n"
             )
         if mode == "side_norm" and size < 4:
-            raise ValueError("advantage='side_norm' needs at least 2 judgements per side: set "
-                             "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) to 2n with n >= 2, "
-                             "or use advantage='side_centre'")
+            raise ValueError(
+                "advantage='side_norm' needs at least 2 judgements per side: set "
+                "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) to 2n with n >= 2, "
+                "or use advantage='side_centre'"
+            )
 
     def side_of(self, index: int, size: int) -> str:
         if self.pairwise:
             return str(self.answer)
         return "chosen" if index < size // 2 else "rejected"
 
-    def messages_for(self, side: str) -> List[Dict[str, str]]:
+    def messages_for(self, side: str) -> list[dict[str, str]]:
         if self.pairwise:
             return list(self.messages or [])
-        return list(self.chosen if side == "chosen" else self.rejected or [])
+        return list((self.chosen if side == "chosen" else self.rejected) or [])
 
 
 def parse_pair_label(label: Any) -> PairTask:
@@ -113,12 +121,15 @@ def parse_pair_label(label: Any) -> PairTask:
     source = str(value.get("source") or "")
     if kind == PAIRWISE_LABEL:
         if value.get("answer") not in ("A", "B") or not _is_messages(value.get("messages")):
-            raise ValueError(f"pairwise label of pair {value.get('pair_id')!r} needs 'messages' and 'answer' "
-                             f"('A' or 'B'): {_LABEL_FIX}")
+            raise ValueError(
+                f"pairwise label of pair {value.get('pair_id')!r} needs 'messages' and 'answer' "
+                f"('A' or 'B'): {_LABEL_FIX}"
+            )
         return PairTask(value.get("pair_id"), source, True, messages=value["messages"], answer=value["answer"])
     if not (_is_messages(value.get("chosen")) and _is_messages(value.get("rejected"))):
-        raise ValueError(f"label of pair {value.get('pair_id')!r} needs 'chosen' and 'rejected' judge messages: "
-                         f"{_LABEL_FIX}")
+        raise ValueError(
+            f"label of pair {value.get('pair_id')!r} needs 'chosen' and 'rejected' judge messages: {_LABEL_FIX}"
+        )
     return PairTask(value.get("pair_id"), source, False, chosen=value["chosen"], rejected=value["rejected"])
 
 
@@ -137,10 +148,10 @@ class _Row:
         # Held so that the objects whose ids key the row stay alive (ids are never reused meanwhile).
         self.keys = (label, sampling_params)
         self.size = 0
-        self.task: Optional[PairTask] = None
-        self.texts: Dict[int, str] = {}
-        self.members: Dict[int, "asyncio.Task[Any]"] = {}
-        self.result: "asyncio.Future[List[Dict[str, Any]]]" = asyncio.get_running_loop().create_future()
+        self.task: PairTask | None = None
+        self.texts: dict[int, str] = {}
+        self.members: dict[int, asyncio.Task[Any]] = {}
+        self.result: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
 
     def join(self) -> int:
         index = self.size
@@ -155,8 +166,10 @@ class _Row:
         if self.result.done():
             return
         pair = self.task.pair_id if self.task else "?"
-        error = RowFailed(f"sample {index} of pair {pair!r} failed ({type(exc).__name__}: {exc}); "
-                          f"the pair's other samples are dropped with it")
+        error = RowFailed(
+            f"sample {index} of pair {pair!r} failed ({type(exc).__name__}: {exc}); "
+            f"the pair's other samples are dropped with it"
+        )
         error.__cause__ = exc
         self.result.set_exception(error)
         self.result.exception()  # retrieved here: partners that already returned never look
@@ -175,20 +188,28 @@ class PairJudgeExecutor:
     ``correct_reward`` / ``wrong_reward`` (pairwise rows), ``epsilon`` (side_norm).
     """
 
-    def __init__(self, *, advantage: str = "side_norm", f: Any = "graded", think_in_prompt: bool = False,
-                 correct_reward: float = 1.0, wrong_reward: float = 0.0, epsilon: float = 1e-6) -> None:
+    def __init__(
+        self,
+        *,
+        advantage: str = "side_norm",
+        f: Any = "graded",
+        think_in_prompt: bool = False,
+        correct_reward: float = 1.0,
+        wrong_reward: float = 0.0,
+        epsilon: float = 1e-6,
+    ) -> None:
         self.advantage = check_mode(advantage)
         self.f = shape_from_option(f)
         self.think_in_prompt = bool(think_in_prompt)
         self.correct_reward = float(correct_reward)
         self.wrong_reward = float(wrong_reward)
         self.epsilon = float(epsilon)
-        self._forming: Dict[Tuple[int, int], _Row] = {}
+        self._forming: dict[tuple[int, int], _Row] = {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(advantage={self.advantage!r}, f={self.f!r})"
 
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_forming"] = {}  # rows in progress belong to a running event loop
         return state
@@ -206,8 +227,9 @@ class PairJudgeExecutor:
                 row.task = parse_pair_label(label)
             row.task.check_size(row.size, self.advantage)
             side = row.task.side_of(index, row.size)
-            output, text = await self._generate(row.task.messages_for(side), sampling_params, max_length,
-                                                hf_tokenizer, llm_engine)
+            output, text = await self._generate(
+                row.task.messages_for(side), sampling_params, max_length, hf_tokenizer, llm_engine
+            )
         except BaseException as exc:
             row.fail(index, exc)
             raise
@@ -233,9 +255,12 @@ class PairJudgeExecutor:
             params.max_tokens = max(1, max_length - len(prompt_ids))
         room = max_length - params.max_tokens
         if len(prompt_ids) > room:
-            logger.warning("judge prompt of %d tokens exceeds max_length - max_tokens = %d: cut from the left as "
-                           "OpenRLHF does; raise --data.max_len or filter long pairs (patarm prepare --tokenizer)",
-                           len(prompt_ids), room)
+            logger.warning(
+                "judge prompt of %d tokens exceeds max_length - max_tokens = %d: cut from the left as "
+                "OpenRLHF does; raise --data.max_len or filter long pairs (patarm prepare --tokenizer)",
+                len(prompt_ids),
+                room,
+            )
             prompt_ids = prompt_ids[-room:] if room > 0 else []
         request = await llm_engine.generate(prompt_ids, params, multi_modal_data=None)
         generated = request.outputs[0]
@@ -256,16 +281,22 @@ class PairJudgeExecutor:
         }
         return output, hf_tokenizer.decode(action_ids, skip_special_tokens=True)
 
-    def _score(self, task: PairTask, texts: Sequence[str]) -> List[Dict[str, Any]]:
+    def _score(self, task: PairTask, texts: Sequence[str]) -> list[dict[str, Any]]:
         """PAR (or the pairwise reward) of the row's judgements, then per-side advantages."""
-        from .. import score_batch
-        from ..rewards import float32_safe
+        from ..rewards import float32_safe, score_batch
 
         size = len(texts)
         sides = [task.side_of(i, size) for i in range(size)]
         if task.pairwise:
-            scored = score_batch(list(texts), [0] * size, sides, pairwise=True, think_in_prompt=self.think_in_prompt,
-                                 correct_reward=self.correct_reward, wrong_reward=self.wrong_reward)
+            scored = score_batch(
+                list(texts),
+                [0] * size,
+                sides,
+                pairwise=True,
+                think_in_prompt=self.think_in_prompt,
+                correct_reward=self.correct_reward,
+                wrong_reward=self.wrong_reward,
+            )
             groups = [slice(0, size)]
         else:
             scored = score_batch(list(texts), [0] * size, sides, f=self.f, think_in_prompt=self.think_in_prompt)
@@ -277,17 +308,19 @@ class PairJudgeExecutor:
         for i in range(size):
             score = float(scored["score"][i])
             chosen_side = sides[i] == "chosen" or (task.pairwise and sides[i] == "A")
-            out.append({
-                "reward": float(advantages[i]),
-                "scores": float(rewards[i]),
-                "extra_logs": {
-                    "judge_score": 0.0 if score != score else score,
-                    "format_error": float(scored["error_code"][i] != 0),
-                    "par": float(par[i]),
-                    "pair_reward": float(rewards[i]),
-                    "side_is_chosen": float(chosen_side),
-                },
-            })
+            out.append(
+                {
+                    "reward": float(advantages[i]),
+                    "scores": float(rewards[i]),
+                    "extra_logs": {
+                        "judge_score": 0.0 if score != score else score,
+                        "format_error": float(scored["error_code"][i] != 0),
+                        "par": float(par[i]),
+                        "pair_reward": float(rewards[i]),
+                        "side_is_chosen": float(chosen_side),
+                    },
+                }
+            )
         return out
 
 

@@ -20,10 +20,12 @@ optional). OpenRLHF itself is never imported (it needs flash-attn and deepspeed)
 - ``rewards`` = SCALE x mean judge score (0 when no judgement is valid); ``scores`` (used by
   dynamic filtering) = mean score / 10, in [0, 1].
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .._judge_config import (
     DOWNSTREAM_DOMAIN,
@@ -41,7 +43,7 @@ from .background_loop import run_in_background
 logger = logging.getLogger(__name__)
 
 
-def _as_tensor(values: List[float]):
+def _as_tensor(values: list[float]):
     try:
         import torch
     except ImportError:
@@ -49,26 +51,35 @@ def _as_tensor(values: List[float]):
     return torch.tensor(values, dtype=torch.float32)
 
 
-def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any] = None, **_: Any) -> Dict[str, Any]:
+def reward_func(
+    queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any] | None = None, **_: Any
+) -> dict[str, Any]:
     """OpenRLHF's custom reward function: one reward per query, from the judge's mean score."""
     try:
         return _judge_rewards(queries, prompts, labels)
     except Exception as exc:
-        logger.error("patarm reward_func failed, so OpenRLHF gets no reward for this sample (OpenRLHF itself "
-                     "logs this only at INFO): %s: %s. Fix: %s", type(exc).__name__, exc, _fix_for(exc))
+        logger.error(
+            "patarm reward_func failed, so OpenRLHF gets no reward for this sample (OpenRLHF itself "
+            "logs this only at INFO): %s: %s. Fix: %s",
+            type(exc).__name__,
+            exc,
+            _fix_for(exc),
+        )
         raise
 
 
 def _fix_for(exc: Exception) -> str:
     if isinstance(exc, JudgeError):
-        return ("check that the judge server at PATARM_JUDGE_URL is up and serves PATARM_JUDGE_MODEL; "
-                "raise PATARM_JUDGE_TIMEOUT or lower PATARM_JUDGE_MAX_CONCURRENCY if it is overloaded")
+        return (
+            "check that the judge server at PATARM_JUDGE_URL is up and serves PATARM_JUDGE_MODEL; "
+            "raise PATARM_JUDGE_TIMEOUT or lower PATARM_JUDGE_MAX_CONCURRENCY if it is overloaded"
+        )
     if isinstance(exc, ImportError):
         return "install the judge client in the rollout workers' environment: pip install 'patarm[judge]'"
     return "see the message: it names the setting or argument to change"
 
 
-def _judge_rewards(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]) -> Dict[str, Any]:
+def _judge_rewards(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any] | None) -> dict[str, Any]:
     queries, prompts = list(queries), list(prompts)
     labels = list(labels) if labels is not None else [None] * len(queries)
     if not (len(queries) == len(prompts) == len(labels)):
@@ -76,8 +87,9 @@ def _judge_rewards(queries: Sequence[str], prompts: Sequence[str], labels: Seque
             f"queries, prompts and labels differ in length ({len(queries)}, {len(prompts)}, {len(labels)})"
         )
     settings = env_config()
-    missing = [name for name, key in (("PATARM_JUDGE_URL", "base_url"), ("PATARM_JUDGE_MODEL", "model"))
-               if key not in settings]
+    missing = [
+        name for name, key in (("PATARM_JUDGE_URL", "base_url"), ("PATARM_JUDGE_MODEL", "model")) if key not in settings
+    ]
     if missing:
         raise ValueError(f"set {' and '.join(missing)} to point patarm's reward_func at the judge server")
     scale = settings.pop("scale", 1.0)
@@ -87,7 +99,7 @@ def _judge_rewards(queries: Sequence[str], prompts: Sequence[str], labels: Seque
     judge_prompts, responses, domains = [], [], []
     for query, prompt, label in zip(queries, prompts, labels):
         fields = label_fields(label)
-        response = query[len(prompt):] if query.startswith(prompt) else query
+        response = query[len(prompt) :] if query.startswith(prompt) else query
         judge_prompts.append(fields.get("prompt") or user_text(prompt))
         responses.append(strip_end_markers(response))
         domains.append(fields.get("domain") or default_domain)
@@ -100,8 +112,10 @@ def _judge_rewards(queries: Sequence[str], prompts: Sequence[str], labels: Seque
     return {
         "rewards": _as_tensor(rewards),
         "scores": _as_tensor(scores),
-        "extra_logs": {"judge_score": _as_tensor([0.0 if m != m else m for m in means]),
-                       "judge_valid_fraction": _as_tensor(valid)},
+        "extra_logs": {
+            "judge_score": _as_tensor([0.0 if m != m else m for m in means]),
+            "judge_valid_fraction": _as_tensor(valid),
+        },
     }
 
 

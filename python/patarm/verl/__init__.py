@@ -10,6 +10,7 @@
 
 The agent-loop and data modules import more of verl (Ray, datasets) and load on first use.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,11 +4,13 @@ A row's pair is (data source, ``extra_info["pair_id"]``); its side is ``extra_in
 else ``reward_model["ground_truth"]``: "chosen"/"rejected" for pointwise judging, the correct
 verdict "A"/"B" for pairwise judging. Positions never matter: verl repeats and reorders rows.
 """
+
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -55,7 +57,7 @@ def pair_rows(non_tensor_batch: Mapping[str, Any], size: int, reward_fn_key: str
     extras = [e if isinstance(e, Mapping) else {} for e in extra_col[:size]] if extra_col is not None else [{}] * size
     # Fast path (plain ids and sides in extra_info); rows that need more care are redone below.
     pair_ids = [e.get("pair_id") for e in extras]
-    sides = [e.get("side") for e in extras]
+    sides: list[Any] = [e.get("side") for e in extras]  # each checked to be a str below
     sources = [s if type(s) is str else str(_plain(s)) for s in sources_col[:size]]
     for row in range(size):
         pair_id, side = pair_ids[row], sides[row]
@@ -77,7 +79,7 @@ def pair_rows(non_tensor_batch: Mapping[str, Any], size: int, reward_fn_key: str
     return PairRows(sources, pair_ids, sides)
 
 
-def infer_pairwise(sides: Sequence[str], requested: Optional[bool]) -> bool:
+def infer_pairwise(sides: Sequence[str], requested: bool | None) -> bool:
     """Pairwise when asked, or (auto) when every side is a verdict A/B."""
     if requested is not None:
         return bool(requested)
@@ -89,21 +91,25 @@ class Options:
     """PaTaRM settings of a manager (METHOD section 4: f; section 3: think_in_prompt)."""
 
     f: Any = None
-    pairwise: Optional[bool] = None
+    pairwise: bool | None = None
     think_in_prompt: bool = False
-    num_threads: Optional[int] = None
+    num_threads: int | None = None
     verify_rows: int = 1
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_mapping(cls, kwargs: Optional[Mapping[str, Any]]) -> "Options":
+    def from_mapping(cls, kwargs: Mapping[str, Any] | None) -> Options:
         """Options from reward kwargs: ``f`` is "graded" (default; ``thresholds``, ``values``),
         "constant" (``constant``), a number (constant value), an f object, or a callable of delta."""
         from .._shape_option import shape_from_option
 
         kwargs = dict(kwargs or {})
-        f = shape_from_option(kwargs.get("f", "graded"), thresholds=kwargs.get("thresholds"),
-                              values=kwargs.get("values"), constant=kwargs.get("constant"))
+        f = shape_from_option(
+            kwargs.get("f", "graded"),
+            thresholds=kwargs.get("thresholds"),
+            values=kwargs.get("values"),
+            constant=kwargs.get("constant"),
+        )
         pairwise = kwargs.get("pairwise")
         num_threads = kwargs.get("num_threads")
         return cls(
@@ -116,7 +122,7 @@ class Options:
         )
 
 
-def unwrap_compute_score(compute_score: Optional[Callable]) -> tuple[Optional[Callable], dict]:
+def unwrap_compute_score(compute_score: Callable | None) -> tuple[Callable | None, dict]:
     """The user's own function behind verl's wrappers, and the reward kwargs verl bound to it.
 
     Returns (None, kwargs) when the function is patarm's own or verl's default rule-based

@@ -20,6 +20,7 @@ Per step, ``patarm/partner_missing`` (rollouts scored without a partner in the b
 generation timing dict (logged as ``timing_s/patarm/...``), on the v1 trainer through
 ``patarm.verl.replay_buffer.PairReplayBuffer`` (``training/patarm/...``).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import ray
-
 from verl import DataProto
 from verl.experimental.agent_loop import AgentLoopManager, AgentLoopWorker
 from verl.utils.ray_utils import auto_await
@@ -62,7 +62,9 @@ class PairAgentLoopWorker(PairWorkerMixin, AgentLoopWorker):
 
 def split_keys(non_tensor_batch: dict, size: int, reward_fn_key: str) -> list:
     """Each row's pair key for the split among workers (None: not a pointwise pair row)."""
-    columns = {key: non_tensor_batch[key] for key in (reward_fn_key, "extra_info", "reward_model") if key in non_tensor_batch}
+    columns = {
+        key: non_tensor_batch[key] for key in (reward_fn_key, "extra_info", "reward_model") if key in non_tensor_batch
+    }
     return [pair_split_key({key: column[row] for key, column in columns.items()}, reward_fn_key) for row in range(size)]
 
 
@@ -87,7 +89,9 @@ def pair_metrics(output: DataProto) -> dict[str, float]:
     columns = output.non_tensor_batch
     metrics = {}
     if "partner_found" in columns:
-        metrics[METRIC_PARTNER_MISSING] = float(sum(1 for v in columns["partner_found"] if v is not None and float(v) == 0.0))
+        metrics[METRIC_PARTNER_MISSING] = float(
+            sum(1 for v in columns["partner_found"] if v is not None and float(v) == 0.0)
+        )
     if "partner_timeout" in columns:
         metrics[METRIC_PARTNER_TIMEOUT] = float(sum(float(v or 0.0) for v in columns["partner_timeout"]))
     return metrics
@@ -130,7 +134,9 @@ class PairAgentLoopManager(AgentLoopManager):
         keys = split_keys(prompts.non_tensor_batch, len(prompts), self.config.data.get("reward_fn_key", "data_source"))
         plan = plan_worker_chunks([keys[row] for row in real], [1] * len(real), len(self.agent_loop_workers))
         assignments = [(worker, real[rows]) for worker, rows in zip(self.agent_loop_workers, plan) if len(rows)]
-        outputs = await asyncio.gather(*[worker.generate_sequences.remote(prompts.select_idxs(rows)) for worker, rows in assignments])
+        outputs = await asyncio.gather(
+            *[worker.generate_sequences.remote(prompts.select_idxs(rows)) for worker, rows in assignments]
+        )
         output = DataProto.concat(outputs)
         metrics = [out.meta_info.pop("metrics") for out in outputs]
         timing = self._performance_metrics(metrics, output)  # indexes the concatenated output
@@ -139,7 +145,7 @@ class PairAgentLoopManager(AgentLoopManager):
         position = np.empty(len(prompts), dtype=np.int64)
         position[np.concatenate([rows for _, rows in assignments])] = np.arange(len(output))
         if len(padding):
-            first_of_uid = {}
+            first_of_uid: dict[Any, int] = {}
             for row in real.tolist():
                 first_of_uid.setdefault(prompts.non_tensor_batch["uid"][row], row)
             for row in padding.tolist():

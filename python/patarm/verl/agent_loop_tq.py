@@ -5,13 +5,13 @@ The v1 trainer hands the manager one row per prompt (the n rollouts are made ins
 worker) and reads the results back from TransferQueue by key, so the split only has to keep
 each pair's prompts on one worker; there is no output to reorder.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import ray
 from tensordict import NonTensorData, NonTensorStack, TensorDict
-
 from verl.trainer.ppo.v1.agent_loop_tq import AgentLoopManagerTQ, AgentLoopWorkerTQ
 from verl.utils.tensordict_utils import index_select_tensor_dict
 
@@ -34,7 +34,7 @@ def column(batch: TensorDict, key: str) -> list:
     return [item.item() if hasattr(item, "item") else item for item in value]
 
 
-class PairAgentLoopWorkerTQ(PairWorkerMixin, _PlainWorkerTQ):
+class PairAgentLoopWorkerTQ(PairWorkerMixin, _PlainWorkerTQ):  # type: ignore[misc,valid-type]  # Ray's class, found at import
     """verl's TransferQueue agent-loop worker with the pair rendezvous."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -75,11 +75,16 @@ class PairAgentLoopManagerTQ(AgentLoopManagerTQ):
         rollout = self.rollout_config
         default_n = int(rollout.val_kwargs.n if validate else rollout.n)
         reward_fn_key = self.config.data.get("reward_fn_key", "data_source")
-        present = [key for key in (reward_fn_key, "extra_info", "reward_model", "__rollout_n__") if key in prompts.keys()]
+        present = [
+            key for key in (reward_fn_key, "extra_info", "reward_model", "__rollout_n__") if key in prompts.keys()
+        ]
         columns = {key: column(prompts, key) for key in present}
         rows = [{key: values[row] for key, values in columns.items()} for row in range(len(prompts))]
         keys = [pair_split_key(fields, reward_fn_key) for fields in rows]
-        weights = [default_n if fields.get("__rollout_n__") is None else int(plain_step(fields["__rollout_n__"])) for fields in rows]
+        weights = [
+            default_n if fields.get("__rollout_n__") is None else int(plain_step(fields["__rollout_n__"]))
+            for fields in rows
+        ]
         plan = plan_worker_chunks(keys, weights, len(self.agent_loop_workers))
         ray.get(
             [

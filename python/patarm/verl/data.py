@@ -10,16 +10,18 @@
 Pairs are found by (data source, ``extra_info.pair_id``), not by position, so rows dropped by
 ``filter_overlong_prompts`` cannot shift the pairing; a pair that lost a row is left out (logged).
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from torch.utils.data import Sampler
+from verl.utils.dataset.rl_dataset import RLHFDataset
 
 import patarm
-from verl.utils.dataset.rl_dataset import RLHFDataset
 
 from ._rows import PAIRWISE_SIDES, POINTWISE_SIDES, _plain
 
@@ -60,7 +62,9 @@ def check_pair_batch_sizes(data_config: Mapping[str, Any], *, shuffled_by_verl: 
         )
 
 
-def pair_units(sources: Sequence[Any], extra_infos: Sequence[Any], reward_models: Optional[Sequence[Any]] = None) -> list[tuple[int, ...]]:
+def pair_units(
+    sources: Sequence[Any], extra_infos: Sequence[Any], reward_models: Sequence[Any] | None = None
+) -> list[tuple[int, ...]]:
     """Groups row indices into units kept together: (chosen, rejected) per pointwise pair, in
     first-seen order; a pairwise row (side A/B) is a unit alone. Incomplete pairs are dropped."""
     pairs: dict[tuple, dict[str, int]] = {}
@@ -85,7 +89,9 @@ def pair_units(sources: Sequence[Any], extra_infos: Sequence[Any], reward_models
             pairs[key] = {}
             order.append(key)
         if side in pairs[key]:
-            raise ValueError(f"pair {pair_id!r} of {key[0]!r} has two {side!r} rows (rows {pairs[key][side]} and {row})")
+            raise ValueError(
+                f"pair {pair_id!r} of {key[0]!r} has two {side!r} rows (rows {pairs[key][side]} and {row})"
+            )
         pairs[key][side] = row
     incomplete = 0
     for key in order:
@@ -124,14 +130,18 @@ class PairShuffledDataset(RLHFDataset):
     ``+data.pair_epochs=E`` together with ``trainer.total_epochs=1`` to train E reshuffled epochs.
     The validation file is served as is (pair order does not matter inside one batch)."""
 
-    def __init__(self, data_files: Any, tokenizer: Any, config: Any, processor: Any = None, max_samples: int = -1) -> None:
+    def __init__(
+        self, data_files: Any, tokenizer: Any, config: Any, processor: Any = None, max_samples: int = -1
+    ) -> None:
         self.pair_epochs = int(config.get(EPOCHS_KEY, 1) or 1)
         if self.pair_epochs < 1:
             raise ValueError(f"data.{EPOCHS_KEY} must be >= 1, got {self.pair_epochs}")
         seed = config.get(SEED_KEY)
         self.pair_seed = int(seed if seed is not None else (config.get("seed") or 0))
         check_pair_batch_sizes(config, shuffled_by_verl=True)
-        super().__init__(data_files=data_files, tokenizer=tokenizer, config=config, processor=processor, max_samples=max_samples)
+        super().__init__(
+            data_files=data_files, tokenizer=tokenizer, config=config, processor=processor, max_samples=max_samples
+        )
 
     def _read_files_and_tokenize(self) -> None:
         super()._read_files_and_tokenize()

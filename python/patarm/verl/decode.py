@@ -9,11 +9,12 @@ vocabulary table built from the tokenizer's own JSON) and promises the same text
 - an unsupported tokenizer (not byte-level BPE, a slow tokenizer, a custom class) or any failed
   check switches to the tokenizer's own decode, with one warning and the reason in `fallback_reason`.
 """
+
 from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def _tokenizer_json(tokenizer: Any) -> str:
     return backend.to_str()
 
 
-def _native_table(tokenizer: Any) -> "_core.TokenDecoder":
+def _native_table(tokenizer: Any) -> _core.TokenDecoder:
     return _core.TokenDecoder.from_tokenizer_json(_tokenizer_json(tokenizer))
 
 
@@ -45,16 +46,16 @@ class FastDecoder:
     """Decodes token-id rows like ``tokenizer.decode(ids, skip_special_tokens=True)``, natively
     when the tokenizer allows it, else through the tokenizer itself."""
 
-    def __init__(self, tokenizer: Any, *, verify_rows: int = 1, num_threads: Optional[int] = None) -> None:
+    def __init__(self, tokenizer: Any, *, verify_rows: int = 1, num_threads: int | None = None) -> None:
         if verify_rows < 0:
             raise ValueError(f"verify_rows must be >= 0, got {verify_rows}; use 0 to skip per-call checks")
         self.tokenizer = tokenizer
         self.verify_rows = int(verify_rows)
         self.num_threads = num_threads
-        self.fallback_reason: Optional[str] = None
+        self.fallback_reason: str | None = None
         self.fallback_calls = 0
         self._calls = 0
-        self._table: Optional[_core.TokenDecoder] = None
+        self._table: _core.TokenDecoder | None = None
         try:
             json = _tokenizer_json(tokenizer)
             key = (type(tokenizer), getattr(tokenizer, "clean_up_tokenization_spaces", None), len(tokenizer), json)
@@ -77,7 +78,7 @@ class FastDecoder:
         """True while decoding runs in Rust."""
         return self._table is not None
 
-    def _probe_vocabulary(self, table: "_core.TokenDecoder") -> Optional[str]:
+    def _probe_vocabulary(self, table: _core.TokenDecoder) -> str | None:
         """Decodes every id once, in order, both ways; returns a description of a mismatch."""
         size = max(int(table.vocab_size), len(self.tokenizer))
         ids = np.arange(size, dtype=np.int64)
@@ -110,9 +111,7 @@ class FastDecoder:
         ids = as_int64_matrix(ids)
         lengths = np.ascontiguousarray(_to_numpy(lengths), dtype=np.int64).reshape(-1)
         if lengths.shape[0] != ids.shape[0]:
-            raise ValueError(
-                f"got {lengths.shape[0]} lengths for {ids.shape[0]} rows; pass one valid length per row"
-            )
+            raise ValueError(f"got {lengths.shape[0]} lengths for {ids.shape[0]} rows; pass one valid length per row")
         if lengths.size and (lengths.min() < 0 or lengths.max() > ids.shape[1]):
             raise ValueError(
                 f"lengths must lie in 0..{ids.shape[1]} (the number of columns); got {lengths.min()}..{lengths.max()}"
@@ -130,7 +129,7 @@ class FastDecoder:
                 return self._decode_with_tokenizer(ids, lengths)
         return texts
 
-    def checked_table(self, ids: np.ndarray, lengths: np.ndarray) -> Optional["_core.TokenDecoder"]:
+    def checked_table(self, ids: np.ndarray, lengths: np.ndarray) -> _core.TokenDecoder | None:
         """The native table for a batch about to be decoded natively in one pass (e.g. fused
         with scoring), after the per-call check of its first rows; None if decoding must go
         through the tokenizer."""
@@ -145,8 +144,8 @@ class FastDecoder:
                     return None
         return self._table
 
-    def decode(self, ids: Sequence[int]) -> str:
-        """Decodes one sequence of ids."""
+    def decode(self, ids: Any) -> str:
+        """Decodes one sequence of ids (a list, array or tensor)."""
         row = as_int64_matrix(np.asarray(_to_numpy(ids), dtype=np.int64).reshape(1, -1))
         return self.decode_rows(row, np.array([row.shape[1]], dtype=np.int64))[0]
 

@@ -13,20 +13,22 @@
 
 Registered as "patarm" in both of verl's registries when this module is imported.
 """
+
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Mapping
+from typing import Any, Callable
 
 import numpy as np
 import torch
-
-import patarm
-from patarm import _core
 from verl import DataProto
 from verl.workers.reward_manager import register as register_batch_manager
 from verl.workers.reward_manager.abstract import AbstractRewardManager
+
+import patarm
+from patarm import _core
 
 from ..rewards import float32_safe
 from ._rows import POINTWISE_SIDES, Options, PairRows, infer_pairwise, pair_rows, unwrap_compute_score
@@ -77,17 +79,17 @@ def reward_at_last_token(data: DataProto, lengths: torch.Tensor, rewards: np.nda
     return reward_tensor
 
 
-class PairRewardManager(*_bases):
+class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, chosen at import
     """PaTaRM's preference-aware reward (PAR) for verl; see the module docstring."""
 
     def __init__(
         self,
         tokenizer: Any = None,
         num_examine: int = 0,
-        compute_score: Optional[Callable] = None,
+        compute_score: Callable | None = None,
         reward_fn_key: str = "data_source",
         config: Any = None,
-        reward_router_address: Optional[str] = None,
+        reward_router_address: str | None = None,
         reward_model_tokenizer: Any = None,
         **kwargs: Any,
     ) -> None:
@@ -103,12 +105,14 @@ class PairRewardManager(*_bases):
         self.config = config
         self.tokenizer = tokenizer
         self.num_examine = int(num_examine)
-        self.compute_score = user_fn
+        self.compute_score: Callable | None = user_fn
         self.reward_fn_key = reward_fn_key
         self.reward_router_address = reward_router_address
         self.reward_model_tokenizer = reward_model_tokenizer
         self.options = Options.from_mapping(options)
-        self.decoder = FastDecoder(tokenizer, verify_rows=self.options.verify_rows, num_threads=self.options.num_threads)
+        self.decoder = FastDecoder(
+            tokenizer, verify_rows=self.options.verify_rows, num_threads=self.options.num_threads
+        )
         if config is not None:
             self._check_loop_setup(config)
 
@@ -119,14 +123,17 @@ class PairRewardManager(*_bases):
         if "rm_scores" in data.batch.keys():  # already scored upstream: pass through, as verl does
             if return_dict:
                 keys = data.meta_info.get("reward_extra_keys", [])
-                return {"reward_tensor": data.batch["rm_scores"], "reward_extra_info": {k: data.non_tensor_batch[k] for k in keys}}
+                return {
+                    "reward_tensor": data.batch["rm_scores"],
+                    "reward_extra_info": {k: data.non_tensor_batch[k] for k in keys},
+                }
             return data.batch["rm_scores"]
 
         lengths = valid_response_lengths(data)
         rows = pair_rows(data.non_tensor_batch, len(data), self.reward_fn_key)
         ids = as_int64_matrix(data.batch["responses"])
         lengths_np = np.ascontiguousarray(lengths.cpu().numpy(), dtype=np.int64)
-        texts: Optional[list[str]] = None
+        texts: list[str] | None = None
         scores = None
         if self.compute_score is None or infer_pairwise(rows.sides, self.options.pairwise):
             scores = self._decode_and_score(ids, lengths_np, rows)
@@ -139,13 +146,17 @@ class PairRewardManager(*_bases):
         if scores is not None:
             rewards, extra = scores["reward"], self.extra_info(scores)
         rewards = float32_safe(rewards)  # what reaches verl's advantage code (METHOD section 4)
-        self._examine(lambda row: texts[row] if texts is not None else self.decoder.decode(ids[row, : lengths_np[row]]), rows, rewards)
+        self._examine(
+            lambda row: texts[row] if texts is not None else self.decoder.decode(ids[row, : lengths_np[row]]),
+            rows,
+            rewards,
+        )
         reward_tensor = reward_at_last_token(data, lengths, rewards)
         if return_dict:
             return {"reward_tensor": reward_tensor, "reward_extra_info": extra}
         return reward_tensor
 
-    def _native_shape(self) -> Optional[tuple]:
+    def _native_shape(self) -> tuple | None:
         f = self.options.f
         if isinstance(f, patarm.Graded):
             return ("graded", tuple(f.thresholds), tuple(f.values))
@@ -153,7 +164,7 @@ class PairRewardManager(*_bases):
             return ("constant", float(f.value))
         return None  # a Python callable: applied by score_batch after the native pass
 
-    def _decode_and_score(self, ids: np.ndarray, lengths: np.ndarray, rows: PairRows) -> Optional[dict[str, np.ndarray]]:
+    def _decode_and_score(self, ids: np.ndarray, lengths: np.ndarray, rows: PairRows) -> dict[str, np.ndarray] | None:
         """Decoding and scoring in one native pass (no Python strings), when the tokenizer is
         natively decodable and f is built in; None otherwise."""
         shape = self._native_shape()
@@ -164,8 +175,16 @@ class PairRewardManager(*_bases):
             return None
         pairwise = self._check_sides(rows)
         return _core.decode_and_score(
-            table, ids, lengths, rows.pair_ids, rows.sides, rows.sources, shape,
-            pairwise=pairwise, think_in_prompt=self.options.think_in_prompt, num_threads=self.options.num_threads,
+            table,
+            ids,
+            lengths,
+            rows.pair_ids,
+            rows.sides,
+            rows.sources,
+            shape,
+            pairwise=pairwise,
+            think_in_prompt=self.options.think_in_prompt,
+            num_threads=self.options.num_threads,
         )
 
     def _check_sides(self, rows: PairRows) -> bool:
@@ -211,6 +230,8 @@ class PairRewardManager(*_bases):
         """A user's pair-form compute_score: called once per pair with
         ``solution_str={"chosen": [...], "rejected": [...]}``; returns ``{"score": [chosen...,
         rejected...], other keys: lists in the same order}``."""
+        compute_score = self.compute_score
+        assert compute_score is not None  # called only when the user gave one
         groups: dict[tuple, dict[str, list[int]]] = defaultdict(lambda: {"chosen": [], "rejected": []})
         for row, (source, pair_id, side) in enumerate(zip(rows.sources, rows.pair_ids, rows.sides)):
             if side not in POINTWISE_SIDES:
@@ -221,11 +242,13 @@ class PairRewardManager(*_bases):
         extra: dict[str, list] = {}
         for (source, pair_id), sides in groups.items():
             order = sides["chosen"] + sides["rejected"]
-            result = self.compute_score(
+            result = compute_score(
                 data_source=source,
                 solution_str={side: [texts[r] for r in sides[side]] for side in POINTWISE_SIDES},
                 ground_truth=None,
-                extra_info=dict(extras[order[0]]) if extras is not None and isinstance(extras[order[0]], Mapping) else {},
+                extra_info=dict(extras[order[0]])
+                if extras is not None and isinstance(extras[order[0]], Mapping)
+                else {},
             )
             if not isinstance(result, Mapping) or "score" not in result or len(result["score"]) != len(order):
                 raise TypeError(
@@ -244,13 +267,15 @@ class PairRewardManager(*_bases):
         if self.num_examine <= 0:
             return
         shown: dict[str, set] = defaultdict(set)
-        for row, (source, pair_id) in enumerate(zip(rows.sources, rows.pair_ids)):
+        for source, pair_id in zip(rows.sources, rows.pair_ids):
             if pair_id in shown[source] or len(shown[source]) >= self.num_examine:
                 continue
             shown[source].add(pair_id)
             for other, (other_source, other_id) in enumerate(zip(rows.sources, rows.pair_ids)):
                 if other_source == source and other_id == pair_id:
-                    print(f"[patarm] source={source} pair={pair_id} side={rows.sides[other]} reward={rewards[other]:.3f}")
+                    print(
+                        f"[patarm] source={source} pair={pair_id} side={rows.sides[other]} reward={rewards[other]:.3f}"
+                    )
                     print("[response]", text_of(other))
 
     # ------------------------------------------------------------------ reward-loop interface
@@ -273,8 +298,8 @@ class PairRewardManager(*_bases):
             raise ValueError(
                 "PaTaRM on verl's reward loop scores each rollout alone; the pair rewards are applied by "
                 f"patarm's agent-loop manager. Set actor_rollout_ref.rollout.agent.agent_loop_manager_class="
-                f"{AGENT_LOOP_MANAGER} (got {manager_class!r}), or set reward.reward_kwargs.allow_pointwise_fallback=True "
-                "to train on format rewards only."
+                f"{AGENT_LOOP_MANAGER} (got {manager_class!r}), "
+                "or set reward.reward_kwargs.allow_pointwise_fallback=True to train on format rewards only."
             )
 
     async def run_single(self, data: DataProto) -> dict:

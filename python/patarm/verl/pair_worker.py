@@ -6,11 +6,12 @@ until the pair is complete; the pair is then scored as one group and every rollo
 true PAR reward before verl's own per-rollout scoring would run (verl skips rollouts that
 already carry a reward), so verl's reward workers never see a PaTaRM row.
 """
+
 from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any
 
 from ._rows import _plain
 from .manager import PairRewardManager
@@ -23,7 +24,7 @@ _SUBMITTED: contextvars.ContextVar[bool] = contextvars.ContextVar("patarm_submit
 IDENTITY_COLUMNS = ("data_source", "extra_info", "reward_model")
 
 
-def pair_identity(fields: Mapping[str, Any], reward_fn_key: str = "data_source") -> Optional[tuple[str, Any, str]]:
+def pair_identity(fields: Mapping[str, Any], reward_fn_key: str = "data_source") -> tuple[str, Any, str] | None:
     """(source, pair id, side) of one prompt row, or None for a row that is not a PaTaRM pair row."""
     extra = fields.get("extra_info")
     extra = extra if isinstance(extra, Mapping) else {}
@@ -37,7 +38,7 @@ def pair_identity(fields: Mapping[str, Any], reward_fn_key: str = "data_source")
     return str(_plain(fields.get(reward_fn_key))), pair_id, side
 
 
-def pair_split_key(fields: Mapping[str, Any], reward_fn_key: str = "data_source") -> Optional[tuple[str, Any]]:
+def pair_split_key(fields: Mapping[str, Any], reward_fn_key: str = "data_source") -> tuple[str, Any] | None:
     """The key that keeps a row with the other rows of its pair when a batch is split among
     workers: (source, pair id) for pointwise rows; None (a unit alone) otherwise."""
     identity = pair_identity(fields, reward_fn_key)
@@ -57,14 +58,19 @@ def build_pair_manager(config: Any, tokenizer: Any) -> tuple[PairRewardManager, 
     kwargs = dict(reward_cfg.get("reward_kwargs") or {})
     timeout = float(kwargs.pop("pair_timeout_s", DEFAULT_TIMEOUT_S))
     kwargs.pop("allow_pointwise_fallback", None)
-    manager = PairRewardManager(tokenizer=tokenizer, reward_fn_key=config.data.get("reward_fn_key", "data_source"), **kwargs)
+    manager = PairRewardManager(
+        tokenizer=tokenizer, reward_fn_key=config.data.get("reward_fn_key", "data_source"), **kwargs
+    )
     return manager, timeout
 
 
 class PairWorkerMixin:
     """Adds the pair rendezvous to an agent-loop worker class (legacy or TransferQueue)."""
 
-    _patarm_board_instance: Optional[PairBoard] = None
+    _patarm_board_instance: PairBoard | None = None
+    # Set by the agent-loop worker class this is mixed into.
+    config: Any
+    tokenizer: Any
 
     def _patarm_board(self) -> PairBoard:
         if self._patarm_board_instance is None:
@@ -72,7 +78,10 @@ class PairWorkerMixin:
             self._patarm_board_instance = PairBoard(manager, timeout_s=timeout)
         return self._patarm_board_instance
 
-    def _patarm_key(self, fields: Mapping[str, Any], validate: Any, step: Any) -> Optional[tuple]:
+    def _patarm_key(
+        self, fields: Mapping[str, Any], validate: Any, step: Any
+    ) -> tuple[tuple[Any, ...], str, Any, str] | None:
+        """(pair key, source, pair id, side) of one rollout, or None outside a PaTaRM pair row."""
         reward_fn_key = self.config.data.get("reward_fn_key", "data_source")
         identity = pair_identity(fields, reward_fn_key)
         if identity is None:
@@ -83,12 +92,17 @@ class PairWorkerMixin:
     def _patarm_expect(self, fields: Mapping[str, Any], validate: Any, step: Any, count: int) -> None:
         ident = self._patarm_key(fields, validate, step)
         if ident is not None:
-            self._patarm_board().expect(ident[0], *ident[1:], count=count)
+            key, source, pair_id, side = ident
+            self._patarm_board().expect(key, source, pair_id, side, count=count)
 
-    async def _run_agent_loop(self, sampling_params: dict, trajectory: dict, *, agent_name: str, trace: bool = True, **kwargs: Any) -> Any:
+    async def _run_agent_loop(
+        self, sampling_params: dict, trajectory: dict, *, agent_name: str, trace: bool = True, **kwargs: Any
+    ) -> Any:
         _SUBMITTED.set(False)
         try:
-            return await super()._run_agent_loop(sampling_params, trajectory, agent_name=agent_name, trace=trace, **kwargs)
+            return await super()._run_agent_loop(  # type: ignore[misc]  # the worker class mixed into
+                sampling_params, trajectory, agent_name=agent_name, trace=trace, **kwargs
+            )
         except BaseException:
             ident = self._patarm_key(kwargs, trajectory.get("validate"), self._patarm_step(trajectory, kwargs))
             if ident is not None and not _SUBMITTED.get():
@@ -102,7 +116,9 @@ class PairWorkerMixin:
     async def _agent_loop_postprocess(self, output: Any, validate: Any, **kwargs: Any) -> Any:
         outputs = output if isinstance(output, list) else [output]
         final = outputs[-1] if outputs else None
-        ident = self._patarm_key(kwargs, validate, kwargs.get("global_steps", getattr(self, "_patarm_current_step", -1)))
+        ident = self._patarm_key(
+            kwargs, validate, kwargs.get("global_steps", getattr(self, "_patarm_current_step", -1))
+        )
         if final is not None and final.reward_score is None and ident is not None:
             board = self._patarm_board()
             text = board.scorer.decoder.decode(final.response_ids)
@@ -110,7 +126,9 @@ class PairWorkerMixin:
             info = await board.submit(ident[0], ident[1], ident[2], ident[3], text)
             final.reward_score = info.pop("reward")
             final.extra_fields["reward_extra_info"] = info
-        return await super()._agent_loop_postprocess(output, validate, **kwargs)
+        return await super()._agent_loop_postprocess(  # type: ignore[misc]  # the worker class mixed into
+            output, validate, **kwargs
+        )
 
     async def pair_stats(self) -> dict:
         """Counters of this worker's rendezvous (rollouts, partner_missing, partner_timeout, withdrawn)."""

@@ -15,14 +15,16 @@ A partner that never arrives cannot hang training:
 - anything else is bounded by ``timeout_s``: the waiting rollout is then scored against the
   other side's judgements that have arrived (PAR 0 if none) and counted as ``partner_timeout``.
 """
+
 from __future__ import annotations
 
 import asyncio
 import heapq
 import logging
 from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +37,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 1800.0
 
 
-def plan_worker_chunks(keys: Sequence[Optional[Hashable]], weights: Sequence[int], num_workers: int) -> list[np.ndarray]:
+def plan_worker_chunks(keys: Sequence[Hashable | None], weights: Sequence[int], num_workers: int) -> list[np.ndarray]:
     """Splits a batch's rows among `num_workers` so that rows sharing a key (the rows of one pair,
     keyed by (data source, pair id)) all go to the same worker. A row whose key is None is a unit
     alone. Units are placed heaviest first on the least-loaded worker (by total `weights`, the
@@ -121,8 +123,12 @@ class PairBoard:
             self.stats["partner_timeout"] += 1
             logger.warning(
                 "patarm: pair %r of %r incomplete after %.0f s (%s arrived of %s expected); scoring this "
-                "rollout against what arrived", pair_id, source, self.timeout_s,
-                {s: len(t) for s, t in group.texts.items()}, dict(group.expected),
+                "rollout against what arrived",
+                pair_id,
+                source,
+                self.timeout_s,
+                {s: len(t) for s, t in group.texts.items()},
+                dict(group.expected),
             )
             group.waiters = [w for w in group.waiters if w[2] is not future]
             result = self._score_group(group)[(side, index)]

@@ -9,12 +9,12 @@ without their pair's other side (``training/patarm/partner_missing``) and after 
     trainer.v1.sampler.custom_sampler.path=pkg://patarm.verl.replay_buffer
     trainer.v1.sampler.custom_sampler.name=PairReplayBuffer
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import transfer_queue as tq
-
 from verl.trainer.ppo.v1.replay_buffer import ReplayBuffer
 
 METRIC_PARTNER_MISSING = "training/patarm/partner_missing"

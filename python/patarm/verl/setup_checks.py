@@ -1,11 +1,12 @@
 """Start-up checks of a verl run that uses patarm (no verl import): the verl version each route
 was tested on, and the trainer settings that would break pairs. Each failure names the
 setting the user set and the fix, before any rollout is generated."""
+
 from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any
 
 #: Set to 1 to run a route on a verl version it was not tested on (at your own risk).
 ALLOW_UNTESTED_ENV = "PATARM_ALLOW_UNTESTED_VERL"
@@ -18,7 +19,7 @@ _ROUTE_NAMES = {
 }
 
 
-def _release(version: str) -> Optional[tuple[int, int, int]]:
+def _release(version: str) -> tuple[int, int, int] | None:
     match = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version)
     if match is None:
         return None
@@ -26,7 +27,7 @@ def _release(version: str) -> Optional[tuple[int, int, int]]:
     return int(major), int(minor), int(patch or 0)
 
 
-def check_verl_version(route: str, version: Optional[str] = None) -> None:
+def check_verl_version(route: str, version: str | None = None) -> None:
     """Raises RuntimeError when `route` runs on a verl version it was not tested on."""
     if os.environ.get(ALLOW_UNTESTED_ENV) == "1":
         return
@@ -38,7 +39,11 @@ def check_verl_version(route: str, version: Optional[str] = None) -> None:
     release = _release(version)
     if release is not None and low <= release <= high:
         return
-    tested = ".".join(map(str, low)) + " to " + (".".join(map(str, high[:2])) + ".x" if high[2] == 999 else ".".join(map(str, high)))
+    tested = (
+        ".".join(map(str, low))
+        + " to "
+        + (".".join(map(str, high[:2])) + ".x" if high[2] == 999 else ".".join(map(str, high)))
+    )
     raise RuntimeError(
         f"patarm: {_ROUTE_NAMES[route]} is tested on verl {tested}, and this is verl {version}. "
         f"Install a tested version (pip install 'verl>=0.9,<0.10'), or set "

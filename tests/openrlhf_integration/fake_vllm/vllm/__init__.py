@@ -10,6 +10,7 @@ up to ``max_delay`` seconds; a rule with ``"fail": k`` raises on its k-th reques
 start and end are appended to ``$PATARM_FAKE_VLLM_EVENTS`` (JSON lines) so tests can check that
 none is left hanging.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ import json
 import os
 import random
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any
 
 __version__ = "0.10.2"  # OpenRLHF 0.11.2 asserts > 0.8.5
 
@@ -27,10 +28,10 @@ class SamplingParams:
     temperature: float = 1.0
     top_p: float = 1.0
     top_k: int = -1
-    max_tokens: Optional[int] = 16
+    max_tokens: int | None = 16
     min_tokens: int = 0
     skip_special_tokens: bool = True
-    logprobs: Optional[int] = None
+    logprobs: int | None = None
     n: int = 1
 
 
@@ -38,16 +39,16 @@ class SamplingParams:
 class CompletionOutput:
     index: int
     text: str
-    token_ids: List[int]
+    token_ids: list[int]
     finish_reason: str
-    logprobs: Optional[list] = None
+    logprobs: list | None = None
 
 
 @dataclass
 class RequestOutput:
     request_id: str
-    prompt_token_ids: List[int]
-    outputs: List[CompletionOutput] = field(default_factory=list)
+    prompt_token_ids: list[int]
+    outputs: list[CompletionOutput] = field(default_factory=list)
     finished: bool = True
 
 
@@ -79,7 +80,7 @@ class AsyncLLMEngine:
         self.output_processor = _OutputProcessor()
 
     @classmethod
-    def from_engine_args(cls, engine_args: AsyncEngineArgs) -> "AsyncLLMEngine":
+    def from_engine_args(cls, engine_args: AsyncEngineArgs) -> AsyncLLMEngine:
         return cls(engine_args)
 
     async def is_sleeping(self) -> bool:

@@ -1,6 +1,7 @@
 """vllm.inputs.TokensPrompt: a dict with prompt_token_ids (vLLM's is a TypedDict)."""
-from typing import Any, Dict
+
+from typing import Any
 
 
-def TokensPrompt(**kwargs: Any) -> Dict[str, Any]:  # noqa: N802 (vLLM's name)
+def TokensPrompt(**kwargs: Any) -> dict[str, Any]:  # noqa: N802 (vLLM's name)
     return dict(kwargs)

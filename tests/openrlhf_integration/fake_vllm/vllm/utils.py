@@ -1,4 +1,5 @@
 """vllm.utils.random_uuid."""
+
 import uuid
 
 

@@ -1,9 +1,9 @@
 """Keeping pairs in one batch: PairShuffledDataset (verl >= 0.8), PairSampler (verl <= 0.7.1)."""
+
 from __future__ import annotations
 
 import pickle
 
-import numpy as np
 import pytest
 
 from frameworks import require
@@ -13,8 +13,9 @@ verl = require("verl")
 pq = require("pyarrow.parquet")
 pa = require("pyarrow")
 
-from patarm.verl.data import PairSampler, PairShuffledDataset, check_pair_batch_sizes, pair_units  # noqa: E402
 from verl_batches import compose_config  # noqa: E402
+
+from patarm.verl.data import PairSampler, PairShuffledDataset, check_pair_batch_sizes, pair_units  # noqa: E402
 
 
 def write_rows(path, num_pairs, *, drop=()):
@@ -58,7 +59,9 @@ def batches_of(dataset, batch_size):
     from torch.utils.data import DataLoader, SequentialSampler
     from verl.utils.dataset.rl_dataset import collate_fn
 
-    loader = DataLoader(dataset, batch_size=batch_size, sampler=SequentialSampler(dataset), collate_fn=collate_fn, drop_last=True)
+    loader = DataLoader(
+        dataset, batch_size=batch_size, sampler=SequentialSampler(dataset), collate_fn=collate_fn, drop_last=True
+    )
     return [[(e["pair_id"], e["side"]) for e in batch["extra_info"]] for batch in loader]
 
 
@@ -141,10 +144,11 @@ def test_patarm_prepare_output_through_the_pair_dataset_and_manager(tokenizer, q
     """The data CLI's files -> verl's dataset loading -> PairShuffledDataset -> rewards by pair."""
     from pathlib import Path
 
-    from patarm.data import prepare
-    from patarm.verl import PairRewardManager
     from verl.trainer.ppo.utils import create_rl_dataset
     from verl_batches import judgement, make_batch
+
+    from patarm.data import prepare
+    from patarm.verl import PairRewardManager
 
     pairs = Path(__file__).resolve().parents[1] / "data" / "pairs.jsonl"
     out = tmp_path / "train.parquet"

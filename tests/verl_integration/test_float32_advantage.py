@@ -11,8 +11,9 @@ Snapped (``float32_safe=True``) they get advantage exactly 0; unsnapped they do 
 from __future__ import annotations
 
 import numpy as np
-import patarm
 import pytest
+
+import patarm
 from frameworks import require
 
 ROLLOUTS = 8
@@ -46,7 +47,9 @@ def verl_grpo_advantages(rewards):
     return advantages[mask.bool()].numpy()
 
 
-@pytest.mark.parametrize("f, value", [(None, 1.4), (patarm.Constant(1.3), 1.3), (patarm.Graded((8.0,), (1.2, 1.4)), 1.2)])
+@pytest.mark.parametrize(
+    "f, value", [(None, 1.4), (patarm.Constant(1.3), 1.3), (patarm.Graded((8.0,), (1.2, 1.4)), 1.2)]
+)
 def test_identical_snapped_rewards_get_advantage_exactly_zero(f, value):
     rewards = patarm_rewards(f, float32_safe=True)
     np.testing.assert_array_equal(rewards, patarm.float32_safe(value))

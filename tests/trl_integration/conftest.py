@@ -11,6 +11,7 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+
 from frameworks import require
 
 CHATML_TEMPLATE = (

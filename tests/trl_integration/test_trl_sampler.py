@@ -7,9 +7,10 @@ import pickle
 from collections import Counter
 
 import pytest
-from frameworks import require
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+
+from frameworks import require
 from patarm.trl import PairRepeatSampler, check_pair_batching, check_pair_layout
 
 

@@ -1,4 +1,5 @@
 """The verl 0.9 recipe's overrides compose against verl's shipped config and pass patarm's checks."""
+
 from __future__ import annotations
 
 import re
@@ -9,11 +10,12 @@ from frameworks import require
 
 require("verl")
 
+from verl_batches import compose_config  # noqa: E402
+
 from patarm.verl import PairRewardManager  # noqa: E402
+from patarm.verl.data import check_pair_batch_sizes  # noqa: E402
 from patarm.verl.pair_worker import build_pair_manager  # noqa: E402
 from patarm.verl.setup_checks import check_trainer_setup  # noqa: E402
-from patarm.verl.data import check_pair_batch_sizes  # noqa: E402
-from verl_batches import compose_config  # noqa: E402
 
 RECIPE = Path(__file__).resolve().parents[2] / "examples" / "verl" / "run_patarm_grpo.sh"
 

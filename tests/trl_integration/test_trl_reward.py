@@ -9,12 +9,13 @@ import subprocess
 import sys
 
 import numpy as np
-import patarm
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from patarm.trl import PatarmReward, completion_text, completion_texts
 from reference import plain_score_batch
+
+import patarm
+from patarm.trl import PatarmReward, completion_text, completion_texts
 
 
 def judgement(verdict: str, rubrics: int = 1) -> str:

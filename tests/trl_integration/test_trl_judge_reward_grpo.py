@@ -6,11 +6,13 @@ request with the same n = 4 judgements (scores 7, 9 and 5 plus one malformed), s
 completion's reward is known exactly: the mean of the valid scores, 7, times ``scale``. The
 assertions read TRL's own logs (``state.log_history``) and the requests the server received.
 """
+
 from __future__ import annotations
 
 import pytest
-from chat_server import ChatServer, judgement
 from cpu_grpo import cpu_grpo_config
+
+from chat_server import ChatServer, judgement
 from frameworks import require
 
 STEPS = 3
@@ -22,7 +24,10 @@ MALFORMED = "<answer>7</answer> without the other blocks"
 
 def policy_rows():
     return [
-        {"prompt": [{"role": "user", "content": f"Write the word {word} in lowercase."}], "domain": "instruction_following"}
+        {
+            "prompt": [{"role": "user", "content": f"Write the word {word} in lowercase."}],
+            "domain": "instruction_following",
+        }
         for word in ("apple", "river", "stone", "cloud", "maple", "ember")
     ]
 
@@ -31,9 +36,10 @@ def policy_rows():
 def test_grpo_policy_run_rewarded_by_a_served_judge(tmp_path, qwen_fast_tokenizer, tiny_qwen2, vote):
     require("trl")
     datasets = require("datasets")
+    from trl import GRPOTrainer
+
     from patarm import Judge
     from patarm.trl import JudgeReward
-    from trl import GRPOTrainer
 
     rules = [{"match": "", "judgements": [judgement(7), judgement(9), MALFORMED, judgement(5)]}]
     with ChatServer(rules) as server:

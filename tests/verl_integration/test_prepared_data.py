@@ -1,11 +1,11 @@
 """`patarm prepare` output read by verl 0.9's own RLHFDataset: the rows are what verl expects."""
 
+from pathlib import Path
+
 from frameworks import require
 
 verl = require("verl")
 require("torch")
-
-from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -33,7 +33,10 @@ def test_rlhf_dataset_reads_prepared_rows(tmp_path):
     for k in range(0, 12, 2):
         chosen, rejected = rows[k], rows[k + 1]
         assert chosen["extra_info"]["pair_id"] == rejected["extra_info"]["pair_id"]
-        assert (chosen["reward_model"]["ground_truth"], rejected["reward_model"]["ground_truth"]) == ("chosen", "rejected")
+        assert (chosen["reward_model"]["ground_truth"], rejected["reward_model"]["ground_truth"]) == (
+            "chosen",
+            "rejected",
+        )
         assert chosen["index"] == k and rejected["index"] == k + 1
         assert list(chosen["raw_prompt"]) == stored[k]["prompt"]  # the judge prompt, as chat messages
         assert chosen["data_source"].startswith("patarm/")

@@ -1,17 +1,17 @@
 """patarm.reward_model.compute_score inside verl 0.9's real reward loop: loaded by verl's own
 get_custom_reward_fn (pkg:// path + reward_kwargs), called by NaiveRewardManager.run_single
 with reward_router_address pointing at a chat-completions server on 127.0.0.1."""
+
 import asyncio
 
 import numpy as np
 import pytest
 
+from chat_server import ChatServer, judgement
 from frameworks import require
 
 verl = require("verl")
 torch = require("torch")
-
-from chat_server import ChatServer, judgement
 
 
 def tiny_tokenizer():
@@ -49,9 +49,17 @@ def test_reward_loop_scores_rollouts_with_the_served_judge():
 
     import patarm
 
-    config = OmegaConf.create({"reward": {"custom_reward_function": {
-        "path": "pkg://patarm.reward_model", "name": "compute_score",
-        "reward_kwargs": {"n": 2, "model": "judge-under-test", "domain": "chat"}}}})
+    config = OmegaConf.create(
+        {
+            "reward": {
+                "custom_reward_function": {
+                    "path": "pkg://patarm.reward_model",
+                    "name": "compute_score",
+                    "reward_kwargs": {"n": 2, "model": "judge-under-test", "domain": "chat"},
+                }
+            }
+        }
+    )
     compute_score = get_custom_reward_fn(config)
     tokenizer = tiny_tokenizer()
     rules = [
@@ -61,11 +69,18 @@ def test_reward_loop_scores_rollouts_with_the_served_judge():
     with ChatServer(rules) as server:
 
         async def reward_worker():
-            manager = NaiveRewardManager(config=config, tokenizer=tokenizer, compute_score=compute_score,
-                                         reward_router_address=server.address, reward_model_tokenizer=None)
+            manager = NaiveRewardManager(
+                config=config,
+                tokenizer=tokenizer,
+                compute_score=compute_score,
+                reward_router_address=server.address,
+                reward_model_tokenizer=None,
+            )
             assert manager.is_async_reward_score  # verl awaits it instead of using a thread
-            rows = [one_row(tokenizer, [1, 1], text, {"prompt": "Translate: the cat sleeps"})
-                    for text in ("Die Katze schläft", "Die Hund schläft")]
+            rows = [
+                one_row(tokenizer, [1, 1], text, {"prompt": "Translate: the cat sleeps"})
+                for text in ("Die Katze schläft", "Die Hund schläft")
+            ]
             return await asyncio.gather(*(manager.run_single(row) for row in rows))
 
         good, bad = asyncio.run(reward_worker())

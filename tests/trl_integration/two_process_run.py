@@ -13,8 +13,9 @@ EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "trl" / "tr
 
 def main(out_dir: str) -> None:
     from datasets import Dataset
-    from patarm.trl import PairGRPOTrainer, PatarmReward
     from trl import GRPOConfig
+
+    from patarm.trl import PairGRPOTrainer, PatarmReward
 
     spec = importlib.util.spec_from_file_location("train_judge", EXAMPLE)
     example = importlib.util.module_from_spec(spec)

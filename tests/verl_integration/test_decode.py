@@ -1,4 +1,5 @@
 """Native decoding of verl response tensors against the real Qwen tokenizer's own decode."""
+
 from __future__ import annotations
 
 import pickle
@@ -55,9 +56,11 @@ def test_rows_match_tokenizer_including_special_and_split_characters(tokenizer):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(min_value=0, max_value=151668 + 20), max_size=40))
 def test_any_ids_decode_like_the_tokenizer(tokenizer, ids):
-    table = _core.TokenDecoder.from_tokenizer_json(tokenizer.backend_tokenizer.to_str()) if not hasattr(
-        test_any_ids_decode_like_the_tokenizer, "table"
-    ) else test_any_ids_decode_like_the_tokenizer.table
+    table = (
+        _core.TokenDecoder.from_tokenizer_json(tokenizer.backend_tokenizer.to_str())
+        if not hasattr(test_any_ids_decode_like_the_tokenizer, "table")
+        else test_any_ids_decode_like_the_tokenizer.table
+    )
     test_any_ids_decode_like_the_tokenizer.table = table
     assert table.decode(np.array(ids, dtype=np.int64)) == tokenizer.decode(ids, skip_special_tokens=True)
 
@@ -91,7 +94,9 @@ def test_bad_inputs_raise_clear_errors(tokenizer):
     with pytest.raises(ValueError, match="columns"):
         table.decode_rows(ids, np.array([9, 0], dtype=np.int64))
     with pytest.raises(ValueError, match="byte-level BPE"):
-        _core.TokenDecoder.from_tokenizer_json('{"model": {"type": "WordPiece", "vocab": {}}, "decoder": {"type": "WordPiece"}}')
+        _core.TokenDecoder.from_tokenizer_json(
+            '{"model": {"type": "WordPiece", "vocab": {}}, "decoder": {"type": "WordPiece"}}'
+        )
     with pytest.raises(ValueError):
         _core.TokenDecoder.from_tokenizer_json("not json")
 

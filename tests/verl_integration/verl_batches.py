@@ -3,14 +3,16 @@
 The reference below is written from METHOD.md alone (plain Python, no patarm), so the tests
 compare patarm's native results against the rules, not against themselves.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,14 +38,14 @@ def judgement(verdict: Any, *, think: str = "The response is mostly right.", ext
 
 
 # ------------------------------------------------------------------ reference (METHOD 3-4)
-def reference_parse(text: str, pairwise: bool = False) -> tuple[Optional[Any], float]:
+def reference_parse(text: str, pairwise: bool = False) -> tuple[Any | None, float]:
     """(score or verdict or None, format reward) by METHOD section 3; a score as the nearest
     float of its exact value."""
     score, fmt = exact_parse(text, pairwise)
     return (float(score) if isinstance(score, Fraction) else score), fmt
 
 
-def exact_parse(text: str, pairwise: bool = False) -> tuple[Optional[Any], float]:
+def exact_parse(text: str, pairwise: bool = False) -> tuple[Any | None, float]:
     """(exact score (Fraction) or verdict or None, format reward) by METHOD sections 3-4."""
     tags = TAG_RE.findall(text)
     ok = (
@@ -52,7 +54,10 @@ def exact_parse(text: str, pairwise: bool = False) -> tuple[Optional[Any], float
         and tags[-4:] == ["<eval>", "</eval>", "<answer>", "</answer>"]
         and len(tags[2:-4]) >= 2
         and len(tags[2:-4]) % 2 == 0
-        and all(tags[i] == ("<generate_rubrics>" if (i % 2 == 0) else "</generate_rubrics>") for i in range(2, len(tags) - 4))
+        and all(
+            tags[i] == ("<generate_rubrics>" if (i % 2 == 0) else "</generate_rubrics>")
+            for i in range(2, len(tags) - 4)
+        )
     )
     if not ok:
         return None, -1.5
@@ -68,7 +73,9 @@ def graded(delta: float) -> float:
     return 1.2 if delta <= 2 else 1.4
 
 
-def reference_rewards(texts: Sequence[str], sources: Sequence[str], pair_ids: Sequence[Any], sides: Sequence[str], f=graded) -> list[float]:
+def reference_rewards(
+    texts: Sequence[str], sources: Sequence[str], pair_ids: Sequence[Any], sides: Sequence[str], f=graded
+) -> list[float]:
     """R = R_PAR + R_format for every row, rows grouped by (source, pair id) (METHOD 4), with
     exact means and gaps (f receives the exact gap)."""
     parsed = [exact_parse(t) for t in texts]
@@ -89,7 +96,9 @@ def reference_rewards(texts: Sequence[str], sources: Sequence[str], pair_ids: Se
 
 
 # ------------------------------------------------------------------ batches
-def make_batch(tokenizer: Any, rows: Sequence[dict], *, response_len: Optional[int] = None, prompt_text: str = "Judge this response."):
+def make_batch(
+    tokenizer: Any, rows: Sequence[dict], *, response_len: int | None = None, prompt_text: str = "Judge this response."
+):
     """A verl DataProto like the trainer's after generation: left-padded prompts, right-padded
     responses ending in EOS, attention mask, positions, and the non-tensor columns of a
     PaTaRM row. `rows`: dicts with text, source, pair_id, side (and optional extra_info)."""
@@ -102,14 +111,14 @@ def make_batch(tokenizer: Any, rows: Sequence[dict], *, response_len: Optional[i
     width = response_len or max(1, max(len(r) for r in responses))
     n = len(rows)
     prompts = torch.full((n, PROMPT_LEN), pad, dtype=torch.long)
-    prompts[:, PROMPT_LEN - len(prompt_ids):] = torch.tensor(prompt_ids)
+    prompts[:, PROMPT_LEN - len(prompt_ids) :] = torch.tensor(prompt_ids)
     response_tensor = torch.full((n, width), pad, dtype=torch.long)
     attention = torch.zeros((n, PROMPT_LEN + width), dtype=torch.long)
-    attention[:, PROMPT_LEN - len(prompt_ids):PROMPT_LEN] = 1
+    attention[:, PROMPT_LEN - len(prompt_ids) : PROMPT_LEN] = 1
     for i, ids in enumerate(responses):
         ids = ids[:width]
         response_tensor[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-        attention[i, PROMPT_LEN: PROMPT_LEN + len(ids)] = 1
+        attention[i, PROMPT_LEN : PROMPT_LEN + len(ids)] = 1
     input_ids = torch.cat([prompts, response_tensor], dim=1)
     position_ids = (attention.cumsum(-1) - 1).clamp(min=0)
     extra = []

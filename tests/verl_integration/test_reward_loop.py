@@ -1,5 +1,6 @@
 """PAR on verl 0.9's reward loop: run_single through verl's RewardLoopWorker, the per-worker
 pair rendezvous, and verl's own agent-loop worker code around it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,10 +15,11 @@ torch = require("torch")
 verl = require("verl")
 require("verl.experimental.agent_loop")
 
+from verl_batches import compose_config, judgement, make_batch, pair_rows, reference_parse, reference_rewards  # noqa: E402
+
 import patarm  # noqa: E402
 from patarm.verl import PairRewardManager  # noqa: E402
 from patarm.verl.pairing import PairBoard  # noqa: E402
-from verl_batches import compose_config, judgement, make_batch, pair_rows, reference_parse, reference_rewards  # noqa: E402
 
 PAIRS = [
     (0, [judgement(8), judgement(9.5)], [judgement(3), judgement(7)]),
@@ -71,7 +73,9 @@ def _key(pair_id):
 
 def test_board_releases_each_pair_with_its_true_par_in_any_arrival_order(tokenizer):
     rows = pair_rows(PAIRS)
-    want = reference_rewards([r["text"] for r in rows], [r["source"] for r in rows], [r["pair_id"] for r in rows], [r["side"] for r in rows])
+    want = reference_rewards(
+        [r["text"] for r in rows], [r["source"] for r in rows], [r["pair_id"] for r in rows], [r["side"] for r in rows]
+    )
 
     async def run():
         board = _board(tokenizer)

@@ -1,4 +1,5 @@
 """Shared fixtures of the verl tests (each test module imports verl through `require`)."""
+
 from __future__ import annotations
 
 import sys

@@ -28,14 +28,16 @@ the valid judgement count to TRL's completions table.
 
 Imports neither trl nor torch.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import numpy as np
 
-from ._judge_config import DOWNSTREAM_DOMAIN
+from .._judge_config import DOWNSTREAM_DOMAIN
 
 VOTES = ("mean", "majority")
 
@@ -51,25 +53,27 @@ class JudgeReward:
         self,
         judge: Any = None,
         *,
-        base_url: Optional[str] = None,
-        model: Optional[str] = None,
+        base_url: str | None = None,
+        model: str | None = None,
         vote: str = "mean",
         domain: str = DOWNSTREAM_DOMAIN,
-        domain_column: Optional[str] = "domain",
+        domain_column: str | None = "domain",
         rubrics: Any = None,
         scale: float = 1.0,
-        invalid_reward: Optional[float] = 0.0,
+        invalid_reward: float | None = 0.0,
         name: str = "patarm_judge",
         metric_prefix: str = "patarm_judge",
         log_completion_columns: bool = True,
         **judge_settings: Any,
     ) -> None:
-        from .judge import Judge
+        from ..judge import Judge
 
         if judge is None:
             if not base_url or not model:
-                raise ValueError("JudgeReward needs a judge: pass judge=patarm.Judge(url, model, n=...) or "
-                                 "base_url= and model= (the judge server and the model name it serves)")
+                raise ValueError(
+                    "JudgeReward needs a judge: pass judge=patarm.Judge(url, model, n=...) or "
+                    "base_url= and model= (the judge server and the model name it serves)"
+                )
             judge_settings.setdefault("domain", domain)
             judge = Judge(base_url, model, **judge_settings)
         elif base_url is not None or model is not None or judge_settings:
@@ -77,8 +81,10 @@ class JudgeReward:
         if not isinstance(judge, Judge):
             raise TypeError(f"judge must be a patarm.Judge, not {type(judge).__name__}")
         if vote not in VOTES:
-            raise ValueError(f"vote={vote!r}; use 'mean' (mean of the valid scores) or 'majority' "
-                             "(rounds won within each prompt's group)")
+            raise ValueError(
+                f"vote={vote!r}; use 'mean' (mean of the valid scores) or 'majority' "
+                "(rounds won within each prompt's group)"
+            )
         if invalid_reward is not None and not math.isfinite(float(invalid_reward)):
             raise ValueError(f"invalid_reward must be a finite number or None, got {invalid_reward!r}")
         if not math.isfinite(float(scale)):
@@ -100,16 +106,18 @@ class JudgeReward:
 
     async def __call__(
         self,
-        prompts: Optional[Sequence[Any]] = None,
-        completions: Optional[Sequence[Any]] = None,
-        log_metric: Optional[Callable[[str, float], None]] = None,
-        log_extra: Optional[Callable[[str, list], None]] = None,
+        prompts: Sequence[Any] | None = None,
+        completions: Sequence[Any] | None = None,
+        log_metric: Callable[[str, float], None] | None = None,
+        log_extra: Callable[[str, list], None] | None = None,
         **columns: Any,
-    ) -> List[Optional[float]]:
-        from .trl import completion_texts
+    ) -> list[float | None]:
+        from .reward import completion_texts
 
         if prompts is None or completions is None:
-            raise TypeError("JudgeReward needs `prompts` and `completions`; GRPOTrainer passes them to reward functions")
+            raise TypeError(
+                "JudgeReward needs `prompts` and `completions`; GRPOTrainer passes them to reward functions"
+            )
         if len(prompts) != len(completions):
             raise ValueError(f"got {len(prompts)} prompts for {len(completions)} completions; pass one per completion")
         texts = completion_texts(completions)
@@ -119,7 +127,7 @@ class JudgeReward:
         self._report(results, judged, log_metric, log_extra)
         return rewards
 
-    def _domains(self, columns: Dict[str, Any], rows: int) -> List[str]:
+    def _domains(self, columns: dict[str, Any], rows: int) -> list[str]:
         values = columns.get(self.domain_column) if self.domain_column else None
         if values is None:
             return [self.domain] * rows
@@ -171,7 +179,7 @@ def _group_round_shares(results: Sequence[Any], prompts: Sequence[Any]) -> np.nd
     """Majority voting within each prompt's group: a completion's share of the n rounds in
     which it alone has the highest valid score (NaN when it has no valid judgement)."""
     shares = np.full(len(results), np.nan)
-    groups: Dict[Any, List[int]] = {}
+    groups: dict[Any, list[int]] = {}
     for index, prompt in enumerate(prompts):
         groups.setdefault(_group_key(prompt), []).append(index)
     for members in groups.values():

@@ -16,9 +16,9 @@ import glob
 import os
 
 import numpy as np
-import patarm
-import pytest
 from cpu_grpo import cpu_grpo_config
+
+import patarm
 from frameworks import require
 from patarm.trl import PatarmReward
 
@@ -33,7 +33,9 @@ TEMPLATE = "{rubrics}\n<prompt>{prompt}</prompt>\n<response>{response}</response
 def rows():
     return [
         {
-            "prompt": patarm.build_messages("What is 1 + 1?", f"It is {answer}. ({side})", domain="chat", template=TEMPLATE),
+            "prompt": patarm.build_messages(
+                "What is 1 + 1?", f"It is {answer}. ({side})", domain="chat", template=TEMPLATE
+            ),
             "pair_id": "pair-0",
             "side": side,
             "data_source": "patarm/chat",

@@ -1,4 +1,5 @@
 """PairRewardManager on verl's batch interface, against real DataProto batches and verl's loaders."""
+
 from __future__ import annotations
 
 import pickle
@@ -11,9 +12,10 @@ from frameworks import require
 torch = require("torch")
 verl = require("verl")
 
+from verl_batches import compose_config, judgement, make_batch, pair_rows, reference_parse, reference_rewards  # noqa: E402
+
 import patarm  # noqa: E402
 from patarm.verl import PairRewardManager  # noqa: E402
-from verl_batches import compose_config, judgement, make_batch, pair_rows, reference_parse, reference_rewards  # noqa: E402
 
 PAIRS = [
     # pair id, chosen judgements, rejected judgements (n=3 rollouts each)
@@ -38,10 +40,17 @@ def reward_vector(data, reward_tensor):
 
 
 def expected(data, tokenizer):
-    texts = [tokenizer.decode(data.batch["responses"][i][: int(data.batch["attention_mask"][i, 16:].sum())], skip_special_tokens=True) for i in range(len(data))]
+    texts = [
+        tokenizer.decode(
+            data.batch["responses"][i][: int(data.batch["attention_mask"][i, 16:].sum())], skip_special_tokens=True
+        )
+        for i in range(len(data))
+    ]
     extra = data.non_tensor_batch["extra_info"]
     return np.array(
-        reference_rewards(texts, list(data.non_tensor_batch["data_source"]), [e["pair_id"] for e in extra], [e["side"] for e in extra])
+        reference_rewards(
+            texts, list(data.non_tensor_batch["data_source"]), [e["pair_id"] for e in extra], [e["side"] for e in extra]
+        )
     )
 
 
@@ -53,11 +62,15 @@ def batch(tokenizer):
 def test_rewards_match_method_in_any_row_order(tokenizer, batch):
     manager = PairRewardManager(tokenizer, num_examine=0)
     want = expected(batch, tokenizer)
-    assert np.array_equal(reward_vector(batch, manager(batch)), patarm.float32_safe(want).astype(np.float32))  # what reaches verl
+    assert np.array_equal(
+        reward_vector(batch, manager(batch)), patarm.float32_safe(want).astype(np.float32)
+    )  # what reaches verl
     # balance_batch-style reordering: same rewards, permuted
     order = np.random.default_rng(0).permutation(len(batch))
     shuffled = batch.select_idxs(order)
-    assert np.array_equal(reward_vector(shuffled, manager(shuffled)), patarm.float32_safe(want[order]).astype(np.float32))
+    assert np.array_equal(
+        reward_vector(shuffled, manager(shuffled)), patarm.float32_safe(want[order]).astype(np.float32)
+    )
     # a sanity anchor computed by hand (pair 0: rejected mean 3.667; 8 - 3.667 > 2 -> 1.4)
     assert want[0] == pytest.approx(1.4) and want[3] == pytest.approx(1.4)
 
@@ -79,14 +92,24 @@ def test_repeat_interleave_and_two_sources(tokenizer):
 def test_return_dict_extra_info_is_aligned(tokenizer, batch):
     out = PairRewardManager(tokenizer, num_examine=0)(batch, return_dict=True)
     info = out["reward_extra_info"]
-    assert set(info) == {"judge_score", "format_reward", "par", "opposite_mean", "error", "partner_found", "pair_correct"}
+    assert set(info) == {
+        "judge_score",
+        "format_reward",
+        "par",
+        "opposite_mean",
+        "error",
+        "partner_found",
+        "pair_correct",
+    }
     assert all(len(values) == len(batch) for values in info.values())
     texts = [r["text"] for r in pair_rows(PAIRS)]
     for row, text in enumerate(texts):
         score, fmt = reference_parse(text)
         assert info["judge_score"][row] == score
         assert info["format_reward"][row] == fmt
-        assert info["error"][row] == (None if fmt == 0 else "missing_or_misordered_tags" if fmt == -1.5 else "invalid_verdict")
+        assert info["error"][row] == (
+            None if fmt == 0 else "missing_or_misordered_tags" if fmt == -1.5 else "invalid_verdict"
+        )
     assert info["opposite_mean"][0] == pytest.approx((3 + 6 + 2) / 3)
     assert all(found == 1.0 for found in info["partner_found"])
     assert np.allclose(np.array(info["par"]) + np.array(info["format_reward"]), expected(batch, tokenizer))
@@ -97,7 +120,13 @@ def test_constant_f_and_options_from_kwargs(tokenizer, batch):
     got = reward_vector(batch, manager(batch))
     extra = batch.non_tensor_batch["extra_info"]
     texts = [r["text"] for r in pair_rows(PAIRS)]
-    want = reference_rewards(texts, list(batch.non_tensor_batch["data_source"]), [e["pair_id"] for e in extra], [e["side"] for e in extra], f=lambda d: 1.3)
+    want = reference_rewards(
+        texts,
+        list(batch.non_tensor_batch["data_source"]),
+        [e["pair_id"] for e in extra],
+        [e["side"] for e in extra],
+        f=lambda d: 1.3,
+    )
     assert np.allclose(got, patarm.float32_safe(want))
     with pytest.raises(ValueError, match="unknown f"):
         PairRewardManager(tokenizer, num_examine=0, f="cubic")
@@ -196,7 +225,11 @@ def test_registered_and_loaded_by_verls_own_code(tokenizer, qwen_dir):
     assert batch_cls("patarm") is PairRewardManager and loop_cls("patarm") is PairRewardManager
     for overrides in (
         ["reward.reward_manager.name=patarm"],
-        ["reward.reward_manager.source=importlib", "reward.reward_manager.module.path=pkg://patarm.verl", "reward.reward_manager.name=PairRewardManager"],
+        [
+            "reward.reward_manager.source=importlib",
+            "reward.reward_manager.module.path=pkg://patarm.verl",
+            "reward.reward_manager.name=PairRewardManager",
+        ],
     ):
         config = compose_config(
             [
@@ -219,7 +252,11 @@ def test_reward_loop_config_without_the_agent_loop_manager_is_refused(tokenizer,
     with pytest.raises(ValueError, match="agent_loop_manager_class=patarm.verl.agent_loop.PairAgentLoopManager"):
         load_reward_manager(config, tokenizer)
     config = compose_config(
-        [f"actor_rollout_ref.model.path={qwen_dir}", "reward.reward_manager.name=patarm", "+reward.reward_kwargs.allow_pointwise_fallback=true"]
+        [
+            f"actor_rollout_ref.model.path={qwen_dir}",
+            "reward.reward_manager.name=patarm",
+            "+reward.reward_kwargs.allow_pointwise_fallback=true",
+        ]
     )
     assert isinstance(load_reward_manager(config, tokenizer), PairRewardManager)
 
@@ -249,7 +286,10 @@ def test_patarm_resolves_the_manager_lazily():
     import subprocess
     import sys
 
-    code = "import sys, patarm; assert 'verl' not in sys.modules and 'torch' not in sys.modules; print(patarm.PairRewardManager.__module__)"
+    code = (
+        "import sys, patarm; assert 'verl' not in sys.modules and 'torch' not in sys.modules; "
+        "print(patarm.PairRewardManager.__module__)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "patarm.verl.manager"

@@ -7,19 +7,21 @@ token ids of a judgement whose verdict is drawn at random (some malformed), afte
 delay, so rollouts finish out of order. A prompt containing ``FAIL_MARKER`` raises on its first
 request, as a crashed server request would.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import random
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
+from verl_batches import judgement
 
 import par_reference
-from verl_batches import judgement
 
 FAIL_MARKER = "PATARM-FAIL-THIS-ROLLOUT"
 #: Verdicts the fake judge writes: valid scores and every kind of malformed judgement.
@@ -53,7 +55,9 @@ try:  # the fake implements verl's client interface (importable only where verl 
                 self._tokenizer = AutoTokenizer.from_pretrained(self.config.actor_rollout_ref.model.path)
             return self._tokenizer
 
-        async def generate(self, request_id: Any, *, prompt_ids: list[int], sampling_params: dict, **kwargs: Any) -> TokenOutput:
+        async def generate(
+            self, request_id: Any, *, prompt_ids: list[int], sampling_params: dict, **kwargs: Any
+        ) -> TokenOutput:
             tokenizer = self._tokenize()
             rng = random.Random(f"{self.seed}-{request_id}")
             await asyncio.sleep(rng.uniform(0, self.max_delay_s))
@@ -93,17 +97,29 @@ def model_dir(tokenizer_dir: str, root: Path) -> str:
     if not (target / "config.json").exists():
         shutil.copytree(tokenizer_dir, target, dirs_exist_ok=True)
         vocab = len(AutoTokenizer.from_pretrained(tokenizer_dir))
-        Qwen2Config(vocab_size=vocab, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                    num_key_value_heads=2, max_position_embeddings=4096,
-                    architectures=["Qwen2ForCausalLM"]).save_pretrained(target)
+        Qwen2Config(
+            vocab_size=vocab,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=4096,
+            architectures=["Qwen2ForCausalLM"],
+        ).save_pretrained(target)
     return str(target)
 
 
-def write_pairs(path: Path, num_pairs: int, fail_pair: Optional[int] = None) -> Path:
+def write_pairs(path: Path, num_pairs: int, fail_pair: int | None = None) -> Path:
     with path.open("w") as out:
         for k in range(num_pairs):
             prompt = f"Question {k}: what is {k} + {k}?" + (f" {FAIL_MARKER}" if k == fail_pair else "")
-            out.write(json.dumps({"id": f"q{k}", "prompt": prompt, "chosen": f"It is {2 * k}.", "rejected": f"It is {2 * k + 1}."}) + "\n")
+            out.write(
+                json.dumps(
+                    {"id": f"q{k}", "prompt": prompt, "chosen": f"It is {2 * k}.", "rejected": f"It is {2 * k + 1}."}
+                )
+                + "\n"
+            )
     return path
 
 
@@ -125,7 +141,9 @@ def collate(dataset: Any, rows: Sequence[int]) -> dict:
     return collate_fn([dataset[int(row)] for row in rows])
 
 
-def reference_rewards(texts: Sequence[str], sources: Sequence[str], pair_ids: Sequence[Any], sides: Sequence[str]) -> list[float]:
+def reference_rewards(
+    texts: Sequence[str], sources: Sequence[str], pair_ids: Sequence[Any], sides: Sequence[str]
+) -> list[float]:
     """Exact R = R_PAR + R_format (METHOD section 4, graded f) over all judgements of each pair."""
     return par_reference.score_batch(texts, pair_ids, sides, sources=sources)["reward"]
 

@@ -17,12 +17,13 @@ import math
 import os
 
 import numpy as np
-import patarm
 import pytest
 from cpu_grpo import cpu_grpo_config
+from reference import plain_score_batch
+
+import patarm
 from frameworks import require
 from patarm.trl import PatarmReward
-from reference import plain_score_batch
 
 NUM_GENERATIONS = 2
 PAIRS = 4
@@ -196,8 +197,9 @@ def test_grpo_run_with_patarm_reward(trained):
 def test_settings_that_split_pairs_are_rejected(tmp_path, qwen_fast_tokenizer, tiny_qwen2):
     require("trl")
     datasets = require("datasets")
-    from patarm.trl import PairGRPOTrainer
     from trl import GRPOConfig
+
+    from patarm.trl import PairGRPOTrainer
 
     rows = preference_rows()
     common = dict(output_dir=str(tmp_path), use_cpu=True, bf16=False, report_to="none", num_generations=2, max_steps=1)

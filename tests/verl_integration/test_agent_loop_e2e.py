@@ -4,6 +4,7 @@ reward-loop worker, verl's RLHFDataset over `patarm prepare` rows, TransferQueue
 and verl's replay buffer (v1), DataProto repetition and validation padding (legacy). Only the
 LLM server is replaced (`agent_loop_harness.FakeLLMClient`: random judgements, some malformed,
 after random delays). Every reward is checked against an exact PAR reference over the pair."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,12 +18,12 @@ from frameworks import require
 torch = require("torch")
 require("verl.experimental.agent_loop")
 
-from verl import DataProto  # noqa: E402
-
 import agent_loop_harness as harness  # noqa: E402
+from verl import DataProto  # noqa: E402
+from verl_batches import compose_config  # noqa: E402
+
 from patarm.verl.agent_loop import PairAgentLoopManager  # noqa: E402
 from patarm.verl.setup_checks import check_trainer_setup  # noqa: E402
-from verl_batches import compose_config  # noqa: E402
 
 MANAGER = "patarm.verl.agent_loop.PairAgentLoopManager"
 
@@ -72,7 +73,10 @@ def legacy_batch(dataset, rows, n, *, validate, step=1):
 def decoded(tokenizer, output):
     prompt_len = output.batch["prompts"].shape[1]
     lengths = output.batch["attention_mask"][:, prompt_len:].sum(-1)
-    texts = [tokenizer.decode(output.batch["responses"][i, : int(lengths[i])], skip_special_tokens=True) for i in range(len(output))]
+    texts = [
+        tokenizer.decode(output.batch["responses"][i, : int(lengths[i])], skip_special_tokens=True)
+        for i in range(len(output))
+    ]
     rewards = output.batch["rm_scores"].sum(-1).tolist()
     return texts, rewards
 
@@ -84,13 +88,18 @@ def test_legacy_trainer_scores_whole_pairs_in_any_order(tokenizer, model_path, r
     dataset = harness.prepared_dataset(tmp_path, harness.write_pairs(tmp_path / "pairs.jsonl", 5), model_path, config)
     counter = ray_session.remote(harness.CountingRewardLoopWorker).remote(config)
     manager = PairAgentLoopManager.create(
-        config=config, llm_client=harness.FakeLLMClient(config, seed=1), teacher_client=None, reward_loop_worker_handles=[counter]
+        config=config,
+        llm_client=harness.FakeLLMClient(config, seed=1),
+        teacher_client=None,
+        reward_loop_worker_handles=[counter],
     )
     assert type(manager) is PairAgentLoopManager
     rng = np.random.default_rng(0)
     pair_order = list(range(len(dataset)))
     shuffled = rng.permutation(len(dataset)).tolist()
-    for step, (rows, validate, n) in enumerate([(pair_order, False, 2), (shuffled, False, 2), (pair_order, True, 3)], start=1):
+    for step, (rows, validate, n) in enumerate(
+        [(pair_order, False, 2), (shuffled, False, 2), (pair_order, True, 3)], start=1
+    ):
         batch = legacy_batch(dataset, rows, n, validate=validate, step=step)
         if validate:  # as verl's legacy validation: padded to the worker count, unpadded after
             padded, pad_size = pad_dataproto_to_divisor(batch, 4)  # verl pads to its worker count
@@ -99,9 +108,16 @@ def test_legacy_trainer_scores_whole_pairs_in_any_order(tokenizer, model_path, r
         else:
             output = manager.generate_sequences(batch)
         # verl unions the output with the input batch by position: it must come back in verl's row order
-        assert [list(p) for p in output.non_tensor_batch["raw_prompt"]] == [list(p) for p in batch.non_tensor_batch["raw_prompt"]]
+        assert [list(p) for p in output.non_tensor_batch["raw_prompt"]] == [
+            list(p) for p in batch.non_tensor_batch["raw_prompt"]
+        ]
         texts, rewards = decoded(tokenizer, output)
-        check_rewards(texts, batch.non_tensor_batch["data_source"].tolist(), batch.non_tensor_batch["extra_info"].tolist(), rewards)
+        check_rewards(
+            texts,
+            batch.non_tensor_batch["data_source"].tolist(),
+            batch.non_tensor_batch["extra_info"].tolist(),
+            rewards,
+        )
         assert all(found == 1.0 for found in output.non_tensor_batch["partner_found"])
         assert not any(output.non_tensor_batch["partner_timeout"])
         assert output.meta_info["timing"]["patarm/partner_missing"] == 0.0
@@ -110,14 +126,20 @@ def test_legacy_trainer_scores_whole_pairs_in_any_order(tokenizer, model_path, r
     lone = legacy_batch(dataset, [0, 1, 2], 2, validate=False, step=9)
     output = manager.generate_sequences(lone)
     texts, rewards = decoded(tokenizer, output)
-    check_rewards(texts, lone.non_tensor_batch["data_source"].tolist(), lone.non_tensor_batch["extra_info"].tolist(), rewards)
+    check_rewards(
+        texts, lone.non_tensor_batch["data_source"].tolist(), lone.non_tensor_batch["extra_info"].tolist(), rewards
+    )
     assert output.meta_info["timing"]["patarm/partner_missing"] == 2.0
 
 
 def test_legacy_rollout_that_raises_fails_the_batch_without_waiting(tokenizer, model_path, ray_session, tmp_path):
     config = e2e_config(model_path, "trainer.use_v1=False", "+reward.reward_kwargs.pair_timeout_s=600")
-    dataset = harness.prepared_dataset(tmp_path, harness.write_pairs(tmp_path / "fail.jsonl", 2, fail_pair=1), model_path, config)
-    manager = PairAgentLoopManager.create(config=config, llm_client=harness.FakeLLMClient(config), teacher_client=None, reward_loop_worker_handles=None)
+    dataset = harness.prepared_dataset(
+        tmp_path, harness.write_pairs(tmp_path / "fail.jsonl", 2, fail_pair=1), model_path, config
+    )
+    manager = PairAgentLoopManager.create(
+        config=config, llm_client=harness.FakeLLMClient(config), teacher_client=None, reward_loop_worker_handles=None
+    )
     with pytest.raises(Exception, match="request failed"):  # verl's worker gathers without return_exceptions
         manager.generate_sequences(legacy_batch(dataset, range(len(dataset)), 2, validate=False))
 
@@ -135,22 +157,35 @@ def test_v1_trainer_transfer_queue_scores_whole_pairs(tokenizer, model_path, ray
     from patarm.verl.replay_buffer import METRIC_PARTNER_MISSING, PairReplayBuffer
 
     # one TransferQueue storage unit: each takes a CPU, and the test's Ray has two
-    config = e2e_config(model_path, "trainer.use_v1=True", "transfer_queue.backend.SimpleStorage.num_data_storage_units=1")
+    config = e2e_config(
+        model_path, "trainer.use_v1=True", "transfer_queue.backend.SimpleStorage.num_data_storage_units=1"
+    )
     with open_dict(config):
         config.transfer_queue.enable = True  # what verl's TaskRunnerV1 sets before creating the manager
     tq.init(config.transfer_queue)
     try:
-        dataset = harness.prepared_dataset(tmp_path, harness.write_pairs(tmp_path / "pairs.jsonl", 5, fail_pair=3), model_path, config)
+        dataset = harness.prepared_dataset(
+            tmp_path, harness.write_pairs(tmp_path / "pairs.jsonl", 5, fail_pair=3), model_path, config
+        )
         counter = ray_session.remote(harness.CountingRewardLoopWorker).remote(config)
         manager = PairAgentLoopManager.create(
-            config=config, llm_client=harness.FakeLLMClient(config, seed=2), teacher_client=None, reward_loop_worker_handles=[counter]
+            config=config,
+            llm_client=harness.FakeLLMClient(config, seed=2),
+            teacher_client=None,
+            reward_loop_worker_handles=[counter],
         )
         assert type(manager).__name__ == "PairAgentLoopManagerTQ"
-        buffer = PairReplayBuffer(trainer_mode="sync", trainer_config={}, max_off_policy_threshold=None,
-                                  max_off_policy_strategy="drop", sampler_kwargs={}, poll_interval=0.1)
+        buffer = PairReplayBuffer(
+            trainer_mode="sync",
+            trainer_config={},
+            max_off_policy_threshold=None,
+            max_off_policy_strategy="drop",
+            sampler_kwargs={},
+            poll_interval=0.1,
+        )
         shuffled = np.random.default_rng(1).permutation(len(dataset)).tolist()
-        cases = [(shuffled, "train", 2), (list(range(len(dataset)))[:-1], "val", 3)]  # val: last pair misses a side
-        for step, (rows, partition, n) in enumerate(cases, start=1):
+        cases = [(shuffled, "train"), (list(range(len(dataset)))[:-1], "val")]  # val: last pair misses a side
+        for step, (rows, partition) in enumerate(cases, start=1):
             batch_dict = harness.collate(dataset, rows)
             batch_dict["uid"] = np.array([str(uuid.uuid4()) for _ in rows], dtype=object)
             batch = tu.get_tensordict(batch_dict)
@@ -161,8 +196,11 @@ def test_v1_trainer_transfer_queue_scores_whole_pairs(tokenizer, model_path, ray
             tq.kv_batch_put(keys=list(batch["uid"]), partition_id=partition, tags=tags)
             manager.generate_sequences(batch)
             meta, metrics = buffer.sample(global_steps=step, partition_id=partition, batch_size=len(rows))
-            data = tq.kv_batch_get(keys=meta.keys, partition_id=partition,
-                                   select_fields=["responses", "rm_scores", "data_source", "extra_info", "extra_fields"])
+            data = tq.kv_batch_get(
+                keys=meta.keys,
+                partition_id=partition,
+                select_fields=["responses", "rm_scores", "data_source", "extra_info", "extra_fields"],
+            )
             texts = [tokenizer.decode(ids, skip_special_tokens=True) for ids in data["responses"].unbind()]
             rewards = [float(r.sum()) for r in data["rm_scores"].unbind()]
             extras = as_list(data["extra_info"])
