@@ -4,17 +4,17 @@
 //! compiled only with the `python` feature, so `cargo test` needs no interpreter.
 //! The contract for every rule and number is METHOD.md (see README).
 
-pub mod parallel;
-pub mod exact;
-pub mod parse;
-pub mod shape;
-pub mod par;
 pub mod batch;
-pub mod sampler;
-pub mod vote;
-pub mod rubrics;
-pub mod prompt;
 pub mod decode;
+pub mod exact;
+pub mod par;
+pub mod parallel;
+pub mod parse;
+pub mod prompt;
+pub mod rubrics;
+pub mod sampler;
+pub mod shape;
+pub mod vote;
 
 #[cfg(feature = "python")]
 mod python;

@@ -222,7 +222,11 @@ impl PyPromptTemplate {
         format!(
             "PromptTemplate({}{}, slots=[{}], {} chars)",
             self.inner.kind().name(),
-            if self.inner.answer_only() { ", answer-only" } else { "" },
+            if self.inner.answer_only() {
+                ", answer-only"
+            } else {
+                ""
+            },
             slots.join(", "),
             self.inner.text().chars().count()
         )
@@ -273,7 +277,9 @@ fn resolve_template(template: Option<&Bound<'_, PyAny>>, kind: Kind) -> PyResult
             if let Ok(given) = obj.cast::<PyPromptTemplate>() {
                 Arc::clone(&given.get().inner)
             } else if obj.cast::<PyString>().is_ok() {
-                Arc::new(Template::parse(inputs::str_arg(obj, Place::arg("template"), "a str")?.as_str())?)
+                Arc::new(Template::parse(
+                    inputs::str_arg(obj, Place::arg("template"), "a str")?.as_str(),
+                )?)
             } else {
                 return Err(PyTypeError::new_err(format!(
                     "template must be a str or a patarm.PromptTemplate, not {}",
@@ -310,11 +316,16 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
                 ))
             })?;
             let kind: String = match part.get_item("type")? {
-                Some(kind) => inputs::owned_str(&kind, Place::arg(&format!("{what} content part 'type'")))?,
+                Some(kind) => {
+                    inputs::owned_str(&kind, Place::arg(&format!("{what} content part 'type'")))?
+                }
                 None => "text".to_string(),
             };
             match (kind.as_str(), part.get_item("text")?) {
-                ("text", Some(text)) => parts.push(inputs::owned_str(&text, Place::arg(&format!("{what} content part 'text'")))?),
+                ("text", Some(text)) => parts.push(inputs::owned_str(
+                    &text,
+                    Place::arg(&format!("{what} content part 'text'")),
+                )?),
                 _ => parts.push(format!("[{kind}]")),
             }
         }
