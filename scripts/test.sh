@@ -83,7 +83,8 @@ check_work_tree() {
   fi
 }
 
-step "Rust core: cargo test"
+step "Rust core: cargo fmt --check, cargo test"
+cargo fmt --check
 cargo test --quiet
 
 step "Release artifacts: sdist, a wheel built from it (release, abi3), twine check"

@@ -419,21 +419,41 @@ mod tests {
 
     #[test]
     fn answer_only_batches_score_baseline_judgements() {
-        let texts = ["Good. <answer>9</answer>", "Weak. <answer>4</answer>", "no verdict"];
+        let texts = [
+            "Good. <answer>9</answer>",
+            "Weak. <answer>4</answer>",
+            "no verdict",
+        ];
         let keys = [key("s", 1), key("s", 1), key("s", 1)];
         let sides = [Side::Chosen, Side::Rejected, Side::Rejected];
         let options = ParseOptions {
             answer_only: true,
             ..ParseOptions::default()
         };
-        let s = score_pointwise_with(&texts, &keys, &sides, options, Some(&Shape::default()), None).unwrap();
+        let s = score_pointwise_with(
+            &texts,
+            &keys,
+            &sides,
+            options,
+            Some(&Shape::default()),
+            None,
+        )
+        .unwrap();
         assert_eq!(s.score[..2], [9.0, 4.0]);
         assert_eq!(s.error_code, vec![0, 0, 1]);
         assert_eq!(s.reward, vec![1.4, 1.4, -1.5]);
         // The same texts under the PaTaRM rules are all tag errors.
-        let strict = score_pointwise(&texts, &keys, &sides, false, Some(&Shape::default()), None).unwrap();
+        let strict =
+            score_pointwise(&texts, &keys, &sides, false, Some(&Shape::default()), None).unwrap();
         assert_eq!(strict.error_code, vec![1, 1, 1]);
-        let pair = score_pairwise_with(&["<answer>A</answer>"], &[Choice::A], options, PairwiseRewards::default(), None).unwrap();
+        let pair = score_pairwise_with(
+            &["<answer>A</answer>"],
+            &[Choice::A],
+            options,
+            PairwiseRewards::default(),
+            None,
+        )
+        .unwrap();
         assert_eq!(pair.reward, vec![1.0]);
     }
 

@@ -36,7 +36,11 @@ pub enum DecodeError {
     InvalidVocabulary(String),
     /// A row length outside `0..=width` of the id matrix.
     #[error("row {row} has length {length}, but the id matrix has {width} columns")]
-    LengthOutOfRange { row: usize, length: i64, width: usize },
+    LengthOutOfRange {
+        row: usize,
+        length: i64,
+        width: usize,
+    },
     /// The number of lengths differs from the number of rows.
     #[error("{lengths} lengths were given for {rows} rows")]
     LengthCountMismatch { rows: usize, lengths: usize },
@@ -53,7 +57,9 @@ fn byte_to_char_table() -> [char; 256] {
     let mut table = ['\0'; 256];
     let mut next = 256u32;
     for byte in 0u32..256 {
-        let printable = (33..=126).contains(&byte) || (161..=172).contains(&byte) || (174..=255).contains(&byte);
+        let printable = (33..=126).contains(&byte)
+            || (161..=172).contains(&byte)
+            || (174..=255).contains(&byte);
         let code = if printable {
             byte
         } else {
@@ -69,7 +75,11 @@ fn byte_to_char_table() -> [char; 256] {
 
 /// The inverse alphabet: char -> byte.
 fn char_to_byte_map() -> HashMap<char, u8> {
-    byte_to_char_table().iter().enumerate().map(|(byte, &c)| (c, byte as u8)).collect()
+    byte_to_char_table()
+        .iter()
+        .enumerate()
+        .map(|(byte, &c)| (c, byte as u8))
+        .collect()
 }
 
 /// The bytes a byte-level token stands for: every character mapped back through the alphabet,
@@ -96,7 +106,10 @@ pub struct TokenDecoder {
 impl TokenDecoder {
     /// Builds a table from each id's bytes (`None`: unknown id, decodes to nothing) and the ids
     /// of special tokens.
-    pub fn from_pieces(pieces: &[Option<Vec<u8>>], special_ids: &[i64]) -> Result<Self, DecodeError> {
+    pub fn from_pieces(
+        pieces: &[Option<Vec<u8>>],
+        special_ids: &[i64],
+    ) -> Result<Self, DecodeError> {
         if pieces.len() > MAX_VOCAB {
             return Err(DecodeError::InvalidVocabulary(format!(
                 "{} entries, more than the {MAX_VOCAB} supported",
@@ -105,7 +118,9 @@ impl TokenDecoder {
         }
         let total: usize = pieces.iter().map(|p| p.as_ref().map_or(0, Vec::len)).sum();
         if u32::try_from(total).is_err() {
-            return Err(DecodeError::InvalidVocabulary(format!("{total} bytes of token text, too many")));
+            return Err(DecodeError::InvalidVocabulary(format!(
+                "{total} bytes of token text, too many"
+            )));
         }
         let mut data = Vec::with_capacity(total);
         let mut ends = Vec::with_capacity(pieces.len());
@@ -127,11 +142,19 @@ impl TokenDecoder {
                 }
             }
         }
-        Ok(Self { data, ends, special })
+        Ok(Self {
+            data,
+            ends,
+            special,
+        })
     }
 
     /// Rebuilds a table from its raw parts (the inverse of [`TokenDecoder::to_parts`]).
-    pub fn from_parts(data: Vec<u8>, ends: Vec<u32>, special: Vec<bool>) -> Result<Self, DecodeError> {
+    pub fn from_parts(
+        data: Vec<u8>,
+        ends: Vec<u32>,
+        special: Vec<bool>,
+    ) -> Result<Self, DecodeError> {
         if ends.len() != special.len() || ends.len() > MAX_VOCAB {
             return Err(DecodeError::InvalidVocabulary(format!(
                 "{} end offsets for {} special flags",
@@ -141,12 +164,18 @@ impl TokenDecoder {
         }
         let sorted = ends.windows(2).all(|w| w[0] <= w[1]);
         if !sorted || ends.last().is_some_and(|&end| end as usize != data.len()) {
-            return Err(DecodeError::InvalidVocabulary("end offsets do not describe the data".into()));
+            return Err(DecodeError::InvalidVocabulary(
+                "end offsets do not describe the data".into(),
+            ));
         }
         if ends.is_empty() && !data.is_empty() {
             return Err(DecodeError::InvalidVocabulary("data without tokens".into()));
         }
-        Ok(Self { data, ends, special })
+        Ok(Self {
+            data,
+            ends,
+            special,
+        })
     }
 
     /// The raw parts (token bytes back to back, end offsets, special flags), for pickling.
@@ -157,19 +186,24 @@ impl TokenDecoder {
     /// Builds a table from a `tokenizers` JSON description (`tokenizer.backend_tokenizer.to_str()`),
     /// refusing any tokenizer whose decoding is not plain byte-level BPE.
     pub fn from_tokenizer_json(json: &str) -> Result<Self, DecodeError> {
-        let root: Value = serde_json::from_str(json).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
+        let root: Value =
+            serde_json::from_str(json).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
         check_byte_level_decoder(root.get("decoder"))?;
         let model = root
             .get("model")
             .ok_or_else(|| DecodeError::UnsupportedTokenizer("no `model` section".into()))?;
         let model_type = model.get("type").and_then(Value::as_str).unwrap_or("BPE");
         if model_type != "BPE" {
-            return Err(DecodeError::UnsupportedTokenizer(format!("model type {model_type:?} (only BPE)")));
+            return Err(DecodeError::UnsupportedTokenizer(format!(
+                "model type {model_type:?} (only BPE)"
+            )));
         }
         let vocab = model
             .get("vocab")
             .and_then(Value::as_object)
-            .ok_or_else(|| DecodeError::UnsupportedTokenizer("the BPE model has no vocab map".into()))?;
+            .ok_or_else(|| {
+                DecodeError::UnsupportedTokenizer("the BPE model has no vocab map".into())
+            })?;
 
         let alphabet = char_to_byte_map();
         let mut pieces: Vec<Option<Vec<u8>>> = Vec::new();
@@ -177,7 +211,9 @@ impl TokenDecoder {
             let index = usize::try_from(id)
                 .ok()
                 .filter(|&i| i < MAX_VOCAB)
-                .ok_or_else(|| DecodeError::InvalidVocabulary(format!("token id {id} is too large")))?;
+                .ok_or_else(|| {
+                    DecodeError::InvalidVocabulary(format!("token id {id} is too large"))
+                })?;
             if pieces.len() <= index {
                 pieces.resize(index + 1, None);
             }
@@ -185,9 +221,9 @@ impl TokenDecoder {
             Ok(())
         };
         for (token, id) in vocab {
-            let id = id
-                .as_u64()
-                .ok_or_else(|| DecodeError::InvalidVocabulary(format!("token {token:?} has id {id}")))?;
+            let id = id.as_u64().ok_or_else(|| {
+                DecodeError::InvalidVocabulary(format!("token {token:?} has id {id}"))
+            })?;
             put(id, byte_level_token_bytes(token, &alphabet))?;
         }
         // Added tokens take precedence over the model's vocabulary, as in `tokenizers`.
@@ -197,10 +233,16 @@ impl TokenDecoder {
                 let id = token.get("id").and_then(Value::as_u64);
                 let content = token.get("content").and_then(Value::as_str);
                 let (Some(id), Some(content)) = (id, content) else {
-                    return Err(DecodeError::InvalidVocabulary(format!("malformed added token {token}")));
+                    return Err(DecodeError::InvalidVocabulary(format!(
+                        "malformed added token {token}"
+                    )));
                 };
                 put(id, byte_level_token_bytes(content, &alphabet))?;
-                if token.get("special").and_then(Value::as_bool).unwrap_or(false) {
+                if token
+                    .get("special")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+                {
                     special_ids.push(id as i64);
                 }
             }
@@ -223,7 +265,11 @@ impl TokenDecoder {
         let Some(index) = usize::try_from(id).ok().filter(|&i| i < self.ends.len()) else {
             return &[];
         };
-        let start = if index == 0 { 0 } else { self.ends[index - 1] as usize };
+        let start = if index == 0 {
+            0
+        } else {
+            self.ends[index - 1] as usize
+        };
         let end = self.ends[index] as usize;
         self.data.get(start..end).unwrap_or(&[])
     }
@@ -237,12 +283,19 @@ impl TokenDecoder {
         out: &mut Vec<u8>,
     ) -> Result<(), DecodeError> {
         for &id in ids {
-            let is_special = usize::try_from(id).ok().and_then(|i| self.special.get(i)).copied().unwrap_or(false);
+            let is_special = usize::try_from(id)
+                .ok()
+                .and_then(|i| self.special.get(i))
+                .copied()
+                .unwrap_or(false);
             if skip_special && is_special {
                 continue;
             }
             let piece = self.token_bytes(id);
-            out.try_reserve(piece.len()).map_err(|_| DecodeError::OutOfMemory { bytes: out.len().saturating_add(piece.len()) })?;
+            out.try_reserve(piece.len())
+                .map_err(|_| DecodeError::OutOfMemory {
+                    bytes: out.len().saturating_add(piece.len()),
+                })?;
             out.extend_from_slice(piece);
         }
         Ok(())
@@ -250,12 +303,18 @@ impl TokenDecoder {
 
     /// Decodes one sequence of ids (a slice, or any view's `iter()`) to text; invalid UTF-8
     /// becomes U+FFFD.
-    pub fn decode<'a>(&self, ids: impl IntoIterator<Item = &'a i64>, skip_special: bool) -> Result<String, DecodeError> {
+    pub fn decode<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a i64>,
+        skip_special: bool,
+    ) -> Result<String, DecodeError> {
         let ids = ids.into_iter();
         let mut bytes = Vec::new();
         // A first guess of one byte per id; `decode_bytes_into` grows it as needed.
         let guess = ids.size_hint().0;
-        bytes.try_reserve(guess).map_err(|_| DecodeError::OutOfMemory { bytes: guess })?;
+        bytes
+            .try_reserve(guess)
+            .map_err(|_| DecodeError::OutOfMemory { bytes: guess })?;
         self.decode_bytes_into(ids, skip_special, &mut bytes)?;
         Ok(into_text(bytes))
     }
@@ -272,7 +331,10 @@ impl TokenDecoder {
     ) -> Result<Vec<String>, DecodeError> {
         let (rows, width) = ids.dim();
         if lengths.len() != rows {
-            return Err(DecodeError::LengthCountMismatch { rows, lengths: lengths.len() });
+            return Err(DecodeError::LengthCountMismatch {
+                rows,
+                lengths: lengths.len(),
+            });
         }
         let mut valid = Vec::with_capacity(rows);
         for (row, &length) in lengths.iter().enumerate() {
@@ -281,8 +343,11 @@ impl TokenDecoder {
                 None => return Err(DecodeError::LengthOutOfRange { row, length, width }),
             }
         }
-        let decode_row = |row: usize, &n: &usize| self.decode(ids.row(row).iter().take(n), skip_special);
-        crate::parallel::map_chunked(threads, &valid, |&n| n.saturating_mul(4), decode_row).into_iter().collect()
+        let decode_row =
+            |row: usize, &n: &usize| self.decode(ids.row(row).iter().take(n), skip_special);
+        crate::parallel::map_chunked(threads, &valid, |&n| n.saturating_mul(4), decode_row)
+            .into_iter()
+            .collect()
     }
 }
 
@@ -297,15 +362,25 @@ fn into_text(bytes: Vec<u8>) -> String {
 /// Accepts a `ByteLevel` decoder, alone or as the only step of a `Sequence`.
 fn check_byte_level_decoder(decoder: Option<&Value>) -> Result<(), DecodeError> {
     let Some(decoder) = decoder.filter(|d| !d.is_null()) else {
-        return Err(DecodeError::UnsupportedTokenizer("no decoder (tokens would be joined by spaces)".into()));
+        return Err(DecodeError::UnsupportedTokenizer(
+            "no decoder (tokens would be joined by spaces)".into(),
+        ));
     };
     match decoder.get("type").and_then(Value::as_str) {
         Some("ByteLevel") => Ok(()),
-        Some("Sequence") => match decoder.get("decoders").and_then(Value::as_array).map(Vec::as_slice) {
+        Some("Sequence") => match decoder
+            .get("decoders")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
             Some([only]) => check_byte_level_decoder(Some(only)),
-            _ => Err(DecodeError::UnsupportedTokenizer("a decoder Sequence other than [ByteLevel]".into())),
+            _ => Err(DecodeError::UnsupportedTokenizer(
+                "a decoder Sequence other than [ByteLevel]".into(),
+            )),
         },
-        other => Err(DecodeError::UnsupportedTokenizer(format!("decoder type {other:?} (only ByteLevel)"))),
+        other => Err(DecodeError::UnsupportedTokenizer(format!(
+            "decoder type {other:?} (only ByteLevel)"
+        ))),
     }
 }
 
@@ -364,15 +439,27 @@ mod tests {
 
     #[test]
     fn unknown_and_negative_ids_are_dropped() {
-        assert_eq!(tiny().decode(&[b'a' as i64, 9999, -1, b'b' as i64], true).unwrap(), "ab");
+        assert_eq!(
+            tiny()
+                .decode(&[b'a' as i64, 9999, -1, b'b' as i64], true)
+                .unwrap(),
+            "ab"
+        );
     }
 
     #[test]
     fn split_multibyte_characters_rejoin_and_invalid_bytes_become_replacement() {
         let d = tiny();
         let e_acute = "é".as_bytes();
-        assert_eq!(d.decode(&[e_acute[0] as i64, e_acute[1] as i64], true).unwrap(), "é");
-        assert_eq!(d.decode(&[e_acute[0] as i64, b'x' as i64], true).unwrap(), "\u{FFFD}x");
+        assert_eq!(
+            d.decode(&[e_acute[0] as i64, e_acute[1] as i64], true)
+                .unwrap(),
+            "é"
+        );
+        assert_eq!(
+            d.decode(&[e_acute[0] as i64, b'x' as i64], true).unwrap(),
+            "\u{FFFD}x"
+        );
     }
 
     #[test]
@@ -394,7 +481,9 @@ mod tests {
         let d = tiny();
         let ids = Array2::from_shape_fn((3, 4), |(r, c)| (b'a' as usize + r + c) as i64);
         let transposed = ids.t();
-        let out = d.decode_rows(transposed, &[3, 3, 3, 3], true, Some(1)).unwrap();
+        let out = d
+            .decode_rows(transposed, &[3, 3, 3, 3], true, Some(1))
+            .unwrap();
         assert_eq!(out[0], "abc");
     }
 
@@ -404,7 +493,11 @@ mod tests {
         let ids = Array2::<i64>::zeros((2, 4));
         assert_eq!(
             d.decode_rows(ids.view(), &[1, 5], true, Some(1)),
-            Err(DecodeError::LengthOutOfRange { row: 1, length: 5, width: 4 })
+            Err(DecodeError::LengthOutOfRange {
+                row: 1,
+                length: 5,
+                width: 4
+            })
         );
         assert!(matches!(
             d.decode_rows(ids.view(), &[-1, 0], true, Some(1)),
@@ -412,10 +505,16 @@ mod tests {
         ));
         assert_eq!(
             d.decode_rows(ids.view(), &[1], true, Some(1)),
-            Err(DecodeError::LengthCountMismatch { rows: 2, lengths: 1 })
+            Err(DecodeError::LengthCountMismatch {
+                rows: 2,
+                lengths: 1
+            })
         );
         let empty = Array2::<i64>::zeros((0, 4));
-        assert_eq!(d.decode_rows(empty.view(), &[], true, Some(1)).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            d.decode_rows(empty.view(), &[], true, Some(1)).unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -426,14 +525,18 @@ mod tests {
             TokenDecoder::from_tokenizer_json(&root.to_string()),
             Err(DecodeError::UnsupportedTokenizer(_))
         ));
-        root["decoder"] = serde_json::json!({"type": "Sequence", "decoders": [{"type": "ByteLevel"}]});
+        root["decoder"] =
+            serde_json::json!({"type": "Sequence", "decoders": [{"type": "ByteLevel"}]});
         assert!(TokenDecoder::from_tokenizer_json(&root.to_string()).is_ok());
         root["decoder"] = Value::Null;
         assert!(TokenDecoder::from_tokenizer_json(&root.to_string()).is_err());
         root["decoder"] = serde_json::json!({"type": "ByteLevel"});
         root["model"]["type"] = Value::from("WordPiece");
         assert!(TokenDecoder::from_tokenizer_json(&root.to_string()).is_err());
-        assert!(matches!(TokenDecoder::from_tokenizer_json("{not json"), Err(DecodeError::InvalidJson(_))));
+        assert!(matches!(
+            TokenDecoder::from_tokenizer_json("{not json"),
+            Err(DecodeError::InvalidJson(_))
+        ));
         assert!(TokenDecoder::from_tokenizer_json("{}").is_err());
         assert!(TokenDecoder::from_tokenizer_json("[]").is_err());
     }
@@ -442,7 +545,8 @@ mod tests {
     fn parts_round_trip_and_are_validated() {
         let d = tiny();
         let (data, ends, special) = d.to_parts();
-        let back = TokenDecoder::from_parts(data.to_vec(), ends.to_vec(), special.to_vec()).unwrap();
+        let back =
+            TokenDecoder::from_parts(data.to_vec(), ends.to_vec(), special.to_vec()).unwrap();
         assert_eq!(back, d);
         assert!(TokenDecoder::from_parts(vec![1, 2], vec![1], vec![false]).is_err());
         assert!(TokenDecoder::from_parts(vec![1, 2], vec![2, 1], vec![false, false]).is_err());

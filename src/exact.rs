@@ -129,7 +129,10 @@ impl Exact {
             return None;
         }
         let int = &int[int.iter().position(|&d| d != b'0').unwrap_or(int.len())..];
-        let frac = &frac[..frac.iter().rposition(|&d| d != b'0').map_or(0, |last| last + 1)];
+        let frac = &frac[..frac
+            .iter()
+            .rposition(|&d| d != b'0')
+            .map_or(0, |last| last + 1)];
         if int.len() > MAX_DIGITS || frac.len() > MAX_DIGITS {
             return None;
         }

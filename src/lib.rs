@@ -5,17 +5,17 @@
 //! Every rule and number is stated in docs/method.md; the code cites its sections as
 //! "METHOD section N" (or "METHOD N"), meaning section N of that page.
 
-pub mod parallel;
-pub mod exact;
-pub mod parse;
-pub mod shape;
-pub mod par;
 pub mod batch;
-pub mod sampler;
-pub mod vote;
-pub mod rubrics;
-pub mod prompt;
 pub mod decode;
+pub mod exact;
+pub mod par;
+pub mod parallel;
+pub mod parse;
+pub mod prompt;
+pub mod rubrics;
+pub mod sampler;
+pub mod shape;
+pub mod vote;
 
 #[cfg(feature = "python")]
 mod python;

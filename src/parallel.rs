@@ -270,7 +270,9 @@ mod tests {
             panic!("one-thread pools must be cached");
         };
         assert!(std::ptr::eq(a, b));
-        let Some(Pool::Cached(two)) = pool_for(2) else { panic!("two-thread pool not cached") };
+        let Some(Pool::Cached(two)) = pool_for(2) else {
+            panic!("two-thread pool not cached")
+        };
         assert!(!std::ptr::eq(a, two));
         assert_eq!(two.current_num_threads(), 2);
     }
@@ -284,10 +286,15 @@ mod tests {
             with_interrupt_check(
                 || true,
                 || {
-                    map_chunked(Some(1), &rows, |_| usize::MAX, |_, _| {
-                        std::thread::sleep(Duration::from_millis(1));
-                        done.fetch_add(1, Ordering::Relaxed);
-                    })
+                    map_chunked(
+                        Some(1),
+                        &rows,
+                        |_| usize::MAX,
+                        |_, _| {
+                            std::thread::sleep(Duration::from_millis(1));
+                            done.fetch_add(1, Ordering::Relaxed);
+                        },
+                    )
                 },
             )
         }));
@@ -297,13 +304,19 @@ mod tests {
         let finished = done.load(Ordering::Relaxed);
         assert!((1..1_000).contains(&finished), "{finished} rows ran");
         // The check is uninstalled afterwards: the same map now runs to the end.
-        assert_eq!(map_chunked(Some(1), &rows[..10], |_| 0, |_, &x| x).len(), 10);
+        assert_eq!(
+            map_chunked(Some(1), &rows[..10], |_| 0, |_, &x| x).len(),
+            10
+        );
     }
 
     #[test]
     fn no_check_means_no_interruption() {
         let rows: Vec<u32> = (0..100).collect();
-        let out = with_interrupt_check(|| false, || map_chunked(Some(2), &rows, |_| 1 << 30, |_, &x| x + 1));
+        let out = with_interrupt_check(
+            || false,
+            || map_chunked(Some(2), &rows, |_| 1 << 30, |_, &x| x + 1),
+        );
         assert_eq!(out, (1..=100).collect::<Vec<_>>());
     }
 }

@@ -710,9 +710,20 @@ mod tests {
             ("<think>t</think><eval><answer>9</answer>", 9.0),
             (&judgement("4"), 4.0),
         ] {
-            assert_eq!(parse_outcome(text.as_bytes(), ANSWER_ONLY).score, Some(want), "{text:?}");
+            assert_eq!(
+                parse_outcome(text.as_bytes(), ANSWER_ONLY).score,
+                Some(want),
+                "{text:?}"
+            );
         }
-        for text in ["", "8", "</answer>8<answer>", "<answer>8", "<ANSWER>8</ANSWER>", "<answer >8</answer>"] {
+        for text in [
+            "",
+            "8",
+            "</answer>8<answer>",
+            "<answer>8",
+            "<ANSWER>8</ANSWER>",
+            "<answer >8</answer>",
+        ] {
             assert_eq!(
                 parse_outcome(text.as_bytes(), ANSWER_ONLY).error,
                 Some(FormatError::MissingOrMisorderedTags),
@@ -724,20 +735,46 @@ mod tests {
 
     #[test]
     fn answer_only_verdicts_lie_in_one_to_ten() {
-        let verdict = |v: &str| parse_outcome(format!("<answer>{v}</answer>").as_bytes(), ANSWER_ONLY);
-        for (text, want) in [("1", 1.0), ("10", 10.0), ("1.0", 1.0), ("+5", 5.0), ("9.99", 9.99)] {
+        let verdict =
+            |v: &str| parse_outcome(format!("<answer>{v}</answer>").as_bytes(), ANSWER_ONLY);
+        for (text, want) in [
+            ("1", 1.0),
+            ("10", 10.0),
+            ("1.0", 1.0),
+            ("+5", 5.0),
+            ("9.99", 9.99),
+        ] {
             assert_eq!(verdict(text).score, Some(want), "{text:?}");
         }
-        for text in ["0", "0.999", "10.01", "-1", "[[5]]", "5/10", "Rating: 5", "1e1", ""] {
+        for text in [
+            "0",
+            "0.999",
+            "10.01",
+            "-1",
+            "[[5]]",
+            "5/10",
+            "Rating: 5",
+            "1e1",
+            "",
+        ] {
             let outcome = verdict(text);
             assert_eq!(outcome.error, Some(FormatError::InvalidVerdict), "{text:?}");
             assert_eq!((outcome.score, outcome.exact), (None, None));
         }
         assert_eq!(format_reward(verdict("0").error), FORMAT_REWARD_VERDICT);
         // Pairwise answer-only: the last block holds A or B.
-        let pairwise = ParseOptions { pairwise: true, ..ANSWER_ONLY };
-        assert_eq!(parse_outcome(b"A is better. <answer>B</answer>", pairwise).choice, Some(Choice::B));
-        assert_eq!(parse_outcome(b"<answer>C</answer>", pairwise).error, Some(FormatError::InvalidVerdict));
+        let pairwise = ParseOptions {
+            pairwise: true,
+            ..ANSWER_ONLY
+        };
+        assert_eq!(
+            parse_outcome(b"A is better. <answer>B</answer>", pairwise).choice,
+            Some(Choice::B)
+        );
+        assert_eq!(
+            parse_outcome(b"<answer>C</answer>", pairwise).error,
+            Some(FormatError::InvalidVerdict)
+        );
     }
 
     #[test]

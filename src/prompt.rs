@@ -261,12 +261,14 @@ impl Template {
     pub fn baseline() -> &'static Arc<Template> {
         static BASELINE: OnceLock<Arc<Template>> = OnceLock::new();
         BASELINE.get_or_init(|| {
-            Arc::new(Template::parse_with(BASELINE_TEXT, true).unwrap_or_else(|_| Template {
-                text: BASELINE_TEXT.to_string(),
-                pieces: vec![Piece::Text(BASELINE_TEXT.to_string())],
-                kind: Kind::Pointwise,
-                answer_only: true,
-            }))
+            Arc::new(
+                Template::parse_with(BASELINE_TEXT, true).unwrap_or_else(|_| Template {
+                    text: BASELINE_TEXT.to_string(),
+                    pieces: vec![Piece::Text(BASELINE_TEXT.to_string())],
+                    kind: Kind::Pointwise,
+                    answer_only: true,
+                }),
+            )
         })
     }
 
@@ -357,7 +359,8 @@ impl Template {
             .fold(0usize, usize::saturating_add);
         // The size comes from the caller's texts: failing to allocate is an error, not an abort.
         let mut out = String::new();
-        out.try_reserve_exact(size).map_err(|_| TemplateError::OutOfMemory { bytes: size })?;
+        out.try_reserve_exact(size)
+            .map_err(|_| TemplateError::OutOfMemory { bytes: size })?;
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => out.push_str(t),
@@ -465,7 +468,8 @@ pub fn build_batch(
     rows: &[PromptRow],
     threads: Option<usize>,
 ) -> Result<Vec<String>, TemplateError> {
-    let cost = |row: &PromptRow| row.response.len() + row.response_b.as_ref().map_or(0, String::len);
+    let cost =
+        |row: &PromptRow| row.response.len() + row.response_b.as_ref().map_or(0, String::len);
     let build = |_, row: &PromptRow| {
         let responses = match &row.response_b {
             Some(b) => Responses::Two(&row.response, b),
@@ -473,7 +477,9 @@ pub fn build_batch(
         };
         template.fill(&row.context, &row.prompt.render(), responses)
     };
-    crate::parallel::map_chunked(threads, rows, cost, build).into_iter().collect()
+    crate::parallel::map_chunked(threads, rows, cost, build)
+        .into_iter()
+        .collect()
 }
 
 // The default templates: one shared layout (METHOD section 2), differing only where one
@@ -725,14 +731,18 @@ mod tests {
         ];
         let mut at = 0;
         for part in order {
-            at += text[at..].find(part).unwrap_or_else(|| panic!("{part:?} missing or out of order"));
+            at += text[at..]
+                .find(part)
+                .unwrap_or_else(|| panic!("{part:?} missing or out of order"));
         }
         assert!(!text.contains("<rubrics>") && !text.contains("<think>"));
         // Only answer-only templates may leave out {rubrics}; they still need the response.
         assert!(Template::parse_with("{prompt} {response}", true).is_ok());
         assert_eq!(
             Template::parse_with("{prompt}", true).unwrap_err(),
-            TemplateError::MissingSlots { missing: vec![Slot::Response] }
+            TemplateError::MissingSlots {
+                missing: vec![Slot::Response]
+            }
         );
         assert_ne!(
             Template::parse_with(baseline.text(), false).ok().as_ref(),
@@ -915,13 +925,24 @@ mod tests {
             text.push_str("{prompt}\n");
         }
         let template = Template::parse(&text).unwrap();
-        assert_eq!(template.pieces.iter().filter(|p| matches!(p, Piece::Slot(Slot::Prompt))).count(), slots);
+        assert_eq!(
+            template
+                .pieces
+                .iter()
+                .filter(|p| matches!(p, Piece::Slot(Slot::Prompt)))
+                .count(),
+            slots
+        );
         // An error still reports where it is, after the million slots.
         text.push_str("x {nope}");
         let err = Template::parse(&text).unwrap_err();
         assert_eq!(
             err,
-            TemplateError::UnknownSlot { slot: "nope".into(), line: slots + 2, column: 3 }
+            TemplateError::UnknownSlot {
+                slot: "nope".into(),
+                line: slots + 2,
+                column: 3
+            }
         );
     }
 }

@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// `PATH` (`:` on Unix, `;` on Windows).
 pub const RUBRICS_PATH_ENV: &str = "PATARM_RUBRICS_PATH";
 
+/// The domain of a row that names none: its task and rubrics are the general chat ones.
+pub const DEFAULT_DOMAIN: &str = "chat";
+
 /// The highest score a judge can give (METHOD section 3: verdicts lie in 0..=10).
 pub const MAX_SCORE: u8 = 10;
 

@@ -11,7 +11,7 @@ docstrings means section N of that page.
 
 from __future__ import annotations
 
-from ._core import __version__
+from ._core import DEFAULT_DOMAIN, __version__
 from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
 from .judge_pairwise import PairwiseResult, PairwiseResults
 from .parsing import ERROR_KINDS, Judgement, parse_judgement, parse_judgements
@@ -69,6 +69,7 @@ __all__ = [
     "majority_vote_verdicts",
     "MajorityVote",
     # core: parsing and rewards (METHOD 3-5)
+    "DEFAULT_DOMAIN",
     "ERROR_KINDS",
     "Judgement",
     "parse_judgement",

@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 __all__ = [
     "__version__",
+    "DEFAULT_DOMAIN",
     "ERROR_KINDS",
     "Judgement",
     "Graded",
@@ -154,7 +155,7 @@ def build_prompt(
     prompt: _Prompt,
     response: str,
     *,
-    domain: str | None = None,  # None: "chat"
+    domain: str | None = None,  # None: DEFAULT_DOMAIN
     rubrics: _RubricsArg = None,
     task: str | None = None,
     template: _TemplateArg = None,
@@ -165,7 +166,7 @@ def build_pairwise_prompt(
     response_a: str,
     response_b: str,
     *,
-    domain: str | None = None,  # None: "chat"
+    domain: str | None = None,  # None: DEFAULT_DOMAIN
     rubrics: _RubricsArg = None,
     task: str | None = None,
     template: _TemplateArg = None,
@@ -196,6 +197,7 @@ def build_pairwise_prompts(
 ) -> list[str]: ...
 
 # ---- core: parsing, shapes, PAR, batches (src/python/reward.rs) ----------------------------
+DEFAULT_DOMAIN: str
 ERROR_KINDS: tuple[str | None, ...]
 
 @final

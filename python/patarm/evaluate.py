@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from ._core import DEFAULT_DOMAIN
 from ._optional import require_matplotlib
 from .data.io import DataError, PathLike, check_id, read_records
 from .eval_report import EvaluationReport
@@ -136,7 +137,7 @@ def judge_domain(benchmark: str, group: str) -> str:
         return "math"
     if group.startswith("hep-"):
         return "code"
-    return "safety" if SUBSET_TO_SECTION.get(group) == "Safety" else "chat"
+    return "safety" if SUBSET_TO_SECTION.get(group) == "Safety" else DEFAULT_DOMAIN
 
 
 def rmbench_domain(domain: str) -> str:

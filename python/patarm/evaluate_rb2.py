@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ._core import DEFAULT_DOMAIN
 from .data.io import DataError
 from .voting import majority_vote, mean_vote_gaps, tie_credit
 
@@ -54,7 +55,7 @@ RB2_DOMAINS = {
 
 
 def rb2_domain(subset: str) -> str:
-    return RB2_DOMAINS.get(subset, "chat")
+    return RB2_DOMAINS.get(subset, DEFAULT_DOMAIN)
 
 
 def check_rb2_item(where: str, item_id: str, subset: str, chosen: Sequence[str], num_correct: Any) -> None:

@@ -30,6 +30,7 @@ from typing import Any, Callable, TypeVar
 
 import numpy as np
 
+from ._core import DEFAULT_DOMAIN
 from ._optional import require, require_httpx
 from .voting import majority_vote, mean_vote, mean_vote_gaps, score_matrix, tie_credit
 
@@ -239,7 +240,7 @@ class Judge:
         model: str,
         *,
         n: int = 8,
-        domain: str = "chat",
+        domain: str = DEFAULT_DOMAIN,
         rubrics: Any = None,
         temperature: float = 1.0,
         top_p: float | None = None,

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Union
 
 from . import _core
-from ._core import PromptTemplate, RubricError, Rubrics, TemplateError
+from ._core import DEFAULT_DOMAIN, PromptTemplate, RubricError, Rubrics, TemplateError
 
 __all__ = [
     "Rubrics",
@@ -118,7 +118,7 @@ def build_prompt(
     prompt: PromptLike,
     response: str,
     *,
-    domain: str = "chat",
+    domain: str = DEFAULT_DOMAIN,
     rubrics: RubricsLike | None = None,
     task: str | None = None,
     template: TemplateLike | None = None,
@@ -142,7 +142,7 @@ def build_pairwise_prompt(
     response_a: str,
     response_b: str,
     *,
-    domain: str = "chat",
+    domain: str = DEFAULT_DOMAIN,
     rubrics: RubricsLike | None = None,
     task: str | None = None,
     template: TemplateLike | None = None,
@@ -162,7 +162,7 @@ def build_messages(
     response: str,
     *,
     response_b: str | None = None,
-    domain: str = "chat",
+    domain: str = DEFAULT_DOMAIN,
     rubrics: RubricsLike | None = None,
     task: str | None = None,
     template: TemplateLike | None = None,
@@ -201,7 +201,7 @@ def build_messages(
 def build_prompts(
     prompts: Sequence[PromptLike],
     responses: Sequence[str],
-    domains: str | Sequence[str | None] | None = "chat",
+    domains: str | Sequence[str | None] | None = DEFAULT_DOMAIN,
     *,
     rubrics: RubricsLike | None = None,
     tasks: str | Sequence[str | None] | None = None,
@@ -223,7 +223,7 @@ def build_pairwise_prompts(
     prompts: Sequence[PromptLike],
     responses_a: Sequence[str],
     responses_b: Sequence[str],
-    domains: str | Sequence[str | None] | None = "chat",
+    domains: str | Sequence[str | None] | None = DEFAULT_DOMAIN,
     *,
     rubrics: RubricsLike | None = None,
     tasks: str | Sequence[str | None] | None = None,

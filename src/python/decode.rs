@@ -31,19 +31,25 @@ impl PyTokenDecoder {
     fn from_tokenizer_json(py: Python<'_>, json: &str) -> PyResult<Self> {
         let json = json.to_owned();
         let table = py.detach(move || TokenDecoder::from_tokenizer_json(&json))?;
-        Ok(Self { inner: Arc::new(table) })
+        Ok(Self {
+            inner: Arc::new(table),
+        })
     }
 
     /// Builds the table from each id's bytes (None for an unknown id) and the special ids.
     #[staticmethod]
     fn from_pieces(pieces: Vec<Option<Vec<u8>>>, special_ids: Vec<i64>) -> PyResult<Self> {
-        Ok(Self { inner: Arc::new(TokenDecoder::from_pieces(&pieces, &special_ids)?) })
+        Ok(Self {
+            inner: Arc::new(TokenDecoder::from_pieces(&pieces, &special_ids)?),
+        })
     }
 
     /// Rebuilds a pickled table.
     #[staticmethod]
     fn _from_parts(data: Vec<u8>, ends: Vec<u32>, special: Vec<bool>) -> PyResult<Self> {
-        Ok(Self { inner: Arc::new(TokenDecoder::from_parts(data, ends, special)?) })
+        Ok(Self {
+            inner: Arc::new(TokenDecoder::from_parts(data, ends, special)?),
+        })
     }
 
     /// Number of ids in the table.
@@ -54,10 +60,17 @@ impl PyTokenDecoder {
 
     /// Decodes one 1-D int64 array of ids (read in place, whatever its strides).
     #[pyo3(signature = (ids, *, skip_special_tokens = true))]
-    fn decode(&self, py: Python<'_>, ids: PyReadonlyArray1<'_, i64>, skip_special_tokens: bool) -> PyResult<String> {
+    fn decode(
+        &self,
+        py: Python<'_>,
+        ids: PyReadonlyArray1<'_, i64>,
+        skip_special_tokens: bool,
+    ) -> PyResult<String> {
         refuse_broadcast("ids", ids.shape(), ids.strides())?;
         let view = ids.as_array();
-        Ok(interrupt::detach(py, || self.inner.decode(view.iter(), skip_special_tokens))??)
+        Ok(interrupt::detach(py, || {
+            self.inner.decode(view.iter(), skip_special_tokens)
+        })??)
     }
 
     /// Decodes the first `lengths[r]` ids of each row `r` of a 2-D int64 array; returns a list
@@ -76,7 +89,9 @@ impl PyTokenDecoder {
         let ids = ids.as_array();
         let lengths = lengths.as_array().to_vec();
         let table = &self.inner;
-        Ok(interrupt::detach(py, || table.decode_rows(ids, &lengths, skip_special_tokens, num_threads))??)
+        Ok(interrupt::detach(py, || {
+            table.decode_rows(ids, &lengths, skip_special_tokens, num_threads)
+        })??)
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
@@ -99,7 +114,11 @@ impl PyTokenDecoder {
 /// A broadcast array (stride 0 along an axis longer than 1) repeats one id without storing it:
 /// decoding it would build text far larger than the array, so it is refused.
 fn refuse_broadcast(what: &str, shape: &[usize], strides: &[isize]) -> PyResult<()> {
-    if shape.iter().zip(strides).any(|(&len, &stride)| len > 1 && stride == 0) {
+    if shape
+        .iter()
+        .zip(strides)
+        .any(|(&len, &stride)| len > 1 && stride == 0)
+    {
         return Err(PyValueError::new_err(format!(
             "{what} is a broadcast array (stride 0, shape {shape:?}): it repeats ids without storing them; \
              pass the token ids themselves (np.ascontiguousarray({what}) if the repetition is intended)"
@@ -116,14 +135,26 @@ enum RowSides {
 
 fn read_sides(labels: &[inputs::Utf8<'_>], pairwise: bool) -> PyResult<RowSides> {
     let bad = |row: usize, label: &str| {
-        let want = if pairwise { "the correct verdict 'A' or 'B'" } else { "'chosen' or 'rejected'" };
-        PyValueError::new_err(format!("sides[{row}] is {label:?}; each side must be {want}"))
+        let want = if pairwise {
+            "the correct verdict 'A' or 'B'"
+        } else {
+            "'chosen' or 'rejected'"
+        };
+        PyValueError::new_err(format!(
+            "sides[{row}] is {label:?}; each side must be {want}"
+        ))
     };
     if pairwise {
-        let sides = labels.iter().enumerate().map(|(r, l)| Choice::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
+        let sides = labels
+            .iter()
+            .enumerate()
+            .map(|(r, l)| Choice::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
         Ok(RowSides::Pairwise(sides.collect::<PyResult<_>>()?))
     } else {
-        let sides = labels.iter().enumerate().map(|(r, l)| Side::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
+        let sides = labels
+            .iter()
+            .enumerate()
+            .map(|(r, l)| Side::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
         Ok(RowSides::Pointwise(sides.collect::<PyResult<_>>()?))
     }
 }
@@ -131,7 +162,10 @@ fn read_sides(labels: &[inputs::Utf8<'_>], pairwise: bool) -> PyResult<RowSides>
 fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
     let kind: String = shape.get_item(0)?.extract()?;
     match kind.as_str() {
-        "graded" => Ok(Shape::graded(shape.get_item(1)?.extract()?, shape.get_item(2)?.extract()?)?),
+        "graded" => Ok(Shape::graded(
+            shape.get_item(1)?.extract()?,
+            shape.get_item(2)?.extract()?,
+        )?),
         "constant" => Ok(Shape::constant(shape.get_item(1)?.extract()?)?),
         other => Err(PyValueError::new_err(format!(
             "shape kind {other:?}: pass ('graded', thresholds, values) or ('constant', value)"
@@ -169,20 +203,42 @@ fn decode_and_score<'py>(
     let owned_ids = inputs::pair_ids(pair_ids)?;
     let labels = inputs::labels(sides, "sides")?;
     if owned_ids.len() != rows || labels.len() != rows {
-        return Err(batch::BatchError::LengthMismatch { what: "pair_ids/sides", len: owned_ids.len().min(labels.len()), expected: rows }.into());
+        return Err(batch::BatchError::LengthMismatch {
+            what: "pair_ids/sides",
+            len: owned_ids.len().min(labels.len()),
+            expected: rows,
+        }
+        .into());
     }
     let row_sides = read_sides(&labels, pairwise)?;
     let sources = inputs::Sources::read(Some(sources), rows)?;
-    let keys: Vec<PairKey<'_>> =
-        owned_ids.iter().enumerate().map(|(row, id)| PairKey { source: sources.get(row), id: id.as_key() }).collect();
+    let keys: Vec<PairKey<'_>> = owned_ids
+        .iter()
+        .enumerate()
+        .map(|(row, id)| PairKey {
+            source: sources.get(row),
+            id: id.as_key(),
+        })
+        .collect();
     let table = &decoder.inner;
     let mut scores = interrupt::detach(py, || -> PyResult<BatchScores> {
         let texts = table.decode_rows(ids, &lengths, true, threads)?;
         Ok(match &row_sides {
-            RowSides::Pointwise(sides) => batch::score_pointwise(&texts, &keys, sides, think_in_prompt, Some(&shape), threads)?,
-            RowSides::Pairwise(correct) => {
-                batch::score_pairwise(&texts, correct, think_in_prompt, PairwiseRewards::default(), threads)?
-            }
+            RowSides::Pointwise(sides) => batch::score_pointwise(
+                &texts,
+                &keys,
+                sides,
+                think_in_prompt,
+                Some(&shape),
+                threads,
+            )?,
+            RowSides::Pairwise(correct) => batch::score_pairwise(
+                &texts,
+                correct,
+                think_in_prompt,
+                PairwiseRewards::default(),
+                threads,
+            )?,
         })
     })??;
     if float32_safe {

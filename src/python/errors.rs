@@ -71,10 +71,21 @@ pub fn unordered_sequence(what: &str, got: &str) -> PyErr {
 /// A str with a lone surrogate (it has no UTF-8 form); `err` is CPython's UnicodeEncodeError.
 pub fn lone_surrogate(place: &str, text: &Bound<'_, pyo3::types::PyString>, err: &PyErr) -> PyErr {
     let py = text.py();
-    let index: Option<usize> = err.value(py).getattr("start").and_then(|i| i.extract()).ok();
+    let index: Option<usize> = err
+        .value(py)
+        .getattr("start")
+        .and_then(|i| i.extract())
+        .ok();
     let code = index.and_then(|i| {
         let char = text.as_any().get_item(i).ok()?;
-        py.import("builtins").ok()?.getattr("ord").ok()?.call1((char,)).ok()?.extract::<u32>().ok()
+        py.import("builtins")
+            .ok()?
+            .getattr("ord")
+            .ok()?
+            .call1((char,))
+            .ok()?
+            .extract::<u32>()
+            .ok()
     });
     let at = match (code, index) {
         (Some(code), Some(index)) => format!(" (U+{code:04X} at index {index})"),

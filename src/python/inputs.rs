@@ -61,7 +61,10 @@ impl<'a> Place<'a> {
     }
 
     pub fn row(what: &'a str, row: usize) -> Self {
-        Place { what, row: Some(row) }
+        Place {
+            what,
+            row: Some(row),
+        }
     }
 }
 
@@ -148,7 +151,13 @@ const ASCII_BIT: u32 = 1 << 6;
 fn ascii_flag(text: &Bound<'_, PyString>) -> bool {
     // SAFETY: every str object is at least a PyASCIIObject (40 bytes on 64-bit builds), so
     // the 4 bytes at STATE_OFFSET are inside the live object we hold.
-    let state = unsafe { text.as_ptr().cast::<u8>().add(STATE_OFFSET).cast::<u32>().read_unaligned() };
+    let state = unsafe {
+        text.as_ptr()
+            .cast::<u8>()
+            .add(STATE_OFFSET)
+            .cast::<u32>()
+            .read_unaligned()
+    };
     state & ASCII_BIT != 0
 }
 
@@ -158,9 +167,19 @@ static HEADER_FLAG_WORKS: AtomicBool = AtomicBool::new(false);
 
 fn header_flag_agrees(py: Python<'_>) -> bool {
     cfg!(target_pointer_width = "64")
-        && ["", "a", "ascii text", "\u{e9}", "caf\u{e9}", "\u{65e5}\u{672c}", "\u{1F600}", "x\u{7f}", "\u{80}"]
-            .iter()
-            .all(|sample| ascii_flag(&PyString::new(py, sample)) == sample.is_ascii())
+        && [
+            "",
+            "a",
+            "ascii text",
+            "\u{e9}",
+            "caf\u{e9}",
+            "\u{65e5}\u{672c}",
+            "\u{1F600}",
+            "x\u{7f}",
+            "\u{80}",
+        ]
+        .iter()
+        .all(|sample| ascii_flag(&PyString::new(py, sample)) == sample.is_ascii())
 }
 
 /// Whether a str is ASCII, without a method call when the header can be read.
@@ -168,7 +187,8 @@ fn is_ascii(text: &Bound<'_, PyString>) -> PyResult<bool> {
     if HEADER_FLAG_WORKS.load(Ordering::Relaxed) {
         return Ok(ascii_flag(text));
     }
-    text.call_method0(intern!(text.py(), "isascii"))?.is_truthy()
+    text.call_method0(intern!(text.py(), "isascii"))?
+        .is_truthy()
 }
 
 /// Run once at import, before any thread calls patarm. Everything argument reading would
@@ -203,7 +223,11 @@ pub fn read_str<'py>(text: &Bound<'py, PyString>, place: Place<'_>) -> PyResult<
 }
 
 /// A str argument; anything else is a TypeError saying what `expected` it to be.
-pub fn str_arg<'py>(obj: &Bound<'py, PyAny>, place: Place<'_>, expected: &str) -> PyResult<Utf8<'py>> {
+pub fn str_arg<'py>(
+    obj: &Bound<'py, PyAny>,
+    place: Place<'_>,
+    expected: &str,
+) -> PyResult<Utf8<'py>> {
     match obj.cast::<PyString>() {
         Ok(text) => read_str(text, place),
         Err(_) => Err(PyTypeError::new_err(format!(
@@ -231,7 +255,12 @@ fn strs<'py>(obj: &Bound<'py, PyAny>, what: &str, expected: &str) -> PyResult<Ve
         .enumerate()
         .map(|(row, item)| match item.cast::<PyString>() {
             Ok(s) => read_str(s, Place::row(what, row)),
-            Err(_) => Err(errors::wrong_item_type(what, row, &type_name(item), expected)),
+            Err(_) => Err(errors::wrong_item_type(
+                what,
+                row,
+                &type_name(item),
+                expected,
+            )),
         })
         .collect()
 }
@@ -330,7 +359,8 @@ pub fn num_threads(requested: Option<&Bound<'_, PyAny>>) -> PyResult<Option<usiz
     let Some(obj) = requested.filter(|o| !o.is_none()) else {
         return Ok(None);
     };
-    if is_bool(obj) || !(obj.is_instance_of::<PyInt>() || obj.hasattr("__index__").unwrap_or(false)) {
+    if is_bool(obj) || !(obj.is_instance_of::<PyInt>() || obj.hasattr("__index__").unwrap_or(false))
+    {
         return Err(PyTypeError::new_err(format!(
             "num_threads is {}; pass a positive int, or None (or 0) for PATARM_NUM_THREADS / all CPUs",
             type_name(obj)

@@ -38,7 +38,9 @@ where
     T: Send,
 {
     let outcome = py.detach(|| {
-        parallel::with_interrupt_check(handler_raised, || panic::catch_unwind(AssertUnwindSafe(work)))
+        parallel::with_interrupt_check(handler_raised, || {
+            panic::catch_unwind(AssertUnwindSafe(work))
+        })
     });
     match outcome {
         Ok(value) => Ok(value),

@@ -3,14 +3,14 @@
 
 use pyo3::prelude::*;
 
+mod decode;
 mod errors;
 mod inputs;
 mod interrupt;
+mod prompt;
 mod reward;
 mod sampler;
 mod vote;
-mod prompt;
-mod decode;
 
 #[pymodule]
 #[pyo3(name = "_core")]

@@ -3,7 +3,7 @@
 use crate::prompt::{
     build_batch, JudgeContext, Kind, PromptRow, PromptText, Responses, Template, Turn,
 };
-use crate::rubrics::{RubricSource, Rubrics};
+use crate::rubrics::{RubricSource, Rubrics, DEFAULT_DOMAIN};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
@@ -222,7 +222,11 @@ impl PyPromptTemplate {
         format!(
             "PromptTemplate({}{}, slots=[{}], {} chars)",
             self.inner.kind().name(),
-            if self.inner.answer_only() { ", answer-only" } else { "" },
+            if self.inner.answer_only() {
+                ", answer-only"
+            } else {
+                ""
+            },
             slots.join(", "),
             self.inner.text().chars().count()
         )
@@ -273,7 +277,9 @@ fn resolve_template(template: Option<&Bound<'_, PyAny>>, kind: Kind) -> PyResult
             if let Ok(given) = obj.cast::<PyPromptTemplate>() {
                 Arc::clone(&given.get().inner)
             } else if obj.cast::<PyString>().is_ok() {
-                Arc::new(Template::parse(inputs::str_arg(obj, Place::arg("template"), "a str")?.as_str())?)
+                Arc::new(Template::parse(
+                    inputs::str_arg(obj, Place::arg("template"), "a str")?.as_str(),
+                )?)
             } else {
                 return Err(PyTypeError::new_err(format!(
                     "template must be a str or a patarm.PromptTemplate, not {}",
@@ -310,11 +316,16 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
                 ))
             })?;
             let kind: String = match part.get_item("type")? {
-                Some(kind) => inputs::owned_str(&kind, Place::arg(&format!("{what} content part 'type'")))?,
+                Some(kind) => {
+                    inputs::owned_str(&kind, Place::arg(&format!("{what} content part 'type'")))?
+                }
                 None => "text".to_string(),
             };
             match (kind.as_str(), part.get_item("text")?) {
-                ("text", Some(text)) => parts.push(inputs::owned_str(&text, Place::arg(&format!("{what} content part 'text'")))?),
+                ("text", Some(text)) => parts.push(inputs::owned_str(
+                    &text,
+                    Place::arg(&format!("{what} content part 'text'")),
+                )?),
                 _ => parts.push(format!("[{kind}]")),
             }
         }
@@ -441,7 +452,7 @@ fn build_one(
         Some(obj) => inputs::owned_str(obj, Place::arg(what)).map(Some),
         None => Ok(None),
     };
-    let domain = optional(domain, "domain")?.unwrap_or_else(|| "chat".to_string());
+    let domain = optional(domain, "domain")?.unwrap_or_else(|| DEFAULT_DOMAIN.to_string());
     let task = optional(task, "task")?;
     let template = resolve_template(template, kind)?;
     let prompt = extract_prompt(prompt, "prompt")?;
@@ -545,7 +556,7 @@ fn build_many(
         }
         None => None,
     };
-    // A None entry (or domains=None) takes the default domain, "chat".
+    // A None entry (or domains=None) takes the default domain, DEFAULT_DOMAIN.
     let domains = per_row_strings(domains, "domains", rows)?;
     let tasks = per_row_strings(tasks, "tasks", rows)?;
     let source = source_for(rubrics_dir);
@@ -563,7 +574,7 @@ fn build_many(
             .get(i)
             .cloned()
             .flatten()
-            .unwrap_or_else(|| "chat".to_string());
+            .unwrap_or_else(|| DEFAULT_DOMAIN.to_string());
         let task = tasks.get(i).cloned().flatten();
         let key = (domain, task);
         let context = match contexts.get(&key) {
@@ -686,6 +697,7 @@ fn rubric_domains(rubrics_dir: Option<Vec<PathBuf>>) -> PyResult<Vec<String>> {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("DEFAULT_DOMAIN", DEFAULT_DOMAIN)?;
     let py = m.py();
     m.add("RubricError", py.get_type::<RubricError>())?;
     m.add("TemplateError", py.get_type::<TemplateError>())?;

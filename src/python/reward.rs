@@ -238,7 +238,9 @@ fn check_judgement_fields(
 ) -> PyResult<()> {
     let invalid = |message: String| Err(pyo3::exceptions::PyValueError::new_err(message));
     if !format_reward.is_finite() {
-        return invalid(format!("Judgement format_reward is {format_reward}; it must be a finite float"));
+        return invalid(format!(
+            "Judgement format_reward is {format_reward}; it must be a finite float"
+        ));
     }
     if let Some(score) = score.filter(|s| !s.is_finite()) {
         return invalid(format!(
@@ -247,7 +249,9 @@ fn check_judgement_fields(
         ));
     }
     if let Some(choice) = choice.filter(|c| !matches!(*c, "A" | "B")) {
-        return invalid(format!("Judgement choice is {choice:?}; it must be 'A', 'B' or None"));
+        return invalid(format!(
+            "Judgement choice is {choice:?}; it must be 'A', 'B' or None"
+        ));
     }
     match error {
         Some(kind) if !ERROR_KINDS.contains(&Some(kind)) => invalid(format!(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .._core import DEFAULT_DOMAIN
 from ._options import add_pair_field_options, pair_columns
 
 
@@ -33,7 +34,9 @@ def register(subparsers) -> None:
         default=0.0,
         help="validation pairs: a fraction (< 1) or a count (>= 1); whole pairs only",
     )
-    parser.add_argument("--domain", default="chat", help="domain of rows without one (default chat)")
+    parser.add_argument(
+        "--domain", default=DEFAULT_DOMAIN, help=f"domain of rows without one (default {DEFAULT_DOMAIN})"
+    )
     parser.add_argument("--rubrics", help="a rubric file for every row without its own 'rubrics' field")
     parser.add_argument("--tokenizer", help="tokenizer.json or a local Hugging Face tokenizer, for token percentiles")
     parser.add_argument("--data-source-prefix", default="patarm", help="data_source is PREFIX/DOMAIN (default patarm)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .._core import DEFAULT_DOMAIN
 from ._options import add_judge_server_options, add_pair_field_options, judge_from_args, pair_columns
 
 
@@ -39,7 +40,9 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="pairwise: seed for the A/B positions (default 0)")
     parser.add_argument("--system", help="a system message put before every judge prompt")
     add_judge_server_options(parser, "live teacher")
-    parser.add_argument("--domain", default="chat", help="domain of pairs without one (default chat)")
+    parser.add_argument(
+        "--domain", default=DEFAULT_DOMAIN, help=f"domain of pairs without one (default {DEFAULT_DOMAIN})"
+    )
     parser.add_argument("--rubrics", help="a rubric file for every pair without its own 'rubrics' field")
     add_pair_field_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")

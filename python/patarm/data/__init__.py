@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Callable
 
+from .._core import DEFAULT_DOMAIN
 from .filter import FilterReport, PairJudgements, RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
 from .io import DataError, check_writable, read_records, write_rows, write_rows_together
 from .pairs import Columns, PreferencePair, load_pairs, pair_from_record, render_messages
@@ -36,7 +37,7 @@ def prepare(
     pairwise: bool = False,
     seed: int = 0,
     columns: Columns = Columns(),
-    default_domain: str = "chat",
+    default_domain: str = DEFAULT_DOMAIN,
     rubric_file: str | None = None,
     tokenizer: None | str | Callable[[list[str]], list[int]] = None,
     data_source_prefix: str = "patarm",

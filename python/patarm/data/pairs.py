@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._core import DEFAULT_DOMAIN
 from .io import DataError, PathLike, Record, progress, read_records
 
 MAX_REPORTED_ERRORS = 20
@@ -90,7 +91,7 @@ def pair_from_record(
     index: int,
     *,
     columns: Columns = Columns(),
-    default_domain: str = "chat",
+    default_domain: str = DEFAULT_DOMAIN,
     base_dir: Path | None = None,
 ) -> PreferencePair:
     """Validate one input record and turn it into a :class:`PreferencePair`."""
@@ -177,7 +178,7 @@ def load_pairs(
     path: PathLike,
     *,
     columns: Columns = Columns(),
-    default_domain: str = "chat",
+    default_domain: str = DEFAULT_DOMAIN,
     check_domain=None,
     show_progress: bool = True,
 ) -> list[PreferencePair]:

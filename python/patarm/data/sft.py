@@ -33,6 +33,7 @@ from typing import Any, Optional, TextIO
 
 import numpy as np
 
+from .._core import DEFAULT_DOMAIN
 from .filter import SFT_MIN_GAP
 from .io import DataError, PathLike, check_id, parse_json_line, read_records, write_rows
 from .pairs import Columns, PreferencePair, load_pairs
@@ -524,7 +525,7 @@ def sft_data(
     seed: int = 0,
     system: str | None = None,
     columns: Columns = Columns(),
-    default_domain: str = "chat",
+    default_domain: str = DEFAULT_DOMAIN,
     rubric_file: str | None = None,
     show_progress: bool = False,
 ) -> dict[str, Any]:
