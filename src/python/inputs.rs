@@ -15,7 +15,8 @@
 use pyo3::exceptions::{PyMemoryError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFrozenSet, PyInt, PyMapping, PySet, PyString};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFrozenSet, PyInt, PySet, PyString, PyType};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -29,6 +30,16 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .map_or_else(|_| "an object".to_string(), |n| n.to_string())
 }
 
+/// `collections.abc.Mapping`, imported once (at module import: see `prepare`).
+static MAPPING_ABC: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// `isinstance(obj, collections.abc.Mapping)` with its error propagated. PyO3's `PyMapping`
+/// check writes an error of the isinstance call as "unraisable" and drops it: a Ctrl-C that
+/// lands while the ABC check runs would be lost, and the long call after it would run to the end.
+fn is_mapping(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    obj.is_instance(MAPPING_ABC.import(obj.py(), "collections.abc", "Mapping")?)
+}
+
 /// The items of a sequence argument, in order. A lone str/bytes is refused (it would iterate
 /// by character), and so are dicts and sets (their order is not the rows' order).
 pub fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
@@ -38,7 +49,7 @@ pub fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py
     let unordered = obj.is_instance_of::<PyDict>()
         || obj.is_instance_of::<PySet>()
         || obj.is_instance_of::<PyFrozenSet>()
-        || obj.cast::<PyMapping>().is_ok();
+        || is_mapping(obj)?;
     if unordered {
         return Err(errors::unordered_sequence(what, &type_name(obj)));
     }
@@ -196,9 +207,9 @@ fn is_ascii(text: &Bound<'_, PyString>) -> PyResult<bool> {
 /// `Once` while it runs, and a fork at that moment would leave the child waiting on it forever.
 pub fn prepare(py: Python<'_>) -> PyResult<()> {
     HEADER_FLAG_WORKS.store(header_flag_agrees(py), Ordering::Relaxed);
-    // The interned method name of the fallback, and collections.abc.Mapping behind PyMapping.
+    // The interned method name of the fallback, and collections.abc.Mapping.
     PyString::new(py, "x").call_method0(intern!(py, "isascii"))?;
-    let _ = py.None().bind(py).cast::<PyMapping>();
+    MAPPING_ABC.import(py, "collections.abc", "Mapping")?;
     Ok(())
 }
 
