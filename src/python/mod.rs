@@ -10,6 +10,7 @@ mod interrupt;
 mod prompt;
 mod reward;
 mod sampler;
+mod utf8;
 mod vote;
 
 #[pymodule]
