@@ -143,11 +143,14 @@ pub fn bad_pair_id(row: usize, got: &str) -> PyErr {
     ))
 }
 
-/// `num_threads` below zero.
-pub fn bad_num_threads(got: &str) -> PyErr {
-    PyValueError::new_err(format!(
-        "num_threads is {got}; pass a positive thread count, or None (or 0) for PATARM_NUM_THREADS / all CPUs"
-    ))
+/// A count argument (`num_threads`, `rounds`) that is not an int.
+pub fn count_not_an_int(what: &str, got: &str, expected: &str) -> PyErr {
+    PyTypeError::new_err(format!("{what} is {got}; pass {expected}"))
+}
+
+/// A count argument (`num_threads`, `rounds`) below zero.
+pub fn negative_count(what: &str, got: &str, expected: &str) -> PyErr {
+    PyValueError::new_err(format!("{what} is {got}; pass {expected}"))
 }
 
 /// `f` that is neither a built-in shape nor callable.

@@ -211,24 +211,52 @@ impl<'py> Sources<'py> {
     }
 }
 
+/// The integer rule, for every count argument: None (the default), or an int (Python int,
+/// numpy integer, anything with `__index__`; never a bool) that is not negative. A count above
+/// `usize::MAX` saturates (every count caps itself: threads at the CPUs, rounds at the
+/// judgements). Other types are a TypeError and a negative count a ValueError, both naming
+/// `what` and the fix `expected` (never an OverflowError).
+fn optional_count(
+    obj: Option<&Bound<'_, PyAny>>,
+    what: &str,
+    expected: &str,
+) -> PyResult<Option<usize>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    let is_integer = obj.is_instance_of::<PyInt>() || obj.hasattr("__index__").unwrap_or(false);
+    if is_bool(obj) || !is_integer {
+        return Err(errors::count_not_an_int(what, &type_name(obj), expected));
+    }
+    match obj.extract::<i64>() {
+        Ok(n) if n < 0 => Err(errors::negative_count(what, &n.to_string(), expected)),
+        Ok(n) => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
+        // Outside 64 bits: a huge count saturates; a huge negative one is an error.
+        Err(_) if obj.lt(0)? => Err(errors::negative_count(
+            what,
+            &obj.str()?.to_cow()?,
+            expected,
+        )),
+        Err(_) => Ok(Some(usize::MAX)),
+    }
+}
+
 /// `num_threads`: None or 0 for the default, else a positive count of any size
 /// (`parallel::resolve_threads` caps it at the CPU count, so 2**62 or 10**30 is harmless).
 pub fn num_threads(requested: Option<&Bound<'_, PyAny>>) -> PyResult<Option<usize>> {
-    let Some(obj) = requested.filter(|o| !o.is_none()) else {
-        return Ok(None);
-    };
-    if is_bool(obj) || !(obj.is_instance_of::<PyInt>() || obj.hasattr("__index__").unwrap_or(false))
-    {
-        return Err(PyTypeError::new_err(format!(
-            "num_threads is {}; pass a positive int, or None (or 0) for PATARM_NUM_THREADS / all CPUs",
-            type_name(obj)
-        )));
-    }
-    match obj.extract::<i64>() {
-        Ok(n) if n < 0 => Err(errors::bad_num_threads(&n.to_string())),
-        Ok(n) => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
-        // Outside 64 bits: a huge request means "all CPUs"; a huge negative one is an error.
-        Err(_) if obj.lt(0)? => Err(errors::bad_num_threads(&obj.str()?.to_cow()?)),
-        Err(_) => Ok(Some(usize::MAX)),
-    }
+    optional_count(
+        requested,
+        "num_threads",
+        "a positive thread count, or None (or 0) for PATARM_NUM_THREADS / all CPUs",
+    )
+}
+
+/// `rounds` of the vote functions: None for all judgements, else how many of the first
+/// judgements of each response to use.
+pub fn rounds(requested: Option<&Bound<'_, PyAny>>) -> PyResult<Option<usize>> {
+    optional_count(
+        requested,
+        "rounds",
+        "a positive int (use the first `rounds` judgements of each response), or None for all",
+    )
 }

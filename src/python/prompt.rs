@@ -388,19 +388,6 @@ fn extract_response(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     inputs::owned_str(obj, Place::arg(what))
 }
 
-/// A list or tuple (never a lone str, which would iterate its characters).
-fn sequence<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    if obj.cast::<PyString>().is_ok()
-        || !(obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok())
-    {
-        return Err(PyTypeError::new_err(format!(
-            "{what} must be a list, not {}",
-            type_name(obj)
-        )));
-    }
-    obj.try_iter()?.collect()
-}
-
 fn check_length(what: &str, len: usize, rows: usize) -> PyResult<()> {
     if len != rows {
         return Err(PyValueError::new_err(format!(
@@ -422,7 +409,7 @@ fn per_row_strings(
     if obj.cast::<PyString>().is_ok() {
         return Ok(vec![Some(extract_response(obj, what)?); rows]);
     }
-    let items = sequence(obj, what)?;
+    let items = inputs::items(obj, what)?;
     check_length(what, items.len(), rows)?;
     items
         .iter()
@@ -540,17 +527,17 @@ fn build_many(
 ) -> PyResult<Vec<String>> {
     let num_threads = inputs::num_threads(num_threads)?;
     let template = resolve_template(template, kind)?;
-    let prompts = sequence(prompts, "prompts")?;
+    let prompts = inputs::items(prompts, "prompts")?;
     let rows = prompts.len();
     let (name_a, name_b) = match kind {
         Kind::Pointwise => ("responses", ""),
         Kind::Pairwise => ("responses_a", "responses_b"),
     };
-    let first = sequence(responses, name_a)?;
+    let first = inputs::items(responses, name_a)?;
     check_length(name_a, first.len(), rows)?;
     let second = match responses_b {
         Some(obj) => {
-            let items = sequence(obj, name_b)?;
+            let items = inputs::items(obj, name_b)?;
             check_length(name_b, items.len(), rows)?;
             Some(items)
         }
