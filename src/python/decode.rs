@@ -9,11 +9,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
+use super::reward::{read_sides, scores_dict, RowSides};
 use super::{inputs, interrupt};
 use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::decode::TokenDecoder;
-use crate::par::Side;
-use crate::parse::Choice;
 use crate::shape::Shape;
 
 /// A byte-level BPE decoding table (see `patarm.verl.decode.FastDecoder` for the checked,
@@ -127,38 +126,6 @@ fn refuse_broadcast(what: &str, shape: &[usize], strides: &[isize]) -> PyResult<
     Ok(())
 }
 
-/// The rows' side labels as pointwise sides or pairwise verdicts (a clear error on any other).
-enum RowSides {
-    Pointwise(Vec<Side>),
-    Pairwise(Vec<Choice>),
-}
-
-fn read_sides(labels: &[inputs::Utf8<'_>], pairwise: bool) -> PyResult<RowSides> {
-    let bad = |row: usize, label: &str| {
-        let want = if pairwise {
-            "the correct verdict 'A' or 'B'"
-        } else {
-            "'chosen' or 'rejected'"
-        };
-        PyValueError::new_err(format!(
-            "sides[{row}] is {label:?}; each side must be {want}"
-        ))
-    };
-    if pairwise {
-        let sides = labels
-            .iter()
-            .enumerate()
-            .map(|(r, l)| Choice::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
-        Ok(RowSides::Pairwise(sides.collect::<PyResult<_>>()?))
-    } else {
-        let sides = labels
-            .iter()
-            .enumerate()
-            .map(|(r, l)| Side::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
-        Ok(RowSides::Pointwise(sides.collect::<PyResult<_>>()?))
-    }
-}
-
 fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
     let kind: String = shape.get_item(0)?.extract()?;
     match kind.as_str() {
@@ -244,7 +211,7 @@ fn decode_and_score<'py>(
     if float32_safe {
         scores.snap_float32();
     }
-    super::reward::scores_dict(py, scores)
+    scores_dict(py, scores)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -723,18 +723,26 @@ fn par_rewards(
 
 // ---- PAR for a batch ---------------------------------------------------------------------
 
-fn read_sides(labels: &[Utf8<'_>], pairwise: bool) -> PyResult<(Vec<Side>, Vec<Choice>)> {
-    let mut sides = Vec::new();
-    let mut correct = Vec::new();
-    for (row, label) in labels.iter().map(Utf8::as_str).enumerate() {
-        if pairwise {
-            correct
-                .push(Choice::from_label(label).ok_or_else(|| errors::bad_side(row, label, true))?);
-        } else {
-            sides.push(Side::from_label(label).ok_or_else(|| errors::bad_side(row, label, false))?);
-        }
+/// The rows' side labels: pointwise sides, or the correct verdict of each pairwise row.
+pub(super) enum RowSides {
+    Pointwise(Vec<Side>),
+    Pairwise(Vec<Choice>),
+}
+
+/// Reads `sides` for the scoring mode (a clear error naming the row on any other label).
+pub(super) fn read_sides(labels: &[Utf8<'_>], pairwise: bool) -> PyResult<RowSides> {
+    let labels = labels.iter().map(Utf8::as_str).enumerate();
+    if pairwise {
+        let correct = labels.map(|(row, label)| {
+            Choice::from_label(label).ok_or_else(|| errors::bad_side(row, label, true))
+        });
+        Ok(RowSides::Pairwise(correct.collect::<PyResult<_>>()?))
+    } else {
+        let sides = labels.map(|(row, label)| {
+            Side::from_label(label).ok_or_else(|| errors::bad_side(row, label, false))
+        });
+        Ok(RowSides::Pointwise(sides.collect::<PyResult<_>>()?))
     }
-    Ok((sides, correct))
 }
 
 pub(super) fn scores_dict<'py>(py: Python<'py>, s: BatchScores) -> PyResult<Bound<'py, PyDict>> {
@@ -796,23 +804,26 @@ fn score_batch<'py>(
     batch::check_len("pair_ids", ids.len(), rows)?;
     let side_labels = inputs::labels(sides, "sides")?;
     batch::check_len("sides", side_labels.len(), rows)?;
-    let (sides, correct) = read_sides(&side_labels, pairwise)?;
+    let row_sides = read_sides(&side_labels, pairwise)?;
     let sources = Sources::read(sources, rows)?;
     let bytes = slices(&held);
 
-    if pairwise {
-        let rewards = PairwiseRewards {
-            correct: correct_reward,
-            wrong: wrong_reward,
-        };
-        let mut scores = interrupt::detach(py, || {
-            batch::score_pairwise_with(&bytes, &correct, options, rewards, threads)
-        })??;
-        if float32_safe {
-            scores.snap_float32();
+    let sides = match row_sides {
+        RowSides::Pointwise(sides) => sides,
+        RowSides::Pairwise(correct) => {
+            let rewards = PairwiseRewards {
+                correct: correct_reward,
+                wrong: wrong_reward,
+            };
+            let mut scores = interrupt::detach(py, || {
+                batch::score_pairwise_with(&bytes, &correct, options, rewards, threads)
+            })??;
+            if float32_safe {
+                scores.snap_float32();
+            }
+            return scores_dict(py, scores);
         }
-        return scores_dict(py, scores);
-    }
+    };
     let keys: Vec<PairKey<'_>> = ids
         .iter()
         .enumerate()
