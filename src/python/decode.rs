@@ -5,12 +5,11 @@
 use std::sync::Arc;
 
 use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
 use super::reward::{read_sides, scores_dict, RowSides};
-use super::{inputs, interrupt};
+use super::{errors, inputs, interrupt};
 use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::decode::TokenDecoder;
 use crate::shape::Shape;
@@ -118,10 +117,7 @@ fn refuse_broadcast(what: &str, shape: &[usize], strides: &[isize]) -> PyResult<
         .zip(strides)
         .any(|(&len, &stride)| len > 1 && stride == 0)
     {
-        return Err(PyValueError::new_err(format!(
-            "{what} is a broadcast array (stride 0, shape {shape:?}): it repeats ids without storing them; \
-             pass the token ids themselves (np.ascontiguousarray({what}) if the repetition is intended)"
-        )));
+        return Err(errors::broadcast_ids(what, shape));
     }
     Ok(())
 }
@@ -134,9 +130,7 @@ fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
             shape.get_item(2)?.extract()?,
         )?),
         "constant" => Ok(Shape::constant(shape.get_item(1)?.extract()?)?),
-        other => Err(PyValueError::new_err(format!(
-            "shape kind {other:?}: pass ('graded', thresholds, values) or ('constant', value)"
-        ))),
+        other => Err(errors::bad_shape_kind(other)),
     }
 }
 

@@ -8,7 +8,6 @@
 //! never replaced: replacing would make distinct strs equal keys.
 //! Memory: see `utf8.rs` (an ASCII str is lent zero-copy).
 
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFrozenSet, PyInt, PyMapping, PySet, PyString};
 
@@ -88,10 +87,11 @@ pub fn str_arg<'py>(
 ) -> PyResult<Utf8<'py>> {
     match obj.cast::<PyString>() {
         Ok(text) => read_str(text, place),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "{place} must be {expected}, not {}",
-            type_name(obj)
-        ))),
+        Err(_) => Err(errors::wrong_type(
+            &place.to_string(),
+            expected,
+            &type_name(obj),
+        )),
     }
 }
 

@@ -4,14 +4,13 @@ use crate::prompt::{
     build_batch, JudgeContext, Kind, PromptRow, PromptText, Responses, Template, Turn,
 };
 use crate::rubrics::{RubricSource, Rubrics, DEFAULT_DOMAIN};
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::errors::{RubricError, TemplateError};
+use super::errors::{self, RubricError, TemplateError};
 use super::inputs::{self, type_name, Place};
 use super::interrupt;
 
@@ -261,11 +260,7 @@ fn resolve_rubrics(
             if let Ok(path) = obj.extract::<PathBuf>() {
                 return Ok(source.resolve(&path.to_string_lossy())?);
             }
-            Err(PyTypeError::new_err(format!(
-                "rubrics must be a patarm.Rubrics, a domain name or a rubric file path, not {}; \
-                 load one with patarm.load_rubrics(...)",
-                type_name(obj)
-            )))
+            Err(errors::bad_rubrics_arg(&type_name(obj)))
         }
     }
 }
@@ -281,10 +276,11 @@ fn resolve_template(template: Option<&Bound<'_, PyAny>>, kind: Kind) -> PyResult
                     inputs::str_arg(obj, Place::arg("template"), "a str")?.as_str(),
                 )?)
             } else {
-                return Err(PyTypeError::new_err(format!(
-                    "template must be a str or a patarm.PromptTemplate, not {}",
-                    type_name(obj)
-                )));
+                return Err(errors::wrong_type(
+                    "template",
+                    "a str or a patarm.PromptTemplate",
+                    &type_name(obj),
+                ));
             }
         }
     };
@@ -310,11 +306,9 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
         let mut parts = Vec::new();
         for part in content.try_iter()? {
             let part = part?;
-            let part = part.cast::<PyDict>().map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "{what} content parts must be dicts like {{'type': 'text', 'text': ...}}"
-                ))
-            })?;
+            let part = part
+                .cast::<PyDict>()
+                .map_err(|_| errors::bad_content_part(what))?;
             let kind: String = match part.get_item("type")? {
                 Some(kind) => {
                     inputs::owned_str(&kind, Place::arg(&format!("{what} content part 'type'")))?
@@ -331,10 +325,11 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
         }
         return Ok(parts.join("\n"));
     }
-    Err(PyTypeError::new_err(format!(
-        "{what} content must be a str or a list of content parts, not {}",
-        type_name(content)
-    )))
+    Err(errors::wrong_type(
+        &format!("{what} content"),
+        "a str or a list of content parts",
+        &type_name(content),
+    ))
 }
 
 /// A prompt: a str, or a list of chat messages {"role", "content"}.
@@ -343,43 +338,35 @@ fn extract_prompt(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<PromptText> {
         return Ok(PromptText::Plain(inputs::owned_str(obj, Place::arg(what))?));
     }
     if obj.cast::<PyList>().is_err() && obj.cast::<PyTuple>().is_err() {
-        return Err(PyTypeError::new_err(format!(
-            "{what} must be a str or a list of chat messages {{'role': ..., 'content': ...}}, not {}",
-            type_name(obj)
-        )));
+        return Err(errors::wrong_type(
+            what,
+            "a str or a list of chat messages {'role': ..., 'content': ...}",
+            &type_name(obj),
+        ));
     }
     let mut turns = Vec::new();
     for (i, message) in obj.try_iter()?.enumerate() {
         let message = message?;
         let here = format!("{what}[{i}]");
         let message = message.cast::<PyDict>().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "{here} must be a dict {{'role': ..., 'content': ...}}, not {}",
-                type_name(&message)
-            ))
+            errors::wrong_type(
+                &here,
+                "a dict {'role': ..., 'content': ...}",
+                &type_name(&message),
+            )
         })?;
         let role = match message.get_item("role")? {
             Some(role) => inputs::owned_str(&role, Place::arg(&format!("{here}['role']")))?,
-            None => {
-                return Err(PyValueError::new_err(format!(
-                    "{here} has no 'role'; chat messages are {{'role': ..., 'content': ...}}"
-                )))
-            }
+            None => return Err(errors::message_without(&here, "role")),
         };
         let content = match message.get_item("content")? {
             Some(content) => message_content(&content, &here)?,
-            None => {
-                return Err(PyValueError::new_err(format!(
-                    "{here} has no 'content'; chat messages are {{'role': ..., 'content': ...}}"
-                )))
-            }
+            None => return Err(errors::message_without(&here, "content")),
         };
         turns.push(Turn { role, content });
     }
     if turns.is_empty() {
-        return Err(PyValueError::new_err(format!(
-            "{what} is an empty message list; give at least one message"
-        )));
+        return Err(errors::empty_conversation(what));
     }
     Ok(PromptText::Conversation(turns))
 }
@@ -390,9 +377,7 @@ fn extract_response(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
 
 fn check_length(what: &str, len: usize, rows: usize) -> PyResult<()> {
     if len != rows {
-        return Err(PyValueError::new_err(format!(
-            "{what} has {len} items but prompts has {rows}; give one per prompt (or a single str for all)"
-        )));
+        return Err(errors::prompt_rows_mismatch(what, len, rows));
     }
     Ok(())
 }
@@ -574,7 +559,7 @@ fn build_many(
                         None => {
                             let rubrics = source
                                 .resolve(&key.0)
-                                .map_err(|e| RubricError::new_err(format!("domains[{i}]: {e}")))?;
+                                .map_err(|e| errors::row_rubric_error(i, &e))?;
                             rubric_cache.insert(key.0.clone(), Arc::clone(&rubrics));
                             rubrics
                         }

@@ -236,7 +236,7 @@ fn check_judgement_fields(
     format_reward: f64,
     error: Option<&str>,
 ) -> PyResult<()> {
-    let invalid = |message: String| Err(pyo3::exceptions::PyValueError::new_err(message));
+    let invalid = |why: String| Err(errors::invalid_judgement(why));
     if !format_reward.is_finite() {
         return invalid(format!(
             "Judgement format_reward is {format_reward}; it must be a finite float"
@@ -542,9 +542,7 @@ impl SideRewards {
         .iter()
         .any(|&len| len != n)
         {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "SideRewards needs reward, par, format_reward, score and error_code of equal length (one entry per judgement)",
-            ));
+            return Err(errors::side_rewards_lengths());
         }
         let gap = vec![0.0; n];
         Ok(SideRewards {
@@ -761,9 +759,7 @@ fn check_finite(name: &str, value: f64) -> PyResult<()> {
     if value.is_finite() {
         Ok(())
     } else {
-        Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "{name} is {value}; pass a finite float"
-        )))
+        Err(errors::not_finite(name, value))
     }
 }
 

@@ -7,7 +7,7 @@
 //! instead would cache a UTF-8 copy inside every such str for as long as the str lives
 //! (doubling the memory of a batch of, say, Chinese texts).
 
-use pyo3::exceptions::{PyMemoryError, PyUnicodeEncodeError};
+use pyo3::exceptions::PyUnicodeEncodeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyMapping, PyString};
@@ -43,9 +43,9 @@ impl Utf8<'_> {
     pub fn to_owned_string(&self) -> PyResult<String> {
         let text = self.as_str();
         let mut owned = String::new();
-        owned.try_reserve_exact(text.len()).map_err(|_| {
-            PyMemoryError::new_err(format!("cannot copy a str of {} bytes", text.len()))
-        })?;
+        owned
+            .try_reserve_exact(text.len())
+            .map_err(|_| super::errors::str_too_large(text.len()))?;
         owned.push_str(text);
         Ok(owned)
     }
