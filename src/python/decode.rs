@@ -8,7 +8,7 @@ use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use super::reward::{read_sides, scores_dict, RowSides};
+use super::scores::{read_sides, scores_dict, RowSides};
 use super::{errors, inputs, interrupt};
 use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::decode::TokenDecoder;

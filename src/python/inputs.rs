@@ -42,6 +42,11 @@ pub fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py
     iterator.collect()
 }
 
+/// The UTF-8 bytes of each held str, to hand to the core with the GIL released.
+pub fn slices<'a>(held: &'a [Utf8<'_>]) -> Vec<&'a [u8]> {
+    held.iter().map(Utf8::bytes).collect()
+}
+
 /// Where a str argument sits, for error messages: `texts[3]`, or `prompt`.
 #[derive(Clone, Copy)]
 pub struct Place<'a> {

@@ -7,9 +7,14 @@ mod decode;
 mod errors;
 mod inputs;
 mod interrupt;
+mod judgement;
+mod pair;
+mod parse;
 mod prompt;
-mod reward;
+mod repr;
 mod sampler;
+mod scores;
+mod shapes;
 mod utf8;
 mod vote;
 
@@ -20,7 +25,10 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     interrupt::load_numpy_api(m.py())?;
     inputs::prepare(m.py())?;
     crate::parallel::warm_up();
-    reward::register(m)?;
+    parse::register(m)?;
+    shapes::register(m)?;
+    pair::register(m)?;
+    scores::register(m)?;
     sampler::register(m)?;
     vote::register(m)?;
     prompt::register(m)?;
