@@ -243,7 +243,8 @@ impl Template {
             .required()
             .iter()
             .copied()
-            .filter(|&s| !uses(s) && !(answer_only && s == Slot::Rubrics))
+            // An answer-only template may leave out the rubrics.
+            .filter(|&s| !(uses(s) || (answer_only && s == Slot::Rubrics)))
             .collect();
         if !missing.is_empty() {
             return Err(TemplateError::MissingSlots { missing });

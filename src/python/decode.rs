@@ -140,7 +140,10 @@ fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
 /// and `par` to multiples of 2^-10 (METHOD section 4).
 #[pyfunction]
 #[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, shape, *, pairwise = false, think_in_prompt = false, num_threads = None, float32_safe = false))]
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one parameter per Python argument of the signature above"
+)]
 fn decode_and_score<'py>(
     py: Python<'py>,
     decoder: &PyTokenDecoder,

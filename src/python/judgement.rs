@@ -34,7 +34,10 @@ pub struct Judgement {
 impl Judgement {
     #[new]
     #[pyo3(signature = (score, choice, format_reward, error, think, rubrics, eval, answer))]
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one parameter per field, as Python's constructor and pickling pass them"
+    )]
     fn new(
         score: Option<f64>,
         choice: Option<String>,

@@ -409,7 +409,10 @@ fn per_row_strings(
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the shared body of two pyfunctions, taking their Python arguments as given"
+)]
 fn build_one(
     kind: Kind,
     prompt: &Bound<'_, PyAny>,
@@ -448,7 +451,10 @@ fn build_one(
 /// The pointwise judge prompt for one response.
 #[pyfunction]
 #[pyo3(signature = (prompt, response, *, domain=None, rubrics=None, task=None, template=None, rubrics_dir=None))]
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one parameter per Python argument of the signature above"
+)]
 fn build_prompt(
     prompt: &Bound<'_, PyAny>,
     response: &Bound<'_, PyAny>,
@@ -473,7 +479,10 @@ fn build_prompt(
 /// The pairwise judge prompt for responses A and B.
 #[pyfunction]
 #[pyo3(signature = (prompt, response_a, response_b, *, domain=None, rubrics=None, task=None, template=None, rubrics_dir=None))]
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one parameter per Python argument of the signature above"
+)]
 fn build_pairwise_prompt(
     prompt: &Bound<'_, PyAny>,
     response_a: &Bound<'_, PyAny>,
@@ -496,7 +505,10 @@ fn build_pairwise_prompt(
     )
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the shared body of two pyfunctions, taking their Python arguments as given"
+)]
 fn build_many(
     py: Python<'_>,
     kind: Kind,
@@ -595,7 +607,10 @@ fn build_many(
 /// Pointwise judge prompts for a batch, built in parallel with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (prompts, responses, domains=None, *, rubrics=None, tasks=None, template=None, rubrics_dir=None, num_threads=None))]
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one parameter per Python argument of the signature above"
+)]
 fn build_prompts(
     py: Python<'_>,
     prompts: &Bound<'_, PyAny>,
@@ -625,7 +640,10 @@ fn build_prompts(
 /// Pairwise judge prompts for a batch, built in parallel with the GIL released.
 #[pyfunction]
 #[pyo3(signature = (prompts, responses_a, responses_b, domains=None, *, rubrics=None, tasks=None, template=None, rubrics_dir=None, num_threads=None))]
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one parameter per Python argument of the signature above"
+)]
 fn build_pairwise_prompts(
     py: Python<'_>,
     prompts: &Bound<'_, PyAny>,

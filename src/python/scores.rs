@@ -72,7 +72,10 @@ fn check_finite(name: &str, value: f64) -> PyResult<()> {
     num_threads = None, correct_reward = 1.0, wrong_reward = 0.0, float32_safe = false,
     answer_only = false,
 ))]
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one parameter per Python argument of the signature above"
+)]
 fn score_batch<'py>(
     py: Python<'py>,
     texts: &Bound<'py, PyAny>,
