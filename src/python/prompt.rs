@@ -1,12 +1,11 @@
 //! Bindings for rubrics and judge prompts (core: `rubrics.rs`, `prompt.rs`).
 
 use crate::prompt::{
-    build_batch, JudgeContext, Kind, PromptRow, PromptText, Responses, Template, Turn,
+    build_batch, Kind, PromptRow, PromptText, Responses, RowContexts, Template, Turn,
 };
 use crate::rubrics::{RubricSource, Rubrics, DEFAULT_DOMAIN};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -245,24 +244,22 @@ fn source_for(rubrics_dir: Option<Vec<PathBuf>>) -> RubricSource {
     RubricSource::new(rubrics_dir.unwrap_or_default())
 }
 
-/// `rubrics=` (a Rubrics, or a domain name / file path) wins over `domain`.
-fn resolve_rubrics(
+/// The caller's `rubrics=` (a Rubrics, or a domain name / file path), which wins over every
+/// row's domain; None when not given.
+fn fixed_rubrics(
     source: &RubricSource,
-    domain: &str,
     rubrics: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Arc<Rubrics>> {
-    match rubrics {
-        None => Ok(source.resolve(domain)?),
-        Some(obj) => {
-            if let Ok(given) = obj.cast::<PyRubrics>() {
-                return Ok(Arc::clone(&given.get().inner));
-            }
-            if let Ok(path) = obj.extract::<PathBuf>() {
-                return Ok(source.resolve(&path.to_string_lossy())?);
-            }
-            Err(errors::bad_rubrics_arg(&type_name(obj)))
-        }
+) -> PyResult<Option<Arc<Rubrics>>> {
+    let Some(obj) = rubrics.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(given) = obj.cast::<PyRubrics>() {
+        return Ok(Some(Arc::clone(&given.get().inner)));
     }
+    if let Ok(path) = obj.extract::<PathBuf>() {
+        return Ok(Some(source.resolve(&path.to_string_lossy())?));
+    }
+    Err(errors::bad_rubrics_arg(&type_name(obj)))
 }
 
 fn resolve_template(template: Option<&Bound<'_, PyAny>>, kind: Kind) -> PyResult<Arc<Template>> {
@@ -427,12 +424,13 @@ fn build_one(
         Some(obj) => inputs::owned_str(obj, Place::arg(what)).map(Some),
         None => Ok(None),
     };
-    let domain = optional(domain, "domain")?.unwrap_or_else(|| DEFAULT_DOMAIN.to_string());
+    let domain = optional(domain, "domain")?;
     let task = optional(task, "task")?;
     let template = resolve_template(template, kind)?;
     let prompt = extract_prompt(prompt, "prompt")?;
-    let rubrics = resolve_rubrics(&source_for(rubrics_dir), &domain, rubrics)?;
-    let context = JudgeContext::new(&rubrics, task.as_deref());
+    let source = source_for(rubrics_dir);
+    let fixed = fixed_rubrics(&source, rubrics)?;
+    let context = RowContexts::new(&source, fixed).get(domain.as_deref(), task.as_deref())?;
     let text = match responses {
         (one, None) => template.fill(
             &context,
@@ -540,48 +538,18 @@ fn build_many(
         }
         None => None,
     };
-    // A None entry (or domains=None) takes the default domain, DEFAULT_DOMAIN.
+    // A None entry (or domains=None) takes the default domain (RowContexts).
     let domains = per_row_strings(domains, "domains", rows)?;
     let tasks = per_row_strings(tasks, "tasks", rows)?;
     let source = source_for(rubrics_dir);
-    let fixed = match rubrics {
-        Some(obj) if !obj.is_none() => Some(resolve_rubrics(&source, "", Some(obj))?),
-        _ => None,
-    };
-
-    // One context per distinct (domain, task): rubric files are read and rendered once.
-    let mut rubric_cache: HashMap<String, Arc<Rubrics>> = HashMap::new();
-    let mut contexts: HashMap<(String, Option<String>), Arc<JudgeContext>> = HashMap::new();
+    let mut contexts = RowContexts::new(&source, fixed_rubrics(&source, rubrics)?);
     let mut built = Vec::with_capacity(rows);
     for (i, prompt) in prompts.iter().enumerate() {
-        let domain = domains
-            .get(i)
-            .cloned()
-            .flatten()
-            .unwrap_or_else(|| DEFAULT_DOMAIN.to_string());
-        let task = tasks.get(i).cloned().flatten();
-        let key = (domain, task);
-        let context = match contexts.get(&key) {
-            Some(context) => Arc::clone(context),
-            None => {
-                let rubrics = match &fixed {
-                    Some(rubrics) => Arc::clone(rubrics),
-                    None => match rubric_cache.get(&key.0) {
-                        Some(rubrics) => Arc::clone(rubrics),
-                        None => {
-                            let rubrics = source
-                                .resolve(&key.0)
-                                .map_err(|e| errors::row_rubric_error(i, &e))?;
-                            rubric_cache.insert(key.0.clone(), Arc::clone(&rubrics));
-                            rubrics
-                        }
-                    },
-                };
-                let context = Arc::new(JudgeContext::new(&rubrics, key.1.as_deref()));
-                contexts.insert(key, Arc::clone(&context));
-                context
-            }
-        };
+        let domain = domains.get(i).and_then(Option::as_deref);
+        let task = tasks.get(i).and_then(Option::as_deref);
+        let context = contexts
+            .get(domain, task)
+            .map_err(|e| errors::row_rubric_error(i, &e))?;
         let response = match first.get(i) {
             Some(obj) => extract_response(obj, &format!("{name_a}[{i}]"))?,
             None => String::new(),
