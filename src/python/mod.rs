@@ -12,10 +12,13 @@ mod judgement;
 mod pair;
 mod parse;
 mod prompt;
+mod prompt_args;
 mod repr;
+mod rubrics;
 mod sampler;
 mod scores;
 mod shapes;
+mod template;
 mod utf8;
 mod vote;
 
@@ -32,6 +35,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     scores::register(m)?;
     sampler::register(m)?;
     vote::register(m)?;
+    rubrics::register(m)?;
+    template::register(m)?;
     prompt::register(m)?;
     decode::register(m)?;
     Ok(())
