@@ -466,6 +466,28 @@ pub struct Turn {
     pub content: String,
 }
 
+/// One part of an OpenAI-style message content list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentPart {
+    /// A text part's text.
+    Text(String),
+    /// Any other part (an image, audio, ...), by its type.
+    Other(String),
+}
+
+/// A content list as the judge reads it: text parts kept, every other part a `[type]` marker
+/// (the judge cannot see it, but learns that it was there), one part per line.
+pub fn render_content_parts(parts: &[ContentPart]) -> String {
+    parts
+        .iter()
+        .map(|part| match part {
+            ContentPart::Text(text) => text.clone(),
+            ContentPart::Other(kind) => format!("[{kind}]"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The prompt being judged: plain text or a conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptText {
@@ -623,6 +645,20 @@ fn default_text(kind: Kind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_parts_keep_text_and_mark_the_rest() {
+        let parts = [
+            ContentPart::Text("Describe this.".into()),
+            ContentPart::Other("image_url".into()),
+            ContentPart::Text("Briefly.".into()),
+        ];
+        assert_eq!(
+            render_content_parts(&parts),
+            "Describe this.\n[image_url]\nBriefly."
+        );
+        assert_eq!(render_content_parts(&[]), "");
+    }
 
     #[test]
     fn row_contexts_default_the_domain_share_each_context_and_let_fixed_rubrics_win() {

@@ -1,7 +1,7 @@
 //! The prompt builders' row arguments: a prompt (a str or chat messages, with OpenAI-style
 //! content parts), a response, and the per-row `domains` / `tasks`.
 
-use crate::prompt::{PromptText, Turn};
+use crate::prompt::{render_content_parts, ContentPart, PromptText, Turn};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
@@ -15,7 +15,7 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     if content.cast::<PyString>().is_ok() {
         return inputs::owned_str(content, Place::arg(&format!("{what}['content']")));
     }
-    // OpenAI-style content parts: text parts are kept, other parts become a "[type]" marker.
+    // OpenAI-style content parts (the core renders them).
     if content.cast::<PyList>().is_ok() || content.cast::<PyTuple>().is_ok() {
         let mut parts = Vec::new();
         for part in content.try_iter()? {
@@ -30,14 +30,14 @@ fn message_content(content: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
                 None => "text".to_string(),
             };
             match (kind.as_str(), part.get_item("text")?) {
-                ("text", Some(text)) => parts.push(inputs::owned_str(
+                ("text", Some(text)) => parts.push(ContentPart::Text(inputs::owned_str(
                     &text,
                     Place::arg(&format!("{what} content part 'text'")),
-                )?),
-                _ => parts.push(format!("[{kind}]")),
+                )?)),
+                _ => parts.push(ContentPart::Other(kind)),
             }
         }
-        return Ok(parts.join("\n"));
+        return Ok(render_content_parts(&parts));
     }
     Err(errors::wrong_type(
         &format!("{what} content"),
