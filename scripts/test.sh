@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: the Rust core (cargo test), the release artifacts
-# (sdist, a wheel built from it, twine check, a fresh-venv install), lints and types (ruff, mypy,
-# stubtest of the extension against its stub), the Python package (pytest),
+# The whole test suite, from a fresh machine: the Rust core (cargo fmt --check, cargo clippy
+# with -D warnings, cargo test), the release artifacts (sdist, a wheel built from it, twine
+# check, a fresh-venv install), lints and types (ruff, mypy, stubtest of the extension against
+# its stub), the Python package (pytest),
 # and the verl, TRL and OpenRLHF integrations against the real frameworks. verl and TRL pin
 # different transformers versions, so each framework gets its own virtual environment.
 #
@@ -83,8 +84,10 @@ check_work_tree() {
   fi
 }
 
-step "Rust core: cargo fmt --check, cargo test"
+step "Rust core: cargo fmt --check, cargo clippy (without and with the bindings), cargo test"
 cargo fmt --check
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --all-targets --features python -- -D warnings
 cargo test --quiet
 
 step "Release artifacts: sdist, a wheel built from it (release, abi3), twine check"

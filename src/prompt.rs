@@ -6,7 +6,8 @@
 //! literal braces. Slot values are inserted verbatim in one pass, so braces inside a prompt or
 //! response are never read as slots.
 
-use crate::rubrics::Rubrics;
+use crate::rubrics::{RubricError, RubricSource, Rubrics, DEFAULT_DOMAIN};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 /// A named place in a template.
@@ -243,7 +244,8 @@ impl Template {
             .required()
             .iter()
             .copied()
-            .filter(|&s| !uses(s) && !(answer_only && s == Slot::Rubrics))
+            // An answer-only template may leave out the rubrics.
+            .filter(|&s| !(uses(s) || (answer_only && s == Slot::Rubrics)))
             .collect();
         if !missing.is_empty() {
             return Err(TemplateError::MissingSlots { missing });
@@ -406,11 +408,84 @@ impl JudgeContext {
     }
 }
 
+/// The judge context of each row of a batch, each distinct (domain, task) resolved and rendered
+/// once: `fixed` rubrics (the caller's `rubrics=`) serve every row, else a row's domain (None:
+/// [`DEFAULT_DOMAIN`]) is resolved in `source`; a row's task overrides the rubric file's.
+#[derive(Debug)]
+pub struct RowContexts<'a> {
+    source: &'a RubricSource,
+    fixed: Option<Arc<Rubrics>>,
+    rubrics: HashMap<String, Arc<Rubrics>>,
+    contexts: HashMap<(String, Option<String>), Arc<JudgeContext>>,
+}
+
+impl<'a> RowContexts<'a> {
+    pub fn new(source: &'a RubricSource, fixed: Option<Arc<Rubrics>>) -> Self {
+        RowContexts {
+            source,
+            fixed,
+            rubrics: HashMap::new(),
+            contexts: HashMap::new(),
+        }
+    }
+
+    /// The context of a row with this domain and task.
+    pub fn get(
+        &mut self,
+        domain: Option<&str>,
+        task: Option<&str>,
+    ) -> Result<Arc<JudgeContext>, RubricError> {
+        let key = (
+            domain.unwrap_or(DEFAULT_DOMAIN).to_string(),
+            task.map(str::to_string),
+        );
+        if let Some(context) = self.contexts.get(&key) {
+            return Ok(Arc::clone(context));
+        }
+        let rubrics = match &self.fixed {
+            Some(rubrics) => Arc::clone(rubrics),
+            None => match self.rubrics.get(&key.0) {
+                Some(rubrics) => Arc::clone(rubrics),
+                None => {
+                    let rubrics = self.source.resolve(&key.0)?;
+                    self.rubrics.insert(key.0.clone(), Arc::clone(&rubrics));
+                    rubrics
+                }
+            },
+        };
+        let context = Arc::new(JudgeContext::new(&rubrics, key.1.as_deref()));
+        self.contexts.insert(key, Arc::clone(&context));
+        Ok(context)
+    }
+}
+
 /// One turn of a chat-message prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Turn {
     pub role: String,
     pub content: String,
+}
+
+/// One part of an OpenAI-style message content list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentPart {
+    /// A text part's text.
+    Text(String),
+    /// Any other part (an image, audio, ...), by its type.
+    Other(String),
+}
+
+/// A content list as the judge reads it: text parts kept, every other part a `[type]` marker
+/// (the judge cannot see it, but learns that it was there), one part per line.
+pub fn render_content_parts(parts: &[ContentPart]) -> String {
+    parts
+        .iter()
+        .map(|part| match part {
+            ContentPart::Text(text) => text.clone(),
+            ContentPart::Other(kind) => format!("[{kind}]"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The prompt being judged: plain text or a conversation.
@@ -570,7 +645,45 @@ fn default_text(kind: Kind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rubrics::RubricSource;
+
+    #[test]
+    fn content_parts_keep_text_and_mark_the_rest() {
+        let parts = [
+            ContentPart::Text("Describe this.".into()),
+            ContentPart::Other("image_url".into()),
+            ContentPart::Text("Briefly.".into()),
+        ];
+        assert_eq!(
+            render_content_parts(&parts),
+            "Describe this.\n[image_url]\nBriefly."
+        );
+        assert_eq!(render_content_parts(&[]), "");
+    }
+
+    #[test]
+    fn row_contexts_default_the_domain_share_each_context_and_let_fixed_rubrics_win() {
+        let source = RubricSource::builtin_only();
+        let mut rows = RowContexts::new(&source, None);
+        let default = rows.get(None, None).unwrap();
+        assert_eq!(default.domain, DEFAULT_DOMAIN);
+        assert!(Arc::ptr_eq(
+            &default,
+            &rows.get(Some(DEFAULT_DOMAIN), None).unwrap()
+        ));
+        let with_task = rows.get(None, Some("Judge the haiku.")).unwrap();
+        assert_eq!(with_task.task, "Judge the haiku.");
+        assert_eq!(with_task.rubrics, default.rubrics);
+        assert!(!Arc::ptr_eq(&default, &with_task));
+        let safety = rows.get(Some("safety"), None).unwrap();
+        assert_eq!(*safety, context("safety"));
+        assert!(rows.get(Some("no-such-domain"), None).is_err());
+
+        let fixed = source.resolve("safety").unwrap();
+        let mut rows = RowContexts::new(&source, Some(fixed));
+        assert_eq!(rows.get(Some("chat"), None).unwrap().domain, safety.domain);
+        // Fixed rubrics serve every row: an unknown domain is not looked up.
+        assert_eq!(*rows.get(Some("no-such-domain"), None).unwrap(), *safety);
+    }
 
     fn context(domain: &str) -> JudgeContext {
         JudgeContext::new(&RubricSource::builtin_only().resolve(domain).unwrap(), None)

@@ -525,7 +525,7 @@ def test_batch_errors_name_the_row():
         patarm.build_prompts(["a", "b"], ["r", b"s"])
     with pytest.raises(TypeError, match=r"prompts\[1\] must be a str or a list of chat messages"):
         patarm.build_prompts(["a", 5], ["r", "s"])
-    with pytest.raises(TypeError, match="responses must be a list"):
+    with pytest.raises(TypeError, match="responses must be a sequence"):
         patarm.build_prompts(["a"], "r")
     with pytest.raises(RubricError, match=r"domains\[1\]: unknown rubric domain \"legal\""):
         patarm.build_prompts(["a", "b"], ["r", "s"], ["chat", "legal"])

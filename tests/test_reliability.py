@@ -119,6 +119,8 @@ LONG_CALL = """
     think = "a<b " * 25000
     text = "<think>" + think + "</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>7</answer>"
     texts = [text] * 200_000  # 20 GB to parse: minutes of work, far longer than the test waits
+    pair_ids = [i // 2 for i in range(len(texts))]
+    sides = ["chosen", "rejected"] * (len(texts) // 2)
     print("calling", flush=True)
     start = time.monotonic()
     try:
@@ -135,12 +137,15 @@ LONG_CALL = """
     "call",
     [
         "patarm.parse_judgements(texts, num_threads=1)",
-        "patarm.score_batch(texts, [i // 2 for i in range(len(texts))], ['chosen', 'rejected'] * (len(texts) // 2))",
+        "patarm.score_batch(texts, pair_ids, sides)",
     ],
 )
-def test_ctrl_c_interrupts_a_long_call_within_a_second(call):
+@pytest.mark.parametrize("delay", [1.0, 0.0], ids=["during-work", "while-reading-arguments"])
+def test_ctrl_c_interrupts_a_long_call_within_a_second(call, delay):
     # The long call is the child's first array-returning call: a SIGINT there used to become
-    # a PanicException ("Failed to access NumPy array API capsule").
+    # a PanicException ("Failed to access NumPy array API capsule"). A SIGINT that lands while
+    # the arguments are read (delay 0) used to be dropped by PyO3's Mapping check ("Exception
+    # ignored in: [...]"), and the call then ran to its end.
     child = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(LONG_CALL.format(call=call))],
         stdout=subprocess.PIPE,
@@ -149,7 +154,7 @@ def test_ctrl_c_interrupts_a_long_call_within_a_second(call):
     )
     try:
         assert child.stdout.readline().strip() == "calling"
-        time.sleep(1.0)
+        time.sleep(delay)
         sent = time.monotonic()
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=30)

@@ -5,15 +5,13 @@
 use std::sync::Arc;
 
 use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use super::{inputs, interrupt};
+use super::scores::{read_sides, scores_dict, RowSides};
+use super::{errors, inputs, interrupt};
 use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::decode::TokenDecoder;
-use crate::par::Side;
-use crate::parse::Choice;
 use crate::shape::Shape;
 
 /// A byte-level BPE decoding table (see `patarm.verl.decode.FastDecoder` for the checked,
@@ -119,44 +117,9 @@ fn refuse_broadcast(what: &str, shape: &[usize], strides: &[isize]) -> PyResult<
         .zip(strides)
         .any(|(&len, &stride)| len > 1 && stride == 0)
     {
-        return Err(PyValueError::new_err(format!(
-            "{what} is a broadcast array (stride 0, shape {shape:?}): it repeats ids without storing them; \
-             pass the token ids themselves (np.ascontiguousarray({what}) if the repetition is intended)"
-        )));
+        return Err(errors::broadcast_ids(what, shape));
     }
     Ok(())
-}
-
-/// The rows' side labels as pointwise sides or pairwise verdicts (a clear error on any other).
-enum RowSides {
-    Pointwise(Vec<Side>),
-    Pairwise(Vec<Choice>),
-}
-
-fn read_sides(labels: &[inputs::Utf8<'_>], pairwise: bool) -> PyResult<RowSides> {
-    let bad = |row: usize, label: &str| {
-        let want = if pairwise {
-            "the correct verdict 'A' or 'B'"
-        } else {
-            "'chosen' or 'rejected'"
-        };
-        PyValueError::new_err(format!(
-            "sides[{row}] is {label:?}; each side must be {want}"
-        ))
-    };
-    if pairwise {
-        let sides = labels
-            .iter()
-            .enumerate()
-            .map(|(r, l)| Choice::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
-        Ok(RowSides::Pairwise(sides.collect::<PyResult<_>>()?))
-    } else {
-        let sides = labels
-            .iter()
-            .enumerate()
-            .map(|(r, l)| Side::from_label(l.as_str()).ok_or_else(|| bad(r, l.as_str())));
-        Ok(RowSides::Pointwise(sides.collect::<PyResult<_>>()?))
-    }
 }
 
 fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
@@ -167,9 +130,7 @@ fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
             shape.get_item(2)?.extract()?,
         )?),
         "constant" => Ok(Shape::constant(shape.get_item(1)?.extract()?)?),
-        other => Err(PyValueError::new_err(format!(
-            "shape kind {other:?}: pass ('graded', thresholds, values) or ('constant', value)"
-        ))),
+        other => Err(errors::bad_shape_kind(other)),
     }
 }
 
@@ -179,7 +140,10 @@ fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
 /// and `par` to multiples of 2^-10 (METHOD section 4).
 #[pyfunction]
 #[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, shape, *, pairwise = false, think_in_prompt = false, num_threads = None, float32_safe = false))]
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one parameter per Python argument of the signature above"
+)]
 fn decode_and_score<'py>(
     py: Python<'py>,
     decoder: &PyTokenDecoder,
@@ -244,7 +208,7 @@ fn decode_and_score<'py>(
     if float32_safe {
         scores.snap_float32();
     }
-    super::reward::scores_dict(py, scores)
+    scores_dict(py, scores)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

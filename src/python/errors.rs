@@ -1,5 +1,6 @@
-//! Core errors become Python exceptions here and nowhere else: caller mistakes are
-//! `ValueError` / `TypeError` subclasses whose message says what was wrong and how to fix it.
+//! Every exception the bindings raise is built here and nowhere else: core errors become
+//! Python exceptions, and caller mistakes are `ValueError` / `TypeError` (or subclasses) whose
+//! message says what was wrong and how to fix it.
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
@@ -47,6 +48,46 @@ impl From<crate::prompt::TemplateError> for PyErr {
         }
         TemplateError::new_err(err.to_string())
     }
+}
+/// `rubrics=` that is neither a Rubrics nor a domain name / path.
+pub fn bad_rubrics_arg(got: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "rubrics must be a patarm.Rubrics, a domain name or a rubric file path, not {got}; \
+         load one with patarm.load_rubrics(...)"
+    ))
+}
+
+/// A chat message's content part that is not a dict.
+pub fn bad_content_part(message: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{message} content parts must be dicts like {{'type': 'text', 'text': ...}}"
+    ))
+}
+
+/// A chat message without `key` ('role' or 'content').
+pub fn message_without(message: &str, key: &str) -> PyErr {
+    PyValueError::new_err(format!(
+        "{message} has no '{key}'; chat messages are {{'role': ..., 'content': ...}}"
+    ))
+}
+
+/// A prompt given as an empty message list.
+pub fn empty_conversation(what: &str) -> PyErr {
+    PyValueError::new_err(format!(
+        "{what} is an empty message list; give at least one message"
+    ))
+}
+
+/// A per-row prompt argument whose length differs from `prompts`.
+pub fn prompt_rows_mismatch(what: &str, len: usize, rows: usize) -> PyErr {
+    PyValueError::new_err(format!(
+        "{what} has {len} items but prompts has {rows}; give one per prompt (or a single str for all)"
+    ))
+}
+
+/// A domain of row `row` whose rubrics could not be loaded.
+pub fn row_rubric_error(row: usize, err: &crate::rubrics::RubricError) -> PyErr {
+    RubricError::new_err(format!("domains[{row}]: {err}"))
 }
 // --- end prompts and rubrics ---------------------------------------------------------------
 
@@ -143,11 +184,14 @@ pub fn bad_pair_id(row: usize, got: &str) -> PyErr {
     ))
 }
 
-/// `num_threads` below zero.
-pub fn bad_num_threads(got: &str) -> PyErr {
-    PyValueError::new_err(format!(
-        "num_threads is {got}; pass a positive thread count, or None (or 0) for PATARM_NUM_THREADS / all CPUs"
-    ))
+/// A count argument (`num_threads`, `rounds`) that is not an int.
+pub fn count_not_an_int(what: &str, got: &str, expected: &str) -> PyErr {
+    PyTypeError::new_err(format!("{what} is {got}; pass {expected}"))
+}
+
+/// A count argument (`num_threads`, `rounds`) below zero.
+pub fn negative_count(what: &str, got: &str, expected: &str) -> PyErr {
+    PyValueError::new_err(format!("{what} is {got}; pass {expected}"))
 }
 
 /// `f` that is neither a built-in shape nor callable.
@@ -164,7 +208,55 @@ pub fn bad_shape_result(delta: f64, got: String) -> PyErr {
     ))
 }
 
+/// An argument of the wrong type: "`what` must be `expected`, not `got`".
+pub fn wrong_type(what: &str, expected: &str, got: &str) -> PyErr {
+    PyTypeError::new_err(format!("{what} must be {expected}, not {got}"))
+}
+
+/// A float argument that must be finite.
+pub fn not_finite(what: &str, value: f64) -> PyErr {
+    PyValueError::new_err(format!("{what} is {value}; pass a finite float"))
+}
+
+/// A str too large to copy (allocation failed).
+pub fn str_too_large(bytes: usize) -> PyErr {
+    pyo3::exceptions::PyMemoryError::new_err(format!("cannot copy a str of {bytes} bytes"))
+}
+
+/// A Judgement whose fields no parse could produce; `why` says which field and how.
+pub fn invalid_judgement(why: String) -> PyErr {
+    PyValueError::new_err(why)
+}
+
+/// SideRewards built from columns of different lengths.
+pub fn side_rewards_lengths() -> PyErr {
+    PyValueError::new_err(
+        "SideRewards needs reward, par, format_reward, score and error_code of equal length (one entry per judgement)",
+    )
+}
+
+/// `decode_and_score`'s `shape` of an unknown kind.
+pub fn bad_shape_kind(kind: &str) -> PyErr {
+    PyValueError::new_err(format!(
+        "shape kind {kind:?}: pass ('graded', thresholds, values) or ('constant', value)"
+    ))
+}
+
+/// A broadcast token-id array (stride 0 along an axis longer than 1).
+pub fn broadcast_ids(what: &str, shape: &[usize]) -> PyErr {
+    PyValueError::new_err(format!(
+        "{what} is a broadcast array (stride 0, shape {shape:?}): it repeats ids without storing them; \
+         pass the token ids themselves (np.ascontiguousarray({what}) if the repetition is intended)"
+    ))
+}
+
 // ---- end core ------------------------------------------------------------------------------
+
+/// Work stopped by a signal whose handler raised nothing we kept: KeyboardInterrupt, as Python
+/// would raise for Ctrl-C.
+pub fn interrupted() -> PyErr {
+    pyo3::exceptions::PyKeyboardInterrupt::new_err(())
+}
 
 // --- decoding (verl helper): token-id decoding tables -------------------------------------
 use crate::decode::DecodeError;

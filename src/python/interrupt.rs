@@ -10,7 +10,6 @@
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
 
-use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 
 use crate::parallel::{self, Interrupted};
@@ -46,7 +45,7 @@ where
         Ok(value) => Ok(value),
         Err(payload) if payload.is::<Interrupted>() => Err(RAISED
             .with(|raised| raised.borrow_mut().take())
-            .unwrap_or_else(|| PyKeyboardInterrupt::new_err(()))),
+            .unwrap_or_else(super::errors::interrupted)),
         Err(payload) => panic::resume_unwind(payload),
     }
 }

@@ -1,5 +1,6 @@
-//! The only PyO3 code of the crate: one binding file per core concern, and `errors.rs`,
-//! the single place where core errors become Python exceptions.
+//! The only PyO3 code of the crate: one binding file per core concern (or per class), and
+//! the shared pieces every binding goes through: `inputs.rs` reads every argument (with
+//! `utf8.rs`, the bindings' only `unsafe`), `errors.rs` builds every exception.
 
 use pyo3::prelude::*;
 
@@ -7,9 +8,18 @@ mod decode;
 mod errors;
 mod inputs;
 mod interrupt;
+mod judgement;
+mod pair;
+mod parse;
 mod prompt;
-mod reward;
+mod prompt_args;
+mod repr;
+mod rubrics;
 mod sampler;
+mod scores;
+mod shapes;
+mod template;
+mod utf8;
 mod vote;
 
 #[pymodule]
@@ -19,9 +29,14 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     interrupt::load_numpy_api(m.py())?;
     inputs::prepare(m.py())?;
     crate::parallel::warm_up();
-    reward::register(m)?;
+    parse::register(m)?;
+    shapes::register(m)?;
+    pair::register(m)?;
+    scores::register(m)?;
     sampler::register(m)?;
     vote::register(m)?;
+    rubrics::register(m)?;
+    template::register(m)?;
     prompt::register(m)?;
     decode::register(m)?;
     Ok(())

@@ -46,7 +46,10 @@ fn random_pair_indices(
 /// Row indices of one rank for one epoch of DistributedPairSampler.
 #[pyfunction]
 #[pyo3(signature = (num_rows, num_replicas, rank, seed, epoch, shuffle = true, drop_last = false))]
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one parameter per Python argument of the signature above"
+)]
 fn distributed_pair_indices(
     py: Python<'_>,
     num_rows: i64,

@@ -31,10 +31,11 @@ fn counts_to_numpy(py: Python<'_>, counts: vote::MajorityCounts) -> Counts<'_> {
 fn mean_vote_rows<'py>(
     py: Python<'py>,
     scores: PyReadonlyArray2<'py, f64>,
-    rounds: Option<usize>,
+    rounds: Option<&Bound<'_, PyAny>>,
     num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let num_threads = inputs::num_threads(num_threads)?;
+    let rounds = inputs::rounds(rounds)?;
     let scores = scores.as_array();
     let means = py.detach(|| vote::mean_vote(scores, rounds, num_threads))?;
     Ok(PyArray1::from_vec(py, means))
@@ -50,10 +51,11 @@ fn mean_vote_gaps<'py>(
     chosen_scores: PyReadonlyArray2<'py, f64>,
     rejected_scores: PyReadonlyArray2<'py, f64>,
     margin: f64,
-    rounds: Option<usize>,
+    rounds: Option<&Bound<'_, PyAny>>,
     num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Gaps<'py>> {
     let num_threads = inputs::num_threads(num_threads)?;
+    let rounds = inputs::rounds(rounds)?;
     let (chosen, rejected) = (chosen_scores.as_array(), rejected_scores.as_array());
     let gaps = py.detach(|| vote::mean_gaps(chosen, rejected, margin, rounds, num_threads))?;
     Ok((
@@ -69,10 +71,11 @@ fn majority_vote_counts<'py>(
     py: Python<'py>,
     chosen_scores: PyReadonlyArray2<'py, f64>,
     rejected_scores: PyReadonlyArray2<'py, f64>,
-    rounds: Option<usize>,
+    rounds: Option<&Bound<'_, PyAny>>,
     num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Counts<'py>> {
     let num_threads = inputs::num_threads(num_threads)?;
+    let rounds = inputs::rounds(rounds)?;
     let (chosen, rejected) = (chosen_scores.as_array(), rejected_scores.as_array());
     let counts = py.detach(|| vote::majority_vote(chosen, rejected, rounds, num_threads))?;
     Ok(counts_to_numpy(py, counts))
@@ -86,10 +89,11 @@ fn majority_vote_verdict_counts<'py>(
     py: Python<'py>,
     choices: PyReadonlyArray2<'py, i8>,
     correct: PyReadonlyArray1<'py, i8>,
-    rounds: Option<usize>,
+    rounds: Option<&Bound<'_, PyAny>>,
     num_threads: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Counts<'py>> {
     let num_threads = inputs::num_threads(num_threads)?;
+    let rounds = inputs::rounds(rounds)?;
     let (choices, correct) = (choices.as_array(), correct.as_array());
     let counts =
         py.detach(|| vote::majority_vote_verdicts(choices, correct, rounds, num_threads))?;

@@ -1,0 +1,110 @@
+"""The bindings' argument rules (src/python/inputs.rs), the same for every function of _core:
+
+* a row argument is any ordered iterable (list, tuple, numpy array, generator), never a lone str
+  or an unordered dict/set;
+* a count argument (num_threads, rounds) is None or an int >= 0: another type is a TypeError and
+  a negative count a ValueError, both naming the argument (never an OverflowError).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import patarm
+from patarm import _core
+
+PROMPTS = ["What is 2+2?", "Name a colour."]
+RESPONSES = ["4", "Blue."]
+RESPONSES_B = ["5", "Loud."]
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [list, tuple, np.array, lambda rows: iter(list(rows)), lambda rows: (row for row in rows)],
+    ids=["list", "tuple", "numpy", "iterator", "generator"],
+)
+def test_prompt_batches_take_any_ordered_iterable(convert):
+    expected = patarm.build_prompts(PROMPTS, RESPONSES)
+    assert patarm.build_prompts(convert(PROMPTS), convert(RESPONSES)) == expected
+    assert _core.build_prompts(convert(PROMPTS), convert(RESPONSES), ["chat", "chat"]) == expected
+    pairwise = patarm.build_pairwise_prompts(PROMPTS, RESPONSES, RESPONSES_B)
+    got = patarm.build_pairwise_prompts(convert(PROMPTS), convert(RESPONSES), convert(RESPONSES_B))
+    assert got == pairwise
+    assert patarm.build_prompts(PROMPTS, RESPONSES, convert(["chat", "chat"])) == expected
+
+
+def test_prompt_batches_and_score_batch_share_the_sequence_rule():
+    # The same argument mistakes give the same errors in both bindings.
+    for bad, error in [("one string", "not a single string"), ({"a": 1}, "in row order"), (5, "must be a sequence")]:
+        with pytest.raises(TypeError, match=error) as prompts_error:
+            patarm.build_prompts(["p"], bad)
+        with pytest.raises(TypeError, match=error) as scores_error:
+            patarm.score_batch(bad, [0], ["chosen"])
+        assert str(prompts_error.value).startswith("responses ")
+        assert str(scores_error.value) == str(prompts_error.value).replace("responses", "texts", 1)
+
+
+def _decoder():
+    return _core.TokenDecoder.from_pieces([b"a", b"b"], [])
+
+
+COUNTED = {
+    "parse_judgements": lambda **kw: _core.parse_judgements(["x"], **kw),
+    "score_batch": lambda **kw: _core.score_batch(["x"], [0], ["chosen"], **kw),
+    "par_rewards": lambda **kw: _core.par_rewards(["x"], ["y"], **kw),
+    "build_prompts": lambda **kw: _core.build_prompts(PROMPTS, RESPONSES, **kw),
+    "build_pairwise_prompts": lambda **kw: _core.build_pairwise_prompts(PROMPTS, RESPONSES, RESPONSES_B, **kw),
+    "mean_vote_rows": lambda **kw: _core.mean_vote_rows(np.ones((2, 2)), **kw),
+    "mean_vote_gaps": lambda **kw: _core.mean_vote_gaps(np.ones((2, 2)), np.ones((2, 2)), **kw),
+    "majority_vote_counts": lambda **kw: _core.majority_vote_counts(np.ones((2, 2)), np.ones((2, 2)), **kw),
+    "decode_rows": lambda **kw: _decoder().decode_rows(np.zeros((1, 2), np.int64), np.array([2]), **kw),
+    "decode_and_score": lambda **kw: _core.decode_and_score(
+        _decoder(), np.zeros((1, 2), np.int64), np.array([2]), [0], ["chosen"], None, ("constant", 1.3), **kw
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COUNTED))
+@pytest.mark.parametrize("bad", [-1, -(2**70), np.int64(-3)])
+def test_negative_num_threads_is_a_value_error_naming_it(name, bad):
+    with pytest.raises(ValueError, match=rf"^num_threads is {int(bad)}; pass a positive thread count"):
+        COUNTED[name](num_threads=bad)
+
+
+@pytest.mark.parametrize("name", sorted(COUNTED))
+@pytest.mark.parametrize("bad", [True, 2.0, "2"])
+def test_non_int_num_threads_is_a_type_error_naming_it(name, bad):
+    with pytest.raises(TypeError, match=r"^num_threads is (bool|float|str); pass a positive thread count"):
+        COUNTED[name](num_threads=bad)
+
+
+@pytest.mark.parametrize("name", sorted(COUNTED))
+def test_num_threads_accepts_none_zero_numpy_and_huge_counts(name):
+    for ok in [None, 0, 1, np.int32(2), 2**62, 10**30]:
+        COUNTED[name](num_threads=ok)
+
+
+VOTES = {
+    "mean_vote_rows": lambda rounds: _core.mean_vote_rows(np.ones((2, 3)), rounds),
+    "mean_vote_gaps": lambda rounds: _core.mean_vote_gaps(np.ones((2, 3)), np.ones((2, 3)), 0.0, rounds),
+    "majority_vote_counts": lambda rounds: _core.majority_vote_counts(np.ones((2, 3)), np.ones((2, 3)), rounds),
+    "majority_vote_verdict_counts": lambda rounds: _core.majority_vote_verdict_counts(
+        np.ones((2, 3), np.int8), np.ones(2, np.int8), rounds
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VOTES))
+def test_rounds_follows_the_integer_rule(name):
+    call = VOTES[name]
+    with pytest.raises(ValueError, match=r"^rounds is -1; pass a positive int"):
+        call(-1)
+    with pytest.raises(ValueError, match=r"^rounds is -1180591620717411303424; pass"):
+        call(-(2**70))
+    with pytest.raises(TypeError, match=r"^rounds is bool; pass a positive int"):
+        call(True)
+    with pytest.raises(TypeError, match=r"^rounds is float; pass"):
+        call(2.0)
+    # numpy integers count like ints; the first 2 of 3 judgements
+    assert np.array_equal(np.asarray(call(np.int64(2))[0]), np.asarray(call(2)[0]))
