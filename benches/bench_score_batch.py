@@ -2,7 +2,7 @@
 
 16,384 judgements of about 3.5 KB, 8 per side of 1,024 pairs, in shuffled row order, about 5%
 malformed. The plain-Python version (tests/par_reference.py) is honest: compiled regexes and
-straightforward code, with exact arithmetic (fractions.Fraction) as METHOD section 4 requires.
+straightforward code, with exact arithmetic (fractions.Fraction) as docs/method.md §4 requires.
 Both must give identical results, checked before timing. The same plain Python with float
 arithmetic is timed too (it is faster, and gets some rewards wrong: the count is printed). Throughput is
 compared with a memchr scan of the same bytes (`patarm._core._memchr_count`: the same

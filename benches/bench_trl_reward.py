@@ -1,6 +1,6 @@
 """What the PaTaRM reward costs a GRPO step in TRL: ``patarm.trl.PatarmReward`` (Rust core, one
 ``score_batch`` call) side by side with a plain-Python reward function that applies the same
-rules (METHOD sections 3 and 4) and logs the same metrics, on the same batch.
+rules (docs/method.md §3 and 4) and logs the same metrics, on the same batch.
 
 One call is what TRL does once per generation batch per process: ``reward_func(prompts=...,
 completions=[[{"role": "assistant", "content": ...}], ...], pair_id=[...], side=[...],

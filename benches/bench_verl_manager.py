@@ -2,7 +2,7 @@
 
 1. batch interface: ``PairRewardManager(batch, return_dict=True)`` against verl's
    ``NaiveRewardManager`` with a plain-Python ``compute_score`` implementing the same rules
-   (METHOD 3 parse per rollout, then a plain-Python PAR pass over the pairs, METHOD 4), on
+   (docs/method.md §3 parse per rollout, then a plain-Python PAR pass over the pairs, docs/method.md §4), on
    4,096 rollouts x 1,024-token responses (16-token prompts), decoding included;
 2. per-rollout cost of the verl 0.9 route: the agent-loop rendezvous (decode + PairBoard +
    score per pair), patarm's ``run_single`` on the reward loop, and verl's reward-loop
@@ -32,14 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "verl_int
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 TAG_RE = re.compile(r"</?(?:think|generate_rubrics|eval|answer)>")
-VERDICT_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)  # METHOD R4: "7." is 7
+VERDICT_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)  # docs/method.md §3: "7." is 7
 EXPECTED_TAGS = ("<think>", "</think>")
 TAIL_TAGS = ["<eval>", "</eval>", "<answer>", "</answer>"]
 
 
 # ----------------------------------------------------------------- the plain-Python baseline
 def python_compute_score(data_source, solution_str, ground_truth=None, extra_info=None, **kwargs):
-    """METHOD section 3 in plain Python: format reward and judge score of one judgement."""
+    """docs/method.md §3 in plain Python: format reward and judge score of one judgement."""
     tags = TAG_RE.findall(solution_str)
     middle = tags[2:-4]
     ok = (
@@ -61,7 +61,7 @@ def python_compute_score(data_source, solution_str, ground_truth=None, extra_inf
 
 
 def python_par(data, reward_tensor, extra_info, f=lambda d: 1.2 if d <= 2 else 1.4):
-    """METHOD section 4 in plain Python over the naive manager's output (rows grouped by pair)."""
+    """docs/method.md §4 in plain Python over the naive manager's output (rows grouped by pair)."""
     infos = data.non_tensor_batch["extra_info"]
     sources = data.non_tensor_batch["data_source"]
     scores = extra_info["judge_score"]
@@ -82,7 +82,7 @@ def python_par(data, reward_tensor, extra_info, f=lambda d: 1.2 if d <= 2 else 1
         if score is not None and other is not None:
             gap = score - other if side == "chosen" else other - score
             par = f(gap) if gap > 0 else 0.0
-        # Rewards leaving patarm are float32-safe: the total snapped to a multiple of 2^-10 (METHOD 4).
+        # Rewards leaving patarm are float32-safe: the total snapped to a multiple of 2^-10 (docs/method.md §4).
         total = reward_tensor[row, lengths[row] - 1].item() + par
         reward_tensor[row, lengths[row] - 1] = round(total * 1024) / 1024
     return reward_tensor

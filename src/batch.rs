@@ -1,4 +1,4 @@
-//! Rewards for a whole batch of judgements in any row order (METHOD sections 1, 4 and 5).
+//! Rewards for a whole batch of judgements in any row order (docs/method.md §1, 4 and 5).
 //!
 //! RL frameworks repeat rows and reorder the batch, so rows are grouped by
 //! (source, pair id), never by position. This is the Rust-level API behind
@@ -48,7 +48,7 @@ pub struct PairKey<'a> {
     pub id: PairId<'a>,
 }
 
-/// Rewards of the pairwise variant (METHOD section 5): `correct` when the verdict names the
+/// Rewards of the pairwise variant (docs/method.md §5): `correct` when the verdict names the
 /// chosen response, `wrong` when it names the other one; a format error earns neither.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PairwiseRewards {
@@ -125,7 +125,7 @@ impl BatchScores {
     }
 
     /// Snaps `par` and `reward` to multiples of 2^-10 for an RL framework
-    /// (METHOD section 4, [`crate::par::float32_safe`]).
+    /// (docs/method.md §4, [`crate::par::float32_safe`]).
     pub fn snap_float32(&mut self) {
         crate::par::snap_float32(&mut self.par);
         crate::par::snap_float32(&mut self.reward);
@@ -254,7 +254,7 @@ pub fn score_pointwise_with<T: AsRef<[u8]> + Sync>(
     Ok(scores)
 }
 
-/// The pairwise variant (METHOD section 5): `correct[i]` is the verdict that names the chosen
+/// The pairwise variant (docs/method.md §5): `correct[i]` is the verdict that names the chosen
 /// response of row i. Rows need no grouping: each judgement sees both responses.
 pub fn score_pairwise<T: AsRef<[u8]> + Sync>(
     texts: &[T],

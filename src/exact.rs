@@ -1,4 +1,4 @@
-//! Exact rational arithmetic for scores (METHOD section 4, "Exactness").
+//! Exact rational arithmetic for scores (docs/method.md §4, "Exactness").
 //!
 //! A score is the exact decimal value of its verdict text, so `4.4 - 2.4` is exactly 2 and the
 //! mean of 0.1 and 0.2 is exactly 0.15. An [`Exact`] is a fraction `num / den` (den > 0, not

@@ -1,4 +1,4 @@
-//! The preference-aware reward (PAR) of METHOD section 4, for one pair.
+//! The preference-aware reward (PAR) of docs/method.md §4, for one pair.
 //!
 //! Rewards are computed in two steps so that any f works, including a Python callable:
 //! first the *gap* of each judgement in its preferred direction (0.0 when it earns no PAR),
@@ -87,7 +87,7 @@ pub(crate) fn row_gap_and_par(
     }
 }
 
-/// Rewards handed to an RL framework are multiples of this (METHOD section 4, float32-safe).
+/// Rewards handed to an RL framework are multiples of this (docs/method.md §4, float32-safe).
 pub const REWARD_QUANTUM: f64 = 1.0 / 1024.0;
 
 /// `value` rounded to the nearest multiple of [`REWARD_QUANTUM`] (ties to even, as numpy's

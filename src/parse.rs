@@ -1,4 +1,4 @@
-//! Parsing a judgement (METHOD section 3, rules R1-R4).
+//! Parsing a judgement (docs/method.md §3, rules R1-R4).
 //!
 //! The scan is one pass over the bytes: a SIMD compare finds each `<` (see [`less_thans`]),
 //! and at most 20 following bytes decide whether it opens one of the eight tags of R1. The tags feed a small state
@@ -12,7 +12,7 @@ use thiserror::Error;
 
 use crate::exact::Exact;
 
-/// The two kinds of format error of METHOD section 3. `code()` is the stable integer used
+/// The two kinds of format error of docs/method.md §3. `code()` is the stable integer used
 /// in batch arrays (0 means no error), `kind()` the string used in the Python API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Error)]
 pub enum FormatError {
@@ -55,7 +55,7 @@ impl FormatError {
         }
     }
 
-    /// The format reward of METHOD section 3.
+    /// The format reward of docs/method.md §3.
     pub fn reward(self) -> f64 {
         match self {
             FormatError::MissingOrMisorderedTags => FORMAT_REWARD_TAGS,
@@ -102,12 +102,12 @@ impl Choice {
 /// How to read a judgement.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ParseOptions {
-    /// The verdict is `A`/`B` (METHOD section 5) instead of a 0-10 score.
+    /// The verdict is `A`/`B` (docs/method.md §5) instead of a 0-10 score.
     pub pairwise: bool,
     /// The chat template opened `<think>` in the prompt: the text is read as if it began
     /// with `<think>` (so a `<think>` of its own counts as a repeated tag).
     pub think_in_prompt: bool,
-    /// Baseline judges (METHOD section 6): only an `<answer>` block is required, the last
+    /// Baseline judges (docs/method.md §6): only an `<answer>` block is required, the last
     /// complete one counts, and a pointwise verdict must lie in [1, 10]. The other tags are
     /// plain text and `think_in_prompt` does not apply.
     pub answer_only: bool,
@@ -122,7 +122,7 @@ pub struct Outcome {
     /// The pointwise score as the nearest float, when the judgement has no format error
     /// (never NaN, never -0.0).
     pub score: Option<f64>,
-    /// The exact value of the verdict (METHOD section 4); `Some` exactly when `score` is.
+    /// The exact value of the verdict (docs/method.md §4); `Some` exactly when `score` is.
     pub exact: Option<Exact>,
     /// The pairwise verdict, when the judgement has no format error.
     pub choice: Option<Choice>,
@@ -398,7 +398,7 @@ fn trim_bytes(bytes: &[u8]) -> &[u8] {
 }
 
 /// R4, pointwise: a plain decimal number (`[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)`, so `7.` is 7),
-/// no exponent, no inf/nan, valued in [0, 10]: its exact value (METHOD section 4). A fraction
+/// no exponent, no inf/nan, valued in [0, 10]: its exact value (docs/method.md §4). A fraction
 /// of more than [`crate::exact::MAX_DIGITS`] digits (trailing zeros aside) is refused too.
 pub fn parse_score(verdict: &[u8]) -> Option<Exact> {
     let value = Exact::parse_decimal(verdict)?;
@@ -458,7 +458,7 @@ pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
     }
 }
 
-/// A judgement with its section texts (METHOD section 3).
+/// A judgement with its section texts (docs/method.md §3).
 pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
     let mut rubric_spans = Vec::new();
     let section = |range: Range<usize>| text.get(range).map(python_strip);

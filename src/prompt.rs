@@ -1,4 +1,4 @@
-//! The judge prompt (METHOD section 2): templates with named slots, the default pointwise and
+//! The judge prompt (docs/method.md §2): templates with named slots, the default pointwise and
 //! pairwise templates, conversation rendering, and the batch builder used for data preparation.
 //!
 //! A template is text with slots `{task}`, `{rubrics}`, `{domain}`, `{prompt}` and either
@@ -134,7 +134,7 @@ pub struct Template {
     text: String,
     pieces: Vec<Piece>,
     kind: Kind,
-    /// A baseline-judge template (METHOD section 6): its judgements are parsed answer-only,
+    /// A baseline-judge template (docs/method.md §6): its judgements are parsed answer-only,
     /// and it needs no `{rubrics}` slot.
     answer_only: bool,
 }
@@ -258,7 +258,7 @@ impl Template {
         })
     }
 
-    /// The built-in baseline-judge template (METHOD section 6, the paper's appendix B.1):
+    /// The built-in baseline-judge template (docs/method.md §6, the paper's appendix B.1):
     /// pointwise, scored 1 to 10 in `<answer>`, parsed answer-only.
     pub fn baseline() -> &'static Arc<Template> {
         static BASELINE: OnceLock<Arc<Template>> = OnceLock::new();
@@ -279,7 +279,7 @@ impl Template {
         self.answer_only
     }
 
-    /// The built-in template of a kind (METHOD section 2).
+    /// The built-in template of a kind (docs/method.md §2).
     pub fn default_for(kind: Kind) -> &'static Template {
         Self::shared_default(kind)
     }
@@ -557,9 +557,9 @@ pub fn build_batch(
         .collect()
 }
 
-// The default templates: one shared layout (METHOD section 2), differing only where one
+// The default templates: one shared layout (docs/method.md §2), differing only where one
 // response becomes two. Tag names appear only in the output-format example, so the tags in a
-// rendered prompt read, in order, exactly as a valid judgement's (METHOD section 3, R2).
+// rendered prompt read, in order, exactly as a valid judgement's (docs/method.md §3).
 const ROLE: &str =
     "You are an expert assistant that evaluates the quality of responses against rubrics. \
 Read the task, the rubrics, the prompt and ";
@@ -689,7 +689,7 @@ mod tests {
         JudgeContext::new(&RubricSource::builtin_only().resolve(domain).unwrap(), None)
     }
 
-    /// The judge tags of METHOD section 3 (R1), in text order.
+    /// The judge tags of docs/method.md §3 (R1), in text order.
     fn tag_sequence(text: &str) -> Vec<&str> {
         let mut found = Vec::new();
         let mut i = 0;

@@ -1,4 +1,4 @@
-//! Task rubrics (METHOD section 2): the hand-written primary rubrics of a domain, kept as JSON
+//! Task rubrics (docs/method.md §2): the hand-written primary rubrics of a domain, kept as JSON
 //! data files so that users add domains without code changes.
 //!
 //! The five built-in domains are compiled in from the repository's `rubrics/` folder, so every
@@ -18,7 +18,7 @@ pub const RUBRICS_PATH_ENV: &str = "PATARM_RUBRICS_PATH";
 /// The domain of a row that names none: its task and rubrics are the general chat ones.
 pub const DEFAULT_DOMAIN: &str = "chat";
 
-/// The highest score a judge can give (METHOD section 3: verdicts lie in 0..=10).
+/// The highest score a judge can give (docs/method.md §3: verdicts lie in 0..=10).
 pub const MAX_SCORE: u8 = 10;
 
 /// How a domain can be added, appended to unknown-domain errors.

@@ -1,4 +1,4 @@
-//! Pair-preserving index sampling (METHOD section 8).
+//! Pair-preserving index sampling (docs/method.md §8).
 //!
 //! Row `2k` is the chosen judge prompt of pair `k` and row `2k + 1` its rejected one. Every
 //! order produced here lists whole pairs: pair `k` always yields `2k` immediately followed by

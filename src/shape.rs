@@ -1,4 +1,4 @@
-//! The shape function f of the preference-aware reward (METHOD section 4): it maps the size of
+//! The shape function f of the preference-aware reward (docs/method.md §4): it maps the size of
 //! the gap in the preferred direction (delta > 0) to the PAR reward.
 
 use thiserror::Error;

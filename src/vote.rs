@@ -1,11 +1,11 @@
-//! Voting over n judgements of a trained judge (METHOD section 6).
+//! Voting over n judgements of a trained judge (docs/method.md §6).
 //!
 //! Scores are `[responses, n]` (mean voting) or `[pairs, n]` per side (majority voting), with
 //! NaN marking an invalid judgement (a format error has no score). `rounds = Some(k)` uses
 //! only the first k judgements, so evaluation can report accuracy at n = 1, 2, 4, 8 from one
 //! set of 8 samples.
 //!
-//! Means are exact (METHOD section 4): each float score stands for the shortest decimal that
+//! Means are exact (docs/method.md §4): each float score stands for the shortest decimal that
 //! prints as it (the verdict it was parsed from), so the mean of 0.1 and 0.2 ties with 0.15.
 //! Round-by-round comparisons of floats are already exact: distinct floats have distinct
 //! shortest decimals, in the same order.

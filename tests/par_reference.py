@@ -1,8 +1,8 @@
-"""A plain-Python implementation of the judgement rules (METHOD sections 3-5).
+"""A plain-Python implementation of the judgement rules (docs/method.md §3-5).
 
 It is the reference the Rust core is checked against (tests) and the honest baseline of the
 benchmark (benches/bench_score_batch.py): compiled regexes, straightforward code, and exact
-arithmetic with ``fractions.Fraction`` (METHOD section 4: a score is the exact decimal value
+arithmetic with ``fractions.Fraction`` (docs/method.md §4: a score is the exact decimal value
 of its verdict; means, gaps, ties and thresholds are decided exactly).
 """
 

@@ -1,4 +1,4 @@
-"""Baseline judges (METHOD section 6, the paper's appendix B.1): the built-in baseline prompt,
+"""Baseline judges (docs/method.md §6, the paper's appendix B.1): the built-in baseline prompt,
 the answer-only parse mode, and a baseline LLM scored by ``Judge`` and ``patarm evaluate``
 beside a PaTaRM judge under the same voting and tables."""
 

@@ -1,4 +1,4 @@
-"""Exact arithmetic wherever scores are averaged or compared (METHOD section 4, "Exactness"),
+"""Exact arithmetic wherever scores are averaged or compared (docs/method.md §4, "Exactness"),
 checked against a reference written with fractions.Fraction (tests/par_reference.py), on
 one- and two-decimal scores where ties and exact boundaries are common; and the float32-safe
 option of the reward functions."""

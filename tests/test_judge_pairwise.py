@@ -1,4 +1,4 @@
-"""Pairwise judges (METHOD section 5): the A/B prompt in both orders, votes, position consistency."""
+"""Pairwise judges (docs/method.md §5): the A/B prompt in both orders, votes, position consistency."""
 
 import json
 import math

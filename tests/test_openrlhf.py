@@ -53,7 +53,7 @@ def test_reward_func_scores_each_response_with_the_judge(judge_env):
         judge_env(server)
         out = load_example()([prompt + "Hola.<|im_end|>", prompt + "Bonjour.<|im_end|>"], [prompt, prompt], ["", ""])
         contents = [r["messages"][0]["content"] for r in server.requests]
-    # float32-safe: multiples of 2^-10 (METHOD section 4)
+    # float32-safe: multiples of 2^-10 (docs/method.md §4)
     assert values(out["rewards"]) == [8.5, 2.0]
     assert values(out["scores"]) == [round(0.85 * 1024) / 1024, round(0.2 * 1024) / 1024]
     assert values(out["extra_logs"]["judge_valid_fraction"]) == pytest.approx([1.0, 0.5])

@@ -1,4 +1,4 @@
-"""Parsing judgements: rules R1-R4 of METHOD section 3, single and batch forms."""
+"""Parsing judgements: rules R1-R4 of docs/method.md §3, single and batch forms."""
 
 import math
 import pickle

@@ -1,4 +1,4 @@
-"""`patarm prepare`: preference pairs -> verl judge-training rows (METHOD sections 1, 2, 5)."""
+"""`patarm prepare`: preference pairs -> verl judge-training rows (docs/method.md §1, 2, 5)."""
 
 import json
 from pathlib import Path

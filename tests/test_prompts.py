@@ -1,4 +1,4 @@
-"""Judge prompts and task rubrics (METHOD section 2)."""
+"""Judge prompts and task rubrics (docs/method.md §2)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import patarm
 from patarm import PromptTemplate, RubricError, Rubrics, TemplateError
 
-# METHOD section 2, copied from the spec (not from the rubric files): domain -> criterion ->
+# docs/method.md §2, copied from the spec (not from the rubric files): domain -> criterion ->
 # (description, [(band, band description)]).
 METHOD_RUBRICS = {
     "chat": {
@@ -120,7 +120,7 @@ LEGAL = {
     ],
 }
 
-# METHOD section 3, R2: the order of the judge tags in a valid judgement.
+# docs/method.md §3: the order of the judge tags in a valid judgement.
 JUDGE_TAG = re.compile(r"</?(?:think|generate_rubrics|eval|answer)>")
 VALID_ORDER = re.compile(r"<think></think>(?:<generate_rubrics></generate_rubrics>)+<eval></eval><answer></answer>")
 
@@ -310,7 +310,7 @@ def test_pointwise_prompt_follows_method_section_2(domain):
     ]
     positions = [text.index(part) for part in parts]
     assert positions == sorted(positions)
-    # The judge tags appear exactly in the order a valid judgement uses (METHOD 3, R2) ...
+    # The judge tags appear exactly in the order a valid judgement uses (docs/method.md §3) ...
     assert VALID_ORDER.fullmatch(judge_tags(text))
     # ... and the requested format, answered with a verdict, is a valid judgement.
     example = output_format_example(text)

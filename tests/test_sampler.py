@@ -1,4 +1,4 @@
-"""Pair-preserving samplers (METHOD section 8): invariants, reproducibility, errors, pickling."""
+"""Pair-preserving samplers (docs/method.md §8): invariants, reproducibility, errors, pickling."""
 
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ def test_numpy_generator_draws_the_seed():
 
 
 # ---------------------------------------------------------------------------------------------
-# Pair invariants (METHOD 8)
+# Pair invariants (docs/method.md §8)
 
 
 @settings(max_examples=80, deadline=None)

@@ -1,4 +1,4 @@
-"""``patarm sft-data``: the cold-start SFT corpus (METHOD section 7) from a live teacher on a
+"""``patarm sft-data``: the cold-start SFT corpus (docs/method.md §7) from a live teacher on a
 real loopback chat-completions server (tests/chat_server.py) or from a teacher-judgement file."""
 
 import json

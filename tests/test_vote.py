@@ -1,4 +1,4 @@
-"""Voting (METHOD section 6), checked against plain-Python implementations of the rules."""
+"""Voting (docs/method.md §6), checked against plain-Python implementations of the rules."""
 
 from __future__ import annotations
 

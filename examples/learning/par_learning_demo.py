@@ -111,7 +111,7 @@ def judge_prompt(rng: random.Random, side: str) -> str:
 
 
 def judgement(score: int) -> str:
-    """The PaTaRM judgement format (METHOD section 3) with one-word blocks: 13 tokens."""
+    """The PaTaRM judgement format (docs/method.md §3) with one-word blocks: 13 tokens."""
     return f"<think> t </think> <generate_rubrics> r </generate_rubrics> <eval> e </eval> <answer> {score} </answer>"
 
 

@@ -8,7 +8,7 @@ Each row's ``messages`` is [system?, user: judge prompt, assistant: teacher judg
 script splits it into TRL's conversational prompt-completion form (``prompt`` = the messages
 before the judgement, ``completion`` = the judgement), so the loss covers the judgement only
 (SFTConfig's ``completion_only_loss`` default for prompt-completion data). One epoch, as in the
-paper (METHOD section 7); the checkpoint is then the starting point of GRPO with the PAR reward
+paper (docs/method.md §7); the checkpoint is then the starting point of GRPO with the PAR reward
 (examples/verl, examples/trl/train_judge.py). Needs ``pip install 'patarm[trl]'``. Not run in CI.
 """
 

@@ -13,9 +13,9 @@
 
 The preference file is JSON lines: ``{"prompt": ..., "chosen": ..., "rejected": ..., "domain": "chat",
 "id": ...}`` (``domain`` and ``id`` optional). Each pair becomes two judge prompts at adjacent rows
-(chosen, then rejected; METHOD section 1) built with ``patarm.build_messages``; ``PairGRPOTrainer``
+(chosen, then rejected; docs/method.md §1) built with ``patarm.build_messages``; ``PairGRPOTrainer``
 keeps each pair's 2 x num_generations judgements in the same batch so ``PatarmReward`` can compare
-them (METHOD section 4). Rows written by ``patarm prepare`` carry ``pair_id`` and ``side`` in
+them (docs/method.md §4). Rows written by ``patarm prepare`` carry ``pair_id`` and ``side`` in
 ``extra_info``, which ``PatarmReward`` and ``PairGRPOTrainer`` read as they are; pairwise rows
 (one A/B row per pair) need no pair keeping and train with the plain ``GRPOTrainer``.
 """
@@ -121,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--learning-rate", type=float, default=1e-6)
     parser.add_argument("--epochs", type=float, default=2.0, help="the paper trains 2 epochs of RL")
     parser.add_argument("--max-steps", type=int, default=-1)
-    parser.add_argument("--f", choices=["graded", "constant"], default="graded", help="the PAR shape (METHOD 4)")
+    parser.add_argument(
+        "--f", choices=["graded", "constant"], default="graded", help="the PAR shape (docs/method.md §4)"
+    )
     parser.add_argument("--think-in-prompt", action="store_true", help="the chat template opens <think> itself")
     parser.add_argument("--bf16", action="store_true")
     parser.add_argument("--seed", type=int, default=0)

@@ -45,7 +45,7 @@ from .voting import MajorityVote, majority_vote, majority_vote_verdicts, mean_vo
 
 __all__ = [
     "__version__",
-    # prompts and rubrics (METHOD 2)
+    # prompts and rubrics (docs/method.md §2)
     "Rubrics",
     "PromptTemplate",
     "RubricError",
@@ -58,7 +58,7 @@ __all__ = [
     "build_messages",
     "build_prompts",
     "build_pairwise_prompts",
-    # sampling (METHOD 8) and voting (METHOD 6)
+    # sampling (docs/method.md §8) and voting (docs/method.md §6)
     "PairRandomSampler",
     "DistributedPairSampler",
     "pair_permutation",
@@ -68,7 +68,7 @@ __all__ = [
     "majority_vote",
     "majority_vote_verdicts",
     "MajorityVote",
-    # core: parsing and rewards (METHOD 3-5)
+    # core: parsing and rewards (docs/method.md §3-5)
     "DEFAULT_DOMAIN",
     "ERROR_KINDS",
     "Judgement",

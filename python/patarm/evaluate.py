@@ -1,4 +1,4 @@
-"""Evaluating a judge on RewardBench and RM-Bench (METHOD section 6).
+"""Evaluating a judge on RewardBench and RM-Bench (docs/method.md §6).
 
 Benchmarks are read in their published formats:
 
@@ -28,11 +28,11 @@ The published datasets can be read by name (``allenai/reward-bench``, ``THU-KEG/
 Judgements come from a file (``id``, ``side``, ``style`` for RM-Bench or ``index`` for
 RewardBench 2 (the response's position in its side's list), and ``judgements`` /
 ``text`` / ``scores``) or from a live :class:`patarm.Judge`. A baseline judge (a
-general-purpose LLM given ``PromptTemplate.baseline()``, METHOD section 6) is evaluated the same
+general-purpose LLM given ``PromptTemplate.baseline()``, docs/method.md §6) is evaluated the same
 way, its judgements parsed with ``answer_only=True``. Votes use the first n judgements of
 every response, for n = 1, 2, 4, 8 while enough exist (and all of them): mean voting (the mean
 of the valid scores) and majority voting (round i compares the i-th judgements; more rounds
-won wins). Means are compared exactly (METHOD section 4). Ties, and pairs where a side has no
+won wins). Means are compared exactly (docs/method.md §4). Ties, and pairs where a side has no
 valid score, count as wrong by default (``ties="wrong"``, the paper's rule) or as half a win
 (``ties="half"``, as RewardBench's generative-judge script counts a tie or an error).
 """

@@ -1,11 +1,11 @@
-"""RewardBench 2 accuracy of a judge (METHOD section 6), scored as rewardbench 0.1.4 scores it.
+"""RewardBench 2 accuracy of a judge (docs/method.md §6), scored as rewardbench 0.1.4 scores it.
 
 An item has one chosen and three rejected responses (best-of-4) in the subsets Factuality,
 Precise IF, Math, Safety and Focus. The Ties subset pairs a ``ref:N`` item (one correct answer)
 with a ``tied:N`` item (several equally correct answers) and scores them together.
 
 Each response's score is the vote over its first n judgements. Mean voting compares the means
-exactly (METHOD section 4); majority voting compares the chosen response with each rejected
+exactly (docs/method.md §4); majority voting compares the chosen response with each rejected
 one round by round (:func:`patarm.majority_vote`).
 
 - Best-of-4 subsets (``ties="wrong"``, the default): an item is correct when the chosen
@@ -70,7 +70,7 @@ def check_rb2_item(where: str, item_id: str, subset: str, chosen: Sequence[str],
 
 
 def exact(value: float) -> Fraction:
-    """The decimal a float stands for (its shortest repr), as METHOD section 4 reads scores."""
+    """The decimal a float stands for (its shortest repr), as docs/method.md §4 reads scores."""
     return Fraction(repr(float(value)))
 
 

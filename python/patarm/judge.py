@@ -2,7 +2,7 @@
 
 ``Judge`` builds the pointwise judge prompt (domain rubrics), samples ``n`` judgements per
 response, and parses and votes in the Rust core: mean voting for single responses, mean and
-majority voting for pairs (METHOD section 6). Requests run concurrently (bounded by
+majority voting for pairs (docs/method.md §6). Requests run concurrently (bounded by
 ``max_concurrency``) and are retried with exponential backoff on connection errors, timeouts,
 HTTP 429 and 5xx. Servers that ignore ``n`` (or cap it) are topped up with more requests.
 
@@ -228,7 +228,7 @@ class Judge:
     choices than asked is topped up with further requests.
 
     ``template`` picks the judge prompt: ``"patarm"`` (default, the PaTaRM template with the
-    domain rubrics), ``"baseline"`` (a general-purpose LLM as judge, METHOD section 6: it
+    domain rubrics), ``"baseline"`` (a general-purpose LLM as judge, docs/method.md §6: it
     rates 1 to 10 in ``<answer>`` and its judgements are parsed answer-only), template text, or
     a ``PromptTemplate`` (parsed answer-only when its ``answer_only`` is set). Voting and
     results are the same for every template, so baselines and PaTaRM judges compare directly.

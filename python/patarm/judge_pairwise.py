@@ -1,4 +1,4 @@
-"""Pairwise judges (METHOD section 5): the judge sees responses A and B and names the better.
+"""Pairwise judges (docs/method.md §5): the judge sees responses A and B and names the better.
 
 Every pair is judged ``n`` times in both orders (position swap): order ``AB`` shows the chosen
 response as A, order ``BA`` shows it as B. A verdict is 1 when it names the chosen response, 0

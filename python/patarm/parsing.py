@@ -1,4 +1,4 @@
-"""Parsing judgements (METHOD section 3): one text, or a whole batch in parallel in Rust."""
+"""Parsing judgements (docs/method.md §3): one text, or a whole batch in parallel in Rust."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def parse_judgement(
 ) -> Judgement:
     """Parse one judgement. A malformed judgement is data: ``error`` says what is wrong and
     ``format_reward`` is -1.5 (tags) or -1.0 (verdict); no exception is raised for it.
-    ``answer_only=True`` reads a baseline judge's judgement (METHOD section 6): only the last
+    ``answer_only=True`` reads a baseline judge's judgement (docs/method.md §6): only the last
     complete ``<answer>`` block is required, and a pointwise verdict must lie in [1, 10].
 
     >>> parse_judgement("<think>t</think><generate_rubrics>r</generate_rubrics>"

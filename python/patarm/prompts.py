@@ -1,4 +1,4 @@
-"""Judge prompts and task rubrics (METHOD section 2).
+"""Judge prompts and task rubrics (docs/method.md §2).
 
 The rubrics of a domain are JSON data files: five are built in (chat, math, code, safety,
 instruction_following); your own domains live in files you pass by path, or in directories
@@ -68,8 +68,8 @@ def _rubrics(rubrics: RubricsLike | None) -> Rubrics | str | None:
     return rubrics
 
 
-#: The built-in templates by name: ``"patarm"`` (the PaTaRM judge prompt, METHOD section 2) and
-#: ``"baseline"`` (general-purpose LLM judges, METHOD section 6: parsed answer-only).
+#: The built-in templates by name: ``"patarm"`` (the PaTaRM judge prompt, docs/method.md §2) and
+#: ``"baseline"`` (general-purpose LLM judges, docs/method.md §6: parsed answer-only).
 TEMPLATE_NAMES = ("patarm", "baseline")
 
 
@@ -129,7 +129,7 @@ def build_prompt(
     ``rubrics`` (a ``Rubrics``, domain name or file path) overrides ``domain``; ``task``
     overrides the domain's task description; ``template`` is a ``PromptTemplate``, a template
     string with the slots ``{task} {rubrics} {domain} {prompt} {response}``, or a built-in name:
-    ``"patarm"`` (the default) or ``"baseline"`` (the baseline-judge prompt of METHOD section 6,
+    ``"patarm"`` (the default) or ``"baseline"`` (the baseline-judge prompt of docs/method.md §6,
     whose judgements are parsed with ``answer_only=True``).
     """
     _check_domain_and_task(domain, task)

@@ -1,4 +1,4 @@
-"""The preference-aware reward (PAR, METHOD section 4) for one pair, for a whole batch in any
+"""The preference-aware reward (PAR, docs/method.md §4) for one pair, for a whole batch in any
 row order, and in the pair form of a verl-style ``compute_score``. All work runs in Rust with
 the GIL released; a plain Python callable used as f is applied afterwards to the gaps > 0."""
 
@@ -26,7 +26,7 @@ __all__ = [
     "score_batch",
 ]
 
-#: Rewards handed to an RL framework are multiples of this (METHOD section 4, float32-safe):
+#: Rewards handed to an RL framework are multiples of this (docs/method.md §4, float32-safe):
 #: every partial sum of such values is exact in float32, so a group of identical rewards has
 #: exactly its value as mean and an advantage of exactly 0 in GRPO-style normalisation.
 REWARD_QUANTUM = 2.0**-10
@@ -55,7 +55,7 @@ def par_rewards(
 ) -> PairRewards:
     """PAR for one pair: ``chosen`` and ``rejected`` are the judgement texts of each side
     (their counts may differ). ``f`` defaults to ``Graded()``. Means, gaps and thresholds are
-    exact (METHOD section 4); ``float32_safe=True`` snaps ``par`` and ``reward`` to multiples
+    exact (docs/method.md §4); ``float32_safe=True`` snaps ``par`` and ``reward`` to multiples
     of ``REWARD_QUANTUM`` for an RL framework."""
     return _core.par_rewards(
         chosen,

@@ -1,4 +1,4 @@
-"""Pair-preserving samplers (METHOD section 8).
+"""Pair-preserving samplers (docs/method.md §8).
 
 Row ``2k`` is the chosen judge prompt of pair ``k`` and row ``2k + 1`` its rejected one. The
 samplers here yield whole pairs, chosen row first, and never the partnerless last row of an

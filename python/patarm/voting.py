@@ -1,8 +1,8 @@
-"""Voting over n judgements of a trained judge (METHOD section 6).
+"""Voting over n judgements of a trained judge (docs/method.md §6).
 
 * :func:`mean_vote` averages the valid scores of each response (NaN marks an invalid
   judgement; ``None`` is read as NaN), exactly: each float stands for the shortest decimal
-  that prints as it, so ``mean_vote([0.1, 0.2]) == 0.15`` (METHOD section 4).
+  that prints as it, so ``mean_vote([0.1, 0.2]) == 0.15`` (docs/method.md §4).
 * :func:`mean_vote_gaps` compares two sides' means exactly (ties are exact ties).
 * :func:`majority_vote` compares a pair's chosen and rejected scores round by round: the
   response scored strictly higher gets the round's vote, a round with a NaN or a tie votes for
@@ -155,7 +155,7 @@ def mean_vote_gaps(
     rounds: int | None = None,
     num_threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean voting on pairs, compared exactly (METHOD section 4).
+    """Mean voting on pairs, compared exactly (docs/method.md §4).
 
     ``chosen`` and ``rejected`` are ``[pairs, n]`` scores (NaN marks an invalid judgement);
     each float stands for the shortest decimal that prints as it. Returns ``(gap, order)``:

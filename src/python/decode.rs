@@ -137,7 +137,7 @@ fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
 /// Decodes the response rows and scores them in one native pass (no Python strings in
 /// between): the arrays of `patarm.score_batch` for the decoded texts. `shape` is
 /// `('graded', thresholds, values)` or `('constant', value)`; `float32_safe` snaps `reward`
-/// and `par` to multiples of 2^-10 (METHOD section 4).
+/// and `par` to multiples of 2^-10 (docs/method.md §4).
 #[pyfunction]
 #[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, shape, *, pairwise = false, think_in_prompt = false, num_threads = None, float32_safe = false))]
 #[allow(

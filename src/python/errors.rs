@@ -4,7 +4,7 @@
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
-// --- sampling and voting (METHOD sections 6 and 8) ---
+// --- sampling and voting (docs/method.md §6 and 8) ---
 // Every sampler and vote error is a caller mistake whose message names the fix: ValueError.
 
 /// Core errors that are all caller mistakes: each becomes `ValueError(<its message>)`.

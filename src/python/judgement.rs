@@ -1,4 +1,4 @@
-//! `patarm._core.Judgement`: one parsed judgement (METHOD section 3), built by the parser,
+//! `patarm._core.Judgement`: one parsed judgement (docs/method.md §3), built by the parser,
 //! by hand (checked to be one the parser could produce) or by unpickling.
 
 use pyo3::prelude::*;
@@ -8,7 +8,7 @@ use super::errors;
 use super::repr::{escape_html, fmt_float};
 use crate::parse::{self, ERROR_KINDS};
 
-/// One parsed judgement (METHOD section 3).
+/// One parsed judgement (docs/method.md §3).
 #[pyclass(frozen, eq, module = "patarm._core")]
 #[derive(Clone, PartialEq)]
 pub struct Judgement {

@@ -1,4 +1,4 @@
-//! The shape functions f of PAR (METHOD section 4): `Graded` and `Constant` run in Rust; an
+//! The shape functions f of PAR (docs/method.md §4): `Graded` and `Constant` run in Rust; an
 //! `f=` argument may also be any Python callable, applied with the GIL only to the gaps > 0.
 
 use pyo3::prelude::*;

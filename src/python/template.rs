@@ -28,7 +28,7 @@ impl PyPromptTemplate {
         })
     }
 
-    /// The built-in baseline-judge template (METHOD section 6): general-purpose LLMs rate a
+    /// The built-in baseline-judge template (docs/method.md §6): general-purpose LLMs rate a
     /// response 1 to 10 in `<answer>`; judgements are parsed answer-only.
     #[staticmethod]
     fn baseline() -> Self {
@@ -43,7 +43,7 @@ impl PyPromptTemplate {
         self.inner.answer_only()
     }
 
-    /// The built-in template (METHOD section 2).
+    /// The built-in template (docs/method.md §2).
     #[staticmethod]
     #[pyo3(signature = (pairwise=false))]
     fn default(pairwise: bool) -> Self {

@@ -1,4 +1,4 @@
-"""Float32-safe rewards in TRL 1.16's own GRPO advantage computation (METHOD section 4).
+"""Float32-safe rewards in TRL 1.16's own GRPO advantage computation (docs/method.md §4).
 
 A real ``PairGRPOTrainer`` step on the CPU (tiny random Qwen2, real Qwen vocabulary) with 8
 generations per prompt. The test's trainer replaces every completion of the chosen prompt by

@@ -1,4 +1,4 @@
-"""patarm.trl.PatarmReward: the METHOD section 4 reward as TRL calls it (no trl import needed)."""
+"""patarm.trl.PatarmReward: the docs/method.md §4 reward as TRL calls it (no trl import needed)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class MetricLog:
 
 
 def snapped(values):
-    """What TRL receives: the rewards rounded to multiples of 2^-10 (METHOD section 4)."""
+    """What TRL receives: the rewards rounded to multiples of 2^-10 (docs/method.md §4)."""
     return patarm.float32_safe(values).tolist()
 
 
@@ -128,7 +128,7 @@ def test_pairwise_variant():
     assert rewards == pytest.approx([1.0, 0.0, -1.0, -1.5])
     assert log.metrics["patarm/par_hit_rate"] == [0.25]
     assert "patarm/score/chosen" not in log.metrics
-    # The verdict rewards are configurable (METHOD section 5).
+    # The verdict rewards are configurable (docs/method.md §5).
     configured = PatarmReward(pairwise=True, correct_reward=2.0, wrong_reward=-0.5)
     log = MetricLog()
     assert call(configured, texts, [1, 2, 3, 4], ["A", "A", "B", "B"], log=log) == pytest.approx(

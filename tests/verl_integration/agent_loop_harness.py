@@ -144,7 +144,7 @@ def collate(dataset: Any, rows: Sequence[int]) -> dict:
 def reference_rewards(
     texts: Sequence[str], sources: Sequence[str], pair_ids: Sequence[Any], sides: Sequence[str]
 ) -> list[float]:
-    """Exact R = R_PAR + R_format (METHOD section 4, graded f) over all judgements of each pair."""
+    """Exact R = R_PAR + R_format (docs/method.md §4, graded f) over all judgements of each pair."""
     return par_reference.score_batch(texts, pair_ids, sides, sources=sources)["reward"]
 
 

@@ -1,4 +1,4 @@
-"""Float32-safe rewards in verl 0.9.1's own GRPO advantage (METHOD section 4).
+"""Float32-safe rewards in verl 0.9.1's own GRPO advantage (docs/method.md §4).
 
 verl's reward managers write each rollout's reward at its last response token of a float32
 ``token_level_rewards`` tensor; ``verl.trainer.ppo.core_algos.compute_grpo_outcome_advantage``

@@ -1,4 +1,4 @@
-"""Real verl batches for the tests, and an independent reference of METHOD sections 3-4.
+"""Real verl batches for the tests, and an independent reference of docs/method.md §3-4.
 
 The reference below is written from METHOD.md alone (plain Python, no patarm), so the tests
 compare patarm's native results against the rules, not against themselves.
@@ -37,16 +37,16 @@ def judgement(verdict: Any, *, think: str = "The response is mostly right.", ext
     )
 
 
-# ------------------------------------------------------------------ reference (METHOD 3-4)
+# ------------------------------------------------------------------ reference (docs/method.md §3-4)
 def reference_parse(text: str, pairwise: bool = False) -> tuple[Any | None, float]:
-    """(score or verdict or None, format reward) by METHOD section 3; a score as the nearest
+    """(score or verdict or None, format reward) by docs/method.md §3; a score as the nearest
     float of its exact value."""
     score, fmt = exact_parse(text, pairwise)
     return (float(score) if isinstance(score, Fraction) else score), fmt
 
 
 def exact_parse(text: str, pairwise: bool = False) -> tuple[Any | None, float]:
-    """(exact score (Fraction) or verdict or None, format reward) by METHOD sections 3-4."""
+    """(exact score (Fraction) or verdict or None, format reward) by docs/method.md §3-4."""
     tags = TAG_RE.findall(text)
     ok = (
         len(tags) >= 8
@@ -76,7 +76,7 @@ def graded(delta: float) -> float:
 def reference_rewards(
     texts: Sequence[str], sources: Sequence[str], pair_ids: Sequence[Any], sides: Sequence[str], f=graded
 ) -> list[float]:
-    """R = R_PAR + R_format for every row, rows grouped by (source, pair id) (METHOD 4), with
+    """R = R_PAR + R_format for every row, rows grouped by (source, pair id) (docs/method.md §4), with
     exact means and gaps (f receives the exact gap)."""
     parsed = [exact_parse(t) for t in texts]
     valid: dict = {}

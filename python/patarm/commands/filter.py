@@ -1,4 +1,4 @@
-"""``patarm filter``: keep the pairs worth training on, from the judge's own rollouts (METHOD 7)."""
+"""``patarm filter``: keep the pairs worth training on, from the judge's own rollouts (docs/method.md §7)."""
 
 from __future__ import annotations
 

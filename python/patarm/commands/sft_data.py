@@ -1,4 +1,4 @@
-"""``patarm sft-data``: the cold-start SFT corpus from a teacher judge (METHOD section 7)."""
+"""``patarm sft-data``: the cold-start SFT corpus from a teacher judge (docs/method.md §7)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Judge-training data: preference pairs in, verl-format rows out (``patarm prepare``), the
-RL / SFT pair filters of METHOD section 7 (``patarm filter``), and the cold-start SFT corpus
+RL / SFT pair filters of docs/method.md §7 (``patarm filter``), and the cold-start SFT corpus
 from a teacher judge (``patarm sft-data``, :mod:`patarm.data.sft`). Parquet goes through pyarrow
 (a dependency of patarm), imported on use, never by ``import patarm``."""
 

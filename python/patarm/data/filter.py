@@ -1,4 +1,4 @@
-"""Selecting judge-training pairs from the judge's own rollouts (METHOD section 7).
+"""Selecting judge-training pairs from the judge's own rollouts (docs/method.md §7).
 
 The rollouts file has one judgement per line: ``pair_id``, ``side`` (``chosen`` / ``rejected``,
 or the correct verdict ``A`` / ``B`` for pairwise judgements), the judgement ``text`` (parsed by

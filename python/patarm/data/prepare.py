@@ -1,4 +1,4 @@
-"""Preference pairs to verl-format judge-training rows (METHOD sections 1, 2 and 5).
+"""Preference pairs to verl-format judge-training rows (docs/method.md §1, 2 and 5).
 
 Pointwise: each pair becomes two adjacent rows, the judge prompt for the chosen response and
 then for the rejected one, with ``reward_model.ground_truth`` = ``"chosen"`` / ``"rejected"``.

@@ -1,4 +1,4 @@
-"""The cold-start SFT corpus (METHOD section 7): a teacher judge's judgements of preference
+"""The cold-start SFT corpus (docs/method.md §7): a teacher judge's judgements of preference
 pairs, filtered, as chat rows for TRL's ``SFTTrainer`` and verl's SFT trainer.
 
 - Pointwise: the teacher judges the chosen and the rejected response with the PaTaRM template

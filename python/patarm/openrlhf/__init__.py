@@ -4,7 +4,7 @@
   ``--train.agent_func_path``. Each dataset row is one preference pair (``patarm prepare
   --format openrlhf``); with ``--rollout.n_samples_per_prompt 2n`` the row's first n samples
   judge the chosen response and the last n the rejected one, and the 2n judgements are scored
-  together (PAR, METHOD section 4). ``examples/openrlhf/agent_func.py`` is the file to pass.
+  together (PAR, docs/method.md §4). ``examples/openrlhf/agent_func.py`` is the file to pass.
 - Using a trained judge: :func:`reward_func` (``reward.py``) for ``--reward.remote_url FILE.py``;
   ``examples/openrlhf/reward_func.py`` is the file to pass.
 """

@@ -13,7 +13,7 @@ by the identity of the row's ``label`` and ``sampling_params`` objects (deserial
 call, so two calls never share them), then yields once; by then every sample of the call has
 joined, and the row's size is known. With ``n_samples_per_prompt = 2n``, samples 0..n-1 judge
 the chosen response and n..2n-1 the rejected one. When all 2n judgements are in, the last one
-scores the row with :func:`patarm.score_batch` (PAR, METHOD section 4) and releases the others.
+scores the row with :func:`patarm.score_batch` (PAR, docs/method.md §4) and releases the others.
 
 All partners are tasks of the same call, so nothing ever waits for another call and no timeout
 is needed. A generation that fails (or is cancelled) fails its row: the partners still
@@ -21,7 +21,7 @@ generating are cancelled, the ones waiting are released with the error, and Open
 ``generate_responses`` raises the original exception. Other rows are not affected.
 
 A pairwise row (``--pairwise``) holds one A/B judge prompt: all its samples judge it and
-earn ``correct_reward`` / ``wrong_reward`` plus the format reward (METHOD section 5).
+earn ``correct_reward`` / ``wrong_reward`` plus the format reward (docs/method.md §5).
 
 What OpenRLHF receives per sample (the dict its ``SingleTurnAgentExecutor`` returns):
 ``reward`` = the per-side advantage (:mod:`patarm.openrlhf.advantages`), ``scores`` = the

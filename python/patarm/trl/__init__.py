@@ -15,7 +15,7 @@ Two pieces, used together::
 - :class:`PatarmReward` is a reward function for ``GRPOTrainer(reward_funcs=[...])``. TRL calls it
   once per generation batch of a process with every dataset column as a list; it reads
   ``pair_id``, ``side`` and (optionally) ``data_source``, groups each pair's judgements across the
-  batch with :func:`patarm.score_batch` (Rust, GIL released) and returns the METHOD section 4 total
+  batch with :func:`patarm.score_batch` (Rust, GIL released) and returns the docs/method.md §4 total
   (PAR + format reward) per completion. Components go to TRL's metric hook.
 - ``PairGRPOTrainer`` is a ``GRPOTrainer`` whose train/eval samplers keep each prompt's
   ``num_generations`` completions adjacent (as TRL's ``RepeatSampler`` does) *and* keep the

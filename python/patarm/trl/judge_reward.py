@@ -9,7 +9,7 @@ rubrics (or the row's ``domain`` column), samples ``n`` judgements through :clas
 and votes:
 
 - ``vote="mean"``: the mean of the valid scores (0-10), times ``scale``;
-- ``vote="majority"``: METHOD section 6's majority voting, within each GRPO group (the
+- ``vote="majority"``: docs/method.md §6's majority voting, within each GRPO group (the
   completions of one prompt): round i votes for the completion scored highest in its i-th
   judgement (a shared highest score votes for nobody: ties are not a win); the reward is the
   completion's share of the n rounds, times ``scale``.

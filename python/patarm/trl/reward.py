@@ -125,7 +125,7 @@ def _pair_columns(
 class PatarmReward:
     """PaTaRM reward for ``GRPOTrainer(reward_funcs=[PatarmReward()])``.
 
-    Returns, per completion, ``R = R_PAR + R_format`` (METHOD section 4; with ``pairwise=True``
+    Returns, per completion, ``R = R_PAR + R_format`` (docs/method.md §4; with ``pairwise=True``
     section 5: ``correct_reward`` / ``wrong_reward`` for a verdict that names / misses the chosen
     response, plus the format reward). A judgement's pair is found by ``(data_source, pair_id)``,
     never by position.
@@ -142,7 +142,7 @@ class PatarmReward:
     ``partner_missing_total`` keeps the running count. Use ``PairGRPOTrainer`` so that never
     happens.
 
-    The rewards handed to TRL are float32-safe (METHOD section 4): multiples of 2^-10
+    The rewards handed to TRL are float32-safe (docs/method.md §4): multiples of 2^-10
     (``patarm.float32_safe``), so a group of identical rewards gets an advantage of exactly 0 in
     TRL's float32 group normalisation. ``float32_safe=False`` hands over the exact values;
     :meth:`score` always returns them.
@@ -298,7 +298,7 @@ class PatarmReward:
             )
             logger.warning(
                 "patarm: %d completion(s) of %d pair(s) had no partner side in this batch (e.g. %s) and get "
-                "R_PAR = 0 (METHOD section 4); %d so far. Train with patarm.trl.PairGRPOTrainer to keep "
+                "R_PAR = 0 (docs/method.md §4); %d so far. Train with patarm.trl.PairGRPOTrainer to keep "
                 "pairs whole.",
                 count,
                 len(lonely),

@@ -155,7 +155,7 @@ def check_pair_layout(
 ) -> int:
     """Raise ``ValueError`` unless rows (2k, 2k+1) are the two sides of one pair; return the pair count.
 
-    This is the layout of METHOD section 1 (chosen row then rejected row), which ``patarm
+    This is the layout of docs/method.md §1 (chosen row then rejected row), which ``patarm
     prepare`` and ``patarm.build_messages`` rows follow. Columns may also sit in ``extra_info``.
     """
     rows = len(dataset)

@@ -88,7 +88,7 @@ def infer_pairwise(sides: Sequence[str], requested: bool | None) -> bool:
 
 @dataclass
 class Options:
-    """PaTaRM settings of a manager (METHOD section 4: f; section 3: think_in_prompt)."""
+    """PaTaRM settings of a manager (docs/method.md §4: f; section 3: think_in_prompt)."""
 
     f: Any = None
     pairwise: bool | None = None

@@ -145,7 +145,7 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
                 scores = self.score_texts(texts, rows)
         if scores is not None:
             rewards, extra = scores["reward"], self.extra_info(scores)
-        rewards = float32_safe(rewards)  # what reaches verl's advantage code (METHOD section 4)
+        rewards = float32_safe(rewards)  # what reaches verl's advantage code (docs/method.md §4)
         self._examine(
             lambda row: texts[row] if texts is not None else self.decoder.decode(ids[row, : lengths_np[row]]),
             rows,
@@ -304,7 +304,7 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
 
     async def run_single(self, data: DataProto) -> dict:
         """One rollout: parse its judgement; the provisional reward is the format reward (the
-        METHOD value when the other side of the pair is missing) until the agent-loop manager
+        docs/method.md §4 value when the other side of the pair is missing) until the agent-loop manager
         applies PAR to the whole batch."""
         data = data[-1:]
         lengths = valid_response_lengths(data)

@@ -9,7 +9,7 @@ locks, no Ray actor, no polling.
 
 A partner that never arrives cannot hang training:
 - a side with no rollout expected on this worker (the pair was split across workers or
-  batches) is known at registration: its rollouts are scored at once, with PAR 0 (METHOD: the
+  batches) is known at registration: its rollouts are scored at once, with PAR 0 (docs/method.md §4: the
   other side has no valid score), and counted as ``partner_missing``;
 - a rollout that fails before it is judged is withdrawn, so the group does not wait for it;
 - anything else is bounded by ``timeout_s``: the waiting rollout is then scored against the
@@ -159,7 +159,7 @@ class PairBoard:
         sides = [side for side, _ in rows]
         scores = self.scorer.score_texts(texts, PairRows([source] * len(rows), [pair_id] * len(rows), sides))
         extra = self.scorer.extra_info(scores)
-        rewards = float32_safe(scores["reward"])  # what reaches verl's rm_scores (METHOD section 4)
+        rewards = float32_safe(scores["reward"])  # what reaches verl's rm_scores (docs/method.md §4)
         return [
             {"reward": float(rewards[i]), **{k: v[i] for k, v in extra.items()}, "partner_timeout": 0.0}
             for i in range(len(rows))
