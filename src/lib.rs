@@ -3,7 +3,7 @@
 //! Pure Rust, no PyO3: one module per concern. The Python bindings live in `python/`,
 //! compiled only with the `python` feature, so `cargo test` needs no interpreter.
 //! Every rule and number is stated in docs/method.md; the code cites its sections as
-//! "METHOD section N" (or "METHOD N"), meaning section N of that page.
+//! "docs/method.md §N".
 
 pub mod batch;
 pub mod decode;

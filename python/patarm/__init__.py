@@ -5,8 +5,8 @@ in the native core (``patarm._core``); this package is a thin typed layer over i
 integrations live in their own modules (``patarm.verl``, ``patarm.trl``, ``patarm.openrlhf``)
 and import their framework lazily: ``import patarm`` never imports torch or verl.
 
-The rules and numbers are stated in ``docs/method.md``; "METHOD section N" in the code and its
-docstrings means section N of that page.
+The rules and numbers are stated in ``docs/method.md``; the code and its docstrings cite its
+sections as "docs/method.md §N".
 """
 
 from __future__ import annotations
