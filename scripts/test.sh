@@ -123,7 +123,7 @@ set -e
   || { cat "$SCRATCH/err" >&2; die "evaluate --judge-url without httpx: expected one line and exit code 2, got $code"; }
 
 step "Python package: the wheel and its test extras (core venv)"
-"$UV" pip install -q --python "$VENVS/core/bin/python" --reinstall-package patarm "$WHEEL[test,plot,pandas,judge]"
+"$UV" pip install -q --python "$VENVS/core/bin/python" --reinstall-package patarm "$WHEEL[test,plot,pandas,judge,docs]"
 # rewardbench 0.1.4 with --no-deps: tests/test_rewardbench_scoring.py reads its scoring code
 # (its package imports torch, so nothing of it is imported).
 "$UV" pip install -q --python "$VENVS/core/bin/python" --no-deps "rewardbench==0.1.4"
