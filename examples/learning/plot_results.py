@@ -48,11 +48,14 @@ def main() -> int:
         values = [result["before"]["accuracy"]] + [result["after"][v]["accuracy"] for v in variants]
         positions = [k + index * width for k in range(len(labels))]
         bars.bar(positions, values, width=width, label=f"seed {result['seed']}")
+        # A judge without a preference whose scores collapse ties often: ties as half a win shows it.
+        half = [result["before"]["accuracy_ties_half"]] + [result["after"][v]["accuracy_ties_half"] for v in variants]
+        bars.scatter(positions, half, marker="_", s=150, color="black", label="ties as half" if index == 0 else None)
     bars.axhline(0.5, color="grey", linestyle="--", linewidth=1)
     bars.set_xticks([k + width * (len(seeds) - 1) / 2 for k in range(len(labels))], labels)
     bars.set_ylim(0, 1)
     bars.set_ylabel("held-out pairwise accuracy")
-    bars.set_title("Before and after GRPO (mean of n judgements)")
+    bars.set_title("Before and after GRPO (mean of 4 judgements; bars: ties wrong)")
     bars.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(args.output, dpi=120)
