@@ -10,6 +10,7 @@ to make a run pass.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ NO_PREFERENCE_GAP = 1.0  # no preference: mean chosen - rejected score gap below
 def load_demo():
     spec = importlib.util.spec_from_file_location("par_learning_demo", DEMO_PATH)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses resolve their annotations through sys.modules
     spec.loader.exec_module(module)
     return module
 
