@@ -76,7 +76,7 @@ def completion_texts(completions: Sequence[Any]) -> list[str]:
     return texts
 
 
-def _pair_columns(
+def read_pair_columns(
     columns: dict[str, Any],
     rows: int,
     pair_id_column: str,
@@ -205,7 +205,7 @@ class PatarmReward:
         if completions is None:
             raise TypeError("PatarmReward needs `completions`; it is called by GRPOTrainer as a reward function")
         texts = completion_texts(completions)
-        pair_ids, sides, sources = _pair_columns(
+        pair_ids, sides, sources = read_pair_columns(
             columns, len(texts), self.pair_id_column, self.side_column, self.source_column
         )
         result = self.score(texts, pair_ids, sides, sources)

@@ -8,7 +8,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from .reward import PAIRWISE_SIDES, POINTWISE_SIDES, _pair_columns, logger
+from .reward import PAIRWISE_SIDES, POINTWISE_SIDES, logger, read_pair_columns
 
 # ----------------------------------------------------------------------------------------------
 # Keeping pairs whole: the sampler and the start-up checks
@@ -165,7 +165,7 @@ def check_pair_layout(
     if pair_ids is None or sides is None:
         extra_info = _dataset_column(dataset, "extra_info")
         if extra_info is not None:
-            pair_ids, sides, found_sources = _pair_columns(
+            pair_ids, sides, found_sources = read_pair_columns(
                 {"extra_info": extra_info}, rows, pair_id_column, side_column, source_column
             )
             sources = sources if sources is not None else found_sources
