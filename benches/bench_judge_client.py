@@ -137,7 +137,7 @@ async def run_openai(url: str, prompts, responses, *, n: int, concurrency: int) 
         import httpx2 as httpx
     except ImportError:
         import httpx
-    from patarm.data.prepare import judge_prompt_texts
+    from patarm.workflow.data.prepare import judge_prompt_texts
 
     # The same judge prompts and the same connection pool size as patarm's client.
     texts = judge_prompt_texts(prompts, responses, ["chat"] * len(prompts))

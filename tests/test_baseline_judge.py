@@ -10,7 +10,7 @@ import pytest
 
 import patarm
 from patarm import PromptTemplate, TemplateError, parse_judgement, parse_judgements
-from patarm.cli import main
+from patarm.workflow.cli import main
 
 
 def test_baseline_prompt_text_follows_the_paper():

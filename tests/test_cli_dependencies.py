@@ -12,7 +12,7 @@ import pytest
 
 import patarm
 from patarm._optional import MissingDependency, is_installed, require
-from patarm.cli import main
+from patarm.workflow.cli import main
 
 
 def block(monkeypatch, *names):

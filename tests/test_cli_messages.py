@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import patarm
-from patarm.cli import build_parser, main
-from patarm.commands.score import bundled_example_path
+from patarm.workflow.cli import build_parser, main
+from patarm.workflow.commands.score import bundled_example_path
 
 
 def subcommands():

@@ -8,7 +8,7 @@ import sysconfig
 
 import pytest
 
-from patarm.cli import main
+from patarm.workflow.cli import main
 
 
 def judgement(answer):

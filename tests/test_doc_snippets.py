@@ -129,7 +129,7 @@ def judge_server():
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_page_snippets_run(page, tmp_path, monkeypatch, request):
-    from patarm.cli import main
+    from patarm.workflow.cli import main
 
     (tmp_path / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
     monkeypatch.chdir(tmp_path)

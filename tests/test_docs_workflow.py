@@ -18,7 +18,7 @@ pytest.importorskip("httpx")
 
 import patarm
 from chat_server import ChatServer, judgement
-from patarm.cli import main
+from patarm.workflow.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS_URL = "http://localhost:8000/v1"

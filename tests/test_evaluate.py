@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from patarm.cli import main
-from patarm.data import DataError
 from patarm.evaluate import (
     REWARDBENCH_SECTIONS,
     REWARDBENCH_WEIGHTS,
@@ -18,6 +16,8 @@ from patarm.evaluate import (
     load_benchmark,
     load_judgement_scores,
 )
+from patarm.workflow.cli import main
+from patarm.workflow.data import DataError
 
 DATA = Path(__file__).parent / "data"
 RB, RB_J = DATA / "rewardbench.jsonl", DATA / "rewardbench_judgements.jsonl"
@@ -410,7 +410,7 @@ def test_cli_evaluate_needs_model_with_judge_url(capsys):
 
 def test_json_report_has_no_nan(tmp_path):
     """A subset whose accuracy is undefined must not produce invalid JSON."""
-    from patarm.data.io import write_json
+    from patarm.workflow.data.io import write_json
 
     path = tmp_path / "r.json"
     write_json({"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": 2.5}}, path)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import par_reference as ref
 import patarm
-from patarm.data.filter import PairJudgements, rl_filter, sft_filter
+from patarm.workflow.data.filter import PairJudgements, rl_filter, sft_filter
 
 
 def judgement(answer):

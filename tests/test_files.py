@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from patarm.cli import main
-from patarm.data import io
+from patarm.workflow.cli import main
+from patarm.workflow.data import io
 
 
 def judgement(answer):

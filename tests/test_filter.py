@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from patarm.cli import main
-from patarm.data import DataError, load_judgements, prepare, rl_filter, sft_filter
+from patarm.workflow.cli import main
+from patarm.workflow.data import DataError, load_judgements, prepare, rl_filter, sft_filter
 
 DATA = Path(__file__).parent / "data"
 ROLLOUTS = DATA / "rollouts.jsonl"

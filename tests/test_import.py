@@ -37,7 +37,9 @@ def test_import_patarm_imports_no_heavy_modules():
 
 def test_workflow_modules_import_no_heavy_modules():
     # Their optional dependencies (pandas, pyarrow, httpx, tqdm, matplotlib) load on use only.
-    modules = "patarm.data, patarm.evaluate, patarm.judge, patarm.openrlhf, patarm.reward_model, patarm.cli"
+    modules = (
+        "patarm.workflow.data, patarm.evaluate, patarm.judge, patarm.openrlhf, patarm.reward_model, patarm.workflow.cli"
+    )
     assert _heavy_modules_after(f"import {modules}") == []
 
 

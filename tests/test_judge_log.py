@@ -13,10 +13,10 @@ import pytest
 pytest.importorskip("httpx")
 
 from chat_server import ChatServer, judgement
-from patarm.cli import main
-from patarm.data import DataError
 from patarm.judge import Judge
 from patarm.judge_log import JudgementLog, LineProgress, request_hash
+from patarm.workflow.cli import main
+from patarm.workflow.data import DataError
 
 MALFORMED = "<think>no rubrics</think><answer>7</answer>"
 

@@ -11,9 +11,9 @@ pytest.importorskip("httpx")
 
 import patarm
 from chat_server import ChatServer
-from patarm.cli import main
 from patarm.judge import Judge
 from patarm.judge_pairwise import PairwiseResults, vote_pairwise
+from patarm.workflow.cli import main
 
 
 def verdict(letter):

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import patarm
-from patarm.cli import main
-from patarm.data import Columns, DataError, PreferencePair, build_rows, prepare, shuffle_pairs, split_pairs
+from patarm.workflow.cli import main
+from patarm.workflow.data import Columns, DataError, PreferencePair, build_rows, prepare, shuffle_pairs, split_pairs
 
 pq = pytest.importorskip("pyarrow.parquet")
 
@@ -133,7 +133,7 @@ def test_repeated_pair_id_is_an_error(tmp_path):
 
 
 def test_a_failed_second_write_leaves_neither_file(tmp_path, monkeypatch):
-    from patarm.data import io
+    from patarm.workflow.data import io
 
     real = io._write_any_to
     calls = []

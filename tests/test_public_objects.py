@@ -1,8 +1,8 @@
 """Every public class pickles (Ray ships objects between processes) and has a short repr.
 
 The factories below must cover every class in the ``__all__`` of ``patarm`` and of the
-workflow modules ``patarm.data``, ``patarm.evaluate`` and ``patarm.judge_log``: a new public class without one
-fails ``test_every_public_class_has_a_factory``.
+workflow modules ``patarm.workflow.data``, ``patarm.evaluate`` and ``patarm.judge_log``: a new
+public class without one fails ``test_every_public_class_has_a_factory``.
 """
 
 import os
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import patarm
-import patarm.data
 import patarm.evaluate
 import patarm.judge_log
+from patarm.workflow import data
 
 GOOD = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>{}</answer>"
 MAX_REPR = 200
@@ -29,7 +29,7 @@ def _pair_result() -> patarm.PairResult:
 
 
 def _rubric_cache():
-    cache = patarm.data.RubricCache()
+    cache = data.RubricCache()
     cache.get("math")
     return cache
 
@@ -94,24 +94,27 @@ FACTORIES = {
     "ScoreResult": (lambda: _score_result(7.0), lambda r: r.to_record()),
     "PairResult": (_pair_result, lambda r: r.to_record()),
     "Results": (lambda: patarm.Results([_pair_result()]), lambda r: r.to_records()),
-    # workflow: patarm.data and patarm.evaluate
-    "data.Columns": (lambda: patarm.data.Columns(prompt="question"), lambda c: c),
-    "data.RolloutColumns": (lambda: patarm.data.RolloutColumns(text="judgement"), lambda c: c),
-    "data.DataError": (lambda: patarm.data.DataError("pairs.jsonl:line 3: missing 'chosen'"), lambda e: e.args),
+    # workflow: patarm.workflow.data and patarm.evaluate
+    "data.Columns": (lambda: data.Columns(prompt="question"), lambda c: c),
+    "data.RolloutColumns": (lambda: data.RolloutColumns(text="judgement"), lambda c: c),
+    "data.DataError": (
+        lambda: data.DataError("pairs.jsonl:line 3: missing 'chosen'"),
+        lambda e: e.args,
+    ),
     "data.PreferencePair": (
-        lambda: patarm.data.PreferencePair("7", "prompt", "good", "bad", "math", where="pairs.jsonl:line 1"),
+        lambda: data.PreferencePair("7", "prompt", "good", "bad", "math", where="pairs.jsonl:line 1"),
         lambda p: p,
     ),
     "data.PairJudgements": (
-        lambda: patarm.data.PairJudgements(("src", "7"), [8.0, float("nan")], [3.0]),
+        lambda: data.PairJudgements(("src", "7"), [8.0, float("nan")], [3.0]),
         lambda p: (p.key, p.chosen[:1], p.rejected, p.verdicts_correct, p.fraction_correct()),
     ),
     "data.FilterReport": (
-        lambda: patarm.data.FilterReport("rl", [(None, "1")], {(None, "2"): "too easy"}, {(None, "1"): {"f": 0.5}}),
+        lambda: data.FilterReport("rl", [(None, "1")], {(None, "2"): "too easy"}, {(None, "1"): {"f": 0.5}}),
         lambda r: r,
     ),
     "data.PrepareSummary": (
-        lambda: patarm.data.PrepareSummary(2, 4, False, {"chat": 2}, {"p50": 10.0}),
+        lambda: data.PrepareSummary(2, 4, False, {"chat": 2}, {"p50": 10.0}),
         lambda s: s.to_dict(),
     ),
     "data.RubricCache": (_rubric_cache, lambda c: (c.rubric_file, c.get("math").render())),
@@ -141,7 +144,7 @@ FACTORIES = {
     ),
 }
 
-MODULES = {"": patarm, "data.": patarm.data, "evaluate.": patarm.evaluate, "judge_log.": patarm.judge_log}
+MODULES = {"": patarm, "data.": data, "evaluate.": patarm.evaluate, "judge_log.": patarm.judge_log}
 PUBLIC_CLASSES = sorted(
     prefix + name
     for prefix, module in MODULES.items()

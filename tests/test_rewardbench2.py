@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from patarm.cli import main
 from patarm.evaluate import Item, evaluate_scores, format_report, load_benchmark, scores_from_rows
 from patarm.evaluate_rb2 import best_of_credits, ties_score
+from patarm.workflow.cli import main
 
 X = None  # an invalid judgement (no score)
 

@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from patarm.trl import PairGRPOTrainer, PatarmReward
 
     if args.rows:
-        from patarm.data.io import read_records
+        from patarm.workflow.data.io import read_records
 
         rows = [record for _, record in read_records(args.rows)]
     else:

@@ -83,7 +83,7 @@ __all__ = [
     "compute_score",
     "float32_safe",
     "REWARD_QUANTUM",
-    # workflow: the judge client (patarm.data, patarm.evaluate, patarm.openrlhf and
+    # workflow: the judge client (patarm.workflow.data, patarm.evaluate, patarm.openrlhf and
     # patarm.reward_model are imported on use)
     "Judge",
     "JudgeError",

@@ -45,7 +45,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .data.io import PathLike
+from .workflow.data.io import PathLike
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import json
 import math
 from typing import Any
 
-from .data.io import PathLike, atomic_path, json_safe
+from .workflow.data.io import PathLike, atomic_path, json_safe
 
 
 class EvaluationReport(dict):

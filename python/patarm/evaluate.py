@@ -48,9 +48,9 @@ import numpy as np
 
 from ._core import DEFAULT_DOMAIN
 from ._optional import require_matplotlib
-from .data.io import DataError, PathLike, check_id, read_records
 from .eval_report import EvaluationReport
 from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
+from .workflow.data.io import DataError, PathLike, check_id, read_records
 
 VOTE_LEVELS = (1, 2, 4, 8)
 METHODS = ("mean", "majority")
@@ -662,7 +662,7 @@ def plot_report(report: dict[str, Any], path: PathLike) -> None:
     require_matplotlib().use("Agg")
     import matplotlib.pyplot as plt
 
-    from .data.io import atomic_path
+    from .workflow.data.io import atomic_path
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     ns = report["n"]

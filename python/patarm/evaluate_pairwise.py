@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .data.io import DataError, PathLike, check_id, read_records
 from .eval_report import EvaluationReport
 from .evaluate import METHODS, VOTE_LEVELS, Item, judge_domain, rewardbench_metrics, vote_levels
 from .judge_pairwise import ORDERS, PairwiseResult, pairwise_results, pairwise_summary
 from .voting import tie_credit
+from .workflow.data.io import DataError, PathLike, check_id, read_records
 
 PairKey = tuple[str, str]  # (item id, order)
 

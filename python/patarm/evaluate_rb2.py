@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from ._core import DEFAULT_DOMAIN
-from .data.io import DataError
 from .voting import majority_vote, mean_vote_gaps, tie_credit
+from .workflow.data.io import DataError
 
 RB2_SUBSETS = ("Factuality", "Precise IF", "Math", "Safety", "Focus", "Ties")
 TIES_SUBSET = "Ties"

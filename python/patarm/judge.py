@@ -469,7 +469,7 @@ class Judge:
         if len(domains) != len(prompts):
             raise ValueError(f"got {len(domains)} domains for {len(prompts)} responses; pass one per response or none")
         rubrics = self.rubrics if rubrics is None else rubrics
-        from .data.prepare import judge_prompt_texts
+        from .workflow.data.prepare import judge_prompt_texts
 
         texts = judge_prompt_texts(
             prompts, responses, domains, rubrics=rubrics, template=self.template

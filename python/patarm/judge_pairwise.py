@@ -237,8 +237,8 @@ async def acompare_pairwise_many(
     _slots=None,
 ):
     """Judge every pair ``judge.n`` times in both orders; see :meth:`patarm.Judge.acompare_pairwise_many`."""
-    from .data.prepare import judge_prompt_texts
     from .judge_log import JudgementLog, open_log, sample_logged
+    from .workflow.data.prepare import judge_prompt_texts
 
     prompts, chosen, rejected = list(prompts), list(chosen), list(rejected)
     if not (len(prompts) == len(chosen) == len(rejected)):

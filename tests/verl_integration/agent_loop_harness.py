@@ -128,7 +128,7 @@ def prepared_dataset(tmp: Path, pairs_file: Path, model_path: str, config: Any) 
     from verl.trainer.ppo.utils import create_rl_dataset
     from verl.utils import hf_tokenizer
 
-    from patarm.data import prepare
+    from patarm.workflow.data import prepare
 
     out = tmp / f"{pairs_file.stem}.parquet"
     prepare(pairs_file, out, seed=0, show_progress=False)

@@ -147,8 +147,8 @@ def test_patarm_prepare_output_through_the_pair_dataset_and_manager(tokenizer, q
     from verl.trainer.ppo.utils import create_rl_dataset
     from verl_batches import judgement, make_batch
 
-    from patarm.data import prepare
     from patarm.verl import PairRewardManager
+    from patarm.workflow.data import prepare
 
     pairs = Path(__file__).resolve().parents[1] / "data" / "pairs.jsonl"
     out = tmp_path / "train.parquet"

@@ -16,7 +16,7 @@ def test_rlhf_dataset_reads_prepared_rows(tmp_path):
     from transformers import PreTrainedTokenizerFast
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
-    from patarm.data import prepare
+    from patarm.workflow.data import prepare
 
     out = tmp_path / "train.parquet"
     prepare(DATA / "pairs.jsonl", out, seed=0, show_progress=False)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._core import DEFAULT_DOMAIN
+from ..._core import DEFAULT_DOMAIN
 from .io import DataError, PathLike, Record, progress, read_records
 
 MAX_REPORTED_ERRORS = 20

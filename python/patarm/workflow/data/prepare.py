@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, cast
 
-from .._optional import require
+from ..._optional import require
 from .pairs import PreferencePair
 
 DEFAULT_PREFIX = "patarm"
@@ -27,7 +27,7 @@ PERCENTILES = (50, 90, 99, 100)
 
 class RubricCache:
     """Loads each domain's or file's rubrics once (through the Rust core) and checks that a
-    pair's domain or rubric file exists, for :func:`patarm.data.load_pairs`."""
+    pair's domain or rubric file exists, for :func:`patarm.workflow.data.load_pairs`."""
 
     def __init__(self, rubric_file: str | None = None) -> None:
         self.rubric_file = rubric_file
@@ -41,7 +41,7 @@ class RubricCache:
 
     def get(self, key: str):
         if key not in self._cache:
-            from ..prompts import load_rubrics
+            from ...prompts import load_rubrics
 
             self._cache[key] = load_rubrics(key)
         return self._cache[key]
@@ -70,7 +70,7 @@ def judge_prompt_texts(
     pairwise (``responses`` are A, ``responses_b`` are B). ``rubrics`` (None: each row's
     domain rubrics) applies to every row; ``template`` (None: the PaTaRM template) as
     ``patarm.build_prompts`` takes it."""
-    from ..prompts import build_pairwise_prompts, build_prompts
+    from ...prompts import build_pairwise_prompts, build_prompts
 
     if responses_b is None:
         return list(build_prompts(list(prompts), list(responses), list(domains), rubrics=rubrics, template=template))

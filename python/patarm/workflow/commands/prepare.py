@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .._core import DEFAULT_DOMAIN
+from ..._core import DEFAULT_DOMAIN
 from ._options import add_pair_field_options, pair_columns
 
 

@@ -33,7 +33,7 @@ from typing import Any, Optional, TextIO
 
 import numpy as np
 
-from .._core import DEFAULT_DOMAIN
+from ..._core import DEFAULT_DOMAIN
 from .filter import SFT_MIN_GAP
 from .io import DataError, PathLike, check_id, parse_json_line, read_records, write_rows
 from .pairs import Columns, PreferencePair, load_pairs
@@ -267,7 +267,7 @@ def run_teacher(
     """Ask the teacher (a :class:`patarm.Judge`) for every judgement the log still lacks
     (``rounds`` per pointwise side, and per pairwise prompt), appending each response's
     judgements to the log as they arrive. Returns the number of new judgements."""
-    from ..judge import run_sync
+    from ...judge import run_sync
 
     rubrics = rubrics or RubricCache()
     have: dict[tuple[PairKey, str], set] = {}
@@ -352,8 +352,8 @@ def _lookup(index, pair: PreferencePair) -> dict[str, dict[int, TeacherJudgement
 
 def _pointwise_decisions(pairs, index, min_gap: float):
     """Per pair: [(round, chosen judgement, rejected judgement, score c, score r, reason or None)]."""
-    from ..parsing import parse_judgements
-    from ..voting import mean_vote_gaps
+    from ...parsing import parse_judgements
+    from ...voting import mean_vote_gaps
 
     candidates = []  # (pair index, round, chosen judgement, rejected judgement)
     for p, pair in enumerate(pairs):
@@ -387,7 +387,7 @@ def _pointwise_decisions(pairs, index, min_gap: float):
 
 def _pairwise_decisions(pairs, index):
     """Per pair: [(round, judgement, verdict or None, reason or None)]."""
-    from ..parsing import parse_judgements
+    from ...parsing import parse_judgements
 
     candidates = []
     for p, pair in enumerate(pairs):

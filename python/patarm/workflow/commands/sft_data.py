@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .._core import DEFAULT_DOMAIN
+from ..._core import DEFAULT_DOMAIN
 from ._options import add_judge_server_options, add_pair_field_options, judge_from_args, pair_columns
 
 

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..voting import mean_vote_gaps, score_matrix
+from ...voting import mean_vote_gaps, score_matrix
 from .io import DataError, PathLike, check_id, read_records
 
 PairKey = tuple[Optional[str], str]
@@ -102,7 +102,7 @@ def load_judgements(
     think_in_prompt: bool = False,
 ) -> dict[PairKey, PairJudgements]:
     """Read a rollouts file and parse every judgement text in one batch (Rust core)."""
-    from ..parsing import parse_judgements
+    from ...parsing import parse_judgements
 
     records = read_records(path)
     if not records:

@@ -1,4 +1,4 @@
-"""The ``patarm`` command line. Each subcommand is a module of ``patarm.commands`` that
+"""The ``patarm`` command line. Each subcommand is a module of ``patarm.workflow.commands`` that
 defines ``register(subparsers)`` (adds its parser and sets ``func``); new commands need no
 change here."""
 
@@ -10,8 +10,9 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from . import __version__, commands
-from ._optional import MissingDependency
+from .._core import __version__
+from .._optional import MissingDependency
+from . import commands
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Union
 
-from .._optional import require_parquet
+from ..._optional import require_parquet
 
 PathLike = Union[str, "os.PathLike[str]"]
 Record = dict[str, Any]

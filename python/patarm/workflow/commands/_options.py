@@ -48,7 +48,7 @@ def add_judge_server_options(parser: argparse.ArgumentParser, who: str) -> None:
 
 def check_judge_server(args: argparse.Namespace) -> None:
     """Fails before any input is read: ``--judge-url`` without ``--model``, or no httpx."""
-    from .._optional import require_httpx
+    from ..._optional import require_httpx
 
     if not args.model:
         raise ValueError("--judge-url needs --model (the model name the judge server serves)")
@@ -57,7 +57,7 @@ def check_judge_server(args: argparse.Namespace) -> None:
 
 def judge_from_args(args: argparse.Namespace, n: int, **settings: Any) -> Any:
     """The :class:`patarm.Judge` that ``--judge-url`` and the options above describe."""
-    from ..judge import Judge
+    from ...judge import Judge
 
     check_judge_server(args)
     return Judge(

@@ -37,7 +37,7 @@ columns (one line per side of a pair):
 
 def bundled_example_path() -> str:
     """Where the bundled example rollouts are installed (a template for your own file)."""
-    return str(resources.files("patarm") / "data" / EXAMPLE)
+    return str(resources.files("patarm.workflow") / "data" / EXAMPLE)
 
 
 def register(subparsers: Any) -> None:
@@ -140,7 +140,7 @@ def _read_input(file: Any) -> tuple[str, list[dict[str, Any]]]:
     Read as bytes, decoded line by line, so that invalid UTF-8 is reported with its line."""
     if file is None:
         path = bundled_example_path()
-        with (resources.files("patarm") / "data" / EXAMPLE).open("rb") as stream:
+        with (resources.files("patarm.workflow") / "data" / EXAMPLE).open("rb") as stream:
             return f"{path} (the bundled example)", read_rollouts(stream, EXAMPLE)
     if file == "-":
         return "<stdin>", read_rollouts(sys.stdin.buffer, "<stdin>")
@@ -162,8 +162,8 @@ def _table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..parsing import ERROR_KINDS
-    from ..rewards import Constant, Graded, score_batch
+    from ...parsing import ERROR_KINDS
+    from ...rewards import Constant, Graded, score_batch
 
     name, rows = _read_input(args.file)
     if not rows:

@@ -1,6 +1,6 @@
 """Judge-training data: preference pairs in, verl-format rows out (``patarm prepare``), the
 RL / SFT pair filters of docs/method.md §7 (``patarm filter``), and the cold-start SFT corpus
-from a teacher judge (``patarm sft-data``, :mod:`patarm.data.sft`). Parquet goes through pyarrow
+from a teacher judge (``patarm sft-data``, :mod:`patarm.workflow.data.sft`). Parquet goes through pyarrow
 (a dependency of patarm), imported on use, never by ``import patarm``."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Callable
 
-from .._core import DEFAULT_DOMAIN
+from ..._core import DEFAULT_DOMAIN
 from .filter import FilterReport, PairJudgements, RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
 from .io import DataError, check_writable, read_records, write_rows, write_rows_together
 from .pairs import Columns, PreferencePair, load_pairs, pair_from_record, render_messages

@@ -1,1 +1,0 @@
-"""Subcommands of the ``patarm`` CLI, one module each (see ``patarm.cli``)."""

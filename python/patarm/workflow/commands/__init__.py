@@ -1,0 +1,1 @@
+"""Subcommands of the ``patarm`` CLI, one module each (see ``patarm.workflow.cli``)."""
