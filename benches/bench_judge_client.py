@@ -12,7 +12,7 @@ pool of the same size:
 - openai: ``AsyncOpenAI.chat.completions.create`` per prompt under ``asyncio.Semaphore``,
   collecting the choices' texts (no parsing, no voting);
 - with ``--one-pool``, patarm again with all its connections in one httpx pool (its client
-  spreads them over pools of ``patarm.judge.POOL_SHARD_CONNECTIONS``: httpcore scans a pool's
+  spreads them over pools of ``patarm.workflow.judge.client.POOL_SHARD_CONNECTIONS``: httpcore scans a pool's
   connections on every request, which grows with the pool).
 
 Reported per client: requests per second, judgements per second, and the client process's CPU
@@ -118,7 +118,7 @@ def rows(count: int):
 
 
 async def run_patarm(url: str, prompts, responses, *, n: int, concurrency: int) -> dict[str, Any]:
-    from patarm.judge import Judge
+    from patarm.workflow.judge.client import Judge
 
     judge = Judge(url, "judge", n=n, max_concurrency=concurrency, max_tokens=4096, temperature=1.0, timeout=120)
     async with judge:
@@ -186,7 +186,7 @@ def main() -> None:
     if args.serve:
         asyncio.run(_serve(args.latency))
         return
-    import patarm.judge as judge_module
+    import patarm.workflow.judge.client as judge_module
 
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--latency", str(args.latency)], stdout=subprocess.PIPE, text=True

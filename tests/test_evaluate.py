@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from patarm.evaluate import (
+from patarm.workflow.cli import main
+from patarm.workflow.data import DataError
+from patarm.workflow.evaluation.evaluate import (
     REWARDBENCH_SECTIONS,
     REWARDBENCH_WEIGHTS,
     evaluate_scores,
@@ -16,8 +18,6 @@ from patarm.evaluate import (
     load_benchmark,
     load_judgement_scores,
 )
-from patarm.workflow.cli import main
-from patarm.workflow.data import DataError
 
 DATA = Path(__file__).parent / "data"
 RB, RB_J = DATA / "rewardbench.jsonl", DATA / "rewardbench_judgements.jsonl"

@@ -11,7 +11,7 @@ pytest.importorskip("httpx")
 
 import patarm
 from chat_server import ChatServer, judgement
-from patarm.judge import Judge, JudgeError, Results
+from patarm.workflow.judge.client import Judge, JudgeError, Results
 
 MALFORMED = "<think>no rubrics, no eval</think><answer>7</answer>"
 OUT_OF_RANGE = judgement("11")
@@ -200,7 +200,7 @@ def test_mismatched_lengths_are_caller_errors():
 
 
 def test_results_pickle_with_their_raw_judgements():
-    from patarm.judge import ScoreResult, pair_results
+    from patarm.workflow.judge.client import ScoreResult, pair_results
 
     chosen = ScoreResult(
         "Q", "A", "chat", [judgement(8), MALFORMED], np.array([8.0, np.nan]), [None, "missing_or_misordered_tags"], 8.0
@@ -227,7 +227,7 @@ def test_judge_refuses_non_int_counts(settings):
 def test_connections_spread_over_small_pools_reach_max_concurrency_and_stay_warm():
     """Connections live in several small httpx pools (httpcore's per-request cost grows with a
     pool): together they still carry max_concurrency requests, and a light load reuses one."""
-    from patarm import judge as judge_module
+    from patarm.workflow.judge import client as judge_module
 
     rules = [
         {"match": "SLOW", "judgements": [judgement(5)], "slow_first": 10**6, "delay": 0.5},
@@ -256,7 +256,7 @@ def test_pools_share_one_tls_context():
 
     import httpx
 
-    from patarm.judge import _shared_tls
+    from patarm.workflow.judge.client import _shared_tls
 
     assert _shared_tls(httpx, "http://127.0.0.1:8000/v1/chat/completions") is False  # no TLS to set up
     assert isinstance(_shared_tls(httpx, "https://judge.example/v1/chat/completions"), ssl.SSLContext)

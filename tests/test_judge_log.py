@@ -1,4 +1,4 @@
-"""Judging runs that survive a crash (patarm.judge_log), progress and judging statistics."""
+"""Judging runs that survive a crash (patarm.workflow.judge.log), progress and judging statistics."""
 
 import asyncio
 import json
@@ -13,10 +13,10 @@ import pytest
 pytest.importorskip("httpx")
 
 from chat_server import ChatServer, judgement
-from patarm.judge import Judge
-from patarm.judge_log import JudgementLog, LineProgress, request_hash
 from patarm.workflow.cli import main
 from patarm.workflow.data import DataError
+from patarm.workflow.judge.client import Judge
+from patarm.workflow.judge.log import JudgementLog, LineProgress, request_hash
 
 MALFORMED = "<think>no rubrics</think><answer>7</answer>"
 
@@ -282,7 +282,7 @@ def test_line_progress_reports_periodically():
 
 
 def test_a_failed_request_stops_the_run_and_keeps_what_arrived(tmp_path):
-    from patarm.judge import JudgeError
+    from patarm.workflow.judge.client import JudgeError
 
     cache = tmp_path / "cache.jsonl"
     rules = [

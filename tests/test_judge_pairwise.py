@@ -11,9 +11,9 @@ pytest.importorskip("httpx")
 
 import patarm
 from chat_server import ChatServer
-from patarm.judge import Judge
-from patarm.judge_pairwise import PairwiseResults, vote_pairwise
 from patarm.workflow.cli import main
+from patarm.workflow.judge.client import Judge
+from patarm.workflow.judge.pairwise import PairwiseResults, vote_pairwise
 
 
 def verdict(letter):
@@ -200,7 +200,7 @@ def test_cli_evaluate_pairwise_reports_accuracy_and_position_consistency(tmp_pat
         == 0
     )
     assert json.loads(leaderboard.read_text())["hep-go"] == 0.0
-    from patarm.eval_report import EvaluationReport  # the Jupyter table names the position consistency
+    from patarm.workflow.evaluation.report import EvaluationReport  # the Jupyter table names the position consistency
 
     assert "position consistency 50.0%" in EvaluationReport(report)._repr_html_()
 

@@ -13,6 +13,7 @@ pytest.importorskip("httpx")
 
 import patarm
 from chat_server import ChatServer, judgement
+from frameworks import import_framework_free
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "openrlhf" / "reward_func.py"
@@ -107,7 +108,7 @@ def test_reward_func_needs_the_server_settings(monkeypatch):
 
 
 def test_verl_compute_score_posts_to_the_reward_router():
-    from patarm.reward_model import compute_score
+    compute_score = import_framework_free("patarm.verl.reward_model").compute_score
 
     rules = [{"match": "Katze", "judgements": [judgement(9), judgement(7), "<think>x</think>"]}]
     with ChatServer(rules) as server:
@@ -130,7 +131,7 @@ def test_verl_compute_score_posts_to_the_reward_router():
 
 
 def test_verl_compute_score_keeps_the_same_keys_without_a_valid_judgement():
-    from patarm.reward_model import compute_score
+    compute_score = import_framework_free("patarm.verl.reward_model").compute_score
 
     with ChatServer([{"match": "R", "judgements": ["garbage"]}]) as server:
         result = asyncio.run(
@@ -149,7 +150,7 @@ def test_verl_compute_score_keeps_the_same_keys_without_a_valid_judgement():
 
 
 def test_verl_compute_score_concurrent_calls_share_one_client():
-    from patarm.reward_model import compute_score
+    compute_score = import_framework_free("patarm.verl.reward_model").compute_score
 
     rules = [{"match": f"R{i}", "judgements": [judgement(i)]} for i in range(5)]
     with ChatServer(rules) as server:
@@ -168,7 +169,7 @@ def test_verl_compute_score_concurrent_calls_share_one_client():
 
 
 def test_verl_compute_score_needs_a_prompt_and_a_server():
-    from patarm.reward_model import compute_score
+    compute_score = import_framework_free("patarm.verl.reward_model").compute_score
 
     with pytest.raises(ValueError, match=r"extra_info\['prompt'\]"):
         asyncio.run(compute_score("d", "R", extra_info={}, reward_router_address="127.0.0.1:9", model="m"))
@@ -177,7 +178,7 @@ def test_verl_compute_score_needs_a_prompt_and_a_server():
 
 
 def test_verl_compute_score_keywords_win_over_the_environment(monkeypatch):
-    from patarm.reward_model import compute_score
+    compute_score = import_framework_free("patarm.verl.reward_model").compute_score
 
     # The environment sets n=4 and a scale; the keyword n=2 (verl's reward_kwargs) must win,
     # while the environment's scale still applies over the built-in default of 1.0.
@@ -212,7 +213,7 @@ def test_concurrency_cap_holds_across_all_calling_threads(judge_env):
 
 
 def test_reward_func_logs_the_cause_at_error_then_raises(judge_env, caplog):
-    from patarm.judge import JudgeError
+    from patarm.workflow.judge.client import JudgeError
 
     with ChatServer([{"match": "R", "judgements": [judgement(5)], "status": 404}]) as server:
         judge_env(server)

@@ -1,8 +1,8 @@
 """Every public class pickles (Ray ships objects between processes) and has a short repr.
 
 The factories below must cover every class in the ``__all__`` of ``patarm`` and of the
-workflow modules ``patarm.workflow.data``, ``patarm.evaluate`` and ``patarm.judge_log``: a new
-public class without one fails ``test_every_public_class_has_a_factory``.
+workflow modules ``patarm.workflow.data``, ``patarm.workflow.evaluation.evaluate`` and
+``patarm.workflow.judge.log``: a new public class without one fails ``test_every_public_class_has_a_factory``.
 """
 
 import os
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import patarm
-import patarm.evaluate
-import patarm.judge_log
 from patarm.workflow import data
+from patarm.workflow.evaluation import evaluate
+from patarm.workflow.judge import log as judge_log
 
 GOOD = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>{}</answer>"
 MAX_REPR = 200
@@ -35,7 +35,7 @@ def _rubric_cache():
 
 
 def _pairwise_results():
-    from patarm.judge_pairwise import pairwise_results
+    from patarm.workflow.judge.pairwise import pairwise_results
 
     return patarm.PairwiseResults(
         pairwise_results(
@@ -52,7 +52,7 @@ def _pairwise_results():
 def _judgement_log():
     import tempfile
 
-    log = patarm.judge_log.JudgementLog(tempfile.mkdtemp() + "/log.jsonl", resume=False)
+    log = judge_log.JudgementLog(tempfile.mkdtemp() + "/log.jsonl", resume=False)
     log.append({"id": "1", "side": "chosen"}, "h", [0, 1], ["text 0", "text 1"])
     return log
 
@@ -94,7 +94,7 @@ FACTORIES = {
     "ScoreResult": (lambda: _score_result(7.0), lambda r: r.to_record()),
     "PairResult": (_pair_result, lambda r: r.to_record()),
     "Results": (lambda: patarm.Results([_pair_result()]), lambda r: r.to_records()),
-    # workflow: patarm.workflow.data and patarm.evaluate
+    # workflow: patarm.workflow.data and patarm.workflow.evaluation.evaluate
     "data.Columns": (lambda: data.Columns(prompt="question"), lambda c: c),
     "data.RolloutColumns": (lambda: data.RolloutColumns(text="judgement"), lambda c: c),
     "data.DataError": (
@@ -119,9 +119,9 @@ FACTORIES = {
     ),
     "data.RubricCache": (_rubric_cache, lambda c: (c.rubric_file, c.get("math").render())),
     "evaluate.EvaluationReport": (
-        lambda: patarm.evaluate.evaluate_scores(
+        lambda: evaluate.evaluate_scores(
             "rewardbench",
-            [patarm.evaluate.Item("1", "prompt", ("good",), ("bad",), "hep-go")],
+            [evaluate.Item("1", "prompt", ("good",), ("bad",), "hep-go")],
             {("1", "chosen", 0): np.array([8.0, 7.0]), ("1", "rejected", 0): np.array([3.0, 9.0])},
         ),
         lambda r: dict(r),
@@ -133,18 +133,18 @@ FACTORIES = {
         lambda log: (os.path.basename(log.path), log.done({"id": "1", "side": "chosen"}, "h")),
     ),
     "judge_log.JudgingStats": (
-        lambda: patarm.judge_log.JudgingStats(
+        lambda: judge_log.JudgingStats(
             judgements=4, received=4, requests=2, seconds=0.5, invalid=1, error_kinds={"invalid_verdict": 1}
         ),
         lambda s: s.to_dict(),
     ),
     "evaluate.Item": (
-        lambda: patarm.evaluate.Item("1", "prompt", ("good",), ("bad",), "chat"),
+        lambda: evaluate.Item("1", "prompt", ("good",), ("bad",), "chat"),
         lambda i: i,
     ),
 }
 
-MODULES = {"": patarm, "data.": data, "evaluate.": patarm.evaluate, "judge_log.": patarm.judge_log}
+MODULES = {"": patarm, "data.": data, "evaluate.": evaluate, "judge_log.": judge_log}
 PUBLIC_CLASSES = sorted(
     prefix + name
     for prefix, module in MODULES.items()

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from patarm.evaluate import Item, evaluate_scores, format_report, load_benchmark, scores_from_rows
-from patarm.evaluate_rb2 import best_of_credits, ties_score
 from patarm.workflow.cli import main
+from patarm.workflow.evaluation.evaluate import Item, evaluate_scores, format_report, load_benchmark, scores_from_rows
+from patarm.workflow.evaluation.rewardbench2 import best_of_credits, ties_score
 
 X = None  # an invalid judgement (no score)
 

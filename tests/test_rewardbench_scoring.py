@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from patarm.evaluate import REWARDBENCH_SECTIONS, REWARDBENCH_WEIGHTS, Item, rewardbench_metrics, section_scores
+from patarm.workflow.evaluation.evaluate import (
+    REWARDBENCH_SECTIONS,
+    REWARDBENCH_WEIGHTS,
+    Item,
+    rewardbench_metrics,
+    section_scores,
+)
 
 SPEC = importlib.util.find_spec("rewardbench")
 pytestmark = pytest.mark.skipif(

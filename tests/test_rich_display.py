@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import patarm
-from patarm.eval_report import EvaluationReport, rewardbench_results
-from patarm.evaluate import evaluate_scores, format_report, load_benchmark, load_judgement_scores
 from patarm.workflow.cli import main
+from patarm.workflow.evaluation.evaluate import evaluate_scores, format_report, load_benchmark, load_judgement_scores
+from patarm.workflow.evaluation.report import EvaluationReport, rewardbench_results
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = "<script>alert('x')</script> & \"quoted\""

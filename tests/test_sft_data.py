@@ -10,11 +10,11 @@ pytest.importorskip("httpx")
 
 import patarm
 from chat_server import ChatServer, judgement
-from patarm.judge import Judge
 from patarm.workflow.cli import main
 from patarm.workflow.data import load_pairs
 from patarm.workflow.data.io import DataError
 from patarm.workflow.data.sft import build_sft_rows, chosen_position, read_teacher_judgements, sft_data
+from patarm.workflow.judge.client import Judge
 
 # pair: (chosen score, rejected score) the teacher gives in pointwise mode
 SCORES = {

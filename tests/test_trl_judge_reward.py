@@ -12,7 +12,7 @@ pytest.importorskip("httpx")
 
 import patarm
 from chat_server import ChatServer, judgement
-from patarm.judge import Judge, JudgeError
+from patarm.workflow.judge.client import Judge, JudgeError
 
 MALFORMED = "<think>no rubrics</think><answer>7</answer>"
 

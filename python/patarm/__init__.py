@@ -11,9 +11,9 @@ sections as "docs/method.md §N".
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._core import DEFAULT_DOMAIN, __version__
-from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
-from .judge_pairwise import PairwiseResult, PairwiseResults
 from .parsing import ERROR_KINDS, Judgement, parse_judgement, parse_judgements
 from .prompts import (
     RUBRICS_PATH_ENV,
@@ -83,8 +83,7 @@ __all__ = [
     "compute_score",
     "float32_safe",
     "REWARD_QUANTUM",
-    # workflow: the judge client (patarm.workflow.data, patarm.evaluate, patarm.openrlhf and
-    # patarm.reward_model are imported on use)
+    # layer 2, the workflow: the judge client (patarm.workflow.judge), imported on first use (below)
     "Judge",
     "JudgeError",
     "PairResult",
@@ -94,13 +93,32 @@ __all__ = [
     "ScoreResult",
 ]
 
-# verl integration, resolved lazily so that `import patarm` never imports verl or torch (and so
-# not listed in __all__: `from patarm import *` must stay light).
+if TYPE_CHECKING:  # for type checkers only: at run time these load on first use (__getattr__)
+    from .verl.manager import PairRewardManager as PairRewardManager
+    from .workflow.judge.client import Judge, JudgeError, PairResult, Results, ScoreResult
+    from .workflow.judge.pairwise import PairwiseResult, PairwiseResults
+
+# Layers 2 and 3 behind the front door, resolved lazily so that `import patarm` imports only the
+# core API and numpy: the judge client (patarm.workflow.judge) loads on first use of its names;
+# PairRewardManager imports verl and torch, so it is not in __all__ (`from patarm import *` must
+# stay light).
+_JUDGE_CLIENT = ("Judge", "JudgeError", "PairResult", "Results", "ScoreResult")
+_JUDGE_PAIRWISE = ("PairwiseResult", "PairwiseResults")
 
 
-def __getattr__(name: str):
-    if name == "PairRewardManager":
-        from .verl import PairRewardManager  # without verl: one line naming verl and its extra
+def __getattr__(name: str) -> Any:
+    if name in _JUDGE_CLIENT:
+        from .workflow.judge import client as module
+    elif name in _JUDGE_PAIRWISE:
+        from .workflow.judge import pairwise as module
+    elif name == "PairRewardManager":
+        from .verl import manager as module  # without verl: one line naming verl and its extra
+    else:
+        raise AttributeError(f"module 'patarm' has no attribute {name!r}")
+    value = getattr(module, name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
 
-        return PairRewardManager
-    raise AttributeError(f"module 'patarm' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_JUDGE_CLIENT, *_JUDGE_PAIRWISE, "PairRewardManager"})

@@ -1,4 +1,4 @@
-"""patarm.reward_model.compute_score inside verl 0.9's real reward loop: loaded by verl's own
+"""patarm.verl.reward_model.compute_score inside verl 0.9's real reward loop: loaded by verl's own
 get_custom_reward_fn (pkg:// path + reward_kwargs), called by NaiveRewardManager.run_single
 with reward_router_address pointing at a chat-completions server on 127.0.0.1."""
 
@@ -53,7 +53,7 @@ def test_reward_loop_scores_rollouts_with_the_served_judge():
         {
             "reward": {
                 "custom_reward_function": {
-                    "path": "pkg://patarm.reward_model",
+                    "path": "pkg://patarm.verl.reward_model",
                     "name": "compute_score",
                     "reward_kwargs": {"n": 2, "model": "judge-under-test", "domain": "chat"},
                 }

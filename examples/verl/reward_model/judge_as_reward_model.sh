@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Downstream RLHF in verl 0.9 with a trained PaTaRM judge as the reward model (paper: IFEval /
 # InFoBench with instruction-following rubrics). verl serves the judge itself
-# (reward.reward_model.*) and patarm.reward_model.compute_score sends it chat-completion
+# (reward.reward_model.*) and patarm.verl.reward_model.compute_score sends it chat-completion
 # requests through verl's reward router, n judgements per rollout, mean-voted in the Rust core.
 # Each dataset row needs the policy prompt in extra_info.prompt (and optionally extra_info.domain).
 set -euo pipefail
@@ -18,7 +18,7 @@ python3 -m verl.trainer.main_ppo \
   reward.reward_model.model_path="$JUDGE" \
   reward.reward_model.rollout.name=vllm \
   reward.reward_model.rollout.tensor_model_parallel_size=1 \
-  reward.custom_reward_function.path=pkg://patarm.reward_model \
+  reward.custom_reward_function.path=pkg://patarm.verl.reward_model \
   reward.custom_reward_function.name=compute_score \
   +reward.custom_reward_function.reward_kwargs.n=8 \
   +reward.custom_reward_function.reward_kwargs.domain=instruction_following \

@@ -27,7 +27,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from .._judge_config import (
+from ..rewards import float32_safe
+from ..workflow.judge.client import JudgeError
+from ..workflow.judge.settings import (
     DOWNSTREAM_DOMAIN,
     cached_judge,
     env_config,
@@ -36,8 +38,6 @@ from .._judge_config import (
     strip_end_markers,
     user_text,
 )
-from ..judge import JudgeError
-from ..rewards import float32_safe
 from .background_loop import run_in_background
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ and votes:
 
 Invalid judgements (malformed, verdict out of range) have no vote. A completion with no valid
 judgement at all (for majority voting: none in any round) gets ``invalid_reward``: 0.0 by
-default, the same as ``patarm.reward_model``; ``None`` hands TRL a missing reward (TRL turns it
+default, the same as ``patarm.verl.reward_model``; ``None`` hands TRL a missing reward (TRL turns it
 into NaN, leaves it out of the group statistics of this function and warns when every
 function is missing). A judge server that cannot be reached raises :class:`patarm.JudgeError`.
 
@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._judge_config import DOWNSTREAM_DOMAIN
+from ..workflow.judge.settings import DOWNSTREAM_DOMAIN
 
 VOTES = ("mean", "majority")
 
@@ -66,7 +66,7 @@ class JudgeReward:
         log_completion_columns: bool = True,
         **judge_settings: Any,
     ) -> None:
-        from ..judge import Judge
+        from ..workflow.judge.client import Judge
 
         if judge is None:
             if not base_url or not model:

@@ -57,7 +57,7 @@ def check_judge_server(args: argparse.Namespace) -> None:
 
 def judge_from_args(args: argparse.Namespace, n: int, **settings: Any) -> Any:
     """The :class:`patarm.Judge` that ``--judge-url`` and the options above describe."""
-    from ...judge import Judge
+    from ..judge.client import Judge
 
     check_judge_server(args)
     return Judge(

@@ -93,7 +93,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..._optional import require_matplotlib
-    from ...evaluate import (
+    from ..data.io import write_json
+    from ..evaluation.evaluate import (
         evaluate_scores,
         format_report,
         load_benchmark,
@@ -101,7 +102,6 @@ def run(args: argparse.Namespace) -> int:
         plot_report,
         scores_from_rows,
     )
-    from ..data.io import write_json
 
     # Missing packages and options fail before the benchmark is read or a server is called.
     if args.judge_url:
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         )
     answer_only = args.template == "baseline"
     if args.pairwise:
-        from ...evaluate_pairwise import check_pairwise_benchmark
+        from ..evaluation.pairwise import check_pairwise_benchmark
 
         if args.template == "baseline":
             raise ValueError("--template baseline is a pointwise prompt (a 1-10 rating); drop it with --pairwise")
@@ -128,24 +128,24 @@ def run(args: argparse.Namespace) -> int:
     if args.judgements:
         rows = None
     else:
-        from ...judge_log import JudgementLog
+        from ..judge.log import JudgementLog
 
         judge = judge_from_args(args, n=args.n, think_in_prompt=args.think_in_prompt, template=args.template)
         log = JudgementLog(args.save_judgements, resume=args.resume) if args.save_judgements else None
         try:
             if args.pairwise:
-                from ...evaluate_pairwise import judge_pairwise_benchmark
+                from ..evaluation.pairwise import judge_pairwise_benchmark
 
                 rows, stats = judge_pairwise_benchmark(items, judge, log=log, show_progress=not args.quiet)
             else:
-                from ...evaluate import judge_benchmark_logged
+                from ..evaluation.evaluate import judge_benchmark_logged
 
                 rows, stats = judge_benchmark_logged(benchmark, items, judge, log=log, show_progress=not args.quiet)
         finally:
             if log is not None:
                 log.close()
     if args.pairwise:
-        from ...evaluate_pairwise import (
+        from ..evaluation.pairwise import (
             evaluate_pairwise,
             format_pairwise_line,
             load_pairwise_texts,
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
         if stats is not None:
             print(stats.summary())
     if args.json_out and args.json_format == "rewardbench":
-        from ...eval_report import rewardbench_results, write_rewardbench_json
+        from ..evaluation.report import rewardbench_results, write_rewardbench_json
 
         write_rewardbench_json(rewardbench_results(report, model=args.model or "patarm-judge"), args.json_out)
     elif args.json_out:

@@ -267,7 +267,7 @@ def run_teacher(
     """Ask the teacher (a :class:`patarm.Judge`) for every judgement the log still lacks
     (``rounds`` per pointwise side, and per pairwise prompt), appending each response's
     judgements to the log as they arrive. Returns the number of new judgements."""
-    from ...judge import run_sync
+    from ..judge.client import run_sync
 
     rubrics = rubrics or RubricCache()
     have: dict[tuple[PairKey, str], set] = {}

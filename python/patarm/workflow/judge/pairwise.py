@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from .judge import Results
-from .voting import majority_vote, mean_vote_gaps, tie_credit
+from ...voting import majority_vote, mean_vote_gaps, tie_credit
+from .client import Results
 
 ORDERS = ("AB", "BA")  # AB: the chosen response is shown as A
 
@@ -162,7 +162,7 @@ def pairwise_results(
     prompts, chosen, rejected, domains, texts_ab, texts_ba, *, think_in_prompt=False
 ) -> list[PairwiseResult]:
     """Parse both orders' judgements (one Rust batch) and vote."""
-    from .parsing import ERROR_KINDS, parse_judgements
+    from ...parsing import ERROR_KINDS, parse_judgements
 
     flat = [t for texts in list(texts_ab) + list(texts_ba) for t in texts]
     parsed = (
@@ -237,8 +237,8 @@ async def acompare_pairwise_many(
     _slots=None,
 ):
     """Judge every pair ``judge.n`` times in both orders; see :meth:`patarm.Judge.acompare_pairwise_many`."""
-    from .judge_log import JudgementLog, open_log, sample_logged
-    from .workflow.data.prepare import judge_prompt_texts
+    from ..data.prepare import judge_prompt_texts
+    from .log import JudgementLog, open_log, sample_logged
 
     prompts, chosen, rejected = list(prompts), list(chosen), list(rejected)
     if not (len(prompts) == len(chosen) == len(rejected)):

@@ -2,7 +2,7 @@
 
 ``patarm evaluate allenai/reward-bench`` (and :func:`load_published`) reads a benchmark with
 ``datasets.load_dataset(name, config, split=split)``, the call rewardbench's own loaders make,
-and maps its fields onto patarm's items (:class:`patarm.evaluate.Item`):
+and maps its fields onto patarm's items (:class:`patarm.workflow.evaluation.evaluate.Item`):
 
 =====================  =========  ==========================================================
 name                   split      fields -> item
@@ -45,7 +45,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .workflow.data.io import PathLike
+from ..data.io import PathLike
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def is_published_name(source: PathLike) -> bool:
 
 
 def _import_datasets():
-    from ._optional import require_datasets
+    from ..._optional import require_datasets
 
     return require_datasets()
 

@@ -3,24 +3,25 @@
 verl serves the judge itself (``reward.reward_model.enable=True``) and hands every custom
 ``compute_score`` the address of its router (``reward_router_address``); this async
 ``compute_score`` builds the pointwise judge prompt for the policy's response, samples ``n``
-judgements there through :class:`patarm.Judge`, and returns the mean-voted score (parsing and
+judgements there through :class:`~patarm.workflow.judge.client.Judge`, and returns the mean-voted score (parsing and
 voting in the Rust core). Select it with::
 
-    reward.custom_reward_function.path=pkg://patarm.reward_model
+    reward.custom_reward_function.path=pkg://patarm.verl.reward_model
     reward.custom_reward_function.name=compute_score
     +reward.custom_reward_function.reward_kwargs.n=8          # optional settings
 
 The policy's prompt is taken from ``extra_info`` (``prompt``, ``question`` or ``query``), the
 rubric domain from ``extra_info["domain"]`` (default: instruction following, as in the paper's
 IFEval / InFoBench runs). Settings: keyword arguments (``reward_kwargs``) or PATARM_JUDGE_*
-environment variables. verl is never imported here.
+environment variables. This module itself never imports verl (``patarm.verl``, its package,
+does: verl loads it inside its reward loop, where verl is installed).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._judge_config import DOWNSTREAM_DOMAIN, cached_judge, env_config, reward_from_score
+from ..workflow.judge.settings import DOWNSTREAM_DOMAIN, cached_judge, env_config, reward_from_score
 
 PROMPT_KEYS = ("prompt", "question", "query")
 
@@ -37,11 +38,11 @@ def _policy_prompt(extra_info: dict[str, Any] | None) -> str:
         if isinstance(value, str) and value.strip():
             return value
         if isinstance(value, (list, tuple)) and value:
-            from .workflow.data.pairs import render_messages
+            from ..workflow.data.pairs import render_messages
 
             return render_messages(value, "extra_info", key)
     raise ValueError(
-        "patarm.reward_model.compute_score needs the policy prompt in extra_info['prompt'] "
+        "patarm.verl.reward_model.compute_score needs the policy prompt in extra_info['prompt'] "
         "(or 'question' / 'query'): add it to each row's extra_info when building the dataset"
     )
 

@@ -81,7 +81,7 @@ def env_config(prefix: str = "PATARM_JUDGE_") -> dict[str, Any]:
 
 def cached_judge(**settings: Any):
     """One Judge per distinct settings, shared by every call in this process."""
-    from .judge import Judge
+    from .client import Judge
 
     key = tuple(sorted((k, repr(v)) for k, v in settings.items()))
     with _LOCK:

@@ -20,10 +20,10 @@ Benchmarks are read in their published formats:
 - RewardBench 2: one item per record, ``id``, ``prompt``, ``chosen`` and ``rejected`` (lists:
   one chosen and three rejected responses; more of both in the Ties subset), ``subset``,
   ``num_correct`` (optional). Scored as rewardbench 0.1.4 scores it: see
-  :mod:`patarm.evaluate_rb2`.
+  :mod:`patarm.workflow.evaluation.rewardbench2`.
 
 The published datasets can be read by name (``allenai/reward-bench``, ``THU-KEG/RM-Bench``,
-``allenai/reward-bench-2``): see :mod:`patarm.benchmarks` for the field mapping.
+``allenai/reward-bench-2``): see :mod:`patarm.workflow.evaluation.benchmarks` for the field mapping.
 
 Judgements come from a file (``id``, ``side``, ``style`` for RM-Bench or ``index`` for
 RewardBench 2 (the response's position in its side's list), and ``judgements`` /
@@ -46,11 +46,11 @@ from typing import Any
 
 import numpy as np
 
-from ._core import DEFAULT_DOMAIN
-from ._optional import require_matplotlib
-from .eval_report import EvaluationReport
-from .voting import TIES, majority_vote, mean_vote_gaps, tie_credit
-from .workflow.data.io import DataError, PathLike, check_id, read_records
+from ..._core import DEFAULT_DOMAIN
+from ..._optional import require_matplotlib
+from ...voting import TIES, majority_vote, mean_vote_gaps, tie_credit
+from ..data.io import DataError, PathLike, check_id, read_records
+from .report import EvaluationReport
 
 VOTE_LEVELS = (1, 2, 4, 8)
 METHODS = ("mean", "majority")
@@ -130,7 +130,7 @@ def judge_domain(benchmark: str, group: str) -> str:
     if benchmark == "rmbench":
         return rmbench_domain(group)
     if benchmark == "rewardbench2":
-        from .evaluate_rb2 import rb2_domain
+        from .rewardbench2 import rb2_domain
 
         return rb2_domain(group)
     if group == "math-prm":
@@ -228,7 +228,7 @@ def items_from_records(records: Sequence[tuple[str, dict[str, Any]]], benchmark:
                 f"expected one of chat, math, code, safety-refuse, safety-response"
             )
         if benchmark == "rewardbench2":
-            from .evaluate_rb2 import check_rb2_item
+            from .rewardbench2 import check_rb2_item
 
             check_rb2_item(where, item_id, group, sides[0], record.get("num_correct"))
         items.append(Item(item_id, record["prompt"], sides[0], sides[1], group))
@@ -258,7 +258,7 @@ def judgement_scores(
     records: Iterable[tuple[str, dict[str, Any]]], *, think_in_prompt: bool = False, answer_only: bool = False
 ) -> dict[ResponseKey, np.ndarray]:
     """Scores per response from ``(location, record)`` judgement rows (see the module doc)."""
-    from .parsing import parse_judgements
+    from ...parsing import parse_judgements
 
     entries: list[tuple[ResponseKey, list[Any], bool, list[int] | None]] = []
     for where, record in records:
@@ -496,7 +496,7 @@ def evaluate_scores(
 def _evaluate_rewardbench2(
     items: Sequence[Item], scores: dict[ResponseKey, np.ndarray], *, levels: Sequence[int], ties: str
 ) -> EvaluationReport:
-    from .evaluate_rb2 import response_keys, rewardbench2_metrics, score_gaps
+    from .rewardbench2 import response_keys, rewardbench2_metrics, score_gaps
 
     keys = response_keys(items)
     missing = [key for key in keys if key not in scores or len(scores[key]) == 0]
@@ -536,9 +536,9 @@ def judge_benchmark(
 
 
 def judge_benchmark_logged(benchmark: str, items: Sequence[Item], judge, *, log=None, show_progress: bool = True):
-    """:func:`judge_benchmark` with a :class:`patarm.judge_log.JudgementLog` (every reply
+    """:func:`judge_benchmark` with a :class:`patarm.workflow.judge.log.JudgementLog` (every reply
     appended as it arrives; rounds already logged are not requested again). Returns the rows
-    and the run's :class:`patarm.judge_log.JudgingStats`."""
+    and the run's :class:`patarm.workflow.judge.log.JudgingStats`."""
     keys, prompts, responses, domains = [], [], [], []
     for item in items:
         domain = judge_domain(benchmark, item.group)
@@ -662,7 +662,7 @@ def plot_report(report: dict[str, Any], path: PathLike) -> None:
     require_matplotlib().use("Agg")
     import matplotlib.pyplot as plt
 
-    from .workflow.data.io import atomic_path
+    from ..data.io import atomic_path
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     ns = report["n"]

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from ._core import DEFAULT_DOMAIN
-from .voting import majority_vote, mean_vote_gaps, tie_credit
-from .workflow.data.io import DataError
+from ..._core import DEFAULT_DOMAIN
+from ...voting import majority_vote, mean_vote_gaps, tie_credit
+from ..data.io import DataError
 
 RB2_SUBSETS = ("Factuality", "Precise IF", "Math", "Safety", "Focus", "Ties")
 TIES_SUBSET = "Ties"

@@ -1,6 +1,6 @@
 """Evaluating a pairwise judge on RewardBench (``patarm evaluate --pairwise``).
 
-Each pair is judged with the A/B prompt ``n`` times in both orders (:mod:`patarm.judge_pairwise`).
+Each pair is judged with the A/B prompt ``n`` times in both orders (:mod:`patarm.workflow.judge.pairwise`).
 Accuracy per subset and section is computed as for pointwise judges (rewardbench's weights),
 from the pairwise credit of each pair: mean voting (the share of valid verdicts naming the
 chosen response is above one half) and majority voting over rounds, for n = 1, 2, 4, 8 and all.
@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .eval_report import EvaluationReport
+from ...voting import tie_credit
+from ..data.io import DataError, PathLike, check_id, read_records
+from ..judge.pairwise import ORDERS, PairwiseResult, pairwise_results, pairwise_summary
 from .evaluate import METHODS, VOTE_LEVELS, Item, judge_domain, rewardbench_metrics, vote_levels
-from .judge_pairwise import ORDERS, PairwiseResult, pairwise_results, pairwise_summary
-from .voting import tie_credit
-from .workflow.data.io import DataError, PathLike, check_id, read_records
+from .report import EvaluationReport
 
 PairKey = tuple[str, str]  # (item id, order)
 

@@ -7,8 +7,8 @@ majority voting for pairs (docs/method.md §6). Requests run concurrently (bound
 HTTP 429 and 5xx. Servers that ignore ``n`` (or cap it) are topped up with more requests.
 
 Pairwise judges (the A/B prompt, both orders) use ``acompare_pairwise_many``
-(:mod:`patarm.judge_pairwise`). ``cache=`` makes any ``*_many`` call resumable: replies go to an
-append-only judgements log as they arrive (:mod:`patarm.judge_log`).
+(:mod:`patarm.workflow.judge.pairwise`). ``cache=`` makes any ``*_many`` call resumable: replies go to an
+append-only judgements log as they arrive (:mod:`patarm.workflow.judge.log`).
 
 The API is async (``ascore``, ``acompare``, ``ascore_many``, ``acompare_many``) with sync
 wrappers (``score``, ``compare``, ...) that also work inside Jupyter's running event loop.
@@ -30,9 +30,9 @@ from typing import Any, Callable, TypeVar
 
 import numpy as np
 
-from ._core import DEFAULT_DOMAIN
-from ._optional import require, require_httpx
-from .voting import majority_vote, mean_vote, mean_vote_gaps, score_matrix, tie_credit
+from ..._core import DEFAULT_DOMAIN
+from ..._optional import require, require_httpx
+from ...voting import majority_vote, mean_vote, mean_vote_gaps, score_matrix, tie_credit
 
 T = TypeVar("T")
 
@@ -144,7 +144,7 @@ class PairResult:
 
 class Results(list):
     """A list of ``ScoreResult`` or ``PairResult`` with a DataFrame export. ``stats``: the
-    run's :class:`patarm.judge_log.JudgingStats` (None when built by hand)."""
+    run's :class:`patarm.workflow.judge.log.JudgingStats` (None when built by hand)."""
 
     stats: Any = None
 
@@ -256,7 +256,7 @@ class Judge:
         extra_body: dict[str, Any] | None = None,
         template: Any = None,
     ) -> None:
-        from .prompts import resolve_template
+        from ...prompts import resolve_template
 
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
@@ -424,7 +424,7 @@ class Judge:
     # -- scoring -----------------------------------------------------------------------------
 
     def _results(self, prompts, responses, domains, judgement_lists) -> list[ScoreResult]:
-        from .parsing import ERROR_KINDS, parse_judgements
+        from ...parsing import ERROR_KINDS, parse_judgements
 
         flat = [text for texts in judgement_lists for text in texts]
         parsed = parse_judgements(flat, think_in_prompt=self.think_in_prompt, answer_only=self.answer_only)
@@ -459,7 +459,7 @@ class Judge:
 
         ``cache``: a judgements log path (``.jsonl``): every reply is appended as it arrives and
         judgements already there for the same request are reused, so an interrupted call costs
-        only what was left (see :mod:`patarm.judge_log`). ``show_progress``: a progress bar
+        only what was left (see :mod:`patarm.workflow.judge.log`). ``show_progress``: a progress bar
         (tqdm; periodic stderr lines without it). ``Results.stats`` tells requests, judgements
         per second and the invalid judgements by error kind."""
         prompts, responses = list(prompts), list(responses)
@@ -469,13 +469,13 @@ class Judge:
         if len(domains) != len(prompts):
             raise ValueError(f"got {len(domains)} domains for {len(prompts)} responses; pass one per response or none")
         rubrics = self.rubrics if rubrics is None else rubrics
-        from .workflow.data.prepare import judge_prompt_texts
+        from ..data.prepare import judge_prompt_texts
 
         texts = judge_prompt_texts(
             prompts, responses, domains, rubrics=rubrics, template=self.template
         )  # one Rust batch
         messages = [[{"role": "user", "content": text}] for text in texts]
-        from .judge_log import JudgementLog, open_log, sample_logged
+        from .log import JudgementLog, open_log, sample_logged
 
         log = open_log(cache)
         try:
@@ -546,8 +546,8 @@ class Judge:
     ):
         """A pairwise judge on many (chosen, rejected) pairs: the A/B prompt, ``n`` judgements in
         both orders (position swap), mean and majority votes and position consistency
-        (:mod:`patarm.judge_pairwise`). ``cache``: a judgements log, as :meth:`ascore_many`."""
-        from .judge_pairwise import acompare_pairwise_many
+        (:mod:`patarm.workflow.judge.pairwise`). ``cache``: a judgements log, as :meth:`ascore_many`."""
+        from .pairwise import acompare_pairwise_many
 
         return await acompare_pairwise_many(
             self,
@@ -630,7 +630,7 @@ def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult])
 
 
 def _baseline_template():
-    from .prompts import PromptTemplate
+    from ...prompts import PromptTemplate
 
     return PromptTemplate.baseline()
 

@@ -8,11 +8,11 @@ import json
 import math
 from typing import Any
 
-from .workflow.data.io import PathLike, atomic_path, json_safe
+from ..data.io import PathLike, atomic_path, json_safe
 
 
 class EvaluationReport(dict):
-    """What :func:`patarm.evaluate.evaluate_scores` returns: the JSON report as a dict (read
+    """What :func:`patarm.workflow.evaluation.evaluate.evaluate_scores` returns: the JSON report as a dict (read
     and written as before), shown in Jupyter as the tables ``patarm evaluate`` prints."""
 
     def __repr__(self) -> str:

@@ -86,7 +86,7 @@ class JudgementLog:
         return sum(len(rounds) for rounds in self._done.values())
 
     def _recover(self) -> None:
-        from .workflow.data.io import DataError
+        from ..data.io import DataError
 
         with open(self.path, "rb") as handle:
             data = handle.read()
