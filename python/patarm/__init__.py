@@ -1,9 +1,12 @@
 """patarm: fast PaTaRM reward-model training and use for verl, TRL and OpenRLHF.
 
 The judge's parsing, the preference-aware reward (PAR), pair sampling, prompts and voting run
-in the native core (``patarm._core``); this package is a thin typed layer over it. Framework
-integrations live in their own modules (``patarm.verl``, ``patarm.trl``, ``patarm.openrlhf``)
-and import their framework lazily: ``import patarm`` never imports torch or verl.
+in the native core (``patarm._core``); this package is a thin typed layer over it, in three
+layers: the core API at the top level (``parsing``, ``rewards``, ``prompts``, ``sampling``,
+``voting``), the workflow (``patarm.workflow``: data, evaluation, the judge client, the CLI),
+and the framework integrations (``patarm.verl``, ``patarm.trl``, ``patarm.openrlhf``), which
+import their framework lazily. ``import patarm`` imports only the core API and numpy:
+``patarm.Judge`` and its result types load on first use, and nothing here imports torch or verl.
 
 The rules and numbers are stated in ``docs/method.md``; the code and its docstrings cite its
 sections as "docs/method.md §N".
