@@ -110,15 +110,21 @@ _JUDGE_PAIRWISE = ("PairwiseResult", "PairwiseResults")
 
 
 def __getattr__(name: str) -> Any:
+    value: Any
     if name in _JUDGE_CLIENT:
-        from .workflow.judge import client as module
+        from .workflow.judge import client
+
+        value = getattr(client, name)
     elif name in _JUDGE_PAIRWISE:
-        from .workflow.judge import pairwise as module
+        from .workflow.judge import pairwise
+
+        value = getattr(pairwise, name)
     elif name == "PairRewardManager":
-        from .verl import manager as module  # without verl: one line naming verl and its extra
+        from .verl import manager  # without verl: one line naming verl and its extra
+
+        value = manager.PairRewardManager
     else:
         raise AttributeError(f"module 'patarm' has no attribute {name!r}")
-    value = getattr(module, name)
     globals()[name] = value  # later lookups skip __getattr__
     return value
 
