@@ -44,7 +44,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
+    from ..data.filter import RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter
     from ..data.io import check_writable, write_jsonl, write_rows
 
     if args.output and not args.data:
