@@ -71,7 +71,7 @@ def build(pairs: int, per_side: int, seed: int):
                 score = min(10.0, max(0.0, round(centre + shift + rng.gauss(0, 1.5), 1)))
                 rows.append((judgement(rng, score), f"pair-{pair}", side, "patarm/chat"))
     rng.shuffle(rows)  # frameworks reorder batches: grouping must not rely on position
-    texts, ids, sides, sources = (list(column) for column in zip(*rows))
+    texts, ids, sides, sources = (list(column) for column in zip(*rows, strict=True))
     return texts, ids, sides, sources
 
 
@@ -179,7 +179,9 @@ def main() -> int:
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for i, row in enumerate(table):
         print(
-            "| " + " | ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths))) + " |"
+            "| "
+            + " | ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(row, widths, strict=True)))
+            + " |"
         )
         if i == 0:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")

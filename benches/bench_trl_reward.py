@@ -23,8 +23,8 @@ import random
 import re
 import statistics
 import time
-from collections.abc import Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -143,7 +143,7 @@ class PlainReward:
             log_metric("plain/par_hit_rate", sum(1 for p in result["par"] if p > 0) / n)
             log_metric("plain/partner_missing", float(sum(1 for x in result["partner_found"] if not x)))
             for side in ("chosen", "rejected"):
-                valid = [s for s, sd in zip(result["score"], sides) if sd == side and not math.isnan(s)]
+                valid = [s for s, sd in zip(result["score"], sides, strict=True) if sd == side and not math.isnan(s)]
                 if valid:
                     log_metric(f"plain/score/{side}", sum(valid) / len(valid))
         return result["reward"].tolist()

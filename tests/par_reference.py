@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 # R1: exactly these eight tags; any other tag-like text is plain text.
 TAG = re.compile(r"</?(?:think|generate_rubrics|eval|answer)>")

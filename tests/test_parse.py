@@ -269,7 +269,7 @@ def test_verdict_whitespace_is_exactly_what_str_strip_removes():
     (all of the Basic Multilingual Plane, surrogates aside)."""
     chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
     out = patarm.parse_judgements([judgement(f"{c}7{c}") for c in chars], num_threads=2)
-    stripped = {c for c, code in zip(chars, out["error_code"]) if code == 0}
+    stripped = {c for c, code in zip(chars, out["error_code"], strict=True) if code == 0}
     assert stripped == {c for c in chars if c.strip() == ""}
     assert {"\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u3000"} <= stripped
 

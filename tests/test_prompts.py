@@ -498,18 +498,21 @@ def test_batch_matches_single_builds():
     tasks = [None, "Custom task.", None, None]
     built = patarm.build_prompts(prompts, responses, domains, tasks=tasks, num_threads=2)
     expected = [
-        patarm.build_prompt(p, r, domain=d or "chat", task=t) for p, r, d, t in zip(prompts, responses, domains, tasks)
+        patarm.build_prompt(p, r, domain=d or "chat", task=t)
+        for p, r, d, t in zip(prompts, responses, domains, tasks, strict=True)
     ]
     assert built == expected
     assert patarm.build_prompts(prompts, responses, domains, tasks=tasks, num_threads=1) == built
-    assert patarm.build_prompts(prompts, responses) == [patarm.build_prompt(p, r) for p, r in zip(prompts, responses)]
+    assert patarm.build_prompts(prompts, responses) == [
+        patarm.build_prompt(p, r) for p, r in zip(prompts, responses, strict=True)
+    ]
     assert patarm.build_prompts(prompts, responses, "safety") == [
-        patarm.build_prompt(p, r, domain="safety") for p, r in zip(prompts, responses)
+        patarm.build_prompt(p, r, domain="safety") for p, r in zip(prompts, responses, strict=True)
     ]
     pairs = patarm.build_pairwise_prompts(prompts, responses, responses[::-1], domains)
     assert pairs == [
         patarm.build_pairwise_prompt(p, a, b, domain=d or "chat")
-        for p, a, b, d in zip(prompts, responses, responses[::-1], domains)
+        for p, a, b, d in zip(prompts, responses, responses[::-1], domains, strict=True)
     ]
     assert patarm.build_prompts([], []) == []
 

@@ -101,7 +101,7 @@ def test_report_shape_and_table():
     assert report["valid_judgement_rate"] == pytest.approx(
         1 - invalid / (2 * sum(len(c) + len(r) for _, c, r in ITEMS.values()))
     )
-    gaps = dict(zip(ITEMS, report["score_gaps"]))
+    gaps = dict(zip(ITEMS, report["score_gaps"], strict=True))
     assert gaps["A"] == 2.0 and gaps["B"] == -1.0 and gaps["C"] is None and gaps["F"] == 0.0
     assert gaps["tied:1"] == 1.0  # lowest correct 6 - highest incorrect 5
     table = format_report(report)

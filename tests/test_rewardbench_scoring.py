@@ -75,7 +75,7 @@ def test_report_sections_equal_rewardbenchs(rewardbench):
     metrics = rewardbench_metrics(items, np.asarray(credit).reshape(-1, 1, 1))
     results_grouped = {}
     for subset in sorted(set(i.group for i in items)):
-        results = [c for c, i in zip(credit, items) if i.group == subset]
+        results = [c for c, i in zip(credit, items, strict=True) if i.group == subset]
         results_grouped[subset] = sum(results) / len(results)
     assert {s: v["accuracy"] for s, v in metrics["subsets"].items()} == results_grouped
     assert metrics["sections"] == calculate(constants.EXAMPLE_COUNTS, constants.SUBSET_MAPPING, results_grouped)

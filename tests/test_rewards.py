@@ -146,7 +146,7 @@ def test_par_rewards_matches_reference(chosen, rejected, constant):
     expected = ref.score_batch(c + r, [0] * len(c + r), ["chosen"] * len(c) + ["rejected"] * len(r), f=ref_f)
     assert p.chosen.reward.tolist() + p.rejected.reward.tolist() == expected["reward"]
     # PAR is never paid against the preference.
-    for score, par in zip(p.chosen.score, p.chosen.par):
+    for score, par in zip(p.chosen.score, p.chosen.par, strict=True):
         assert par == 0 or score > p.rejected_mean
     # A Python callable and the built-in shape agree.
     q = patarm.par_rewards(c, r, f=ref_f)

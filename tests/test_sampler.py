@@ -67,7 +67,7 @@ def _pairs(rows) -> list[int]:
     """Pair ids of a row order, asserting every pair is whole: 2k directly followed by 2k+1."""
     rows = [int(r) for r in rows]
     assert len(rows) % 2 == 0, rows
-    for chosen, rejected in zip(rows[0::2], rows[1::2]):
+    for chosen, rejected in zip(rows[0::2], rows[1::2], strict=True):
         assert chosen % 2 == 0 and rejected == chosen + 1, rows
     return [r // 2 for r in rows[0::2]]
 

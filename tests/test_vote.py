@@ -24,8 +24,8 @@ def expected_mean(row):
 
 
 def expected_majority(chosen_row, rejected_row):
-    chosen_votes = sum(1 for c, r in zip(chosen_row, rejected_row) if c > r)  # NaN compares False
-    rejected_votes = sum(1 for c, r in zip(chosen_row, rejected_row) if r > c)
+    chosen_votes = sum(1 for c, r in zip(chosen_row, rejected_row, strict=True) if c > r)  # NaN compares False
+    rejected_votes = sum(1 for c, r in zip(chosen_row, rejected_row, strict=True) if r > c)
     return chosen_votes > rejected_votes, chosen_votes, rejected_votes
 
 
@@ -47,12 +47,12 @@ def test_mean_vote_matches_reference(rows, cols, data):
     scores = data.draw(score_matrix(rows, cols))
     means = mean_vote(scores)
     assert means.shape == (rows,) and means.dtype == np.float64
-    for row, got in zip(scores.tolist(), means.tolist()):
+    for row, got in zip(scores.tolist(), means.tolist(), strict=True):
         assert same_float(got, expected_mean(row))
     if cols:
         k = data.draw(st.integers(1, cols))
         prefix = mean_vote(scores, rounds=k)
-        for row, got in zip(scores.tolist(), prefix.tolist()):
+        for row, got in zip(scores.tolist(), prefix.tolist(), strict=True):
             assert same_float(got, expected_mean(row[:k]))
 
 

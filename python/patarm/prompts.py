@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 from . import _core
 from ._core import DEFAULT_DOMAIN, PromptTemplate, RubricError, Rubrics, TemplateError
@@ -37,12 +37,12 @@ __all__ = [
 #: Environment variable listing rubric directories (separated like PATH), searched before the built-ins.
 RUBRICS_PATH_ENV: str = _core.RUBRICS_PATH_ENV
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = str | os.PathLike[str]
 #: A prompt: plain text, or a conversation as chat messages ``{"role": ..., "content": ...}``.
-PromptLike = Union[str, Sequence[Mapping[str, Any]]]
-RubricsLike = Union[Rubrics, PathLike]
-TemplateLike = Union[str, PromptTemplate]
-RubricsDir = Union[PathLike, Sequence[PathLike]]
+PromptLike = str | Sequence[Mapping[str, Any]]
+RubricsLike = Rubrics | PathLike
+TemplateLike = str | PromptTemplate
+RubricsDir = PathLike | Sequence[PathLike]
 
 
 def _dirs(rubrics_dir: RubricsDir | None) -> list[str] | None:

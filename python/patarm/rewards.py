@@ -5,8 +5,8 @@ the GIL released; a plain Python callable used as f is applied afterwards to the
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Union
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +41,7 @@ def float32_safe(rewards: Any) -> np.ndarray:
 
 
 #: Anything accepted as f: a built-in shape (runs in Rust) or a callable of the gap.
-ShapeLike = Union[Graded, Constant, Callable[[float], float]]
+ShapeLike = Graded | Constant | Callable[[float], float]
 
 
 def par_rewards(
@@ -167,7 +167,9 @@ def compute_score(
         "format_reward": joined("format_reward"),
         "judge_score": joined("score"),
         "opposite_mean": [
-            math.nan if mean is None else float(mean) for side, mean in zip(sides, opposite) for _ in range(len(side))
+            math.nan if mean is None else float(mean)
+            for side, mean in zip(sides, opposite, strict=True)
+            for _ in range(len(side))
         ],
         "error": [_core.ERROR_KINDS[int(code)] for side in sides for code in side.error_code],
     }

@@ -121,7 +121,7 @@ def pointwise_rules():
     return [
         {"match": marker(pair_id, side), "judgements": texts}
         for pair_id, sides in PAIRS.items()
-        for side, texts in zip(("chosen", "rejected"), sides)
+        for side, texts in zip(("chosen", "rejected"), sides, strict=True)
     ]
 
 
@@ -247,7 +247,7 @@ def test_training_step_rewards_are_par_over_each_pairs_2n_judgements(engines, pa
     experiences = maker.make_experience_batch(samples)
     per_sample = []
     for experience in experiences:
-        for advantages, mask in zip(experience.advantages, experience.action_mask):
+        for advantages, mask in zip(experience.advantages, experience.action_mask, strict=True):
             values = advantages[mask.bool()]
             assert torch.all(values == values[0]), "one advantage per judgement (reward at its last token)"
             per_sample.append(values[0].item())

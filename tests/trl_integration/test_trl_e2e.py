@@ -132,7 +132,7 @@ def test_grpo_run_with_patarm_reward(trained):
     assert len(reward.batches) == STEPS  # one generation batch per optimiser step (2 accumulation steps)
     assert type(trainer).injected > 0
 
-    for entry, batch in zip(steps, reward.batches):
+    for entry, batch in zip(steps, reward.batches, strict=True):
         # The patarm rewards reached the trainer: present, finite, and equal to what the function returned.
         for key in (
             "rewards/patarm/mean",
@@ -147,7 +147,7 @@ def test_grpo_run_with_patarm_reward(trained):
 
         # Pairs were whole: each pair in the batch has num_generations judgements of each side.
         assert entry["patarm/partner_missing"] == 0
-        keys = list(zip(batch["pair_id"], batch["side"]))
+        keys = list(zip(batch["pair_id"], batch["side"], strict=True))
         for pair_id in set(batch["pair_id"]):
             assert keys.count((pair_id, "chosen")) == keys.count((pair_id, "rejected")) == NUM_GENERATIONS
 
@@ -170,7 +170,9 @@ def test_grpo_run_with_patarm_reward(trained):
     # The known judgements, wherever they landed.
     by_key = {}
     for batch in reward.batches:
-        for text, pair_id, side, value in zip(batch["texts"], batch["pair_id"], batch["side"], batch["reward"]):
+        for text, pair_id, side, value in zip(
+            batch["texts"], batch["pair_id"], batch["side"], batch["reward"], strict=True
+        ):
             by_key.setdefault((pair_id, side, text in KNOWN.values()), set()).add(round(value, 6))
     assert by_key[("pair-0", "chosen", True)] == {1.400391}  # 9 vs rejected mean 2: gap 7 -> graded 1.4, snapped
     assert by_key[("pair-0", "rejected", True)] == {1.400391}
@@ -184,7 +186,7 @@ def test_grpo_run_with_patarm_reward(trained):
     tables = sorted(glob.glob(os.path.join(output_dir, "completions", "completions_*.parquet")))
     assert len(tables) == STEPS
     pandas = require("pandas")
-    for path, batch in zip(tables, reward.batches):
+    for path, batch in zip(tables, reward.batches, strict=True):
         table = pandas.read_parquet(path)
         np.testing.assert_allclose(table["patarm"].to_numpy(), batch["reward"], rtol=1e-6)
         assert list(table["patarm_pair_id"]) == batch["pair_id"]

@@ -231,7 +231,7 @@ def batches(draw):
 def test_matches_plain_python_rules_in_any_row_order(rows, rng):
     if not rows:
         return
-    texts, pair_ids, sides = map(list, zip(*rows))
+    texts, pair_ids, sides = map(list, zip(*rows, strict=True))
     expected = plain_score_batch(texts, pair_ids, sides)["reward"]
     rewards = np.array(call(PatarmReward(), texts, pair_ids, sides))
     np.testing.assert_array_equal(rewards, patarm.float32_safe(expected))

@@ -27,7 +27,7 @@ def main(out_dir: str) -> None:
     class Recording(PatarmReward):
         def __call__(self, prompts=None, completions=None, **columns):
             rewards = super().__call__(prompts=prompts, completions=completions, **columns)
-            batches.append(list(zip(columns["pair_id"], columns["side"])))
+            batches.append(list(zip(columns["pair_id"], columns["side"], strict=True)))
             return rewards
 
     rows = [

@@ -208,7 +208,7 @@ def test_v1_trainer_transfer_queue_scores_whole_pairs(tokenizer, model_path, ray
             infos = [fields["reward_extra_info"] for fields in as_list(data["extra_fields"])]
             assert not any(info["partner_timeout"] for info in infos)
             present = {(e["pair_id"], e["side"]) for e in extras}
-            for extra, info in zip(extras, infos):
+            for extra, info in zip(extras, infos, strict=True):
                 whole = (extra["pair_id"], "rejected" if extra["side"] == "chosen" else "chosen") in present
                 assert info["partner_found"] == float(whole)
             if partition == "train":

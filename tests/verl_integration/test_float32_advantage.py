@@ -38,7 +38,7 @@ def verl_grpo_advantages(rewards):
     lengths = [RESPONSE_LENGTH - (i % 3) for i in range(rows)]  # uneven response lengths
     mask = torch.zeros(rows, RESPONSE_LENGTH, dtype=torch.float32)
     token_level_rewards = torch.zeros(rows, RESPONSE_LENGTH, dtype=torch.float32)
-    for i, (length, reward) in enumerate(zip(lengths, rewards)):
+    for i, (length, reward) in enumerate(zip(lengths, rewards, strict=True)):
         mask[i, :length] = 1
         token_level_rewards[i, length - 1] = float(reward)
     # One uid per judge prompt: the 8 rollouts of the chosen side, the 8 of the rejected side.

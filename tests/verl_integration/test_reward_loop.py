@@ -54,7 +54,7 @@ def test_run_single_through_verls_reward_loop_worker(tokenizer, qwen_dir, ray_se
     results = ray_session.get(worker.compute_score_batch.remote(data))
     ray_session.kill(worker)
     assert len(results) == len(data)
-    for row, result in zip(pair_rows(PAIRS), results):
+    for row, result in zip(pair_rows(PAIRS), results, strict=True):
         score, fmt = reference_parse(row["text"])
         assert result["reward_score"] == fmt
         assert result["reward_extra_info"]["judge_score"] == score

@@ -80,11 +80,11 @@ def reference_rewards(
     exact means and gaps (f receives the exact gap)."""
     parsed = [exact_parse(t) for t in texts]
     valid: dict = {}
-    for (score, _), source, pair_id, side in zip(parsed, sources, pair_ids, sides):
+    for (score, _), source, pair_id, side in zip(parsed, sources, pair_ids, sides, strict=True):
         if score is not None:
             valid.setdefault((source, pair_id, side), []).append(score)
     rewards = []
-    for (score, fmt), source, pair_id, side in zip(parsed, sources, pair_ids, sides):
+    for (score, fmt), source, pair_id, side in zip(parsed, sources, pair_ids, sides, strict=True):
         other = valid.get((source, pair_id, "rejected" if side == "chosen" else "chosen"))
         par = 0.0
         if score is not None and other:

@@ -269,7 +269,8 @@ class PairJudgeExecutor:
         log_probs = None
         if sampling_params.logprobs is not None and generated.logprobs is not None:
             log_probs = [0.0] * len(prompt_ids)
-            for token_id, candidates in zip(action_ids, generated.logprobs):
+            # Not strict: an engine that returns fewer logprobs than tokens leaves those unscored.
+            for token_id, candidates in zip(action_ids, generated.logprobs, strict=False):
                 entry = candidates.get(token_id)
                 log_probs.append(entry.logprob if entry is not None else 0.0)
         output = {

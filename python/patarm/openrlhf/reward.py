@@ -97,7 +97,7 @@ def _judge_rewards(queries: Sequence[str], prompts: Sequence[str], labels: Seque
     judge = cached_judge(**settings)
 
     judge_prompts, responses, domains = [], [], []
-    for query, prompt, label in zip(queries, prompts, labels):
+    for query, prompt, label in zip(queries, prompts, labels, strict=True):
         fields = label_fields(label)
         response = query[len(prompt) :] if query.startswith(prompt) else query
         judge_prompts.append(fields.get("prompt") or user_text(prompt))

@@ -8,9 +8,9 @@ verdict "A"/"B" for pairwise judging. Positions never matter: verl repeats and r
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -133,7 +133,9 @@ class PairAgentLoopManager(AgentLoopManager):
         real = np.setdiff1d(np.arange(len(prompts)), padding)
         keys = split_keys(prompts.non_tensor_batch, len(prompts), self.config.data.get("reward_fn_key", "data_source"))
         plan = plan_worker_chunks([keys[row] for row in real], [1] * len(real), len(self.agent_loop_workers))
-        assignments = [(worker, real[rows]) for worker, rows in zip(self.agent_loop_workers, plan) if len(rows)]
+        assignments = [
+            (worker, real[rows]) for worker, rows in zip(self.agent_loop_workers, plan, strict=True) if len(rows)
+        ]
         outputs = await asyncio.gather(
             *[worker.generate_sequences.remote(prompts.select_idxs(rows)) for worker, rows in assignments]
         )

@@ -89,7 +89,7 @@ class PairAgentLoopManagerTQ(AgentLoopManagerTQ):
         ray.get(
             [
                 worker.generate_sequences.remote(index_select_tensor_dict(prompts, indices.tolist()))
-                for worker, indices in zip(self.agent_loop_workers, plan)
+                for worker, indices in zip(self.agent_loop_workers, plan, strict=True)
                 if len(indices)
             ]
         )

@@ -70,7 +70,7 @@ def pair_units(
     pairs: dict[tuple, dict[str, int]] = {}
     units: list[tuple[int, ...]] = []
     order: list[tuple] = []
-    for row, (source, extra) in enumerate(zip(sources, extra_infos)):
+    for row, (source, extra) in enumerate(zip(sources, extra_infos, strict=True)):
         extra = extra if isinstance(extra, Mapping) else {}
         side = _plain(extra.get("side"))
         if side is None and reward_models is not None and isinstance(reward_models[row], Mapping):

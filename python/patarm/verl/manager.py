@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -233,7 +233,7 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
         compute_score = self.compute_score
         assert compute_score is not None  # called only when the user gave one
         groups: dict[tuple, dict[str, list[int]]] = defaultdict(lambda: {"chosen": [], "rejected": []})
-        for row, (source, pair_id, side) in enumerate(zip(rows.sources, rows.pair_ids, rows.sides)):
+        for row, (source, pair_id, side) in enumerate(zip(rows.sources, rows.pair_ids, rows.sides, strict=True)):
             if side not in POINTWISE_SIDES:
                 raise ValueError(f"row {row} has side {side!r}; a pair-form compute_score needs 'chosen'/'rejected'")
             groups[(source, pair_id)][side].append(row)
@@ -257,7 +257,7 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
                 )
             for key, values in result.items():
                 column = extra.setdefault(key, [None] * len(texts))
-                for row, value in zip(order, values):
+                for row, value in zip(order, values, strict=True):
                     column[row] = value
             rewards[order] = np.asarray(result["score"], dtype=np.float64)
         return rewards, extra
@@ -267,11 +267,11 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
         if self.num_examine <= 0:
             return
         shown: dict[str, set] = defaultdict(set)
-        for source, pair_id in zip(rows.sources, rows.pair_ids):
+        for source, pair_id in zip(rows.sources, rows.pair_ids, strict=True):
             if pair_id in shown[source] or len(shown[source]) >= self.num_examine:
                 continue
             shown[source].add(pair_id)
-            for other, (other_source, other_id) in enumerate(zip(rows.sources, rows.pair_ids)):
+            for other, (other_source, other_id) in enumerate(zip(rows.sources, rows.pair_ids, strict=True)):
                 if other_source == source and other_id == pair_id:
                     print(
                         f"[patarm] source={source} pair={pair_id} side={rows.sides[other]} reward={rewards[other]:.3f}"

@@ -152,7 +152,7 @@ class PairBoard:
             return {}
         scored = self._score_rows(group.source, group.pair_id, rows)
         positions = [(side, i) for side in ("chosen", "rejected") for i in range(len(group.texts[side]))]
-        return dict(zip(positions, scored))
+        return dict(zip(positions, scored, strict=True))
 
     def _score_rows(self, source: str, pair_id: Any, rows: list[tuple[str, str]]) -> list[dict]:
         texts = [text for _, text in rows]

@@ -119,7 +119,7 @@ def check_sides(rows: list[dict[str, Any]], sides: list[str], name: str, pairwis
     """Every side is one the scoring mode accepts; the first that is not is reported with
     its FILE:LINE and the option that fixes a mode mix-up."""
     allowed = ("A", "B") if pairwise else ("chosen", "rejected")
-    for row, side in zip(rows, sides):
+    for row, side in zip(rows, sides, strict=True):
         if side in allowed:
             continue
         where = f"{name}:{row['_line']}"
@@ -156,8 +156,8 @@ def _fmt(value: float) -> str:
 
 
 def _table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines)]
-    render = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *lines, strict=True)]
+    render = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
     return "\n".join([render(header), render(["-" * w for w in widths])] + [render(line) for line in lines])
 
 

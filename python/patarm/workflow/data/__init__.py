@@ -5,8 +5,8 @@ from a teacher judge (``patarm sft-data``, :mod:`patarm.workflow.data.sft`). Par
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..._core import DEFAULT_DOMAIN
 from .filter import FilterReport, PairJudgements, RolloutColumns, load_judgements, rl_filter, select_rows, sft_filter

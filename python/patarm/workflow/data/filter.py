@@ -17,14 +17,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from ...voting import mean_vote_gaps, score_matrix
 from .io import DataError, PathLike, check_id, read_records
 
-PairKey = tuple[Optional[str], str]
+PairKey = tuple[str | None, str]
 
 RL_RANGE = (1 / 8, 6 / 8)
 SFT_MIN_GAP = 2.0
@@ -230,7 +230,7 @@ def sft_filter(judgements: dict[PairKey, PairJudgements], *, min_gap: float = SF
     kept, dropped, stats = [], {}, {}
     entries = list(judgements.values())
     gaps, orders = _score_gaps(entries, min_gap) if entries else (np.zeros(0), np.zeros(0))
-    for key, gap, order in zip(judgements, gaps.tolist(), orders.tolist()):
+    for key, gap, order in zip(judgements, gaps.tolist(), orders.tolist(), strict=True):
         stats[key] = {"score_gap": gap}
         if math.isnan(gap):
             dropped[key] = "no valid score on one side"

@@ -275,7 +275,7 @@ def write_rows_together(outputs: Sequence[tuple[Sequence[Mapping[str, Any]], Pat
     check_writable(*(target for _, target in outputs))
     with contextlib.ExitStack() as stack:
         temps = [stack.enter_context(atomic_path(target)) for _, target in outputs]
-        for (rows, _), tmp, kind in zip(outputs, temps, kinds):
+        for (rows, _), tmp, kind in zip(outputs, temps, kinds, strict=True):
             _write_any_to(rows, tmp, kind)
 
 

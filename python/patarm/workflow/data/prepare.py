@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, cast
+from typing import Any, cast
 
 from ..._optional import require
 from .pairs import PreferencePair
@@ -170,10 +170,10 @@ def build_rows(
             responses_b=cast("list[str]", [s[3] for s in batch]) if pairwise else None,
             rubrics=None if key is None else rubrics.get(key),
         )
-        for i, text in zip(members, built):
+        for i, text in zip(members, built, strict=True):
             texts[i] = text
     rows = []
-    for index, ((pair, truth, _, _), text) in enumerate(zip(slots, texts)):
+    for index, ((pair, truth, _, _), text) in enumerate(zip(slots, texts, strict=True)):
         extra = {"index": index, "split": split, "pairwise": pairwise}
         domain = rubrics.domain_of(pair)
         rows.append(_row(pair, [{"role": "user", "content": text}], truth, domain, data_source_prefix, extra))

@@ -29,7 +29,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, TextIO
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -49,7 +49,7 @@ WRONG_VERDICT = "verdict disagrees with the label"
 NOT_POINTWISE = "pair not kept by the pointwise filter"
 
 # (source, pair id): a judgement without a source matches its pair id under any source.
-PairKey = tuple[Optional[str], str]
+PairKey = tuple[str | None, str]
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ def _prompt_texts(pairs: Sequence[PreferencePair], slots: Sequence[tuple[int, st
             responses_b=second if pairwise else None,
             rubrics=None if rubric_key is None else rubrics.get(rubric_key),
         )
-        for index, text in zip(members, built):
+        for index, text in zip(members, built, strict=True):
             texts[index] = text
     return texts
 
@@ -299,7 +299,10 @@ def run_teacher(
         pair_index, side = slots[i]
         pair = pairs[pair_index]
         answers = await judge.sample([{"role": "user", "content": texts[i]}], n=len(missing[i]))
-        return [TeacherJudgement(pair.source, pair.pair_id, side, r, text) for r, text in zip(missing[i], answers)]
+        return [
+            TeacherJudgement(pair.source, pair.pair_id, side, r, text)
+            for r, text in zip(missing[i], answers, strict=True)
+        ]
 
     async def main() -> int:
         tasks = [asyncio.ensure_future(ask(i)) for i in range(len(slots))]
@@ -372,7 +375,7 @@ def _pointwise_decisions(pairs, index, min_gap: float):
     matrix = np.asarray(both, dtype=np.float64).reshape(-1, 2)
     order: np.ndarray | list[int] = mean_vote_gaps(matrix[:, :1], matrix[:, 1:], margin=min_gap)[1] if len(both) else []
     decisions: dict[int, list[tuple[Any, ...]]] = {}
-    for (p, r, c, rj), (sc, sr), o in zip(candidates, both, list(order)):
+    for (p, r, c, rj), (sc, sr), o in zip(candidates, both, list(order), strict=True):
         if c is None or rj is None:
             reason = NO_JUDGEMENT
         elif sc != sc or sr != sr:
@@ -477,7 +480,7 @@ def build_sft_rows(
 
     texts = _prompt_texts(pairs, slots, rubrics) if slots else []
     rows = []
-    for (p, _), info, prompt in zip(slots, meta, texts):
+    for (p, _), info, prompt in zip(slots, meta, texts, strict=True):
         pair = pairs[p]
         messages = [{"role": "system", "content": system}] if system is not None else []
         messages += [{"role": "user", "content": prompt}, {"role": "assistant", "content": info["text"]}]

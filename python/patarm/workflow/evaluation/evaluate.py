@@ -317,7 +317,7 @@ def judgement_scores(
         if rounds is None:
             listed.extend(scores)
         else:
-            by_round.update(zip(rounds, scores))
+            by_round.update(zip(rounds, scores, strict=True))
     return {
         key: np.asarray(listed + [by_round[r] for r in sorted(by_round)], dtype=np.float64)
         for key, (listed, by_round) in store.items()
@@ -566,7 +566,7 @@ def judge_benchmark_logged(benchmark: str, items: Sequence[Item], judge, *, log=
         cache=log,
         _slots=slots if log is not None else None,
     )
-    rows = [dict(row, judgements=list(result.judgements)) for row, result in zip(slots, results)]
+    rows = [dict(row, judgements=list(result.judgements)) for row, result in zip(slots, results, strict=True)]
     return rows, results.stats
 
 
@@ -594,7 +594,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     line = "+".join("-" * (w + 2) for w in widths)
 
     def fmt(cells: Sequence[str]) -> str:
-        return "|".join(f" {str(c):>{w}} " if i else f" {str(c):<{w}} " for i, (c, w) in enumerate(zip(cells, widths)))
+        return "|".join(
+            f" {str(c):>{w}} " if i else f" {str(c):<{w}} " for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
 
     return "\n".join([fmt(header), line, *(fmt(r) for r in rows)])
 

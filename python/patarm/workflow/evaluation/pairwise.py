@@ -78,7 +78,7 @@ def pairwise_texts(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[PairKe
         if rounds is None:
             listed.setdefault(key, []).extend(texts)
         elif isinstance(rounds, list) and len(rounds) == len(texts):
-            by_round.setdefault(key, {}).update(zip(rounds, texts))
+            by_round.setdefault(key, {}).update(zip(rounds, texts, strict=True))
         else:
             raise DataError(f"{where}: field 'rounds' must list one round per judgement")
     for key, rounds in by_round.items():

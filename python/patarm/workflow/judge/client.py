@@ -24,9 +24,9 @@ import concurrent.futures
 import math
 import random
 import weakref
-from collections.abc import Awaitable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -437,7 +437,7 @@ class Judge:
         means = _mean_votes(rows)
         out, start = [], 0
         for prompt, response, domain, texts, row, mean in zip(
-            prompts, responses, domains, judgement_lists, rows, means
+            prompts, responses, domains, judgement_lists, rows, means, strict=True
         ):
             errors = [ERROR_KINDS[c] for c in codes[start : start + len(texts)]]
             start += len(texts)
@@ -613,7 +613,7 @@ def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult])
     width = max([len(row) for row in chosen_rows] + [len(row) for row in rejected_rows] + [1])
     _, order = mean_vote_gaps(score_matrix(chosen_rows, width), score_matrix(rejected_rows, width))
     out = []
-    for i, (c, r) in enumerate(zip(chosen, rejected)):
+    for i, (c, r) in enumerate(zip(chosen, rejected, strict=True)):
         # Exact means; a side without a valid score gives order 0: not a win, a tie.
         out.append(
             PairResult(

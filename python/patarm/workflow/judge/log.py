@@ -132,7 +132,7 @@ class JudgementLog:
         if not isinstance(rounds, list) or len(rounds) != len(texts) or not all(isinstance(t, str) for t in texts):
             raise ValueError("rounds and judgements differ")
         bucket = self._done.setdefault((slot_key(record), str(record["request"])), {})
-        for round_index, text in zip(rounds, texts):
+        for round_index, text in zip(rounds, texts, strict=True):
             bucket[int(round_index)] = text
 
     def done(self, slot: Mapping[str, Any], request: str) -> dict[int, str]:
@@ -307,7 +307,7 @@ async def sample_logged(
         log_slots = occurrence_slots(hashes) if slots is None else slots
         if len(log_slots) != len(payloads):
             raise ValueError(f"got {len(log_slots)} log slots for {len(payloads)} prompts")
-        for bucket, slot, digest in zip(have, log_slots, hashes):
+        for bucket, slot, digest in zip(have, log_slots, hashes, strict=True):
             bucket.update((r, t) for r, t in log.done(slot, digest).items() if r < n)
     stats.reused = sum(len(h) for h in have)
     bar = make_progress(show_progress, n * len(messages_list), stats.reused, desc)
@@ -321,7 +321,7 @@ async def sample_logged(
         filled = rounds[: len(texts)]
         if log is not None and texts:
             log.append(log_slots[index], hashes[index], filled, texts)
-        have[index].update(zip(filled, texts))
+        have[index].update(zip(filled, texts, strict=True))
         stats.received += len(texts)
         if bar is not None:
             bar.update(len(texts))

@@ -177,10 +177,10 @@ def pairwise_results(
         stop = start + len(texts)
         per_order[index >= len(texts_ab)].append((choices[start:stop], [ERROR_KINDS[c] for c in codes[start:stop]]))
         start = stop
-    verdicts = [verdicts_from_choices(ab[0], ba[0]) for ab, ba in zip(*per_order)]
+    verdicts = [verdicts_from_choices(ab[0], ba[0]) for ab, ba in zip(*per_order, strict=True)]
     votes = vote_pairwise(verdicts)
     out = []
-    for i, (ab, ba) in enumerate(zip(*per_order)):
+    for i, (ab, ba) in enumerate(zip(*per_order, strict=True)):
         c_votes, r_votes = int(votes["chosen_votes"][i]), int(votes["rejected_votes"][i])
         out.append(
             PairwiseResult(
