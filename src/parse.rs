@@ -297,6 +297,7 @@ struct Spans {
 /// when given (the batch path passes `None` and allocates nothing).
 fn scan(
     bytes: &[u8],
+    positions: impl Iterator<Item = usize>,
     think_in_prompt: bool,
     mut rubrics: Option<&mut Vec<Range<usize>>>,
 ) -> Result<Spans, FormatError> {
@@ -307,7 +308,7 @@ fn scan(
     };
     let mut spans = Spans::default();
     let mut open_end = 0; // end of the last opening tag: start of the current block's content
-    for at in less_thans(bytes) {
+    for at in positions {
         let Some((tag, len)) = bytes.get(at..).and_then(tag_at) else {
             continue;
         };
@@ -349,10 +350,13 @@ fn scan(
 /// The answer-only scan (baseline judges): the content of the last `<answer>` that a
 /// `</answer>` follows, up to the first `</answer>` after it. A stray `</answer>` (no
 /// `<answer>` open) and an `<answer>` never closed are ignored; no complete block is a tag error.
-fn scan_answer_only(bytes: &[u8]) -> Result<Range<usize>, FormatError> {
+fn scan_answer_only(
+    bytes: &[u8],
+    positions: impl Iterator<Item = usize>,
+) -> Result<Range<usize>, FormatError> {
     let mut open_end = None;
     let mut last_block = None;
-    for at in less_thans(bytes) {
+    for at in positions {
         match bytes.get(at..).and_then(tag_at) {
             Some((Tag::AnswerOpen, len)) => open_end = Some(at + len),
             Some((Tag::AnswerClose, _)) => {
@@ -440,8 +444,17 @@ fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
 /// The verdict and error of one judgement, without section texts (no allocation).
 /// Works on bytes so callers holding UTF-8 buffers (decoded tokens, Python bytes) need no copy.
 pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
+    outcome_with(text, less_thans(text), options)
+}
+
+/// [`parse_outcome`] with the positions of the `<`s of `text` given.
+fn outcome_with(
+    text: &[u8],
+    positions: impl Iterator<Item = usize>,
+    options: ParseOptions,
+) -> Outcome {
     if options.answer_only {
-        return match scan_answer_only(text) {
+        return match scan_answer_only(text, positions) {
             Ok(answer) => verdict_of(text.get(answer).unwrap_or_default(), options),
             Err(error) => Outcome {
                 error: Some(error),
@@ -449,7 +462,7 @@ pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
             },
         };
     }
-    match scan(text, options.think_in_prompt, None) {
+    match scan(text, positions, options.think_in_prompt, None) {
         Ok(spans) => verdict_of(text.get(spans.answer).unwrap_or_default(), options),
         Err(error) => Outcome {
             error: Some(error),
@@ -463,7 +476,7 @@ pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
     let mut rubric_spans = Vec::new();
     let section = |range: Range<usize>| text.get(range).map(python_strip);
     if options.answer_only {
-        let answer = scan_answer_only(text.as_bytes()).ok();
+        let answer = scan_answer_only(text.as_bytes(), less_thans(text.as_bytes())).ok();
         return Judgement {
             outcome: parse_outcome(text.as_bytes(), options),
             think: None,
@@ -474,6 +487,7 @@ pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
     }
     match scan(
         text.as_bytes(),
+        less_thans(text.as_bytes()),
         options.think_in_prompt,
         Some(&mut rubric_spans),
     ) {
@@ -499,6 +513,34 @@ pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
             eval: None,
             answer: None,
         },
+    }
+}
+
+/// The two scans for `<`, side by side, for benches/parse_par.rs (not API).
+#[doc(hidden)]
+pub mod bench_scans {
+    use super::{outcome_with, Outcome, ParseOptions};
+
+    /// Positions of `<` by the SSE2 block scan.
+    #[cfg(target_arch = "x86_64")]
+    pub fn sse2(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+        super::LessThans::new(bytes)
+    }
+
+    /// Positions of `<` by `memchr_iter`.
+    pub fn memchr(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+        memchr::memchr_iter(b'<', bytes)
+    }
+
+    /// [`super::parse_outcome`] on the SSE2 block scan.
+    #[cfg(target_arch = "x86_64")]
+    pub fn parse_outcome_sse2(text: &[u8], options: ParseOptions) -> Outcome {
+        outcome_with(text, sse2(text), options)
+    }
+
+    /// [`super::parse_outcome`] on `memchr_iter`.
+    pub fn parse_outcome_memchr(text: &[u8], options: ParseOptions) -> Outcome {
+        outcome_with(text, memchr(text), options)
     }
 }
 
