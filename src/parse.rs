@@ -1,6 +1,6 @@
 //! Parsing a judgement (docs/method.md §3, rules R1-R4).
 //!
-//! The scan is one pass over the bytes: a SIMD compare finds each `<` (see [`less_thans`]),
+//! The scan is one pass over the bytes: memchr finds each `<` (see [`less_thans`]),
 //! and at most 20 following bytes decide whether it opens one of the eight tags of R1. The tags feed a small state
 //! machine that accepts exactly the order of R2 and stops at the first violation, so any
 //! input (10 MB, NUL bytes, tag noise) is handled in linear time. Nothing here allocates
@@ -185,88 +185,9 @@ fn tag_at(rest: &[u8]) -> Option<(Tag, usize)> {
     Some((if closing { close } else { open }, len))
 }
 
-/// Positions of `<` in `bytes`, in order, for x86-64. It works in 64-byte blocks: four SSE2
-/// compares and movemasks (SSE2 is part of the x86-64 baseline) give a bit mask per block, and
-/// set bits are read off with `trailing_zeros`. Unlike restarting `memchr` after every hit, a
-/// `<` that is not a tag (common in code and maths) then costs a few instructions.
-#[cfg(target_arch = "x86_64")]
-struct LessThans<'a> {
-    bytes: &'a [u8],
-    next_block: usize,
-    base: usize,
-    mask: u64,
-}
-
-#[cfg(target_arch = "x86_64")]
-impl<'a> LessThans<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        LessThans {
-            bytes,
-            next_block: 0,
-            base: 0,
-            mask: 0,
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-fn less_than_mask16(chunk: &[u8; 16]) -> u64 {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
-    // SAFETY: SSE2 is always available on x86-64, and the unaligned load reads exactly the
-    // 16 bytes that `chunk` borrows.
-    let bits = unsafe {
-        let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
-        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'<' as i8)))
-    };
-    u64::from(bits as u16)
-}
-
-#[cfg(target_arch = "x86_64")]
-fn less_than_mask(block: &[u8]) -> u64 {
-    let mut mask = 0u64;
-    let mut chunks = block.chunks_exact(16);
-    let mut shift = 0;
-    for chunk in &mut chunks {
-        if let Ok(chunk) = <&[u8; 16]>::try_from(chunk) {
-            mask |= less_than_mask16(chunk) << shift;
-        }
-        shift += 16;
-    }
-    for (i, &byte) in chunks.remainder().iter().enumerate() {
-        mask |= u64::from(byte == b'<') << (shift + i);
-    }
-    mask
-}
-
-#[cfg(target_arch = "x86_64")]
-impl Iterator for LessThans<'_> {
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        while self.mask == 0 {
-            let start = self.next_block;
-            let rest = self.bytes.get(start..).filter(|rest| !rest.is_empty())?;
-            let block = rest.get(..64).unwrap_or(rest);
-            self.mask = less_than_mask(block);
-            self.base = start;
-            self.next_block = start + block.len();
-        }
-        let bit = self.mask.trailing_zeros() as usize;
-        self.mask &= self.mask - 1;
-        Some(self.base + bit)
-    }
-}
-
-/// Positions of `<` in `bytes`, in order.
-#[cfg(target_arch = "x86_64")]
-fn less_thans(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    LessThans::new(bytes)
-}
-
-/// Positions of `<` in `bytes`, in order (memchr, SIMD where the target has it).
-#[cfg(not(target_arch = "x86_64"))]
+/// Positions of `<` in `bytes`, in order (memchr: SIMD where the target has it, a portable
+/// word-at-a-time loop elsewhere). A plain SSE2 block scan measured no faster on realistic
+/// judgements (docs/benchmarks.md, "Finding tags") and was removed with its unsafe code.
 fn less_thans(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     memchr::memchr_iter(b'<', bytes)
 }
@@ -297,7 +218,6 @@ struct Spans {
 /// when given (the batch path passes `None` and allocates nothing).
 fn scan(
     bytes: &[u8],
-    positions: impl Iterator<Item = usize>,
     think_in_prompt: bool,
     mut rubrics: Option<&mut Vec<Range<usize>>>,
 ) -> Result<Spans, FormatError> {
@@ -308,7 +228,7 @@ fn scan(
     };
     let mut spans = Spans::default();
     let mut open_end = 0; // end of the last opening tag: start of the current block's content
-    for at in positions {
+    for at in less_thans(bytes) {
         let Some((tag, len)) = bytes.get(at..).and_then(tag_at) else {
             continue;
         };
@@ -350,13 +270,10 @@ fn scan(
 /// The answer-only scan (baseline judges): the content of the last `<answer>` that a
 /// `</answer>` follows, up to the first `</answer>` after it. A stray `</answer>` (no
 /// `<answer>` open) and an `<answer>` never closed are ignored; no complete block is a tag error.
-fn scan_answer_only(
-    bytes: &[u8],
-    positions: impl Iterator<Item = usize>,
-) -> Result<Range<usize>, FormatError> {
+fn scan_answer_only(bytes: &[u8]) -> Result<Range<usize>, FormatError> {
     let mut open_end = None;
     let mut last_block = None;
-    for at in positions {
+    for at in less_thans(bytes) {
         match bytes.get(at..).and_then(tag_at) {
             Some((Tag::AnswerOpen, len)) => open_end = Some(at + len),
             Some((Tag::AnswerClose, _)) => {
@@ -444,17 +361,8 @@ fn verdict_of(answer: &[u8], options: ParseOptions) -> Outcome {
 /// The verdict and error of one judgement, without section texts (no allocation).
 /// Works on bytes so callers holding UTF-8 buffers (decoded tokens, Python bytes) need no copy.
 pub fn parse_outcome(text: &[u8], options: ParseOptions) -> Outcome {
-    outcome_with(text, less_thans(text), options)
-}
-
-/// [`parse_outcome`] with the positions of the `<`s of `text` given.
-fn outcome_with(
-    text: &[u8],
-    positions: impl Iterator<Item = usize>,
-    options: ParseOptions,
-) -> Outcome {
     if options.answer_only {
-        return match scan_answer_only(text, positions) {
+        return match scan_answer_only(text) {
             Ok(answer) => verdict_of(text.get(answer).unwrap_or_default(), options),
             Err(error) => Outcome {
                 error: Some(error),
@@ -462,7 +370,7 @@ fn outcome_with(
             },
         };
     }
-    match scan(text, positions, options.think_in_prompt, None) {
+    match scan(text, options.think_in_prompt, None) {
         Ok(spans) => verdict_of(text.get(spans.answer).unwrap_or_default(), options),
         Err(error) => Outcome {
             error: Some(error),
@@ -476,7 +384,7 @@ pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
     let mut rubric_spans = Vec::new();
     let section = |range: Range<usize>| text.get(range).map(python_strip);
     if options.answer_only {
-        let answer = scan_answer_only(text.as_bytes(), less_thans(text.as_bytes())).ok();
+        let answer = scan_answer_only(text.as_bytes()).ok();
         return Judgement {
             outcome: parse_outcome(text.as_bytes(), options),
             think: None,
@@ -487,7 +395,6 @@ pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
     }
     match scan(
         text.as_bytes(),
-        less_thans(text.as_bytes()),
         options.think_in_prompt,
         Some(&mut rubric_spans),
     ) {
@@ -513,34 +420,6 @@ pub fn parse(text: &str, options: ParseOptions) -> Judgement<'_> {
             eval: None,
             answer: None,
         },
-    }
-}
-
-/// The two scans for `<`, side by side, for benches/parse_par.rs (not API).
-#[doc(hidden)]
-pub mod bench_scans {
-    use super::{outcome_with, Outcome, ParseOptions};
-
-    /// Positions of `<` by the SSE2 block scan.
-    #[cfg(target_arch = "x86_64")]
-    pub fn sse2(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-        super::LessThans::new(bytes)
-    }
-
-    /// Positions of `<` by `memchr_iter`.
-    pub fn memchr(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-        memchr::memchr_iter(b'<', bytes)
-    }
-
-    /// [`super::parse_outcome`] on the SSE2 block scan.
-    #[cfg(target_arch = "x86_64")]
-    pub fn parse_outcome_sse2(text: &[u8], options: ParseOptions) -> Outcome {
-        outcome_with(text, sse2(text), options)
-    }
-
-    /// [`super::parse_outcome`] on `memchr_iter`.
-    pub fn parse_outcome_memchr(text: &[u8], options: ParseOptions) -> Outcome {
-        outcome_with(text, memchr(text), options)
     }
 }
 
@@ -967,11 +846,11 @@ mod tests {
         }
 
         #[test]
-        fn less_than_positions_match_memchr(bytes in proptest::collection::vec(
-            prop_oneof![Just(b'<'), any::<u8>()], 0..300)) {
+        fn less_than_positions_match_a_byte_loop(bytes in proptest::collection::vec(
+            prop_oneof![Just(b'<'), any::<u8>()], 0..600)) {
             let fast: Vec<usize> = less_thans(&bytes).collect();
-            let simple: Vec<usize> = memchr::memchr_iter(b'<', &bytes).collect();
-            prop_assert_eq!(fast, simple);
+            let plain: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b'<').collect();
+            prop_assert_eq!(fast, plain);
         }
 
         #[test]
