@@ -3,6 +3,13 @@
 //! count of '<' over the same bytes (the limit of any scan).
 //!
 //!     cargo bench --bench parse_par
+//!
+//! The group "scan for '<'" sets the positions of the `<`s (memchr, the parser's scan) beside the
+//! full parse, on realistic judgements and on '<'-dense ones (code and maths: a `<` every ~5
+//! bytes), where the tag check dominates. (Commit f3634ba ran the same group against a
+//! hand-written SSE2 scan: docs/benchmarks.md.)
+//!
+//!     cargo bench --bench parse_par -- "scan for"
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
@@ -66,6 +73,64 @@ fn judgement(state: &mut u64, score: f64) -> String {
         prose(state, 160),
         prose(state, 450)
     )
+}
+
+/// A judgement whose prose is '<'-dense: comparisons and generics, `<` about every 6 bytes.
+fn dense_judgement(state: &mut u64) -> String {
+    const CODE: &[&str] = &["a<b", "i<n", "x <= y", "Vec<u8>", "0<x<1", "if", "<", "k"];
+    let mut text = String::new();
+    while text.len() < 3000 {
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        text.push_str(CODE[(*state >> 33) as usize % CODE.len()]);
+        text.push(' ');
+    }
+    format!(
+        "<think>\n{text}\n</think>\n<generate_rubrics>\nr\n</generate_rubrics>\n\
+         <eval>\n{text}\n</eval>\n<answer>6</answer>"
+    )
+}
+
+fn bench_less_thans(c: &mut Criterion) {
+    let mut state = 11u64;
+    let realistic: Vec<String> = (0..4096)
+        .map(|k| judgement(&mut state, 3.0 + (k % 8) as f64 * 0.5))
+        .collect();
+    let dense: Vec<String> = (0..1024).map(|_| dense_judgement(&mut state)).collect();
+    let options = ParseOptions::default();
+    for text in realistic.iter().chain(&dense) {
+        assert!(parse_outcome(text.as_bytes(), options).error.is_none());
+    }
+    let mut group = c.benchmark_group("scan for '<'");
+    group.sample_size(20);
+    for (name, texts) in [
+        ("4,096 realistic judgements", &realistic),
+        ("1,024 '<'-dense judgements", &dense),
+    ] {
+        let total: u64 = texts.iter().map(|t| t.len() as u64).sum();
+        let less_thans: usize = texts.iter().map(|t| t.matches('<').count()).sum();
+        eprintln!("{name}: {total} bytes, {less_thans} '<'");
+        group.throughput(Throughput::Bytes(total));
+        group.bench_function(format!("{name}: positions, memchr"), |b| {
+            b.iter(|| {
+                texts
+                    .iter()
+                    .map(|t| memchr::memchr_iter(b'<', black_box(t.as_bytes())).sum::<usize>())
+                    .sum::<usize>()
+            })
+        });
+        group.bench_function(format!("{name}: parse_outcome"), |b| {
+            b.iter(|| {
+                texts
+                    .iter()
+                    .map(|t| parse_outcome(black_box(t.as_bytes()), options))
+                    .filter(|o| o.error.is_none())
+                    .count()
+            })
+        });
+    }
+    group.finish();
 }
 
 fn bench(c: &mut Criterion) {
@@ -149,5 +214,5 @@ fn bench(c: &mut Criterion) {
     par.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, bench_less_thans);
 criterion_main!(benches);

@@ -60,7 +60,7 @@ COUNTED = {
     "majority_vote_counts": lambda **kw: _core.majority_vote_counts(np.ones((2, 2)), np.ones((2, 2)), **kw),
     "decode_rows": lambda **kw: _decoder().decode_rows(np.zeros((1, 2), np.int64), np.array([2]), **kw),
     "decode_and_score": lambda **kw: _core.decode_and_score(
-        _decoder(), np.zeros((1, 2), np.int64), np.array([2]), [0], ["chosen"], None, ("constant", 1.3), **kw
+        _decoder(), np.zeros((1, 2), np.int64), np.array([2]), [0], ["chosen"], None, f=_core.Constant(1.3), **kw
     ),
 }
 
@@ -108,3 +108,19 @@ def test_rounds_follows_the_integer_rule(name):
         call(2.0)
     # numpy integers count like ints; the first 2 of 3 judgements
     assert np.array_equal(np.asarray(call(np.int64(2))[0]), np.asarray(call(2)[0]))
+
+
+def test_decode_and_score_reads_f_as_score_batch_does_and_refuses_a_python_f():
+    decoder = _core.TokenDecoder.from_pieces([bytes([b]) for b in range(256)], [])
+    texts = [
+        f"<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>{s}</answer>" for s in (9, 5)
+    ]
+    matrix = np.array([list(t.encode()) for t in texts], dtype=np.int64)
+    lengths = np.array([matrix.shape[1]] * 2, dtype=np.int64)
+    args = (decoder, matrix, lengths, [0, 0], ["chosen", "rejected"], None)
+    for f in (None, patarm.Graded(), patarm.Graded((1.0,), (0.5, 2.0)), patarm.Constant(0.7)):
+        out = _core.decode_and_score(*args, f=f)
+        assert out["par"].tolist() == patarm.score_batch(texts, [0, 0], ["chosen", "rejected"], f=f)["par"].tolist()
+    for bad, name in [(lambda gap: 1.0, "function"), ("graded", "str"), (("constant", 1.3), "tuple")]:
+        with pytest.raises(TypeError, match=rf"^f is a {name}; decode_and_score runs f natively"):
+            _core.decode_and_score(*args, f=bad)

@@ -264,7 +264,7 @@ def test_decode_and_score_is_exact_and_snaps_on_request(float32_safe):
         ids,
         sides,
         [""] * len(texts),
-        ("graded", (2.0,), (1.2, 1.4)),
+        f=patarm.Graded((2.0,), (1.2, 1.4)),
         float32_safe=float32_safe,
     )
     expected = patarm.score_batch(texts, ids, sides, float32_safe=float32_safe)

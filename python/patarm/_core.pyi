@@ -25,7 +25,6 @@ __all__ = [
     "parse_judgements",
     "par_rewards",
     "score_batch",
-    "_memchr_count",
     "pair_permutation",
     "resolve_pair_num_samples",
     "random_pair_indices",
@@ -335,7 +334,6 @@ def score_batch(
     float32_safe: bool = ...,
     answer_only: bool = ...,
 ) -> dict[str, np.ndarray]: ...
-def _memchr_count(texts: Sequence[str], *, num_threads: int | None = ...) -> int: ...
 
 # ---- end core ---------------------------------------------------------------------------------
 
@@ -368,9 +366,9 @@ def decode_and_score(
     lengths: np.ndarray,
     pair_ids: Sequence[object],
     sides: Sequence[str],
-    sources: Sequence[str],
-    shape: tuple,
+    sources: None | str | Sequence[str],
     *,
+    f: Graded | Constant | None = ...,
     pairwise: bool = ...,
     think_in_prompt: bool = ...,
     num_threads: int | None = ...,

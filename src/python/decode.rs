@@ -9,10 +9,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
 use super::scores::{read_sides, scores_dict, RowSides};
+use super::shapes::ShapeArg;
 use super::{errors, inputs, interrupt};
 use crate::batch::{self, BatchScores, PairKey, PairwiseRewards};
 use crate::decode::TokenDecoder;
-use crate::shape::Shape;
 
 /// A byte-level BPE decoding table (see `patarm.verl.decode.FastDecoder` for the checked,
 /// self-falling-back wrapper used by the reward managers).
@@ -122,24 +122,13 @@ fn refuse_broadcast(what: &str, shape: &[usize], strides: &[isize]) -> PyResult<
     Ok(())
 }
 
-fn read_shape(shape: &Bound<'_, PyTuple>) -> PyResult<Shape> {
-    let kind: String = shape.get_item(0)?.extract()?;
-    match kind.as_str() {
-        "graded" => Ok(Shape::graded(
-            shape.get_item(1)?.extract()?,
-            shape.get_item(2)?.extract()?,
-        )?),
-        "constant" => Ok(Shape::constant(shape.get_item(1)?.extract()?)?),
-        other => Err(errors::bad_shape_kind(other)),
-    }
-}
-
 /// Decodes the response rows and scores them in one native pass (no Python strings in
-/// between): the arrays of `patarm.score_batch` for the decoded texts. `shape` is
-/// `('graded', thresholds, values)` or `('constant', value)`; `float32_safe` snaps `reward`
-/// and `par` to multiples of 2^-10 (docs/method.md §4).
+/// between): the arrays of `patarm.score_batch` for the decoded texts. `f` is read as
+/// `score_batch` reads it, but must be native (`patarm.Graded`, `patarm.Constant` or None for
+/// the default): a Python callable is a TypeError. `float32_safe` snaps `reward` and `par` to
+/// multiples of 2^-10 (docs/method.md §4).
 #[pyfunction]
-#[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, shape, *, pairwise = false, think_in_prompt = false, num_threads = None, float32_safe = false))]
+#[pyo3(signature = (decoder, ids, lengths, pair_ids, sides, sources, *, f = None, pairwise = false, think_in_prompt = false, num_threads = None, float32_safe = false))]
 #[allow(
     clippy::too_many_arguments,
     reason = "one parameter per Python argument of the signature above"
@@ -152,14 +141,22 @@ fn decode_and_score<'py>(
     pair_ids: &Bound<'py, PyAny>,
     sides: &Bound<'py, PyAny>,
     sources: &Bound<'py, PyAny>,
-    shape: &Bound<'py, PyTuple>,
+    f: Option<&Bound<'py, PyAny>>,
     pairwise: bool,
     think_in_prompt: bool,
     num_threads: Option<&Bound<'py, PyAny>>,
     float32_safe: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = inputs::num_threads(num_threads)?;
-    let shape = read_shape(shape)?;
+    // Read as score_batch reads f (None is the default shape); only a Python callable, or
+    // what is no f at all, is refused.
+    let shape = match ShapeArg::read(f) {
+        Ok(ShapeArg::Builtin(shape)) => shape,
+        _ => {
+            let got = f.map_or_else(|| "NoneType".to_string(), inputs::type_name);
+            return Err(errors::f_not_native(&got));
+        }
+    };
     refuse_broadcast("ids", ids.shape(), ids.strides())?;
     let ids = ids.as_array();
     let rows = ids.nrows();

@@ -235,10 +235,12 @@ pub fn side_rewards_lengths() -> PyErr {
     )
 }
 
-/// `decode_and_score`'s `shape` of an unknown kind.
-pub fn bad_shape_kind(kind: &str) -> PyErr {
-    PyValueError::new_err(format!(
-        "shape kind {kind:?}: pass ('graded', thresholds, values) or ('constant', value)"
+/// `decode_and_score`'s `f` is not one of the shapes that run natively.
+pub fn f_not_native(type_name: &str) -> PyErr {
+    PyTypeError::new_err(format!(
+        "f is a {type_name}; decode_and_score runs f natively: pass patarm.Graded(...), patarm.Constant(...) \
+         or None (the default); for a Python callable f, decode the rows and call \
+         patarm.score_batch(..., f=...)"
     ))
 }
 

@@ -8,7 +8,6 @@
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use rayon::prelude::*;
 
 use super::errors;
 use super::inputs::{self, slices, Sources, Utf8};
@@ -20,7 +19,6 @@ use crate::parse::{Choice, ParseOptions};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(score_batch, m)?)?;
-    m.add_function(wrap_pyfunction!(_memchr_count, m)?)?;
     Ok(())
 }
 
@@ -145,26 +143,4 @@ fn score_batch<'py>(
         scores.snap_float32();
     }
     scores_dict(py, scores)
-}
-
-/// Benchmark helper: counts `<` in every text with memchr, in parallel, after the same
-/// str-to-UTF-8 step as `score_batch`: the speed limit of any scan over the same bytes.
-#[pyfunction]
-#[pyo3(signature = (texts, *, num_threads = None))]
-fn _memchr_count(
-    py: Python<'_>,
-    texts: &Bound<'_, PyAny>,
-    num_threads: Option<&Bound<'_, PyAny>>,
-) -> PyResult<usize> {
-    let threads = inputs::num_threads(num_threads)?;
-    let held = inputs::texts(texts, "texts")?;
-    let bytes = slices(&held);
-    Ok(py.detach(|| {
-        crate::parallel::run(threads, || {
-            bytes
-                .par_iter()
-                .map(|b| memchr::memchr_iter(b'<', b).count())
-                .sum()
-        })
-    }))
 }

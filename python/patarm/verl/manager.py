@@ -156,20 +156,12 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
             return {"reward_tensor": reward_tensor, "reward_extra_info": extra}
         return reward_tensor
 
-    def _native_shape(self) -> tuple | None:
-        f = self.options.f
-        if isinstance(f, patarm.Graded):
-            return ("graded", tuple(f.thresholds), tuple(f.values))
-        if isinstance(f, patarm.Constant):
-            return ("constant", float(f.value))
-        return None  # a Python callable: applied by score_batch after the native pass
-
     def _decode_and_score(self, ids: np.ndarray, lengths: np.ndarray, rows: PairRows) -> dict[str, np.ndarray] | None:
         """Decoding and scoring in one native pass (no Python strings), when the tokenizer is
         natively decodable and f is built in; None otherwise."""
-        shape = self._native_shape()
-        if shape is None:
-            return None
+        f = self.options.f
+        if f is not None and not isinstance(f, (patarm.Graded, patarm.Constant)):
+            return None  # a Python callable: applied by score_batch after the native pass
         table = self.decoder.checked_table(ids, lengths)
         if table is None:
             return None
@@ -181,7 +173,7 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
             rows.pair_ids,
             rows.sides,
             rows.sources,
-            shape,
+            f=f,
             pairwise=pairwise,
             think_in_prompt=self.options.think_in_prompt,
             num_threads=self.options.num_threads,
