@@ -4,10 +4,17 @@
 //! compiled only with the `python` feature, so `cargo test` needs no interpreter.
 //! Every rule and number is stated in docs/method.md; the code cites its sections as
 //! "docs/method.md §N".
+//!
+//! `unsafe` is denied everywhere but in two small modules that state their invariants:
+//! `leaked_slot` (the lock-free pool cache of `parallel`) and the bindings' `python/utf8.rs`.
+
+#![deny(unsafe_code)]
 
 pub mod batch;
 pub mod decode;
 pub mod exact;
+#[allow(unsafe_code)]
+mod leaked_slot;
 pub mod par;
 pub mod parallel;
 pub mod parse;

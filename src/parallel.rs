@@ -17,11 +17,11 @@
 //! signals there), so Ctrl-C is honoured while a large batch is being processed.
 
 use std::cell::Cell;
-use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
+
+use crate::leaked_slot::LeakedSlot;
 
 /// Environment variable that bounds the threads of every batch call (`1` turns parallelism off).
 pub const NUM_THREADS_ENV: &str = "PATARM_NUM_THREADS";
@@ -51,10 +51,10 @@ struct PoolEntry {
 /// CPUs) build a pool per call.
 const CACHED_THREAD_COUNTS: usize = 1024;
 
-/// Slot `n` holds the pool of `n` threads (null until first use). Entries are never freed:
-/// one is replaced only in a forked child, where the parent's pool must not be touched.
-static POOLS: [AtomicPtr<PoolEntry>; CACHED_THREAD_COUNTS] =
-    [const { AtomicPtr::new(ptr::null_mut()) }; CACHED_THREAD_COUNTS];
+/// Slot `n` holds the pool of `n` threads (empty until first use). A slot's pool is replaced
+/// only in a forked child, where the parent's pool must not be touched (it is leaked there).
+static POOLS: [LeakedSlot<PoolEntry>; CACHED_THREAD_COUNTS] =
+    [const { LeakedSlot::new() }; CACHED_THREAD_COUNTS];
 
 /// A pool to run on: a cached one, or one built for this call only.
 enum Pool {
@@ -86,29 +86,22 @@ fn pool_for(threads: usize) -> Option<Pool> {
         return build_pool(threads).map(Pool::Owned);
     };
     let pid = std::process::id();
-    let current = slot.load(Ordering::Acquire);
-    // SAFETY: a non-null slot points to a leaked `PoolEntry`, never freed.
-    if let Some(entry) = unsafe { current.as_ref() } {
+    let current = slot.get();
+    if let Some(entry) = current {
         if entry.pid == pid {
             return Some(Pool::Cached(&entry.pool));
         }
     }
-    // Empty slot, or a pool of the parent process (we are a forked child): install ours.
-    let fresh = Box::into_raw(Box::new(PoolEntry {
-        pid,
-        pool: build_pool(threads)?,
-    }));
-    match slot.compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire) {
-        // The replaced entry, if any, belongs to the parent: leaked on purpose.
-        // SAFETY: `fresh` is now owned by the slot and never freed.
-        Ok(_) => Some(Pool::Cached(unsafe { &(*fresh).pool })),
-        Err(winner) => {
-            // Another thread of this process installed its pool first: use that one.
-            // SAFETY: `fresh` was never shared; `winner` is a leaked entry of this process.
-            drop(unsafe { Box::from_raw(fresh) });
-            Some(Pool::Cached(unsafe { &(*winner).pool }))
-        }
-    }
+    // Empty slot, or a pool of the parent process (we are a forked child): install ours. If
+    // another thread of this process installs one first, that one is used.
+    let entry = slot.replace(
+        current,
+        PoolEntry {
+            pid,
+            pool: build_pool(threads)?,
+        },
+    );
+    Some(Pool::Cached(&entry.pool))
 }
 
 /// Runs `work` inside a patarm thread pool of `resolve_threads(threads)` threads, so that rayon
@@ -279,7 +272,7 @@ mod tests {
 
     #[test]
     fn an_interrupt_check_stops_a_long_map_between_chunks() {
-        use std::sync::atomic::AtomicUsize;
+        use std::sync::atomic::{AtomicUsize, Ordering};
         let done = AtomicUsize::new(0);
         let rows: Vec<u32> = (0..10_000).collect();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -274,6 +274,14 @@ impl Template {
         })
     }
 
+    /// Initialises, on this thread, the built-in templates (each parsed once per process
+    /// behind a one-time lock), before other threads exist: see `rubrics::warm_up`.
+    pub fn warm_up() {
+        let _ = Self::baseline();
+        let _ = Self::shared_default(Kind::Pointwise);
+        let _ = Self::shared_default(Kind::Pairwise);
+    }
+
     /// Whether judgements written for this template are parsed answer-only.
     pub fn answer_only(&self) -> bool {
         self.answer_only

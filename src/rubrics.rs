@@ -383,37 +383,62 @@ pub fn builtin_rubrics() -> Result<&'static [Arc<Rubrics>], RubricError> {
         .map_err(Clone::clone)
 }
 
+/// (modification time, size) of a rubric file when it was parsed.
+type Stamp = (Option<std::time::SystemTime>, u64);
+type CachedFiles = HashMap<PathBuf, (Stamp, Arc<Rubrics>)>;
+type RubricCache = Mutex<CachedFiles>;
+
+/// Parsed rubric files by path.
+fn rubric_cache() -> &'static RubricCache {
+    static CACHE: OnceLock<RubricCache> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The cache, unless another thread holds it. Never waits: after a `fork()` the lock may be
+/// held by a thread of the parent that does not exist in the child, and a busy cache only
+/// costs one more parse. A poisoned lock only means a panic elsewhere; the map is still valid.
+fn try_cache() -> Option<std::sync::MutexGuard<'static, CachedFiles>> {
+    match rubric_cache().try_lock() {
+        Ok(guard) => Some(guard),
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
 /// Reads a rubric file, reusing the parsed rubrics while the file's size and modification time
 /// are unchanged: per-row prompt builds with user directories then cost a `stat`, not a parse.
 fn load_cached(path: &Path) -> Result<Arc<Rubrics>, RubricError> {
-    /// (modification time, size) of the file when it was parsed.
-    type Stamp = (Option<std::time::SystemTime>, u64);
-    type Cache = Mutex<HashMap<PathBuf, (Stamp, Arc<Rubrics>)>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
     let stamp: Option<Stamp> = std::fs::metadata(path)
         .ok()
-        .map(|m| (m.modified().ok(), m.len()));
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(stamp) = stamp.filter(|s| s.0.is_some()) {
-        // A poisoned lock only means a panic elsewhere while holding it; the map is still valid.
-        let cached = cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(path)
-            .cloned();
-        if let Some((seen, rubrics)) = cached {
-            if seen == stamp {
-                return Ok(rubrics);
-            }
+        .map(|m| (m.modified().ok(), m.len()))
+        .filter(|stamp| stamp.0.is_some());
+    let Some(stamp) = stamp else {
+        return Rubrics::from_path(path).map(Arc::new);
+    };
+    let cached = try_cache().and_then(|cache| cache.get(path).cloned());
+    if let Some((seen, rubrics)) = cached {
+        if seen == stamp {
+            return Ok(rubrics);
         }
-        let rubrics = Arc::new(Rubrics::from_path(path)?);
-        cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(path.to_path_buf(), (stamp, Arc::clone(&rubrics)));
-        return Ok(rubrics);
     }
-    Rubrics::from_path(path).map(Arc::new)
+    let rubrics = Arc::new(Rubrics::from_path(path)?);
+    if let Some(mut cache) = try_cache() {
+        cache.insert(path.to_path_buf(), (stamp, Arc::clone(&rubrics)));
+    }
+    Ok(rubrics)
+}
+
+/// Initialises, on this thread, what prompt building would initialise lazily (the built-in
+/// rubrics, their rendered text and the file cache, each behind a one-time lock). Call it before other threads
+/// exist: a fork while another thread runs a one-time initialisation would leave the child
+/// waiting on it forever.
+pub fn warm_up() {
+    if let Ok(builtins) = builtin_rubrics() {
+        for rubrics in builtins {
+            let _ = rubrics.render();
+        }
+    }
+    let _ = rubric_cache();
 }
 
 /// Where domains are looked up: user directories in priority order, then the built-ins.

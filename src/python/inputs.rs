@@ -27,11 +27,17 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
 /// `collections.abc.Mapping`, imported once (at module import: see `prepare`).
 static MAPPING_ABC: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
+/// `numpy.bool_`, imported once (at module import: see `prepare`).
+static NUMPY_BOOL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
 /// Run once at import, before any thread calls patarm: what argument reading would otherwise
 /// initialise lazily (under a `Once` that a fork could leave held forever) is initialised here.
 pub fn prepare(py: Python<'_>) -> PyResult<()> {
     utf8::prepare(py)?;
     MAPPING_ABC.import(py, "collections.abc", "Mapping")?;
+    NUMPY_BOOL.import(py, "numpy", "bool_")?;
+    // PyO3 interns the `__name__` key on first use: do it now, not in an error message later.
+    type_name(PyBool::new(py, true).as_any());
     Ok(())
 }
 
@@ -175,10 +181,9 @@ impl OwnedPairId<'_> {
 /// True for Python's bool and numpy's bool_ (both have `__index__`, but a flag is not an id).
 fn is_bool(obj: &Bound<'_, PyAny>) -> bool {
     obj.is_instance_of::<PyBool>()
-        || obj
-            .get_type()
-            .name()
-            .is_ok_and(|name| name.to_cow().is_ok_and(|n| n == "bool" || n == "bool_"))
+        || NUMPY_BOOL
+            .get(obj.py())
+            .is_some_and(|numpy_bool| obj.get_type().is(numpy_bool.bind(obj.py())))
 }
 
 /// Pair ids: str or int (Python int, numpy integer, anything with `__index__`). Bools are

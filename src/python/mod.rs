@@ -19,6 +19,7 @@ mod sampler;
 mod scores;
 mod shapes;
 mod template;
+#[allow(unsafe_code)]
 mod utf8;
 mod vote;
 
@@ -28,7 +29,11 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     interrupt::load_numpy_api(m.py())?;
     inputs::prepare(m.py())?;
+    // Before any thread calls patarm, so that a fork never copies a one-time initialisation
+    // in progress (the child would wait on it forever).
     crate::parallel::warm_up();
+    crate::rubrics::warm_up();
+    crate::prompt::Template::warm_up();
     parse::register(m)?;
     shapes::register(m)?;
     pair::register(m)?;
