@@ -14,7 +14,7 @@ from __future__ import annotations
 from ._core import DEFAULT_DOMAIN, __version__
 from .judge import Judge, JudgeError, PairResult, Results, ScoreResult
 from .judge_pairwise import PairwiseResult, PairwiseResults
-from .parsing import ERROR_KINDS, Judgement, parse_judgement, parse_judgements
+from .parsing import ERROR_KINDS, VERDICT_LABELS, Judgement, parse_judgement, parse_judgements
 from .prompts import (
     RUBRICS_PATH_ENV,
     PromptTemplate,
@@ -71,6 +71,7 @@ __all__ = [
     # core: parsing and rewards (docs/method.md §3-5)
     "DEFAULT_DOMAIN",
     "ERROR_KINDS",
+    "VERDICT_LABELS",
     "Judgement",
     "parse_judgement",
     "parse_judgements",
