@@ -181,8 +181,10 @@ def test_verdict_inputs():
         (lambda: majority_vote_verdicts([["A", "C"]], ["A"]), ValueError, "'C'"),
         (lambda: majority_vote_verdicts([["A"]], [None]), ValueError, "correct"),
         (lambda: majority_vote_verdicts([["A"], ["B"]], ["A"]), ValueError, "correct has 1"),
-        (lambda: majority_vote_verdicts([[1, 7]], [1]), ValueError, "codes"),
-        (lambda: majority_vote_verdicts([[1, 2]], [3]), ValueError, "codes"),
+        (lambda: majority_vote_verdicts([[1, 7]], [1]), ValueError, "verdict code 7 at pair 0: valid codes are"),
+        (lambda: majority_vote_verdicts([[1, 2], [1, 1]], [1, 3]), ValueError, "correct verdict of pair 1 is 3, not A"),
+        (lambda: majority_vote_verdicts([[1, 257]], [1]), ValueError, "choices holds verdict codes outside int8"),
+        (lambda: majority_vote_verdicts([[1, 2]], [-255]), ValueError, "correct holds verdict codes outside int8"),
     ],
 )
 def test_caller_mistakes(call, error, match):

@@ -250,7 +250,6 @@ def majority_vote(
 
 # "A" -> 1, "B" -> 2: the core's codes, read off its labels (VERDICT_LABELS[code] == label).
 _VERDICT_CODES = {label: code for code, label in enumerate(_core.VERDICT_LABELS) if label}
-_MAX_VERDICT_CODE = len(_core.VERDICT_LABELS) - 1
 
 
 def _verdict_code(value: Any, name: str, allow_none: bool) -> int:
@@ -271,10 +270,11 @@ def _verdict_code(value: Any, name: str, allow_none: bool) -> int:
 def _verdicts(values: Any, name: str, allow_none: bool) -> np.ndarray:
     """int8 verdict codes (0 none, 1 A, 2 B) from strings, None, or codes already."""
     array = _as_array(values, name, None)
-    if array.dtype.kind in "iu":  # codes already
-        if array.size and (array.min() < 0 or array.max() > _MAX_VERDICT_CODE):
-            raise ValueError(f"{name} holds verdict codes outside 0 (none), 1 (A), 2 (B)")
-        return array.astype(np.int8)
+    if array.dtype.kind in "iu":  # codes already: the core checks each (its error names the pair)
+        codes = array.astype(np.int8)
+        if not np.array_equal(codes, array):  # a value int8 cannot hold would wrap into a valid code
+            raise ValueError(f"{name} holds verdict codes outside int8; the codes are the indices of VERDICT_LABELS")
+        return codes
     if array.dtype.kind not in "OUSf":
         raise TypeError(f'{name} must hold verdicts "A"/"B" (or codes 1/2), got dtype {array.dtype}')
     if array.size == 0:
