@@ -37,6 +37,8 @@ pub enum SamplerError {
     OddNumSamples(i64),
     #[error("{name}={value} is negative: pass a non-negative integer")]
     Negative { name: &'static str, value: i64 },
+    #[error("num_rows={0} is a negative row count: pass a sized data source, or a row count >= 0")]
+    NegativeRows(i64),
     #[error("num_samples=0 would yield nothing: pass a positive even number, or None for one epoch of every pair")]
     ZeroNumSamples,
     #[error(
@@ -56,6 +58,21 @@ pub enum SamplerError {
     OddBatchSize { name: String, value: i64 },
     #[error("{name}={value} must be a positive even number (pairs are two rows each), e.g. 2")]
     NonPositiveBatchSize { name: String, value: i64 },
+    #[error(
+        "{name}={value} is not a positive multiple of 2 x {repeats} = {unit}: each preference pair is two \
+         adjacent rows (chosen, rejected), each repeated {repeats} times, so {name}={value} splits \
+         pairs across batches; set {name} to a positive multiple of {unit}, e.g. {next}",
+        unit = 2 * i128::from(*.repeats),
+        next = (i128::from(*.value).max(1) + 2 * i128::from(*.repeats) - 1)
+            / (2 * i128::from(*.repeats)) * (2 * i128::from(*.repeats))
+    )]
+    SplitRepeatedPairs {
+        name: String,
+        value: i64,
+        repeats: i64,
+    },
+    #[error("repeats={0} must be at least 1: pass how many times each row is repeated (e.g. num_generations)")]
+    BadRepeats(i64),
     #[error("{0} indices do not fit in memory: ask for fewer samples")]
     TooLarge(u64),
 }
@@ -65,8 +82,9 @@ pub fn pair_count(num_rows: u64) -> u64 {
     num_rows / 2
 }
 
-fn non_negative(name: &'static str, value: i64) -> Result<u64, SamplerError> {
-    u64::try_from(value).map_err(|_| SamplerError::Negative { name, value })
+/// A row count as given: never negative.
+fn row_count(num_rows: i64) -> Result<u64, SamplerError> {
+    u64::try_from(num_rows).map_err(|_| SamplerError::NegativeRows(num_rows))
 }
 
 /// One step of SplitMix64 from state `x` (the output for input `x`).
@@ -135,7 +153,7 @@ fn pairs_to_rows(pairs: &[u64]) -> Result<Vec<i64>, SamplerError> {
 /// indices with each pair's chosen row followed by its rejected row. A pure function of
 /// `(num_rows, seed, epoch)`; fewer than 2 rows give an empty order.
 pub fn pair_permutation(num_rows: i64, seed: u64, epoch: u64) -> Result<Vec<i64>, SamplerError> {
-    let num_pairs = pair_count(non_negative("num_rows", num_rows)?);
+    let num_pairs = pair_count(row_count(num_rows)?);
     let mut pairs = vec_with_capacity(num_pairs)?;
     push_permutation(&mut epoch_rng(seed, epoch), num_pairs, &mut pairs);
     pairs_to_rows(&pairs)
@@ -144,7 +162,7 @@ pub fn pair_permutation(num_rows: i64, seed: u64, epoch: u64) -> Result<Vec<i64>
 /// Validates a sampler request and returns the number of rows one epoch yields:
 /// `num_samples` if given (positive, even), else every pair once (`2 * pairs`).
 pub fn resolve_num_samples(num_rows: i64, num_samples: Option<i64>) -> Result<u64, SamplerError> {
-    let num_rows = non_negative("num_rows", num_rows)?;
+    let num_rows = row_count(num_rows)?;
     let num_pairs = pair_count(num_rows);
     if num_pairs == 0 {
         return Err(SamplerError::NoCompletePair { num_rows });
@@ -222,7 +240,7 @@ pub fn distributed_len(
     rank: i64,
     drop_last: bool,
 ) -> Result<u64, SamplerError> {
-    let num_pairs = pair_count(non_negative("num_rows", num_rows)?);
+    let num_pairs = pair_count(row_count(num_rows)?);
     let (replicas, _) = check_replicas(num_replicas, rank)?;
     Ok(2 * pairs_per_rank(num_pairs, replicas, drop_last))
 }
@@ -243,7 +261,7 @@ pub fn distributed_pair_rows(
     epoch: u64,
     drop_last: bool,
 ) -> Result<Vec<i64>, SamplerError> {
-    let num_pairs = pair_count(non_negative("num_rows", num_rows)?);
+    let num_pairs = pair_count(row_count(num_rows)?);
     let (replicas, rank) = check_replicas(num_replicas, rank)?;
     let per_rank = pairs_per_rank(num_pairs, replicas, drop_last);
     let mut order: Vec<u64> = vec_with_capacity(num_pairs)?;
@@ -262,8 +280,28 @@ pub fn distributed_pair_rows(
     pairs_to_rows(&mine)
 }
 
-/// Checks that a batch size keeps pairs whole: positive and even.
-pub fn check_pair_batch_size(batch_size: i64, name: &str) -> Result<(), SamplerError> {
+/// The whole-pairs rule, for every batch cut from a pair-preserving order: a block of rows in
+/// which each row is repeated `repeats` times (1: not repeated) holds whole pairs iff its size
+/// is a positive multiple of 2 x `repeats`. `name` is the setting named in the error.
+pub fn check_pair_batch_size(
+    batch_size: i64,
+    name: &str,
+    repeats: i64,
+) -> Result<(), SamplerError> {
+    if repeats < 1 {
+        return Err(SamplerError::BadRepeats(repeats));
+    }
+    if repeats > 1 {
+        let unit = 2 * i128::from(repeats);
+        if batch_size <= 0 || i128::from(batch_size) % unit != 0 {
+            return Err(SamplerError::SplitRepeatedPairs {
+                name: name.to_owned(),
+                value: batch_size,
+                repeats,
+            });
+        }
+        return Ok(());
+    }
     if batch_size <= 0 {
         return Err(SamplerError::NonPositiveBatchSize {
             name: name.to_owned(),
@@ -382,7 +420,7 @@ mod tests {
         );
         assert!(matches!(
             pair_permutation(-1, 0, 0),
-            Err(SamplerError::Negative { .. })
+            Err(SamplerError::NegativeRows(-1))
         ));
         assert_eq!(
             distributed_pair_rows(10, 0, 0, true, 0, 0, false),
@@ -396,15 +434,36 @@ mod tests {
             distributed_pair_rows(10, 2, -1, true, 0, 0, false),
             Err(SamplerError::RankOutOfRange { .. })
         ));
-        assert!(check_pair_batch_size(4, "b").is_ok());
-        let message = check_pair_batch_size(3, "train_batch_size")
+        assert!(check_pair_batch_size(4, "b", 1).is_ok());
+        let message = check_pair_batch_size(3, "train_batch_size", 1)
             .unwrap_err()
             .to_string();
         assert!(
             message.contains("train_batch_size=3") && message.contains("even"),
             "{message}"
         );
-        assert!(check_pair_batch_size(0, "b").is_err());
+        assert!(check_pair_batch_size(0, "b", 1).is_err());
+        // Repeated rows: whole pairs iff a positive multiple of 2 x repeats.
+        assert!(check_pair_batch_size(8, "b", 4).is_ok());
+        assert!(check_pair_batch_size(16, "b", 4).is_ok());
+        let message = check_pair_batch_size(6, "block", 4)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("block=6 is not a positive multiple of 2 x 4 = 8")
+                && message.contains("e.g. 8"),
+            "{message}"
+        );
+        let message = check_pair_batch_size(10, "block", 4)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("e.g. 16"), "{message}");
+        assert!(check_pair_batch_size(0, "b", 4).is_err());
+        assert!(check_pair_batch_size(i64::MAX, "b", i64::MAX).is_err());
+        assert_eq!(
+            check_pair_batch_size(4, "b", 0),
+            Err(SamplerError::BadRepeats(0))
+        );
         let message = resolve_num_samples(10, Some(5)).unwrap_err().to_string();
         assert!(message.contains("even"), "{message}");
     }

@@ -26,6 +26,9 @@ pub mod verdict {
     pub const A: i8 = 1;
     /// The round named response B.
     pub const B: i8 = 2;
+    /// The label of each code, indexed by it: `LABELS[A as usize] == "A"`; no verdict is `""`.
+    /// The one spelling of the verdicts (exported to Python as `patarm.VERDICT_LABELS`).
+    pub const LABELS: [&str; 3] = ["", "A", "B"];
 }
 
 /// Rows per parallel task: voting is a handful of flops per row, so small batches stay serial.
@@ -35,8 +38,8 @@ const MIN_ROWS_PER_TASK: usize = 4096;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum VoteError {
     #[error(
-        "chosen_scores has shape {chosen:?} but rejected_scores has shape {rejected:?}: pass two \
-         [pairs, n] arrays of the same shape (pad missing judgements with NaN)"
+        "the chosen scores have shape {chosen:?} but the rejected scores have shape {rejected:?}: \
+         pass two [pairs, n] arrays of the same shape (pad missing judgements with NaN)"
     )]
     ShapeMismatch {
         chosen: [usize; 2],
@@ -331,6 +334,14 @@ mod tests {
         assert_eq!(counts.chosen_wins(), vec![true, false, false]);
         let one = majority_vote(chosen.view(), rejected.view(), Some(1), None).unwrap();
         assert_eq!(one.chosen_wins(), vec![true, false, false]);
+    }
+
+    #[test]
+    fn verdict_labels_are_indexed_by_code() {
+        use verdict::{A, B, LABELS, NONE};
+        assert_eq!(LABELS[NONE as usize], "");
+        assert_eq!(LABELS[A as usize], "A");
+        assert_eq!(LABELS[B as usize], "B");
     }
 
     #[test]

@@ -124,3 +124,59 @@ def test_decode_and_score_reads_f_as_score_batch_does_and_refuses_a_python_f():
     for bad, name in [(lambda gap: 1.0, "function"), ("graded", "str"), (("constant", 1.3), "tuple")]:
         with pytest.raises(TypeError, match=rf"^f is a {name}; decode_and_score runs f natively"):
             _core.decode_and_score(*args, f=bad)
+
+
+# The samplers' integer rule (inputs::int64 / seed / epoch): an int or numpy integer, never a
+# bool or a float, within 64 bits; errors name the argument (never an OverflowError).
+SAMPLER_INTS = {
+    "pair_permutation(num_rows)": lambda v: _core.pair_permutation(v, 0, 0),
+    "resolve_pair_num_samples(num_rows)": lambda v: _core.resolve_pair_num_samples(v),
+    "distributed_pair_len(num_rows)": lambda v: _core.distributed_pair_len(v, 1, 0),
+    "random_pair_indices(num_rows)": lambda v: _core.random_pair_indices(v, 0, 0),
+    "distributed_pair_indices(num_rows)": lambda v: _core.distributed_pair_indices(v, 1, 0, 0, 0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLER_INTS))
+def test_sampler_row_counts_follow_the_integer_rule(name):
+    call = SAMPLER_INTS[name]
+    with pytest.raises(TypeError, match=r"^num_rows must be an integer, got a bool \(True\)$"):
+        call(True)
+    with pytest.raises(TypeError, match=r"^num_rows must be an integer, got float \(4\.0\)$"):
+        call(4.0)
+    with pytest.raises(ValueError, match=r"^num_rows=1180591620717411303424 is out of range: pass a value that fits"):
+        call(2**70)
+    with pytest.raises(ValueError, match=r"^num_rows=-2 is a negative row count"):
+        call(-2)
+    np.testing.assert_equal(call(np.int32(4)), call(4))  # numpy integers count like ints
+
+
+def test_seeds_and_epochs_follow_the_integer_rule():
+    assert _core.pair_permutation(8, -1, 0).tolist() == _core.pair_permutation(8, 2**64 - 1, 0).tolist()
+    assert _core.read_seed(-1) == 2**64 - 1 and _core.read_seed(np.uint64(2**64 - 1)) == 2**64 - 1
+    with pytest.raises(ValueError, match=r"^seed=18446744073709551616 is out of range: pass an integer in \[-2\*\*63"):
+        _core.pair_permutation(8, 2**64, 0)
+    with pytest.raises(ValueError, match=r"^seed=-9223372036854775809 is out of range"):
+        _core.read_seed(-(2**63) - 1)
+    with pytest.raises(TypeError, match=r"^seed must be an integer, got str \('1'\)$"):
+        _core.random_pair_indices(8, "1", 0)
+    with pytest.raises(ValueError, match=r"^epoch=-1 is negative: pass the epoch number"):
+        _core.distributed_pair_indices(8, 1, 0, 0, -1)
+    with pytest.raises(TypeError, match=r"^_epoch must be an integer, got a bool"):
+        _core.read_epoch(False, "_epoch")
+    with pytest.raises(TypeError, match=r"^rank must be an integer, got NoneType \(None\)$"):
+        _core.distributed_pair_len(8, 1, None)
+
+
+def test_check_pair_batch_size_reads_its_arguments_by_the_same_rule():
+    with pytest.raises(TypeError, match=r"^data\.train_batch_size must be an integer, got float \(8\.0\)$"):
+        _core.check_pair_batch_size(8.0, name="data.train_batch_size")
+    with pytest.raises(TypeError, match=r"^batch_size must be an integer, got a bool"):
+        _core.check_pair_batch_size(True)
+    with pytest.raises(TypeError, match=r"^name must be a str \(the setting's name\), not int$"):
+        _core.check_pair_batch_size(8, name=8)
+    with pytest.raises(TypeError, match=r"^repeats must be an integer, got float"):
+        _core.check_pair_batch_size(8, repeats=2.0)
+    with pytest.raises(ValueError, match=r"^repeats=0 must be at least 1"):
+        _core.check_pair_batch_size(8, repeats=0)
+    _core.check_pair_batch_size(np.int64(8), repeats=np.int32(4))

@@ -162,6 +162,19 @@ def test_batch_matches_single():
     assert "choice" not in out
 
 
+def test_verdict_labels_are_one_spelling_indexed_by_code():
+    # The core's labels (vote::verdict::LABELS): "choice" in parse_judgements and the verdicts of
+    # majority_vote_verdicts are spelt by them, and a code is a label's index.
+    assert patarm.VERDICT_LABELS == ("", "A", "B") and "VERDICT_LABELS" in patarm.__all__
+    out = patarm.parse_judgements([judgement("A"), judgement("B"), judgement("C")], pairwise=True)
+    assert out["choice"].tolist() == ["A", "B", ""]
+    codes = [patarm.VERDICT_LABELS.index(choice) for choice in out["choice"].tolist()]
+    by_label = patarm.majority_vote_verdicts([out["choice"].tolist()], ["A"])
+    by_code = patarm.majority_vote_verdicts(np.array([codes]), np.array([patarm.VERDICT_LABELS.index("A")]))
+    assert by_label.chosen_votes.tolist() == by_code.chosen_votes.tolist() == [1]
+    assert by_label.rejected_votes.tolist() == by_code.rejected_votes.tolist() == [1]
+
+
 def test_batch_pairwise_choice():
     out = patarm.parse_judgements([judgement("A"), judgement("B"), judgement("C")], pairwise=True)
     assert out["choice"].tolist() == ["A", "B", ""]

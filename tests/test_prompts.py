@@ -385,10 +385,16 @@ def test_bad_responses_are_type_errors():
 
 
 def test_bad_domain_and_task_types():
-    with pytest.raises(TypeError, match="domain must be a str"):
-        patarm.build_prompt("p", "r", domain=None)
-    with pytest.raises(TypeError, match="task must be a str or None"):
+    with pytest.raises(
+        TypeError, match=r"^domain must be a str such as 'chat' \(see patarm.rubric_domains\(\)\).*not int$"
+    ):
+        patarm.build_prompt("p", "r", domain=1)
+    with pytest.raises(TypeError, match=r"^domain must be a str.*not bytes$"):
+        patarm.build_pairwise_prompt("p", "a", "b", domain=b"chat")
+    with pytest.raises(TypeError, match=r"^task must be a str or None, not int$"):
         patarm.build_pairwise_prompt("p", "a", "b", task=1)
+    # None is the default domain, as in the batch forms (domains=None).
+    assert patarm.build_prompt("p", "r", domain=None) == patarm.build_prompt("p", "r")
 
 
 def test_hostile_text_is_an_exception_or_a_prompt_never_a_crash():

@@ -301,6 +301,28 @@ def test_check_pair_batch_size():
         check_pair_batch_size(0)
     with pytest.raises(TypeError, match="batch_size"):
         check_pair_batch_size("8")
+    with pytest.raises(TypeError, match="name must be a str"):
+        check_pair_batch_size(8, name=8)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("repeats", [1, 2, 3, 4, 8])
+@pytest.mark.parametrize("block", range(-2, 40))
+def test_whole_pairs_rule_with_repeated_rows(block, repeats):
+    """A block of a pair order whose rows are each repeated `repeats` times holds whole pairs
+    exactly when check_pair_batch_size(block, repeats=...) passes."""
+    stream = [pair for pair in range(100) for _side in range(2) for _ in range(repeats)]
+    whole = block > 0 and all(
+        len(set(stream[start : start + block])) * 2 * repeats == block for start in range(0, 4 * block, block)
+    )
+    try:
+        check_pair_batch_size(block, name="block", repeats=repeats)
+        passed = True
+    except ValueError as error:
+        passed = False
+        assert f"block={block}" in str(error)
+        if repeats > 1:
+            assert f"2 x {repeats} = {2 * repeats}" in str(error)
+    assert passed == whole
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._core import DEFAULT_DOMAIN, __version__
-from .parsing import ERROR_KINDS, Judgement, parse_judgement, parse_judgements
+from .parsing import ERROR_KINDS, VERDICT_LABELS, Judgement, parse_judgement, parse_judgements
 from .prompts import (
     RUBRICS_PATH_ENV,
     PromptTemplate,
@@ -74,6 +74,7 @@ __all__ = [
     # core: parsing and rewards (docs/method.md §3-5)
     "DEFAULT_DOMAIN",
     "ERROR_KINDS",
+    "VERDICT_LABELS",
     "Judgement",
     "parse_judgement",
     "parse_judgements",

@@ -16,6 +16,7 @@ __all__ = [
     "__version__",
     "DEFAULT_DOMAIN",
     "ERROR_KINDS",
+    "VERDICT_LABELS",
     "Judgement",
     "Graded",
     "Constant",
@@ -31,6 +32,9 @@ __all__ = [
     "distributed_pair_indices",
     "distributed_pair_len",
     "check_pair_batch_size",
+    "read_int64",
+    "read_seed",
+    "read_epoch",
     "mean_vote_rows",
     "majority_vote_counts",
     "mean_vote_gaps",
@@ -54,7 +58,7 @@ __version__: str
 
 # --- sampling (src/python/sampler.rs); the sampler classes are in patarm/sampling.py ---
 
-def pair_permutation(num_rows: int, seed: int, epoch: int = 0) -> npt.NDArray[np.int64]: ...
+def pair_permutation(num_rows: int, seed: int, epoch: int) -> npt.NDArray[np.int64]: ...
 def resolve_pair_num_samples(num_rows: int, num_samples: int | None = None) -> int: ...
 def random_pair_indices(
     num_rows: int, seed: int, epoch: int, num_samples: int | None = None, replacement: bool = False
@@ -63,7 +67,15 @@ def distributed_pair_indices(
     num_rows: int, num_replicas: int, rank: int, seed: int, epoch: int, shuffle: bool = True, drop_last: bool = False
 ) -> npt.NDArray[np.int64]: ...
 def distributed_pair_len(num_rows: int, num_replicas: int, rank: int, drop_last: bool = False) -> int: ...
-def check_pair_batch_size(batch_size: int, *, name: str = "batch_size") -> None: ...
+def check_pair_batch_size(
+    batch_size: int,
+    *,
+    name: str | None = None,
+    repeats: int | None = None,  # None: "batch_size", 1
+) -> None: ...
+def read_int64(value: int, name: str) -> int: ...
+def read_seed(value: int, name: str = "seed") -> int: ...
+def read_epoch(value: int, name: str = "epoch") -> int: ...
 
 # --- voting (src/python/vote.rs); the typed API is patarm/voting.py ---
 def mean_vote_rows(
@@ -88,6 +100,8 @@ def majority_vote_verdict_counts(
     rounds: int | None = None,
     num_threads: int | None = None,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+VERDICT_LABELS: tuple[str, ...]
 
 # --- prompts and rubrics (src/python/prompt.rs) ---------------------------------------------
 _Prompt = str | Sequence[Mapping[str, Any]]

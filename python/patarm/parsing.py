@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _core
-from ._core import ERROR_KINDS, Judgement
+from ._core import ERROR_KINDS, VERDICT_LABELS, Judgement
 
-__all__ = ["ERROR_KINDS", "Judgement", "parse_judgement", "parse_judgements"]
+__all__ = ["ERROR_KINDS", "VERDICT_LABELS", "Judgement", "parse_judgement", "parse_judgements"]
 
-_CHOICES = np.array(["", "A", "B"])
+_CHOICES = np.array(VERDICT_LABELS)
 
 
 def parse_judgement(
@@ -39,7 +39,8 @@ def parse_judgements(
 ) -> dict[str, np.ndarray]:
     """Parse a batch (GIL released, parallel). Returns numpy arrays aligned with ``texts``:
     ``score`` (float64, NaN when invalid), ``format_reward`` (float64), ``error_code`` (int8,
-    an index into ``ERROR_KINDS``) and, when ``pairwise``, ``choice`` ("A", "B" or "").
+    an index into ``ERROR_KINDS``) and, when ``pairwise``, ``choice`` ("A", "B" or "": the
+    entry of ``VERDICT_LABELS`` for the verdict).
     ``answer_only`` as in :func:`parse_judgement`."""
     out = _core.parse_judgements(
         texts,

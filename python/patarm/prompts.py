@@ -53,15 +53,6 @@ def _dirs(rubrics_dir: RubricsDir | None) -> list[str] | None:
     return [os.fspath(d) for d in rubrics_dir]
 
 
-def _check_domain_and_task(domain: object, task: object) -> None:
-    if not isinstance(domain, str):
-        raise TypeError(
-            f"domain must be a str such as 'chat' (see patarm.rubric_domains()), not {type(domain).__name__}"
-        )
-    if task is not None and not isinstance(task, str):
-        raise TypeError(f"task must be a str or None, not {type(task).__name__}")
-
-
 def _rubrics(rubrics: RubricsLike | None) -> Rubrics | str | None:
     if isinstance(rubrics, os.PathLike):
         return os.fspath(rubrics)
@@ -118,7 +109,7 @@ def build_prompt(
     prompt: PromptLike,
     response: str,
     *,
-    domain: str = DEFAULT_DOMAIN,
+    domain: str | None = DEFAULT_DOMAIN,
     rubrics: RubricsLike | None = None,
     task: str | None = None,
     template: TemplateLike | None = None,
@@ -126,13 +117,13 @@ def build_prompt(
 ) -> str:
     """The pointwise judge prompt for one response (the judge answers a score from 0 to 10).
 
-    ``rubrics`` (a ``Rubrics``, domain name or file path) overrides ``domain``; ``task``
-    overrides the domain's task description; ``template`` is a ``PromptTemplate``, a template
-    string with the slots ``{task} {rubrics} {domain} {prompt} {response}``, or a built-in name:
-    ``"patarm"`` (the default) or ``"baseline"`` (the baseline-judge prompt of docs/method.md §6,
-    whose judgements are parsed with ``answer_only=True``).
+    ``domain=None`` is ``DEFAULT_DOMAIN``, as in the batch forms. ``rubrics`` (a ``Rubrics``,
+    domain name or file path) overrides ``domain``; ``task`` overrides the domain's task
+    description; ``template`` is a ``PromptTemplate``, a template string with the slots
+    ``{task} {rubrics} {domain} {prompt} {response}``, or a built-in name: ``"patarm"`` (the
+    default) or ``"baseline"`` (the baseline-judge prompt of docs/method.md §6, whose
+    judgements are parsed with ``answer_only=True``).
     """
-    _check_domain_and_task(domain, task)
     options = _core_options(rubrics, rubrics_dir, domain=domain, task=task, template=template)
     return _core.build_prompt(prompt, response, **options)
 
@@ -142,7 +133,7 @@ def build_pairwise_prompt(
     response_a: str,
     response_b: str,
     *,
-    domain: str = DEFAULT_DOMAIN,
+    domain: str | None = DEFAULT_DOMAIN,
     rubrics: RubricsLike | None = None,
     task: str | None = None,
     template: TemplateLike | None = None,
@@ -152,7 +143,6 @@ def build_pairwise_prompt(
 
     A user template uses ``{response_a}`` and ``{response_b}`` instead of ``{response}``.
     """
-    _check_domain_and_task(domain, task)
     options = _core_options(rubrics, rubrics_dir, domain=domain, task=task, template=template)
     return _core.build_pairwise_prompt(prompt, response_a, response_b, **options)
 
@@ -162,7 +152,7 @@ def build_messages(
     response: str,
     *,
     response_b: str | None = None,
-    domain: str = DEFAULT_DOMAIN,
+    domain: str | None = DEFAULT_DOMAIN,
     rubrics: RubricsLike | None = None,
     task: str | None = None,
     template: TemplateLike | None = None,

@@ -31,58 +31,23 @@ __all__ = [
     "check_pair_batch_size",
 ]
 
-_U64 = 1 << 64
-
-
-def _integer(value: Any, name: str) -> int:
-    """An int (or numpy integer) argument; bools and floats are refused with a clear TypeError."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an integer, got a bool ({value!r})")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} ({value!r})") from None
-
-
-def _as_int(value: Any, name: str) -> int:
-    """A signed 64-bit integer argument."""
-    number = _integer(value, name)
-    if not -(1 << 63) <= number < (1 << 63):
-        raise ValueError(f"{name}={number} is out of range: pass a value that fits in 64 bits")
-    return number
-
-
-def _as_seed(seed: Any) -> int:
-    """A seed as an unsigned 64-bit integer. Like torch.manual_seed, negative seeds down to
-    -2**63 are accepted and taken modulo 2**64."""
-    number = _integer(seed, "seed")
-    if not -(1 << 63) <= number < _U64:
-        raise ValueError(f"seed={number} is out of range: pass an integer in [-2**63, 2**64)")
-    return number % _U64
-
-
-def _as_epoch(epoch: Any) -> int:
-    number = _as_int(epoch, "epoch")
-    if number < 0:
-        raise ValueError(f"epoch={number} is negative: pass the epoch number (0, 1, 2, ...)")
-    return number
+# Integer settings are read by the core's integer rule (_core.read_int64 / read_seed /
+# read_epoch, src/python/inputs.rs): an int or numpy integer, never a bool, within 64 bits;
+# seeds in [-2**63, 2**64), taken modulo 2**64 as torch.manual_seed does; epochs >= 0. Its
+# errors name the setting.
 
 
 def _num_rows(data_source: Any) -> int:
-    """Row count of a sized data source, or the int itself."""
-    if isinstance(data_source, bool):
-        raise TypeError("data_source must be a sized dataset or an int row count, got a bool")
-    if isinstance(data_source, (int, np.integer)):
-        rows = int(data_source)
-    elif hasattr(data_source, "__len__"):
-        rows = len(data_source)
-    else:
+    """Row count of a sized data source (its ``len``), or an int row count; the core refuses a
+    negative one when the sampler resolves its length."""
+    if hasattr(data_source, "__len__"):
+        return len(data_source)
+    try:
+        return _core.read_int64(data_source, "data_source")
+    except TypeError:
         raise TypeError(
             f"data_source must be a sized dataset (with __len__) or an int row count, got {type(data_source).__name__}"
-        )
-    if rows < 0:
-        raise ValueError(f"data_source has a negative row count ({rows}): pass a row count >= 0")
-    return rows
+        ) from None
 
 
 def _seed_from_generator(generator: Any) -> int:
@@ -114,7 +79,7 @@ def _resolve_seed(seed: Any, generator: Any) -> int:
     if seed is not None and generator is not None:
         raise ValueError("pass either seed= or generator=, not both")
     if seed is not None:
-        return _as_seed(seed)
+        return _core.read_seed(seed)
     if generator is not None:
         return _seed_from_generator(generator)
     return _fresh_seed()
@@ -129,18 +94,19 @@ def pair_permutation(num_rows: int, seed: int, epoch: int = 0) -> np.ndarray:
     ``data.shuffle=False``). With an odd ``num_rows`` the last row is left out; fewer than two
     rows give an empty array.
     """
-    return _core.pair_permutation(_as_int(num_rows, "num_rows"), _as_seed(seed), _as_epoch(epoch))
+    return _core.pair_permutation(num_rows, seed, epoch)
 
 
-def check_pair_batch_size(batch_size: int, *, name: str = "batch_size") -> None:
-    """Raises ValueError unless ``batch_size`` is a positive even number.
+def check_pair_batch_size(batch_size: int, *, name: str = "batch_size", repeats: int = 1) -> None:
+    """The whole-pairs rule: raises ValueError unless ``batch_size`` is a positive multiple of
+    ``2 x repeats``.
 
-    A batch cut from a pair-preserving order must hold whole pairs (two rows each); ``name`` is
-    the setting named in the message (e.g. ``"data.train_batch_size"``).
+    A batch cut from a pair-preserving order, in which each row appears ``repeats`` times in a
+    row (e.g. TRL's ``num_generations``), holds whole pairs exactly then; with ``repeats=1``
+    that is a positive even number. ``name`` is the setting named in the message (e.g.
+    ``"data.train_batch_size"``). Every framework's pair check applies this one rule.
     """
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str (the setting's name), got {type(name).__name__}")
-    _core.check_pair_batch_size(_as_int(batch_size, name), name=name)
+    _core.check_pair_batch_size(batch_size, name=name, repeats=repeats)
 
 
 def _check_resume_point(position: int, num_samples: int, name: str) -> None:
@@ -229,12 +195,12 @@ class _PairSamplerBase:
             raise ValueError(f"cannot unpickle {type(self).__name__}: the state lacks {', '.join(missing)}")
         fields = {name: state[name] for name in self._STATE_FIELDS}
         try:
-            fields["_num_rows"] = _num_rows(_integer(fields["_num_rows"], "_num_rows"))
-            fields["_seed"] = _as_seed(fields["_seed"])
+            fields["_num_rows"] = _core.read_int64(fields["_num_rows"], "_num_rows")
+            fields["_seed"] = _core.read_seed(fields["_seed"], "_seed")
             if fields["_seed"] != state["_seed"]:
                 raise ValueError(f"_seed={state['_seed']} is outside [0, 2**64)")
-            fields["_epoch"] = _as_epoch(fields["_epoch"])
-            fields["_resume_at"] = _as_int(fields["_resume_at"], "_resume_at")
+            fields["_epoch"] = _core.read_epoch(fields["_epoch"], "_epoch")
+            fields["_resume_at"] = _core.read_int64(fields["_resume_at"], "_resume_at")
             self._check_settings(fields)
             expected = self._expected_num_samples(fields)
         except (TypeError, ValueError) as exc:
@@ -253,7 +219,7 @@ class _PairSamplerBase:
         """Makes the next ``__iter__`` yield epoch ``epoch``'s order: a pure function of
         (seed, epoch). Without calls to set_epoch, successive ``__iter__`` calls give epochs
         0, 1, 2, ..."""
-        self._epoch, self._resume_at = _as_epoch(epoch), 0
+        self._epoch, self._resume_at = _core.read_epoch(epoch), 0
         self._live = None
 
     @property
@@ -297,9 +263,9 @@ class _PairSamplerBase:
             seed, epoch, yielded = state["seed"], state["epoch"], state.get("yielded", 0)
         except (KeyError, TypeError):
             raise ValueError("state must be a dict from state_dict() with keys 'seed', 'epoch', 'yielded'") from None
-        resume_at = _as_int(yielded, "yielded")
+        resume_at = _core.read_int64(yielded, "yielded")
         _check_resume_point(resume_at, len(self), "yielded")
-        self._seed, self._epoch, self._resume_at = _as_seed(seed), _as_epoch(epoch), resume_at
+        self._seed, self._epoch, self._resume_at = _core.read_seed(seed), _core.read_epoch(epoch), resume_at
         self._live = None
 
 
@@ -338,7 +304,7 @@ class PairRandomSampler(_PairSamplerBase):
         if not isinstance(replacement, (bool, np.bool_)):
             raise TypeError(f"replacement must be a bool, got {type(replacement).__name__}")
         self._num_rows = _num_rows(data_source)
-        requested = None if num_samples is None else _as_int(num_samples, "num_samples")
+        requested = None if num_samples is None else _core.read_int64(num_samples, "num_samples")
         self._num_samples = int(_core.resolve_pair_num_samples(self._num_rows, requested))
         self._explicit_num_samples = requested
         self._replacement = bool(replacement)
@@ -358,7 +324,7 @@ class PairRandomSampler(_PairSamplerBase):
     def _check_settings(fields: dict) -> None:
         _check_bools(fields, "_replacement")
         if fields["_explicit_num_samples"] is not None:
-            fields["_explicit_num_samples"] = _as_int(fields["_explicit_num_samples"], "_explicit_num_samples")
+            fields["_explicit_num_samples"] = _core.read_int64(fields["_explicit_num_samples"], "_explicit_num_samples")
 
     @staticmethod
     def _expected_num_samples(fields: dict) -> int:
@@ -383,7 +349,7 @@ class PairRandomSampler(_PairSamplerBase):
 def _distributed_default(value: int | None, what: str) -> int:
     """``num_replicas``/``rank`` from torch.distributed when it is initialised."""
     if value is not None:
-        return _as_int(value, what)
+        return _core.read_int64(value, what)
     dist: Any = None
     if "torch" in sys.modules:  # never import torch just to find out it is not in use
         try:
@@ -429,7 +395,7 @@ class DistributedPairSampler(_PairSamplerBase):
         self._num_samples = int(
             _core.distributed_pair_len(self._num_rows, self._num_replicas, self._rank, self._drop_last)
         )
-        self._start(_as_seed(seed))
+        self._start(_core.read_seed(seed))
 
     _STATE_FIELDS = (
         "_num_rows",
@@ -446,8 +412,8 @@ class DistributedPairSampler(_PairSamplerBase):
     @staticmethod
     def _check_settings(fields: dict) -> None:
         _check_bools(fields, "_shuffle", "_drop_last")
-        fields["_num_replicas"] = _as_int(fields["_num_replicas"], "_num_replicas")
-        fields["_rank"] = _as_int(fields["_rank"], "_rank")
+        fields["_num_replicas"] = _core.read_int64(fields["_num_replicas"], "_num_replicas")
+        fields["_rank"] = _core.read_int64(fields["_rank"], "_rank")
 
     @staticmethod
     def _expected_num_samples(fields: dict) -> int:

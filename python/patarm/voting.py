@@ -113,20 +113,6 @@ def _scores(values: Any, name: str) -> np.ndarray:
     return array
 
 
-def _rounds(rounds: int | None) -> int | None:
-    if rounds is None:
-        return None
-    if isinstance(rounds, bool):
-        raise TypeError("rounds must be an int (use the first `rounds` judgements) or None")
-    try:
-        value = operator.index(rounds)
-    except TypeError:
-        raise TypeError(f"rounds must be an int or None, got {type(rounds).__name__}") from None
-    if value < 1:
-        raise ValueError(f"rounds={value} must be at least 1 (the number of judgements to use), or None for all")
-    return value
-
-
 def mean_vote(scores: Any, *, rounds: int | None = None, num_threads: int | None = None) -> float | np.ndarray:
     """Mean of the valid scores of each response.
 
@@ -143,7 +129,7 @@ def mean_vote(scores: Any, *, rounds: int | None = None, num_threads: int | None
     """
     array = _scores(scores, "scores")
     matrix = array.reshape(1, -1) if array.ndim == 1 else array
-    means = _core.mean_vote_rows(matrix, _rounds(rounds), num_threads)
+    means = _core.mean_vote_rows(matrix, rounds, num_threads)
     return float(means[0]) if array.ndim == 1 else means
 
 
@@ -165,14 +151,7 @@ def mean_vote_gaps(
     """
     c = _as_matrix(_scores(chosen, "chosen"))
     r = _as_matrix(_scores(rejected, "rejected"))
-    if c.shape != r.shape:
-        raise ValueError(
-            f"chosen has shape {c.shape} but rejected has shape {r.shape}; "
-            "pass two [pairs, n] arrays of the same shape (pad with NaN)"
-        )
-    if not math.isfinite(margin):
-        raise ValueError(f"margin is {margin}; pass a finite number")
-    return _core.mean_vote_gaps(c, r, float(margin), _rounds(rounds), num_threads)
+    return _core.mean_vote_gaps(c, r, margin, rounds, num_threads)
 
 
 TIES = ("wrong", "half")
@@ -239,6 +218,11 @@ def _as_matrix(array: np.ndarray) -> np.ndarray:
     return array.reshape(1, -1) if array.ndim == 1 else array
 
 
+def _used_rounds(rounds: int | None, matrix: np.ndarray) -> int:
+    """The rounds a vote used, once the core has accepted ``rounds`` (1 <= rounds <= n)."""
+    return matrix.shape[1] if rounds is None else operator.index(rounds)
+
+
 def majority_vote(
     chosen_scores: Any,
     rejected_scores: Any,
@@ -260,12 +244,12 @@ def majority_vote(
     """
     chosen = _as_matrix(_scores(chosen_scores, "chosen_scores"))
     rejected = _as_matrix(_scores(rejected_scores, "rejected_scores"))
-    used = _rounds(rounds)
-    wins, chosen_votes, rejected_votes = _core.majority_vote_counts(chosen, rejected, used, num_threads)
-    return MajorityVote(wins, chosen_votes, rejected_votes, used if used is not None else chosen.shape[1])
+    wins, chosen_votes, rejected_votes = _core.majority_vote_counts(chosen, rejected, rounds, num_threads)
+    return MajorityVote(wins, chosen_votes, rejected_votes, _used_rounds(rounds, chosen))
 
 
-_VERDICT_CODES = {"A": 1, "B": 2}
+# "A" -> 1, "B" -> 2: the core's codes, read off its labels (VERDICT_LABELS[code] == label).
+_VERDICT_CODES = {label: code for code, label in enumerate(_core.VERDICT_LABELS) if label}
 
 
 def _verdict_code(value: Any, name: str, allow_none: bool) -> int:
@@ -286,10 +270,11 @@ def _verdict_code(value: Any, name: str, allow_none: bool) -> int:
 def _verdicts(values: Any, name: str, allow_none: bool) -> np.ndarray:
     """int8 verdict codes (0 none, 1 A, 2 B) from strings, None, or codes already."""
     array = _as_array(values, name, None)
-    if array.dtype.kind in "iu":  # codes already
-        if array.size and (array.min() < 0 or array.max() > 2):
-            raise ValueError(f"{name} holds verdict codes outside 0 (none), 1 (A), 2 (B)")
-        return array.astype(np.int8)
+    if array.dtype.kind in "iu":  # codes already: the core checks each (its error names the pair)
+        codes = array.astype(np.int8)
+        if not np.array_equal(codes, array):  # a value int8 cannot hold would wrap into a valid code
+            raise ValueError(f"{name} holds verdict codes outside int8; the codes are the indices of VERDICT_LABELS")
+        return codes
     if array.dtype.kind not in "OUSf":
         raise TypeError(f'{name} must hold verdicts "A"/"B" (or codes 1/2), got dtype {array.dtype}')
     if array.size == 0:
@@ -327,8 +312,7 @@ def majority_vote_verdicts(
     labels = _verdicts(correct, "correct", allow_none=False)
     if labels.ndim != 1:
         raise ValueError(f"correct must be 1-D [pairs], got shape {labels.shape}")
-    used = _rounds(rounds)
     wins, chosen_votes, rejected_votes = _core.majority_vote_verdict_counts(
-        np.ascontiguousarray(codes), np.ascontiguousarray(labels), used, num_threads
+        np.ascontiguousarray(codes), np.ascontiguousarray(labels), rounds, num_threads
     )
-    return MajorityVote(wins, chosen_votes, rejected_votes, used if used is not None else codes.shape[1])
+    return MajorityVote(wins, chosen_votes, rejected_votes, _used_rounds(rounds, codes))

@@ -194,6 +194,32 @@ pub fn negative_count(what: &str, got: &str, expected: &str) -> PyErr {
     PyValueError::new_err(format!("{what} is {got}; pass {expected}"))
 }
 
+/// An integer argument of another type (`got`: its type, `value`: its repr).
+pub fn not_an_integer(what: &str, got: &str, value: &str) -> PyErr {
+    PyTypeError::new_err(format!("{what} must be an integer, got {got} ({value})"))
+}
+
+/// An integer argument outside the 64-bit range.
+pub fn int64_out_of_range(what: &str, value: &str) -> PyErr {
+    PyValueError::new_err(format!(
+        "{what}={value} is out of range: pass a value that fits in 64 bits"
+    ))
+}
+
+/// A seed outside [-2**63, 2**64).
+pub fn seed_out_of_range(what: &str, value: &str) -> PyErr {
+    PyValueError::new_err(format!(
+        "{what}={value} is out of range: pass an integer in [-2**63, 2**64)"
+    ))
+}
+
+/// A negative epoch number.
+pub fn negative_epoch(what: &str, value: i64) -> PyErr {
+    PyValueError::new_err(format!(
+        "{what}={value} is negative: pass the epoch number (0, 1, 2, ...)"
+    ))
+}
+
 /// `f` that is neither a built-in shape nor callable.
 pub fn bad_shape(got: &str) -> PyErr {
     PyTypeError::new_err(format!(

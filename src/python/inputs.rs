@@ -289,3 +289,59 @@ pub fn rounds(requested: Option<&Bound<'_, PyAny>>) -> PyResult<Option<usize>> {
         "a positive int (use the first `rounds` judgements of each response), or None for all",
     )
 }
+
+/// An int argument: a Python int, numpy integer or anything with `__index__`, never a bool
+/// (`True` is not the count 1). Anything else is a TypeError naming `what` and the value.
+fn integer<'a, 'py>(obj: &'a Bound<'py, PyAny>, what: &str) -> PyResult<&'a Bound<'py, PyAny>> {
+    let is_integer = obj.is_instance_of::<PyInt>() || obj.hasattr("__index__").unwrap_or(false);
+    if is_bool(obj) {
+        return Err(errors::not_an_integer(what, "a bool", &short_repr(obj)));
+    }
+    if !is_integer {
+        return Err(errors::not_an_integer(
+            what,
+            &type_name(obj),
+            &short_repr(obj),
+        ));
+    }
+    Ok(obj)
+}
+
+/// `repr(obj)`, cut to 80 characters, for error messages.
+fn short_repr(obj: &Bound<'_, PyAny>) -> String {
+    let text = obj
+        .repr()
+        .and_then(|r| r.to_str().map(str::to_owned))
+        .unwrap_or_else(|_| "?".to_owned());
+    match text.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text,
+    }
+}
+
+/// The samplers' integer rule: an int (see `integer`) that fits in 64 bits; a larger one is a
+/// ValueError naming `what` (never an OverflowError). The callee checks the range it needs.
+pub fn int64(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<i64> {
+    integer(obj, what)?
+        .extract::<i64>()
+        .map_err(|_| errors::int64_out_of_range(what, &short_repr(obj)))
+}
+
+/// A seed: an int in [-2**63, 2**64); a negative one is taken modulo 2**64, as
+/// torch.manual_seed does.
+pub fn seed(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
+    let obj = integer(obj, what)?;
+    if let Ok(seed) = obj.extract::<u64>() {
+        return Ok(seed);
+    }
+    match obj.extract::<i64>() {
+        Ok(negative) => Ok(negative as u64), // two's complement: the value modulo 2**64
+        Err(_) => Err(errors::seed_out_of_range(what, &short_repr(obj))),
+    }
+}
+
+/// An epoch number: a 64-bit int >= 0.
+pub fn epoch(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
+    let epoch = int64(obj, what)?;
+    u64::try_from(epoch).map_err(|_| errors::negative_epoch(what, epoch))
+}

@@ -35,12 +35,19 @@ fn build_one(
     template: Option<&Bound<'_, PyAny>>,
     rubrics_dir: Option<Vec<PathBuf>>,
 ) -> PyResult<String> {
-    let optional = |obj: Option<&Bound<'_, PyAny>>, what| match obj.filter(|o| !o.is_none()) {
-        Some(obj) => inputs::owned_str(obj, Place::arg(what)).map(Some),
-        None => Ok(None),
-    };
-    let domain = optional(domain, "domain")?;
-    let task = optional(task, "task")?;
+    let optional =
+        |obj: Option<&Bound<'_, PyAny>>, what, expected| match obj.filter(|o| !o.is_none()) {
+            Some(obj) => inputs::str_arg(obj, Place::arg(what), expected)?
+                .to_owned_string()
+                .map(Some),
+            None => Ok(None),
+        };
+    let domain = optional(
+        domain,
+        "domain",
+        "a str such as 'chat' (see patarm.rubric_domains()), or None for the default",
+    )?;
+    let task = optional(task, "task", "a str or None")?;
     let template = resolve_template(template, kind)?;
     let prompt = extract_prompt(prompt, "prompt")?;
     let source = source_for(rubrics_dir);

@@ -101,6 +101,11 @@ fn majority_vote_verdict_counts<'py>(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The verdict labels, indexed by code (0 none, 1 A, 2 B): the one spelling Python reads.
+    m.add(
+        "VERDICT_LABELS",
+        pyo3::types::PyTuple::new(m.py(), vote::verdict::LABELS)?,
+    )?;
     m.add_function(wrap_pyfunction!(mean_vote_rows, m)?)?;
     m.add_function(wrap_pyfunction!(majority_vote_counts, m)?)?;
     m.add_function(wrap_pyfunction!(mean_vote_gaps, m)?)?;

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._shape_option import shape_from_option
+from ..sampling import check_pair_batch_size
 from .advantages import check_mode, side_advantages
 
 logger = logging.getLogger(__name__)
@@ -83,11 +84,13 @@ class PairTask:
                     "--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) >= 2"
                 )
             return
-        if size % 2:
+        try:  # the whole-pairs rule: the samples split into two equal sides
+            check_pair_batch_size(size, name="n_samples_per_prompt")
+        except ValueError:
             raise ValueError(
                 f"pair {self.pair_id!r} got {size} samples: a pair row needs n judgements of each side, so set "
                 f"--rollout.n_samples_per_prompt (and --eval.n_samples_per_prompt) to an even number 2n"
-            )
+            ) from None
         if mode == "side_norm" and size < 4:
             raise ValueError(
                 "advantage='side_norm' needs at least 2 judgements per side: set "

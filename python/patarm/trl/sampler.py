@@ -8,6 +8,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from ..sampling import check_pair_batch_size
 from .reward import PAIRWISE_SIDES, POINTWISE_SIDES, logger, read_pair_columns
 
 # ----------------------------------------------------------------------------------------------
@@ -49,11 +50,7 @@ class PairRepeatSampler:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "num_rows" else 1):
                 raise ValueError(f"PairRepeatSampler: {name} must be a positive integer, got {value!r}")
-        if prompts_per_batch % 2:
-            raise ValueError(
-                f"PairRepeatSampler: prompts_per_batch={prompts_per_batch} is odd, so a chunk would split a "
-                "pair; use an even number of prompts per generation batch"
-            )
+        check_pair_batch_size(prompts_per_batch, name="prompts_per_batch")  # a chunk holds whole pairs
         self.num_rows = num_rows
         self.num_generations = num_generations
         self.prompts_per_batch = prompts_per_batch
@@ -116,26 +113,29 @@ def check_pair_batching(
     processes. Gradient accumulation splits the batch only after scoring, so it does not matter.
     """
     block = per_device_batch_size * steps_per_generation
-    pair_rows = 2 * num_generations
-    if block % pair_rows == 0:
-        return
-    if eval:
-        setting = f"per_device_eval_batch_size={per_device_batch_size}"
-        fix = f"Set per_device_eval_batch_size to a multiple of {pair_rows}."
-        generations = "num_generations_eval"
-    else:
-        setting = f"per_device_train_batch_size={per_device_batch_size} x steps_per_generation={steps_per_generation}"
-        smallest = pair_rows // math.gcd(pair_rows, steps_per_generation)
-        fix = (
-            f"Make per_device_train_batch_size x steps_per_generation a multiple of {pair_rows}, e.g. "
-            f"per_device_train_batch_size={smallest} (or a multiple of it)."
-        )
-        generations = "num_generations"
-    raise ValueError(
-        f"PairGRPOTrainer: each process scores {block} completions at a time ({setting}), which is not a "
-        f"multiple of 2 x {generations} = {pair_rows}: the chosen and rejected judge prompts of some pairs "
-        f"would be scored in different batches and get no preference-aware reward. {fix}"
-    )
+    try:  # the whole-pairs rule, each row repeated num_generations times
+        check_pair_batch_size(block, name="the scored block", repeats=num_generations)
+    except ValueError:  # explained in TRL's settings
+        pair_rows = 2 * num_generations
+        if eval:
+            setting = f"per_device_eval_batch_size={per_device_batch_size}"
+            fix = f"Set per_device_eval_batch_size to a multiple of {pair_rows}."
+            generations = "num_generations_eval"
+        else:
+            setting = (
+                f"per_device_train_batch_size={per_device_batch_size} x steps_per_generation={steps_per_generation}"
+            )
+            smallest = pair_rows // math.gcd(pair_rows, steps_per_generation)
+            fix = (
+                f"Make per_device_train_batch_size x steps_per_generation a multiple of {pair_rows}, e.g. "
+                f"per_device_train_batch_size={smallest} (or a multiple of it)."
+            )
+            generations = "num_generations"
+        raise ValueError(
+            f"PairGRPOTrainer: each process scores {block} completions at a time ({setting}), which is not a "
+            f"multiple of 2 x {generations} = {pair_rows}: the chosen and rejected judge prompts of some pairs "
+            f"would be scored in different batches and get no preference-aware reward. {fix}"
+        ) from None
 
 
 def _dataset_column(dataset: Any, name: str) -> list | None:

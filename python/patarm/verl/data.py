@@ -45,10 +45,10 @@ def check_pair_batch_sizes(data_config: Mapping[str, Any], *, shuffled_by_verl: 
     for key in ("train_batch_size", "gen_batch_size"):
         value = data_config.get(key)
         if value is not None:
-            patarm.check_pair_batch_size(int(value), name=f"data.{key}")
+            patarm.check_pair_batch_size(value, name=f"data.{key}")
     val_batch_size = data_config.get("val_batch_size")
     if val_batch_size is not None:
-        patarm.check_pair_batch_size(int(val_batch_size), name="data.val_batch_size")
+        patarm.check_pair_batch_size(val_batch_size, name="data.val_batch_size")
         if data_config.get("validation_shuffle", True):
             raise ValueError(
                 "data.val_batch_size is set and data.validation_shuffle is True: validation batches would split "

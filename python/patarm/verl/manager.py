@@ -165,7 +165,7 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
         table = self.decoder.checked_table(ids, lengths)
         if table is None:
             return None
-        pairwise = self._check_sides(rows)
+        pairwise = self._pairwise(rows)
         return _core.decode_and_score(
             table,
             ids,
@@ -179,20 +179,14 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
             num_threads=self.options.num_threads,
         )
 
-    def _check_sides(self, rows: PairRows) -> bool:
-        pairwise = infer_pairwise(rows.sides, self.options.pairwise)
-        if not pairwise:
-            bad = next((i for i, side in enumerate(rows.sides) if side not in POINTWISE_SIDES), None)
-            if bad is not None:
-                raise ValueError(
-                    f"row {bad} has side {rows.sides[bad]!r}; pointwise rows need 'chosen' or 'rejected' "
-                    "(pairwise rows need the correct verdict 'A'/'B' on every row, or set pairwise=True)"
-                )
-        return pairwise
+    def _pairwise(self, rows: PairRows) -> bool:
+        """Pairwise when asked, or (auto) when every side is a verdict A/B. The core checks each
+        side against the mode it is scored in (its error names the row and the fix)."""
+        return infer_pairwise(rows.sides, self.options.pairwise)
 
     def score_texts(self, texts: list[str], rows: PairRows) -> dict[str, np.ndarray]:
         """`patarm.score_batch` on decoded texts with this manager's options."""
-        pairwise = self._check_sides(rows)
+        pairwise = self._pairwise(rows)
         return patarm.score_batch(
             texts,
             rows.pair_ids,
