@@ -102,6 +102,10 @@ def test_workflow_modules_import_no_heavy_modules():
         (
             "patarm.workflow.data",
             "patarm.workflow.evaluation.evaluate",
+            "patarm.workflow.evaluation.items",
+            "patarm.workflow.evaluation.judgements",
+            "patarm.workflow.evaluation.metrics",
+            "patarm.workflow.evaluation.render",
             "patarm.workflow.evaluation.pairwise",
             "patarm.workflow.evaluation.report",
             "patarm.workflow.evaluation.rewardbench2",
