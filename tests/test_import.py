@@ -50,6 +50,8 @@ NOT_AT_IMPORT = (
     "patarm.workflow.judge",
     "patarm.workflow.judge.client",
     "patarm.workflow.judge.pairwise",
+    "patarm.workflow.judge.results",
+    "patarm.workflow.judge.transport",
     "patarm.workflow.data",
     "patarm.workflow.evaluation",
     "patarm.verl",
@@ -75,6 +77,8 @@ def test_judge_client_names_load_on_first_use():
         "patarm.workflow.judge",
         "patarm.workflow.judge.client",
         "patarm.workflow.judge.pairwise",
+        "patarm.workflow.judge.results",
+        "patarm.workflow.judge.transport",
     ]
     assert _heavy_modules_after(statements) == []
 
