@@ -12,7 +12,7 @@ pool of the same size:
 - openai: ``AsyncOpenAI.chat.completions.create`` per prompt under ``asyncio.Semaphore``,
   collecting the choices' texts (no parsing, no voting);
 - with ``--one-pool``, patarm again with all its connections in one httpx pool (its client
-  spreads them over pools of ``patarm.workflow.judge.client.POOL_SHARD_CONNECTIONS``: httpcore scans a pool's
+  spreads them over pools of ``patarm.workflow.judge.transport.POOL_SHARD_CONNECTIONS``: httpcore scans a pool's
   connections on every request, which grows with the pool).
 
 Reported per client: requests per second, judgements per second, and the client process's CPU
@@ -186,7 +186,7 @@ def main() -> None:
     if args.serve:
         asyncio.run(_serve(args.latency))
         return
-    import patarm.workflow.judge.client as judge_module
+    import patarm.workflow.judge.transport as transport
 
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", "--latency", str(args.latency)], stdout=subprocess.PIPE, text=True
@@ -205,12 +205,12 @@ def main() -> None:
             ideal = concurrency / args.latency
             count = int(min(args.max_requests, max(concurrency * 4, ideal * args.seconds)))
             prompts, responses = rows(count)
-            clients = [("openai", run_openai, None), ("patarm", run_patarm, judge_module.POOL_SHARD_CONNECTIONS)]
+            clients = [("openai", run_openai, None), ("patarm", run_patarm, transport.POOL_SHARD_CONNECTIONS)]
             if args.one_pool:
                 clients.append(("patarm, one pool", run_patarm, concurrency))
             for name, runner, shard in clients:
                 if shard is not None:
-                    judge_module.POOL_SHARD_CONNECTIONS = shard
+                    transport.POOL_SHARD_CONNECTIONS = shard
                 got = asyncio.run(runner(url, prompts, responses, n=args.n, concurrency=concurrency))
                 rate = got["requests"] / got["wall"]
                 row = {

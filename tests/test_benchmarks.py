@@ -11,7 +11,9 @@ datasets = pytest.importorskip("datasets")
 from patarm.workflow.cli import main  # noqa: E402
 from patarm.workflow.data import DataError  # noqa: E402
 from patarm.workflow.evaluation.benchmarks import PUBLISHED, load_published_dataset  # noqa: E402
-from patarm.workflow.evaluation.evaluate import evaluate_scores, load_benchmark, load_judgement_scores  # noqa: E402
+from patarm.workflow.evaluation.evaluate import evaluate_scores  # noqa: E402
+from patarm.workflow.evaluation.items import load_benchmark  # noqa: E402
+from patarm.workflow.evaluation.judgements import load_judgement_scores  # noqa: E402
 from published_datasets import (  # noqa: E402
     rewardbench2_row,
     rewardbench_row,

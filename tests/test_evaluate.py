@@ -10,14 +10,11 @@ import pytest
 
 from patarm.workflow.cli import main
 from patarm.workflow.data import DataError
-from patarm.workflow.evaluation.evaluate import (
-    REWARDBENCH_SECTIONS,
-    REWARDBENCH_WEIGHTS,
-    evaluate_scores,
-    format_report,
-    load_benchmark,
-    load_judgement_scores,
-)
+from patarm.workflow.evaluation.evaluate import evaluate_scores
+from patarm.workflow.evaluation.items import REWARDBENCH_SECTIONS, load_benchmark
+from patarm.workflow.evaluation.judgements import load_judgement_scores
+from patarm.workflow.evaluation.metrics import REWARDBENCH_WEIGHTS
+from patarm.workflow.evaluation.render import format_report
 
 DATA = Path(__file__).parent / "data"
 RB, RB_J = DATA / "rewardbench.jsonl", DATA / "rewardbench_judgements.jsonl"

@@ -214,7 +214,7 @@ def test_float32_safe_groups_have_float32_mean_equal_to_the_value():
 
 
 def test_judge_pair_results_decide_mean_ties_exactly_and_credit_ties():
-    from patarm.workflow.judge.client import Results, ScoreResult, pair_results
+    from patarm.workflow.judge.results import Results, ScoreResult, pair_results
 
     def result(scores):
         scores = np.asarray(scores, dtype=np.float64)

@@ -50,6 +50,8 @@ NOT_AT_IMPORT = (
     "patarm.workflow.judge",
     "patarm.workflow.judge.client",
     "patarm.workflow.judge.pairwise",
+    "patarm.workflow.judge.results",
+    "patarm.workflow.judge.transport",
     "patarm.workflow.data",
     "patarm.workflow.evaluation",
     "patarm.verl",
@@ -75,6 +77,8 @@ def test_judge_client_names_load_on_first_use():
         "patarm.workflow.judge",
         "patarm.workflow.judge.client",
         "patarm.workflow.judge.pairwise",
+        "patarm.workflow.judge.results",
+        "patarm.workflow.judge.transport",
     ]
     assert _heavy_modules_after(statements) == []
 
@@ -102,6 +106,10 @@ def test_workflow_modules_import_no_heavy_modules():
         (
             "patarm.workflow.data",
             "patarm.workflow.evaluation.evaluate",
+            "patarm.workflow.evaluation.items",
+            "patarm.workflow.evaluation.judgements",
+            "patarm.workflow.evaluation.metrics",
+            "patarm.workflow.evaluation.render",
             "patarm.workflow.evaluation.pairwise",
             "patarm.workflow.evaluation.report",
             "patarm.workflow.evaluation.rewardbench2",

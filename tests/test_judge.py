@@ -11,7 +11,8 @@ pytest.importorskip("httpx")
 
 import patarm
 from chat_server import ChatServer, judgement
-from patarm.workflow.judge.client import Judge, JudgeError, Results
+from patarm.workflow.judge.client import Judge, JudgeError
+from patarm.workflow.judge.results import Results
 
 MALFORMED = "<think>no rubrics, no eval</think><answer>7</answer>"
 OUT_OF_RANGE = judgement("11")
@@ -227,7 +228,7 @@ def test_judge_refuses_non_int_counts(settings):
 def test_connections_spread_over_small_pools_reach_max_concurrency_and_stay_warm():
     """Connections live in several small httpx pools (httpcore's per-request cost grows with a
     pool): together they still carry max_concurrency requests, and a light load reuses one."""
-    from patarm.workflow.judge import client as judge_module
+    from patarm.workflow.judge import transport
 
     rules = [
         {"match": "SLOW", "judgements": [judgement(5)], "slow_first": 10**6, "delay": 0.5},
@@ -246,9 +247,9 @@ def test_connections_spread_over_small_pools_reach_max_concurrency_and_stay_warm
 
         sequential_connections, results, pools = asyncio.run(run())
         assert sequential_connections == 1
-        assert judge_module.POOL_SHARD_CONNECTIONS < server.max_in_flight <= 40
+        assert transport.POOL_SHARD_CONNECTIONS < server.max_in_flight <= 40
         assert server.connections <= 40 + 1
-    assert pools == -(-40 // judge_module.POOL_SHARD_CONNECTIONS) > 1 and all(r.score == 5.0 for r in results)
+    assert pools == -(-40 // transport.POOL_SHARD_CONNECTIONS) > 1 and all(r.score == 5.0 for r in results)
 
 
 def test_pools_share_one_tls_context():
@@ -256,7 +257,7 @@ def test_pools_share_one_tls_context():
 
     import httpx
 
-    from patarm.workflow.judge.client import _shared_tls
+    from patarm.workflow.judge.transport import shared_tls
 
-    assert _shared_tls(httpx, "http://127.0.0.1:8000/v1/chat/completions") is False  # no TLS to set up
-    assert isinstance(_shared_tls(httpx, "https://judge.example/v1/chat/completions"), ssl.SSLContext)
+    assert shared_tls(httpx, "http://127.0.0.1:8000/v1/chat/completions") is False  # no TLS to set up
+    assert isinstance(shared_tls(httpx, "https://judge.example/v1/chat/completions"), ssl.SSLContext)

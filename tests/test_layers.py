@@ -245,7 +245,7 @@ def test_the_checks_see_the_imports_they_are_about():
     # A checker that sees nothing passes everything: the package's known imports must be found.
     targets = {(imp.importer, imp.target) for imp in IMPORTS}
     assert ("patarm.rewards", "patarm._core") in targets
-    assert ("patarm.workflow.judge.client", "patarm.voting") in targets
+    assert ("patarm.workflow.judge.results", "patarm.voting") in targets
     assert ("patarm.verl.reward_model", "patarm.workflow.judge.settings") in targets
     local = {(imp.importer, imp.target) for imp in IMPORTS if imp.local}
     assert ("patarm", "patarm.workflow.judge.client") in local  # the lazy patarm.Judge

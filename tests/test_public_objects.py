@@ -1,8 +1,9 @@
 """Every public class pickles (Ray ships objects between processes) and has a short repr.
 
 The factories below must cover every class in the ``__all__`` of ``patarm`` and of the
-workflow modules ``patarm.workflow.data``, ``patarm.workflow.evaluation.evaluate`` and
-``patarm.workflow.judge.log``: a new public class without one fails ``test_every_public_class_has_a_factory``.
+workflow modules ``patarm.workflow.data``, ``patarm.workflow.evaluation.items``,
+``patarm.workflow.evaluation.report`` and ``patarm.workflow.judge.log``: a new public class
+without one fails ``test_every_public_class_has_a_factory``.
 """
 
 import os
@@ -13,7 +14,7 @@ import pytest
 
 import patarm
 from patarm.workflow import data
-from patarm.workflow.evaluation import evaluate
+from patarm.workflow.evaluation import evaluate, items, report
 from patarm.workflow.judge import log as judge_log
 
 GOOD = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>{}</answer>"
@@ -94,7 +95,7 @@ FACTORIES = {
     "ScoreResult": (lambda: _score_result(7.0), lambda r: r.to_record()),
     "PairResult": (_pair_result, lambda r: r.to_record()),
     "Results": (lambda: patarm.Results([_pair_result()]), lambda r: r.to_records()),
-    # workflow: patarm.workflow.data and patarm.workflow.evaluation.evaluate
+    # workflow: patarm.workflow.data and patarm.workflow.evaluation
     "data.Columns": (lambda: data.Columns(prompt="question"), lambda c: c),
     "data.RolloutColumns": (lambda: data.RolloutColumns(text="judgement"), lambda c: c),
     "data.DataError": (
@@ -118,10 +119,10 @@ FACTORIES = {
         lambda s: s.to_dict(),
     ),
     "data.RubricCache": (_rubric_cache, lambda c: (c.rubric_file, c.get("math").render())),
-    "evaluate.EvaluationReport": (
+    "report.EvaluationReport": (
         lambda: evaluate.evaluate_scores(
             "rewardbench",
-            [evaluate.Item("1", "prompt", ("good",), ("bad",), "hep-go")],
+            [items.Item("1", "prompt", ("good",), ("bad",), "hep-go")],
             {("1", "chosen", 0): np.array([8.0, 7.0]), ("1", "rejected", 0): np.array([3.0, 9.0])},
         ),
         lambda r: dict(r),
@@ -138,13 +139,13 @@ FACTORIES = {
         ),
         lambda s: s.to_dict(),
     ),
-    "evaluate.Item": (
-        lambda: evaluate.Item("1", "prompt", ("good",), ("bad",), "chat"),
+    "items.Item": (
+        lambda: items.Item("1", "prompt", ("good",), ("bad",), "chat"),
         lambda i: i,
     ),
 }
 
-MODULES = {"": patarm, "data.": data, "evaluate.": evaluate, "judge_log.": judge_log}
+MODULES = {"": patarm, "data.": data, "items.": items, "report.": report, "judge_log.": judge_log}
 PUBLIC_CLASSES = sorted(
     prefix + name
     for prefix, module in MODULES.items()

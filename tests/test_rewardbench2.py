@@ -13,7 +13,10 @@ import numpy as np
 import pytest
 
 from patarm.workflow.cli import main
-from patarm.workflow.evaluation.evaluate import Item, evaluate_scores, format_report, load_benchmark, scores_from_rows
+from patarm.workflow.evaluation.evaluate import evaluate_scores
+from patarm.workflow.evaluation.items import Item, load_benchmark
+from patarm.workflow.evaluation.judgements import scores_from_rows
+from patarm.workflow.evaluation.render import format_report
 from patarm.workflow.evaluation.rewardbench2 import best_of_credits, ties_score
 
 X = None  # an invalid judgement (no score)

@@ -15,13 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from patarm.workflow.evaluation.evaluate import (
-    REWARDBENCH_SECTIONS,
-    REWARDBENCH_WEIGHTS,
-    Item,
-    rewardbench_metrics,
-    section_scores,
-)
+from patarm.workflow.evaluation.items import REWARDBENCH_SECTIONS, Item
+from patarm.workflow.evaluation.metrics import REWARDBENCH_WEIGHTS, rewardbench_metrics, section_scores
 
 SPEC = importlib.util.find_spec("rewardbench")
 pytestmark = pytest.mark.skipif(

@@ -9,7 +9,10 @@ import pytest
 
 import patarm
 from patarm.workflow.cli import main
-from patarm.workflow.evaluation.evaluate import evaluate_scores, format_report, load_benchmark, load_judgement_scores
+from patarm.workflow.evaluation.evaluate import evaluate_scores
+from patarm.workflow.evaluation.items import load_benchmark
+from patarm.workflow.evaluation.judgements import load_judgement_scores
+from patarm.workflow.evaluation.render import format_report
 from patarm.workflow.evaluation.report import EvaluationReport, rewardbench_results
 
 DATA = Path(__file__).parent / "data"

@@ -99,14 +99,16 @@ __all__ = [
 
 if TYPE_CHECKING:  # for type checkers only: at run time these load on first use (__getattr__)
     from .verl.manager import PairRewardManager as PairRewardManager
-    from .workflow.judge.client import Judge, JudgeError, PairResult, Results, ScoreResult
+    from .workflow.judge.client import Judge, JudgeError
     from .workflow.judge.pairwise import PairwiseResult, PairwiseResults
+    from .workflow.judge.results import PairResult, Results, ScoreResult
 
 # Layers 2 and 3 behind the front door, resolved lazily so that `import patarm` imports only the
 # core API and numpy: the judge client (patarm.workflow.judge) loads on first use of its names;
 # PairRewardManager imports verl and torch, so it is not in __all__ (`from patarm import *` must
 # stay light).
-_JUDGE_CLIENT = ("Judge", "JudgeError", "PairResult", "Results", "ScoreResult")
+_JUDGE_CLIENT = ("Judge", "JudgeError")
+_JUDGE_RESULTS = ("PairResult", "Results", "ScoreResult")
 _JUDGE_PAIRWISE = ("PairwiseResult", "PairwiseResults")
 
 
@@ -116,6 +118,10 @@ def __getattr__(name: str) -> Any:
         from .workflow.judge import client
 
         value = getattr(client, name)
+    elif name in _JUDGE_RESULTS:
+        from .workflow.judge import results
+
+        value = getattr(results, name)
     elif name in _JUDGE_PAIRWISE:
         from .workflow.judge import pairwise
 

@@ -94,14 +94,10 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..._optional import require_matplotlib
     from ..data.io import write_json
-    from ..evaluation.evaluate import (
-        evaluate_scores,
-        format_report,
-        load_benchmark,
-        load_judgement_scores,
-        plot_report,
-        scores_from_rows,
-    )
+    from ..evaluation.evaluate import evaluate_scores
+    from ..evaluation.items import load_benchmark
+    from ..evaluation.judgements import load_judgement_scores, scores_from_rows
+    from ..evaluation.render import format_report, plot_report
 
     # Missing packages and options fail before the benchmark is read or a server is called.
     if args.judge_url:

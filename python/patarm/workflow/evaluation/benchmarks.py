@@ -2,7 +2,7 @@
 
 ``patarm evaluate allenai/reward-bench`` (and :func:`load_published`) reads a benchmark with
 ``datasets.load_dataset(name, config, split=split)``, the call rewardbench's own loaders make,
-and maps its fields onto patarm's items (:class:`patarm.workflow.evaluation.evaluate.Item`):
+and maps its fields onto patarm's items (:class:`patarm.workflow.evaluation.items.Item`):
 
 =====================  =========  ==========================================================
 name                   split      fields -> item
@@ -115,7 +115,7 @@ def _is_saved_to_disk(path: Path) -> bool:
 
 def load_published(name: str, *, dataset_path: PathLike | None = None) -> tuple[str, list]:
     """Read a published benchmark; returns (patarm benchmark format, items)."""
-    from .evaluate import items_from_records
+    from .items import items_from_records
 
     dataset = load_published_dataset(name, dataset_path=dataset_path)
     spec = PUBLISHED[name]

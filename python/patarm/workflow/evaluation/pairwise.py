@@ -21,7 +21,8 @@ import numpy as np
 from ...voting import tie_credit
 from ..data.io import DataError, PathLike, check_id, read_records
 from ..judge.pairwise import ORDERS, PairwiseResult, pairwise_results, pairwise_summary
-from .evaluate import METHODS, VOTE_LEVELS, Item, judge_domain, rewardbench_metrics, vote_levels
+from .items import Item, judge_domain
+from .metrics import METHODS, VOTE_LEVELS, rewardbench_metrics, vote_levels
 from .report import EvaluationReport
 
 PairKey = tuple[str, str]  # (item id, order)

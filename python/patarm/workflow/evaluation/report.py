@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from ..data.io import PathLike, atomic_path, json_safe
+from .render import report_table
 
 
 class EvaluationReport(dict):
@@ -25,8 +26,6 @@ class EvaluationReport(dict):
         )
 
     def _repr_html_(self) -> str:
-        from .evaluate import report_table
-
         title, header, rows = report_table(self)
         head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
         body = "".join(

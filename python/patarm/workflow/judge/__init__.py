@@ -1,7 +1,10 @@
 """The judge client: an LLM judge behind an OpenAI-compatible server.
 
-- :mod:`patarm.workflow.judge.client`: :class:`Judge` (pointwise scoring, voting, pairs) and its
-  results; also ``patarm.Judge`` at the top level.
+- :mod:`patarm.workflow.judge.client`: :class:`Judge` (pointwise scoring, voting, pairs); also
+  ``patarm.Judge`` at the top level.
+- :mod:`patarm.workflow.judge.results`: what it returns (``ScoreResult``, ``PairResult``,
+  ``Results``), parsed and voted in the Rust core.
+- :mod:`patarm.workflow.judge.transport`: its HTTP connection pools and the replies' texts.
 - :mod:`patarm.workflow.judge.pairwise`: the pairwise (A/B) judge, both orders, voted.
 - :mod:`patarm.workflow.judge.log`: the crash-safe judgements log that makes runs resumable.
 - :mod:`patarm.workflow.judge.settings`: one judge configuration from keywords and
@@ -12,9 +15,10 @@ httpx (the ``judge`` extra) is imported on first use, never by importing this pa
 
 from __future__ import annotations
 
-from .client import Judge, JudgeError, PairResult, Results, ScoreResult
+from .client import Judge, JudgeError
 from .log import JudgementLog, JudgingStats
 from .pairwise import PairwiseResult, PairwiseResults
+from .results import PairResult, Results, ScoreResult
 
 __all__ = [
     "Judge",

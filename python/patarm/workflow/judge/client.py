@@ -12,7 +12,9 @@ append-only judgements log as they arrive (:mod:`patarm.workflow.judge.log`).
 
 The API is async (``ascore``, ``acompare``, ``ascore_many``, ``acompare_many``) with sync
 wrappers (``score``, ``compare``, ...) that also work inside Jupyter's running event loop.
-Results keep the raw judgement texts; ``Results.to_pandas()`` gives a DataFrame.
+Results keep the raw judgement texts; ``Results.to_pandas()`` gives a DataFrame
+(:mod:`patarm.workflow.judge.results`). The connection pools and the reading of replies are in
+:mod:`patarm.workflow.judge.transport`.
 
 Needs ``httpx`` (``pip install 'patarm[judge]'``), imported lazily.
 """
@@ -21,164 +23,22 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import math
 import random
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import numpy as np
-
 from ..._core import DEFAULT_DOMAIN
-from ..._optional import require, require_httpx
-from ...voting import majority_vote, mean_vote, mean_vote_gaps, score_matrix, tie_credit
+from ..._optional import require_httpx
+from .results import PairResult, Results, ScoreResult, pair_results, score_results
+from .transport import RETRY_STATUS, LoopState, choice_texts, open_pools, retry_after_seconds
 
 T = TypeVar("T")
-
-RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
 class JudgeError(ConnectionError):
     """The judge server could not be reached, refused a request, or kept failing after all
     retries (a ``ConnectionError``, so the CLI reports it as one clear line)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Results
-
-
-@dataclass(repr=False)
-class ScoreResult:
-    """The judge's verdict on one response: every raw judgement, its parsed score (NaN when
-    the judgement is malformed), its error kind, and the mean-voted ``score``."""
-
-    prompt: str
-    response: str
-    domain: str
-    judgements: list[str]
-    scores: np.ndarray
-    errors: list[str | None]
-    score: float  # mean of the valid scores; NaN when none is valid
-
-    @property
-    def n(self) -> int:
-        return len(self.judgements)
-
-    @property
-    def num_valid(self) -> int:
-        return int(np.count_nonzero(~np.isnan(self.scores)))
-
-    def __repr__(self) -> str:
-        return f"ScoreResult(score={self.score:.3g}, valid={self.num_valid}/{self.n}, domain={self.domain!r})"
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "prompt": self.prompt,
-            "response": self.response,
-            "domain": self.domain,
-            "score": self.score,
-            "num_valid": self.num_valid,
-            "n": self.n,
-            "scores": self.scores.tolist(),
-            "errors": list(self.errors),
-            "judgements": list(self.judgements),
-        }
-
-
-@dataclass(repr=False)
-class PairResult:
-    """The judge's verdict on a (chosen, rejected) pair: both sides' results plus the two votes.
-    ``mean_correct``: the chosen mean score is strictly higher (compared exactly).
-    ``majority_correct``: the chosen response won more rounds (round i compares the i-th
-    judgement of each side). Ties lose; ``mean_tie``/``majority_tie`` mark them (a side without
-    a valid score included), and :meth:`credit` counts them as ``ties`` says."""
-
-    chosen: ScoreResult
-    rejected: ScoreResult
-    mean_correct: bool
-    majority_correct: bool
-    votes: tuple[int, int]  # rounds won by (chosen, rejected)
-    mean_tie: bool = False
-    majority_tie: bool = False
-
-    def credit(self, method: str = "mean", ties: str = "wrong") -> float:
-        """1.0 for a win, 0.0 for a loss; a tie earns 0.0 (``ties="wrong"``) or 0.5
-        (``ties="half"``, as RewardBench's generative-judge script)."""
-        if method not in ("mean", "majority"):
-            raise ValueError(f"method={method!r}; use 'mean' or 'majority'")
-        correct, tie = (
-            (self.mean_correct, self.mean_tie) if method == "mean" else (self.majority_correct, self.majority_tie)
-        )
-        return 1.0 if correct else tie_credit(ties) if tie else 0.0
-
-    @property
-    def margin(self) -> float:
-        return self.chosen.score - self.rejected.score
-
-    def __repr__(self) -> str:
-        return (
-            f"PairResult(chosen={self.chosen.score:.3g}, rejected={self.rejected.score:.3g}, "
-            f"mean_correct={self.mean_correct}, majority_correct={self.majority_correct})"
-        )
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "prompt": self.chosen.prompt,
-            "domain": self.chosen.domain,
-            "chosen_score": self.chosen.score,
-            "rejected_score": self.rejected.score,
-            "margin": self.margin,
-            "mean_correct": self.mean_correct,
-            "majority_correct": self.majority_correct,
-            "chosen_votes": self.votes[0],
-            "rejected_votes": self.votes[1],
-            "chosen_scores": self.chosen.scores.tolist(),
-            "rejected_scores": self.rejected.scores.tolist(),
-            "chosen_judgements": list(self.chosen.judgements),
-            "rejected_judgements": list(self.rejected.judgements),
-            "chosen": self.chosen.response,
-            "rejected": self.rejected.response,
-        }
-
-
-class Results(list):
-    """A list of ``ScoreResult`` or ``PairResult`` with a DataFrame export. ``stats``: the
-    run's :class:`patarm.workflow.judge.log.JudgingStats` (None when built by hand)."""
-
-    stats: Any = None
-
-    def __repr__(self) -> str:
-        kind = type(self[0]).__name__ if self else "result"
-        return f"Results({len(self)} x {kind})"
-
-    def to_records(self) -> list[dict[str, Any]]:
-        return [item.to_record() for item in self]
-
-    def accuracy(self, method: str = "mean", ties: str = "wrong") -> float:
-        """Mean :meth:`PairResult.credit` of pair results (NaN when empty)."""
-        return sum(item.credit(method, ties) for item in self) / len(self) if self else math.nan
-
-    def to_pandas(self):
-        """One row per result (raw judgements in list columns). Needs pandas."""
-        pd = require("pandas", "Results.to_pandas()", "'patarm[pandas]'")
-        return pd.DataFrame(self.to_records())
-
-
-# --------------------------------------------------------------------------------------------
-# Voting (Rust core)
-
-
-def _mean_votes(score_rows: Sequence[np.ndarray]) -> np.ndarray:
-    return np.asarray(mean_vote(score_matrix(score_rows)))  # a matrix in: one mean per row
-
-
-def _majority_votes(chosen_rows: Sequence[np.ndarray], rejected_rows: Sequence[np.ndarray]):
-    """(chosen won, chosen votes, rejected votes) per pair, from the Rust core."""
-    # Both sides padded to one width: round i compares the i-th judgement of each side.
-    width = max([len(r) for r in chosen_rows] + [len(r) for r in rejected_rows] + [1])
-    vote = majority_vote(score_matrix(chosen_rows, width), score_matrix(rejected_rows, width))
-    return vote.chosen_wins, vote.chosen_votes, vote.rejected_votes
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,25 +58,6 @@ def run_sync(awaitable_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 # --------------------------------------------------------------------------------------------
 # The client
-
-
-# Connections per httpx client. httpcore's pool scans all its connections on every request
-# start and end (and, for each idle one, all of them again), so one pool of 256 connections
-# costs far more CPU per request than 32 pools of 8: the judge spreads its connections over
-# several clients (benches/bench_judge_client.py measures it).
-POOL_SHARD_CONNECTIONS = 8
-
-
-@dataclass
-class _LoopState:
-    clients: list[Any]
-    semaphore: asyncio.Semaphore
-    free_slots: list[int]  # one per request allowed in flight, naming its client
-    requests: int = 0
-
-    @property
-    def client(self) -> Any:
-        return self.clients[0]
 
 
 class Judge:
@@ -290,7 +131,7 @@ class Judge:
             raise ValueError(
                 "template must be a pointwise template ({response} slot): Judge scores one response at a time"
             )
-        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
+        self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopState] = weakref.WeakKeyDictionary()
 
     # -- pickling: the HTTP clients belong to event loops and are rebuilt on first use.
     def __getstate__(self) -> dict[str, Any]:
@@ -317,28 +158,16 @@ class Judge:
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _state(self) -> _LoopState:
+    def _state(self) -> LoopState:
         loop = asyncio.get_running_loop()
         state = self._states.get(loop)
         if state is None:
-            httpx = require_httpx()
-            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-            shards = -(-self.max_concurrency // POOL_SHARD_CONNECTIONS)
-            slots = [i % shards for i in range(self.max_concurrency)]
-            tls = _shared_tls(httpx, self.url)
-            clients = [
-                httpx.AsyncClient(
-                    timeout=httpx.Timeout(self.timeout),
-                    headers=headers,
-                    limits=httpx.Limits(max_connections=slots.count(shard)),
-                    verify=tls,
-                )
-                for shard in range(shards)
-            ]
-            # Slots are taken last-in first-out: a lightly loaded judge keeps reusing one client's
-            # warm connections instead of opening one per client.
-            state = _LoopState(
-                clients=clients, semaphore=asyncio.Semaphore(self.max_concurrency), free_slots=slots[::-1]
+            state = open_pools(
+                require_httpx(),
+                self.url,
+                api_key=self.api_key,
+                timeout=self.timeout,
+                max_concurrency=self.max_concurrency,
             )
             self._states[loop] = state
         return state
@@ -394,14 +223,14 @@ class Judge:
                 continue
             if response.status_code in RETRY_STATUS:
                 last_problem = f"HTTP {response.status_code}: {response.text[:200]}"
-                retry_after = _seconds(response.headers.get("Retry-After"))
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 continue
             if response.status_code >= 400:
                 raise JudgeError(
                     f"{self.url} answered HTTP {response.status_code} (not retried): {response.text[:500]}"
                 )
             try:
-                return _choice_texts(response.json())
+                return choice_texts(response.json())
             except (ValueError, KeyError, TypeError) as exc:
                 last_problem = f"malformed chat-completions body ({exc}): {response.text[:200]}"
                 continue
@@ -422,27 +251,6 @@ class Judge:
         return texts[:n]
 
     # -- scoring -----------------------------------------------------------------------------
-
-    def _results(self, prompts, responses, domains, judgement_lists) -> list[ScoreResult]:
-        from ...parsing import ERROR_KINDS, parse_judgements
-
-        flat = [text for texts in judgement_lists for text in texts]
-        parsed = parse_judgements(flat, think_in_prompt=self.think_in_prompt, answer_only=self.answer_only)
-        scores = np.asarray(parsed["score"], dtype=np.float64)
-        codes = np.asarray(parsed["error_code"]).tolist()
-        rows, start = [], 0
-        for texts in judgement_lists:
-            rows.append(scores[start : start + len(texts)])
-            start += len(texts)
-        means = _mean_votes(rows)
-        out, start = [], 0
-        for prompt, response, domain, texts, row, mean in zip(
-            prompts, responses, domains, judgement_lists, rows, means, strict=True
-        ):
-            errors = [ERROR_KINDS[c] for c in codes[start : start + len(texts)]]
-            start += len(texts)
-            out.append(ScoreResult(prompt, response, domain, list(texts), row, errors, float(mean)))
-        return out
 
     async def ascore_many(
         self,
@@ -483,7 +291,16 @@ class Judge:
         finally:
             if log is not None and not isinstance(cache, JudgementLog):
                 log.close()
-        results = Results(self._results(prompts, responses, domains, judgement_lists))
+        results = Results(
+            score_results(
+                prompts,
+                responses,
+                domains,
+                judgement_lists,
+                think_in_prompt=self.think_in_prompt,
+                answer_only=self.answer_only,
+            )
+        )
         stats.count_errors([kind for result in results for kind in result.errors])
         results.stats = stats
         return results
@@ -606,70 +423,14 @@ class Judge:
         return self._sync(lambda: self.acompare_pairwise_many(prompts, chosen, rejected, **kwargs))
 
 
-def pair_results(chosen: Sequence[ScoreResult], rejected: Sequence[ScoreResult]) -> list[PairResult]:
-    """Pair up two sides' results and vote (mean and majority, Rust core)."""
-    chosen_rows, rejected_rows = [c.scores for c in chosen], [r.scores for r in rejected]
-    wins, c_votes, r_votes = _majority_votes(chosen_rows, rejected_rows)
-    width = max([len(row) for row in chosen_rows] + [len(row) for row in rejected_rows] + [1])
-    _, order = mean_vote_gaps(score_matrix(chosen_rows, width), score_matrix(rejected_rows, width))
-    out = []
-    for i, (c, r) in enumerate(zip(chosen, rejected, strict=True)):
-        # Exact means; a side without a valid score gives order 0: not a win, a tie.
-        out.append(
-            PairResult(
-                c,
-                r,
-                bool(order[i] == 1),
-                bool(wins[i]),
-                (int(c_votes[i]), int(r_votes[i])),
-                mean_tie=bool(order[i] == 0),
-                majority_tie=bool(c_votes[i] == r_votes[i]),
-            )
-        )
-    return out
-
-
 def _baseline_template():
     from ...prompts import PromptTemplate
 
     return PromptTemplate.baseline()
 
 
-def _shared_tls(httpx: Any, url: str) -> Any:
-    """One TLS setting for all of a judge's pools: loading the CA bundle costs ~50 ms per
-    client, so an https judge builds one context; plain HTTP never uses TLS (nothing to load)."""
-    if url.startswith("http://"):
-        return False
-    make = getattr(httpx, "create_ssl_context", None)
-    return make() if make is not None else True
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: fall back to exponential backoff
-
-
-def _choice_texts(body: dict[str, Any]) -> list[str]:
-    """The texts of a chat-completions body. A reasoning parser (vLLM ``--reasoning-parser``)
-    moves the think block into ``reasoning_content``; it is put back so the judgement parses."""
-    choices = body["choices"]
-    if not isinstance(choices, list) or not choices:
-        raise ValueError("no choices")
-    texts = []
-    for choice in sorted(choices, key=lambda c: c.get("index", 0)):
-        message = choice["message"]
-        content = message.get("content") or ""
-        reasoning = message.get("reasoning_content") or message.get("reasoning")
-        if reasoning and "<think>" not in content:
-            content = f"<think>{reasoning}</think>{content}"
-        texts.append(content)
-    return texts
-
-
-__all__ = ["Judge", "JudgeError", "PairResult", "Results", "ScoreResult", "pair_results", "run_sync"]
+__all__ = ["Judge", "JudgeError", "run_sync"]

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ...voting import majority_vote, mean_vote_gaps, tie_credit
-from .client import Results
+from .results import Results
 
 ORDERS = ("AB", "BA")  # AB: the chosen response is shown as A
 
