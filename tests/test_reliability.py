@@ -99,6 +99,67 @@ def _pool_task(_):
     return scores_in_this_process()
 
 
+FIRST_CALLS = """
+    import os, sys, threading, time, warnings
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import patarm
+
+    texts = ["<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>" + str(i % 10) + "</answer>"
+             for i in range(64)]
+
+    def calls():
+        # The first calls of a process: argument reading (ints, numpy bools refused), parsing,
+        # scoring, prompts with built-in rubrics and templates, and an error message.
+        patarm.parse_judgements(texts, num_threads=2)
+        patarm.score_batch(texts, [i // 2 for i in range(64)], ["chosen", "rejected"] * 32, num_threads=1)
+        patarm.build_prompts(["q"] * 8, ["r"] * 8, ["chat", "math"] * 4)
+        patarm.build_prompt("q", "r", template="baseline")
+        try:
+            patarm.score_batch(texts[:2], [1, 2], ["chosen", 5])
+        except TypeError:
+            pass
+
+    threading.Thread(target=calls, daemon=True).start()
+    time.sleep(float(sys.argv[1]))
+    pid = os.fork()  # lands while the thread makes its first calls
+    if pid == 0:
+        code = 1
+        try:
+            calls()
+            code = 0
+        finally:
+            os._exit(code)
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            sys.exit(os.waitstatus_to_exitcode(status))
+        time.sleep(0.002)
+    os.kill(pid, 9)
+    sys.exit(3)
+""".replace("DEADLINE", str(CHILD_DEADLINE_S))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forks_during_a_threads_first_calls():
+    """What a first call initialises once per process must not be half-done in a forked child.
+    A child forked while another thread read its first arguments hung for good (PyO3's lazily
+    interned `__name__` key, read to tell numpy bools): about 1 trial in 150, so these 48 fresh
+    processes, forking at staggered moments, caught it in roughly one run in four: a stress
+    guard, not a proof (the proof is that the import now initialises what calls read)."""
+    delays = [0.0, 0.0002, 0.0005, 0.001, 0.002, 0.004] * 8
+    outcomes = []
+    for delay in delays:
+        result = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(FIRST_CALLS), str(delay)],
+            capture_output=True,
+            text=True,
+            timeout=CHILD_DEADLINE_S + 30,
+        )
+        outcomes.append({0: "ok", 3: "hung"}.get(result.returncode, f"failed: {result.stderr[-300:]}"))
+    assert outcomes.count("ok") == len(delays), {kind: outcomes.count(kind) for kind in set(outcomes)}
+
+
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method")
 def test_multiprocessing_fork_pools_while_another_thread_calls_patarm():
     context = multiprocessing.get_context("fork")
