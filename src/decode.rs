@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use ndarray::ArrayView2;
 use serde_json::Value;
 
-/// Errors of the decoding concern (converted to Python in `python/errors.rs`).
+/// Errors of the decoding concern (converted to Python in `python/errors/decode.rs`).
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DecodeError {
     /// The tokenizer description is not JSON of the `tokenizers` format.

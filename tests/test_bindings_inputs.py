@@ -1,4 +1,4 @@
-"""The bindings' argument rules (src/python/inputs.rs), the same for every function of _core:
+"""The bindings' argument rules (src/python/inputs/), the same for every function of _core:
 
 * a row argument is any ordered iterable (list, tuple, numpy array, generator), never a lone str
   or an unordered dict/set;

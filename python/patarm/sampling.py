@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 # Integer settings are read by the core's integer rule (_core.read_int64 / read_seed /
-# read_epoch, src/python/inputs.rs): an int or numpy integer, never a bool, within 64 bits;
+# read_epoch, src/python/inputs/integers.rs): an int or numpy integer, never a bool, within 64 bits;
 # seeds in [-2**63, 2**64), taken modulo 2**64 as torch.manual_seed does; epochs >= 0. Its
 # errors name the setting.
 

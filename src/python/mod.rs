@@ -1,6 +1,6 @@
 //! The only PyO3 code of the crate: one binding file per core concern (or per class), and
-//! the shared pieces every binding goes through: `inputs.rs` reads every argument (with
-//! `utf8.rs`, the bindings' only `unsafe`), `errors.rs` builds every exception.
+//! the shared pieces every binding goes through: `inputs/` reads every argument (with
+//! `utf8.rs`, the bindings' only `unsafe`), `errors/` builds every exception.
 
 use pyo3::prelude::*;
 
