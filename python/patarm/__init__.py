@@ -137,4 +137,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_JUDGE_CLIENT, *_JUDGE_PAIRWISE, "PairRewardManager"})
+    return sorted({*globals(), *_JUDGE_CLIENT, *_JUDGE_RESULTS, *_JUDGE_PAIRWISE, "PairRewardManager"})

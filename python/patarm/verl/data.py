@@ -21,8 +21,7 @@ import numpy as np
 from torch.utils.data import Sampler
 from verl.utils.dataset.rl_dataset import RLHFDataset
 
-import patarm
-
+from ..sampling import check_pair_batch_size, pair_permutation
 from ._rows import PAIRWISE_SIDES, POINTWISE_SIDES, _plain
 
 logger = logging.getLogger(__name__)
@@ -45,10 +44,10 @@ def check_pair_batch_sizes(data_config: Mapping[str, Any], *, shuffled_by_verl: 
     for key in ("train_batch_size", "gen_batch_size"):
         value = data_config.get(key)
         if value is not None:
-            patarm.check_pair_batch_size(value, name=f"data.{key}")
+            check_pair_batch_size(value, name=f"data.{key}")
     val_batch_size = data_config.get("val_batch_size")
     if val_batch_size is not None:
-        patarm.check_pair_batch_size(val_batch_size, name="data.val_batch_size")
+        check_pair_batch_size(val_batch_size, name="data.val_batch_size")
         if data_config.get("validation_shuffle", True):
             raise ValueError(
                 "data.val_batch_size is set and data.validation_shuffle is True: validation batches would split "
@@ -109,7 +108,7 @@ def unit_order(num_units: int, seed: int, epoch: int) -> np.ndarray:
     """A permutation of units, from patarm's platform-independent pair permutation."""
     if num_units == 0:
         return np.zeros(0, dtype=np.int64)
-    return patarm.pair_permutation(2 * num_units, seed, epoch)[::2] // 2
+    return pair_permutation(2 * num_units, seed, epoch)[::2] // 2
 
 
 def _units_of_dataframe(dataframe: Any) -> list[tuple[int, ...]]:

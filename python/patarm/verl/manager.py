@@ -27,10 +27,10 @@ from verl import DataProto
 from verl.workers.reward_manager import register as register_batch_manager
 from verl.workers.reward_manager.abstract import AbstractRewardManager
 
-import patarm
-from patarm import _core
-
-from ..rewards import float32_safe
+from .. import _core
+from .._core import Constant, Graded
+from ..parsing import ERROR_KINDS, parse_judgement
+from ..rewards import float32_safe, score_batch
 from ._rows import POINTWISE_SIDES, Options, PairRows, infer_pairwise, pair_rows, unwrap_compute_score
 from .decode import FastDecoder, as_int64_matrix
 from .setup_checks import fully_async_message
@@ -160,7 +160,7 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
         """Decoding and scoring in one native pass (no Python strings), when the tokenizer is
         natively decodable and f is built in; None otherwise."""
         f = self.options.f
-        if f is not None and not isinstance(f, (patarm.Graded, patarm.Constant)):
+        if f is not None and not isinstance(f, (Graded, Constant)):
             return None  # a Python callable: applied by score_batch after the native pass
         table = self.decoder.checked_table(ids, lengths)
         if table is None:
@@ -185,9 +185,9 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
         return infer_pairwise(rows.sides, self.options.pairwise)
 
     def score_texts(self, texts: list[str], rows: PairRows) -> dict[str, np.ndarray]:
-        """`patarm.score_batch` on decoded texts with this manager's options."""
+        """`score_batch` on decoded texts with this manager's options."""
         pairwise = self._pairwise(rows)
-        return patarm.score_batch(
+        return score_batch(
             texts,
             rows.pair_ids,
             rows.sides,
@@ -201,7 +201,7 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
     @staticmethod
     def extra_info(scores: Mapping[str, np.ndarray]) -> dict[str, list]:
         """verl's reward extra info (one list per key, aligned to the rows) from score_batch."""
-        kinds = patarm.ERROR_KINDS
+        kinds = ERROR_KINDS
         return {
             "judge_score": _nan_to_none(scores["score"]),
             "format_reward": scores["format_reward"].astype(float).tolist(),
@@ -300,11 +300,11 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
         if pairwise:  # the pairwise reward needs no partner: it is final here
             scores = self.score_texts([text], rows)
             reward, par_applied = float(scores["reward"][0]), True
-            judgement = patarm.parse_judgement(text, pairwise=True, think_in_prompt=self.options.think_in_prompt)
+            judgement = parse_judgement(text, pairwise=True, think_in_prompt=self.options.think_in_prompt)
         else:
-            judgement = patarm.parse_judgement(text, think_in_prompt=self.options.think_in_prompt)
+            judgement = parse_judgement(text, think_in_prompt=self.options.think_in_prompt)
             reward, par_applied = float(judgement.format_reward), False
-        code = patarm.ERROR_KINDS.index(judgement.error)
+        code = ERROR_KINDS.index(judgement.error)
         return {
             "reward_score": float(float32_safe([reward])[0]),
             "reward_extra_info": {
