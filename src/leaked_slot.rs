@@ -17,7 +17,9 @@ pub struct LeakedSlot<T> {
     ptr: AtomicPtr<T>,
 }
 
-impl<T> LeakedSlot<T> {
+// `Sync` because the value is shared by every thread that reads the slot, `Send` because the
+// thread that drops a losing value may not be the one that made it.
+impl<T: Send + Sync + 'static> LeakedSlot<T> {
     pub const fn new() -> Self {
         Self {
             ptr: AtomicPtr::new(ptr::null_mut()),
@@ -31,29 +33,32 @@ impl<T> LeakedSlot<T> {
     }
 
     /// Puts `value` in the slot in place of `current` (what [`LeakedSlot::get`] returned) and
-    /// returns it; if another thread changed the slot since, `value` is dropped and the other
+    /// returns it; if another thread filled the slot since, `value` is dropped and the other
     /// thread's value is returned. The replaced value is leaked, never freed.
     pub fn replace(&self, current: Option<&'static T>, value: T) -> &'static T {
-        let expected = current.map_or(ptr::null_mut(), |value| ptr::from_ref(value).cast_mut());
+        let mut expected = current.map_or(ptr::null_mut(), |value| ptr::from_ref(value).cast_mut());
         let fresh = Box::into_raw(Box::new(value));
-        match self
-            .ptr
-            .compare_exchange(expected, fresh, Ordering::AcqRel, Ordering::Acquire)
-        {
-            // SAFETY: `fresh` came from `Box::into_raw` and is now owned by the slot, never freed.
-            Ok(_) => unsafe { &*fresh },
-            Err(winner) => {
-                // SAFETY: `fresh` was never shared, so this is its only owner. `winner` is
-                // non-null (a slot is never emptied once filled, and the exchange failed, so it
-                // holds something other than `expected`) and points to a leaked value.
-                drop(unsafe { Box::from_raw(fresh) });
-                unsafe { &*winner }
+        loop {
+            match self
+                .ptr
+                .compare_exchange(expected, fresh, Ordering::AcqRel, Ordering::Acquire)
+            {
+                // SAFETY: `fresh` came from `Box::into_raw` and is now owned by the slot, never freed.
+                Ok(_) => return unsafe { &*fresh },
+                // Still empty: `current` was not this slot's value; try again as a first fill.
+                Err(winner) if winner.is_null() => expected = winner,
+                Err(winner) => {
+                    // SAFETY: `fresh` was never shared, so this is its only owner; `winner` is
+                    // non-null, so it came from `Box::into_raw` and is never freed.
+                    drop(unsafe { Box::from_raw(fresh) });
+                    return unsafe { &*winner };
+                }
             }
         }
     }
 }
 
-impl<T> Default for LeakedSlot<T> {
+impl<T: Send + Sync + 'static> Default for LeakedSlot<T> {
     fn default() -> Self {
         Self::new()
     }
@@ -95,6 +100,14 @@ mod tests {
             1,
             "the losing value is dropped, the winner kept"
         );
+    }
+
+    #[test]
+    fn a_current_from_elsewhere_on_an_empty_slot_is_a_first_fill() {
+        static ELSEWHERE: u32 = 5;
+        let slot = LeakedSlot::new();
+        let got = slot.replace(Some(&ELSEWHERE), 7);
+        assert_eq!((*got, *slot.get().unwrap()), (7, 7));
     }
 
     #[test]

@@ -79,8 +79,10 @@ pub struct Rubrics {
     pub criteria: Vec<Criterion>,
     /// Where the rubrics came from: a file path, or `built-in <file>`.
     pub source: String,
-    /// The rendered `<rubrics>` block, computed on first use.
-    rendered: OnceLock<String>,
+    /// The rendered `<rubrics>` block, computed when the rubrics are built: a lazy render
+    /// behind a one-time lock, copied half-done into a process forked meanwhile, would leave
+    /// the child waiting on it forever.
+    rendered: String,
 }
 
 // Equal when the data is equal; the render cache is not part of the value.
@@ -269,14 +271,16 @@ impl Rubrics {
                 bands,
             });
         }
-        Ok(Rubrics {
+        let mut rubrics = Rubrics {
             domain,
             aliases,
             task,
             criteria,
             source: origin.to_string(),
-            rendered: OnceLock::new(),
-        })
+            rendered: String::new(),
+        };
+        rubrics.rendered = rubrics.render_uncached();
+        Ok(rubrics)
     }
 
     /// The rubrics in the file format (pretty JSON): a starting point for a user's own domain.
@@ -325,7 +329,7 @@ impl Rubrics {
 
     /// The text of the `<rubrics>` block: numbered criteria, each with its score bands.
     pub fn render(&self) -> &str {
-        self.rendered.get_or_init(|| self.render_uncached())
+        &self.rendered
     }
 
     fn render_uncached(&self) -> String {
@@ -429,15 +433,11 @@ fn load_cached(path: &Path) -> Result<Arc<Rubrics>, RubricError> {
 }
 
 /// Initialises, on this thread, what prompt building would initialise lazily (the built-in
-/// rubrics, their rendered text and the file cache, each behind a one-time lock). Call it before other threads
+/// rubrics and the file cache, each behind a one-time lock). Call it before other threads
 /// exist: a fork while another thread runs a one-time initialisation would leave the child
 /// waiting on it forever.
 pub fn warm_up() {
-    if let Ok(builtins) = builtin_rubrics() {
-        for rubrics in builtins {
-            let _ = rubrics.render();
-        }
-    }
+    let _ = builtin_rubrics();
     let _ = rubric_cache();
 }
 

@@ -32,7 +32,7 @@ pub enum SamplerError {
     #[error(
         "num_samples={0} is odd, but pairs are yielded whole (chosen row, then rejected row): \
          use an even number, e.g. {even}",
-        even = .0 + 1
+        even = i128::from(*.0) + 1
     )]
     OddNumSamples(i64),
     #[error("{name}={value} is negative: pass a non-negative integer")]
@@ -53,7 +53,7 @@ pub enum SamplerError {
     #[error(
         "{name}={value} is odd: each preference pair is two adjacent rows (chosen, rejected), so an \
          odd {name} splits pairs across batches; set {name} to an even number, e.g. {even}",
-        even = .value + 1
+        even = i128::from(*.value) + 1
     )]
     OddBatchSize { name: String, value: i64 },
     #[error("{name}={value} must be a positive even number (pairs are two rows each), e.g. 2")]

@@ -109,11 +109,12 @@ FIRST_CALLS = """
 
     def calls():
         # The first calls of a process: argument reading (ints, numpy bools refused), parsing,
-        # scoring, prompts with built-in rubrics and templates, and an error message.
+        # scoring, prompts with built-in rubrics and templates, voting, and an error message.
         patarm.parse_judgements(texts, num_threads=2)
         patarm.score_batch(texts, [i // 2 for i in range(64)], ["chosen", "rejected"] * 32, num_threads=1)
         patarm.build_prompts(["q"] * 8, ["r"] * 8, ["chat", "math"] * 4)
         patarm.build_prompt("q", "r", template="baseline")
+        patarm.mean_vote([[1.0, 2.0]])  # a read-only numpy argument: rust-numpy's borrow checker
         try:
             patarm.score_batch(texts[:2], [1, 2], ["chosen", 5])
         except TypeError:
@@ -175,7 +176,10 @@ def test_multiprocessing_fork_pools_while_another_thread_calls_patarm():
 # ---- signals -----------------------------------------------------------------------------
 
 LONG_CALL = """
-    import sys, time
+    import signal, sys, time
+    # Ctrl-C as in a terminal, whatever the test runner's parent left: a shell that starts a
+    # job in the background without job control ignores SIGINT, and the child inherits that.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import patarm
     think = "a<b " * 25000
     text = "<think>" + think + "</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>7</answer>"

@@ -209,7 +209,7 @@ def build_pairwise_prompts(
     num_threads: int | None = None,
 ) -> list[str]: ...
 
-# ---- core: parsing, shapes, PAR, batches (src/python/reward.rs) ----------------------------
+# ---- core: parsing, shapes, PAR, batches (src/python/{parse,shapes,pair,scores}.rs) ----------------------------
 DEFAULT_DOMAIN: str
 ERROR_KINDS: tuple[str | None, ...]
 

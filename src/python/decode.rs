@@ -148,14 +148,13 @@ fn decode_and_score<'py>(
     float32_safe: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let threads = inputs::num_threads(num_threads)?;
-    // Read as score_batch reads f (None is the default shape); only a Python callable, or
-    // what is no f at all, is refused.
-    let shape = match ShapeArg::read(f) {
-        Ok(ShapeArg::Builtin(shape)) => shape,
-        _ => {
-            let got = f.map_or_else(|| "NoneType".to_string(), inputs::type_name);
-            return Err(errors::f_not_native(&got));
-        }
+    // Read as score_batch reads f (None is the default shape). Only the built-in shapes run
+    // here: a Python callable, or anything that is not an f at all, is refused.
+    let shape = match (ShapeArg::read(f), f) {
+        (Ok(ShapeArg::Builtin(shape)), _) => shape,
+        (_, Some(f)) => return Err(errors::f_not_native(&inputs::type_name(f))),
+        // f=None is read as the default shape, so this arm is only for completeness.
+        (_, None) => return Err(errors::f_not_native("NoneType")),
     };
     refuse_broadcast("ids", ids.shape(), ids.strides())?;
     let ids = ids.as_array();

@@ -50,7 +50,7 @@ where
     }
 }
 
-/// Loads NumPy's C API now, at import. rust-numpy loads it on the first array it makes and
+/// Loads NumPy's C API (and rust-numpy's borrow checker) now, at import. rust-numpy loads it on the first array it makes and
 /// panics if that fails, which a signal arriving during that first load (it imports a module)
 /// would cause; here a failure is an ordinary exception of `import patarm`.
 pub fn load_numpy_api(py: Python<'_>) -> PyResult<()> {
@@ -58,6 +58,8 @@ pub fn load_numpy_api(py: Python<'_>) -> PyResult<()> {
     if py.import("numpy._core.multiarray").is_err() {
         py.import("numpy.core.multiarray")?;
     }
-    numpy::PyArray1::<u8>::zeros(py, 0, false);
+    // A read-only view too: rust-numpy sets up its shared borrow checker on the first one, and
+    // a fork while another thread does that would leave the child waiting on it forever.
+    let _ = numpy::PyArrayMethods::try_readonly(&numpy::PyArray1::<f64>::zeros(py, 0, false));
     Ok(())
 }

@@ -8,8 +8,8 @@
 //! (doubling the memory of a batch of, say, Chinese texts).
 
 use pyo3::exceptions::PyUnicodeEncodeError;
-use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyString};
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -115,13 +115,17 @@ fn header_flag_agrees(py: Python<'_>) -> bool {
         .all(|sample| ascii_flag(&PyString::new(py, sample)) == sample.is_ascii())
 }
 
+/// `"isascii"`, the fallback's method name (set by `prepare`, at import).
+static ISASCII: PyOnceLock<Py<PyString>> = PyOnceLock::new();
+
 /// Whether a str is ASCII, without a method call when the header can be read.
 fn is_ascii(text: &Bound<'_, PyString>) -> PyResult<bool> {
     if HEADER_FLAG_WORKS.load(Ordering::Relaxed) {
         return Ok(ascii_flag(text));
     }
-    text.call_method0(intern!(text.py(), "isascii"))?
-        .is_truthy()
+    let py = text.py();
+    let name = ISASCII.get_or_init(py, || PyString::intern(py, "isascii").unbind());
+    text.call_method0(name.bind(py))?.is_truthy()
 }
 
 /// Run once at import, before any thread calls patarm. Everything argument reading would
@@ -129,7 +133,7 @@ fn is_ascii(text: &Bound<'_, PyString>) -> PyResult<bool> {
 /// `Once` while it runs, and a fork at that moment would leave the child waiting on it forever.
 pub fn prepare(py: Python<'_>) -> PyResult<()> {
     HEADER_FLAG_WORKS.store(header_flag_agrees(py), Ordering::Relaxed);
-    // The interned method name of the fallback.
-    PyString::new(py, "x").call_method0(intern!(py, "isascii"))?;
+    // The method name of the fallback, made here rather than on first use.
+    ISASCII.get_or_init(py, || PyString::intern(py, "isascii").unbind());
     Ok(())
 }

@@ -242,6 +242,13 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
                     f"{len(order)} rewards (chosen judgements first, then rejected), got {type(result).__name__}"
                 )
             for key, values in result.items():
+                sized = hasattr(values, "__len__") and not isinstance(values, (str, bytes, Mapping))
+                if not sized or len(values) != len(order):
+                    got = f"{len(values)} values" if sized else f"a {type(values).__name__}"
+                    raise ValueError(
+                        f"compute_score for pair {pair_id!r} of {source!r} returned {got} under {key!r}; every "
+                        f"key needs a list with one value per judgement ({len(order)}: chosen first, then rejected)"
+                    )
                 column = extra.setdefault(key, [None] * len(texts))
                 for row, value in zip(order, values, strict=True):
                     column[row] = value
