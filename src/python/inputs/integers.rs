@@ -26,6 +26,12 @@ pub(super) fn is_bool(obj: &Bound<'_, PyAny>) -> bool {
             .is_some_and(|numpy_bool| obj.get_type().is(numpy_bool.bind(obj.py())))
 }
 
+/// An int-like value: a Python int (bools included: callers refuse those first, with their
+/// own message), a numpy integer or anything with `__index__`.
+pub(super) fn is_int_like(obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_instance_of::<PyInt>() || obj.hasattr("__index__").unwrap_or(false)
+}
+
 /// The integer rule, for every count argument: None (the default), or an int (Python int,
 /// numpy integer, anything with `__index__`; never a bool) that is not negative. A count above
 /// `usize::MAX` saturates (every count caps itself: threads at the CPUs, rounds at the
@@ -39,8 +45,7 @@ fn optional_count(
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(None);
     };
-    let is_integer = obj.is_instance_of::<PyInt>() || obj.hasattr("__index__").unwrap_or(false);
-    if is_bool(obj) || !is_integer {
+    if is_bool(obj) || !is_int_like(obj) {
         return Err(errors::count_not_an_int(what, &type_name(obj), expected));
     }
     match obj.extract::<i64>() {
@@ -79,11 +84,10 @@ pub fn rounds(requested: Option<&Bound<'_, PyAny>>) -> PyResult<Option<usize>> {
 /// An int argument: a Python int, numpy integer or anything with `__index__`, never a bool
 /// (`True` is not the count 1). Anything else is a TypeError naming `what` and the value.
 fn integer<'a, 'py>(obj: &'a Bound<'py, PyAny>, what: &str) -> PyResult<&'a Bound<'py, PyAny>> {
-    let is_integer = obj.is_instance_of::<PyInt>() || obj.hasattr("__index__").unwrap_or(false);
     if is_bool(obj) {
         return Err(errors::not_an_integer(what, "a bool", &short_repr(obj)));
     }
-    if !is_integer {
+    if !is_int_like(obj) {
         return Err(errors::not_an_integer(
             what,
             &type_name(obj),

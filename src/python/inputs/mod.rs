@@ -10,7 +10,7 @@
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFrozenSet, PyInt, PySet, PyString, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFrozenSet, PySet, PyString, PyType};
 
 use super::errors;
 mod integers;
@@ -18,8 +18,8 @@ mod integers;
 pub use super::utf8::Utf8;
 use super::utf8::{self, EncodeFailure};
 use crate::batch::PairId;
-use integers::is_bool;
 pub use integers::{epoch, int64, num_threads, rounds, seed};
+use integers::{is_bool, is_int_like};
 
 /// The Python type name of `obj`, for error messages.
 pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -192,9 +192,7 @@ pub fn pair_ids<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Vec<OwnedPairId<'py>>>
             if is_bool(item) {
                 return Err(errors::bad_pair_id(row, "a bool"));
             }
-            let is_integer =
-                item.is_instance_of::<PyInt>() || item.hasattr("__index__").unwrap_or(false);
-            if !is_integer {
+            if !is_int_like(item) {
                 return Err(errors::bad_pair_id(row, &type_name(item)));
             }
             item.extract::<i64>()
