@@ -6,7 +6,7 @@
 #   MODEL=Qwen/Qwen3-8B DATA=data/patarm bash examples/verl/run_patarm_grpo.sh [extra overrides...]
 #
 # Every patarm-specific key is marked "patarm:". The rest is a plain verl GRPO setup; size it to
-# your cluster. METHOD section 7 trains RL for 2 epochs with 4096-token responses after SFT.
+# your cluster. The method (docs/method.md) trains RL for 2 epochs with 4096-token responses after SFT.
 set -euo pipefail
 MODEL=${MODEL:-Qwen/Qwen3-8B}
 DATA=${DATA:-data/patarm}
@@ -41,7 +41,8 @@ OVERRIDES=(
   actor_rollout_ref.actor.kl_loss_coef=0.001
   actor_rollout_ref.rollout.name=vllm
   actor_rollout_ref.rollout.n=8
-  actor_rollout_ref.rollout.val_kwargs.n=4
+  # patarm: verl validates greedily (val_kwargs.do_sample=False): one judgement per prompt
+  actor_rollout_ref.rollout.val_kwargs.n=1
   actor_rollout_ref.rollout.tensor_model_parallel_size=2
   actor_rollout_ref.rollout.gpu_memory_utilization=0.6
   actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=4

@@ -1,15 +1,35 @@
 """The PAR shape function f from a framework option (reward kwargs, environment, CLI).
 
 ``f`` is "graded" (default; ``thresholds``, ``values``), "constant" (``constant``, default
-1.3), a number (a constant), a ``patarm.Graded`` / ``patarm.Constant``, or any callable of the
-gap. Shared by the verl and OpenRLHF integrations.
+1.3), a number (a constant), a ``patarm.Graded`` / ``patarm.Constant``, any callable of the
+gap, or the import path of such a callable (``"pkg://module.function"`` or ``"module:function"``:
+a config file or command line can only name it). Shared by the verl and OpenRLHF integrations.
 """
 
 from __future__ import annotations
 
+import importlib
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+#: The prefix verl uses for module paths (``pkg://patarm.verl.data``); also accepted for f.
+PKG_PREFIX = "pkg://"
+
+
+def load_callable(path: str) -> Callable:
+    """The callable named by ``"pkg://module.function"`` or ``"module:function"``."""
+    spec = path[len(PKG_PREFIX) :] if path.startswith(PKG_PREFIX) else path
+    module_name, sep, attr = spec.partition(":") if ":" in spec else spec.rpartition(".")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"f={path!r}: name a function as 'pkg://module.function' or 'module:function'")
+    try:
+        fn = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"f={path!r}: cannot import {attr!r} from {module_name!r} ({exc})") from exc
+    if not callable(fn):
+        raise TypeError(f"f={path!r} names a {type(fn).__name__}, not a function of delta")
+    return fn
 
 
 def shape_from_option(
@@ -28,7 +48,16 @@ def shape_from_option(
             return Graded(**graded_args)
         if name == "constant":
             return Constant(float(1.3 if constant is None else constant))
-        raise ValueError(f"unknown f {f!r}: use 'graded', 'constant', a number or a callable of delta")
+        try:
+            return Constant(float(name))  # a number given as text (an environment variable)
+        except ValueError:
+            pass
+        if name.startswith(PKG_PREFIX) or ":" in name or "." in name:
+            return load_callable(f.strip())
+        raise ValueError(
+            f"unknown f {f!r}: use 'graded', 'constant', a number, a callable of delta or its import path "
+            "('pkg://module.function')"
+        )
     if isinstance(f, numbers.Real) and not isinstance(f, bool):
         return Constant(float(f))
     if f is None:
@@ -38,4 +67,4 @@ def shape_from_option(
     return f
 
 
-__all__ = ["shape_from_option"]
+__all__ = ["load_callable", "shape_from_option"]

@@ -86,6 +86,18 @@ def infer_pairwise(sides: Sequence[str], requested: bool | None) -> bool:
     return len(sides) > 0 and all(side in PAIRWISE_SIDES for side in sides)
 
 
+def read_flag(kwargs: Mapping[str, Any], name: str, default: bool | None) -> bool | None:
+    """A yes/no option: a bool (numpy's too) or None for the default. Strings are refused, as the
+    core refuses them: ``bool("false")`` is True, so reading them loosely would invert a setting."""
+    value = _plain(kwargs.get(name, default))
+    if value is None or isinstance(value, bool):
+        return value
+    raise TypeError(
+        f"reward_kwargs option {name!r} must be true or false (unquoted on verl's command line: "
+        f"+reward.reward_kwargs.{name}=False), got {value!r} ({type(value).__name__})"
+    )
+
+
 @dataclass
 class Options:
     """PaTaRM settings of a manager (docs/method.md §4: f; section 3: think_in_prompt)."""
@@ -100,7 +112,8 @@ class Options:
     @classmethod
     def from_mapping(cls, kwargs: Mapping[str, Any] | None) -> Options:
         """Options from reward kwargs: ``f`` is "graded" (default; ``thresholds``, ``values``),
-        "constant" (``constant``), a number (constant value), an f object, or a callable of delta."""
+        "constant" (``constant``), a number (constant value), an f object, a callable of delta or
+        its import path (``"pkg://module.function"``)."""
         from .._shape_option import shape_from_option
 
         kwargs = dict(kwargs or {})
@@ -110,12 +123,11 @@ class Options:
             values=kwargs.get("values"),
             constant=kwargs.get("constant"),
         )
-        pairwise = kwargs.get("pairwise")
         num_threads = kwargs.get("num_threads")
         return cls(
             f=f,
-            pairwise=None if pairwise is None else bool(pairwise),
-            think_in_prompt=bool(kwargs.get("think_in_prompt", False)),
+            pairwise=read_flag(kwargs, "pairwise", None),
+            think_in_prompt=bool(read_flag(kwargs, "think_in_prompt", False)),
             num_threads=None if num_threads is None else int(num_threads),
             verify_rows=int(kwargs.get("verify_rows", 1)),
             extra={k: v for k, v in kwargs.items() if k not in OPTION_KEYS},

@@ -35,15 +35,16 @@ from verl.experimental.agent_loop import AgentLoopManager, AgentLoopWorker
 from verl.utils.ray_utils import auto_await
 from verl.utils.skip import SkipManager
 
-from .pair_worker import IDENTITY_COLUMNS, PairWorkerMixin, pair_split_key
-from .pairing import plan_worker_chunks
-from .setup_checks import check_trainer_setup, check_verl_version, uses_transfer_queue
+from .pair_worker import PairWorkerMixin, identity_columns, pair_split_key, reward_fn_key_of
+from .pairing import pair_counters, plan_worker_chunks
+from .setup_checks import check_trainer_setup, check_verl_version, uses_transfer_queue, warn_about_silent_settings
 
 logger = logging.getLogger(__name__)
 
 #: Per-step metric names (legacy: inside verl's generation timing dict, logged as ``timing_s/<name>``).
 METRIC_PARTNER_MISSING = "patarm/partner_missing"
 METRIC_PARTNER_TIMEOUT = "patarm/partner_timeout"
+METRIC_PAIR_ACCURACY = "patarm/pair_accuracy"
 
 
 class PairAgentLoopWorker(PairWorkerMixin, AgentLoopWorker):
@@ -54,17 +55,19 @@ class PairAgentLoopWorker(PairWorkerMixin, AgentLoopWorker):
         step = batch.meta_info.get("global_steps", -1)
         # The DataProto worker does not pass the step to each rollout; remember it for the pair keys.
         self._patarm_current_step = step
-        columns = {key: batch.non_tensor_batch[key] for key in IDENTITY_COLUMNS if key in batch.non_tensor_batch}
-        for row in range(len(batch)):  # one row per rollout (verl repeated the prompts n times)
+        names = identity_columns(reward_fn_key_of(self.config))
+        columns = {key: batch.non_tensor_batch[key] for key in names if key in batch.non_tensor_batch}
+        registered = [  # one row per rollout (verl repeated the prompts n times)
             self._patarm_expect({key: column[row] for key, column in columns.items()}, validate, step, count=1)
-        return await super().generate_sequences(batch)
+            for row in range(len(batch))
+        ]
+        self._patarm_new_dispatch(registered)
+        return await self._patarm_dispatch(super().generate_sequences(batch))
 
 
 def split_keys(non_tensor_batch: dict, size: int, reward_fn_key: str) -> list:
     """Each row's pair key for the split among workers (None: not a pointwise pair row)."""
-    columns = {
-        key: non_tensor_batch[key] for key in (reward_fn_key, "extra_info", "reward_model") if key in non_tensor_batch
-    }
+    columns = {key: non_tensor_batch[key] for key in identity_columns(reward_fn_key) if key in non_tensor_batch}
     return [pair_split_key({key: column[row] for key, column in columns.items()}, reward_fn_key) for row in range(size)]
 
 
@@ -85,16 +88,14 @@ def validation_padding(batch: DataProto, n: int) -> np.ndarray:
 
 
 def pair_metrics(output: DataProto) -> dict[str, float]:
-    """Rollouts of this batch scored without a partner / after a timeout, from the reward extra info."""
+    """This batch's pair counters (rollouts scored without a partner / after a timeout) and pair
+    accuracy, from the reward extra info (``pair_counters``)."""
     columns = output.non_tensor_batch
-    metrics = {}
-    if "partner_found" in columns:
-        metrics[METRIC_PARTNER_MISSING] = float(
-            sum(1 for v in columns["partner_found"] if v is not None and float(v) == 0.0)
-        )
-    if "partner_timeout" in columns:
-        metrics[METRIC_PARTNER_TIMEOUT] = float(sum(float(v or 0.0) for v in columns["partner_timeout"]))
-    return metrics
+    infos = [
+        {key: columns[key][row] for key in ("partner_found", "partner_timeout", "pair_correct") if key in columns}
+        for row in range(len(output))
+    ]
+    return pair_counters(infos, prefix="")
 
 
 class PairAgentLoopManager(AgentLoopManager):
@@ -111,6 +112,7 @@ class PairAgentLoopManager(AgentLoopManager):
         config = kwargs.get("config", args[0] if args else None)
         check_verl_version("agent_loop")
         check_trainer_setup(config)
+        warn_about_silent_settings(config)
         target = cls
         if cls is PairAgentLoopManager and uses_transfer_queue(config):
             from .agent_loop_tq import PairAgentLoopManagerTQ
@@ -131,7 +133,7 @@ class PairAgentLoopManager(AgentLoopManager):
         rollout = self.rollout_config
         padding = validation_padding(prompts, int(rollout.val_kwargs.n if validate else rollout.n))
         real = np.setdiff1d(np.arange(len(prompts)), padding)
-        keys = split_keys(prompts.non_tensor_batch, len(prompts), self.config.data.get("reward_fn_key", "data_source"))
+        keys = split_keys(prompts.non_tensor_batch, len(prompts), reward_fn_key_of(self.config))
         plan = plan_worker_chunks([keys[row] for row in real], [1] * len(real), len(self.agent_loop_workers))
         assignments = [
             (worker, real[rows]) for worker, rows in zip(self.agent_loop_workers, plan, strict=True) if len(rows)

@@ -15,7 +15,7 @@ from tensordict import NonTensorData, NonTensorStack, TensorDict
 from verl.trainer.ppo.v1.agent_loop_tq import AgentLoopManagerTQ, AgentLoopWorkerTQ
 from verl.utils.tensordict_utils import index_select_tensor_dict
 
-from .pair_worker import IDENTITY_COLUMNS, PairWorkerMixin, pair_split_key, plain_step
+from .pair_worker import PairWorkerMixin, identity_columns, pair_split_key, plain_step, reward_fn_key_of
 from .pairing import plan_worker_chunks
 
 # verl declares its worker with @ray.remote, so the module attribute is Ray's actor handle
@@ -51,12 +51,16 @@ class PairAgentLoopWorkerTQ(PairWorkerMixin, _PlainWorkerTQ):  # type: ignore[mi
         step = batch["global_steps"] if "global_steps" in batch.keys() else -1
         rollout = self.config.actor_rollout_ref.rollout
         default_n = int(rollout.val_kwargs.n if validate else rollout.n)
-        present = [key for key in (*IDENTITY_COLUMNS, "__rollout_n__") if key in batch.keys()]
-        columns = {key: column(batch, key) for key in present}
+        names = (*identity_columns(reward_fn_key_of(self.config)), "__rollout_n__")
+        columns = {key: column(batch, key) for key in names if key in batch.keys()}
+        registered = []
         for row in range(len(batch)):
             fields = {key: values[row] for key, values in columns.items()}
             n = fields.get("__rollout_n__")
-            self._patarm_expect(fields, validate, step, count=default_n if n is None else int(plain_step(n)))
+            count = default_n if n is None else int(plain_step(n))
+            registered.append(self._patarm_expect(fields, validate, step, count=count))
+        self._patarm_new_dispatch(registered)
+        # verl's TransferQueue worker starts the rollouts and returns without waiting for them
         return await super().generate_sequences(batch)
 
 
@@ -74,10 +78,8 @@ class PairAgentLoopManagerTQ(AgentLoopManagerTQ):
         validate = plain_step(prompts["validate"]) if "validate" in prompts.keys() else False
         rollout = self.rollout_config
         default_n = int(rollout.val_kwargs.n if validate else rollout.n)
-        reward_fn_key = self.config.data.get("reward_fn_key", "data_source")
-        present = [
-            key for key in (reward_fn_key, "extra_info", "reward_model", "__rollout_n__") if key in prompts.keys()
-        ]
+        reward_fn_key = reward_fn_key_of(self.config)
+        present = [key for key in (*identity_columns(reward_fn_key), "__rollout_n__") if key in prompts.keys()]
         columns = {key: column(prompts, key) for key in present}
         rows = [{key: values[row] for key, values in columns.items()} for row in range(len(prompts))]
         keys = [pair_split_key(fields, reward_fn_key) for fields in rows]

@@ -61,6 +61,19 @@ def check_pair_batch_sizes(data_config: Mapping[str, Any], *, shuffled_by_verl: 
         )
 
 
+def _file_list(files: Any) -> list[str]:
+    if files is None:
+        return []
+    return [str(files)] if isinstance(files, (str, bytes)) else [str(f) for f in files]
+
+
+def is_validation_files(data_files: Any, data_config: Mapping[str, Any]) -> bool:
+    """True when verl builds the validation set: `data_files` are ``data.val_files`` and not
+    also ``data.train_files`` (verl passes no other sign to a custom dataset class)."""
+    files = _file_list(data_files)
+    return files == _file_list(data_config.get("val_files")) and files != _file_list(data_config.get("train_files"))
+
+
 def pair_units(
     sources: Sequence[Any], extra_infos: Sequence[Any], reward_models: Sequence[Any] | None = None
 ) -> list[tuple[int, ...]]:
@@ -127,14 +140,20 @@ class PairShuffledDataset(RLHFDataset):
     ``data.seed``, epoch). verl reads a dataset in order with shuffling off, so to reshuffle each
     epoch the dataset itself spans ``data.pair_epochs`` epochs (default 1): set
     ``+data.pair_epochs=E`` together with ``trainer.total_epochs=1`` to train E reshuffled epochs.
-    The validation file is served as is (pair order does not matter inside one batch)."""
+
+    verl builds the validation set with the same ``data`` config and class; it is recognised by
+    its files (``data.val_files``, when they are not also the training files) and served as is,
+    once, whatever ``pair_epochs`` says (pair order does not matter inside one batch)."""
 
     def __init__(
         self, data_files: Any, tokenizer: Any, config: Any, processor: Any = None, max_samples: int = -1
     ) -> None:
+        self.is_validation = is_validation_files(data_files, config)
         self.pair_epochs = int(config.get(EPOCHS_KEY, 1) or 1)
         if self.pair_epochs < 1:
             raise ValueError(f"data.{EPOCHS_KEY} must be >= 1, got {self.pair_epochs}")
+        if self.is_validation:
+            self.pair_epochs = 1
         seed = config.get(SEED_KEY)
         self.pair_seed = int(seed if seed is not None else (config.get("seed") or 0))
         check_pair_batch_sizes(config, shuffled_by_verl=True)
@@ -147,6 +166,10 @@ class PairShuffledDataset(RLHFDataset):
         self._build_order()
 
     def _build_order(self) -> None:
+        if self.is_validation:  # as verl's RLHFDataset serves it
+            self.units = []
+            self.rows = np.arange(len(self.dataframe), dtype=np.int64)
+            return
         units = _units_of_dataframe(self.dataframe)
         self.units = units
         epochs = []

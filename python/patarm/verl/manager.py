@@ -6,10 +6,11 @@
   result does not depend on row order (``repeat(n, interleave=True)``, ``balance_batch``).
 - Reward-loop interface (verl >= 0.7.1, the only path of verl 0.9): verl constructs it with
   ``config=, tokenizer=, compute_score=, reward_router_address=, reward_model_tokenizer=`` and
-  calls ``await run_single(one_row)`` on a random reward worker. One row cannot see its pair,
-  so ``run_single`` returns the judgement's parse (score, format reward) and a provisional
-  reward; ``patarm.verl.agent_loop.PairAgentLoopManager`` then rewrites every row's reward with
-  its true PAR once the whole batch is back (see README, "verl 0.9: why this route").
+  calls ``await run_single(one_row)`` on a random reward worker, which cannot see the row's
+  pair. With ``patarm.verl.agent_loop.PairAgentLoopManager`` (required; checked at start-up)
+  the agent-loop workers score each pair as it completes and set the reward before verl's
+  per-rollout scoring, so ``run_single`` never sees a pointwise PaTaRM row; it remains for the
+  pairwise form (no partner needed) and the opted-in format-only fallback.
 
 Registered as "patarm" in both of verl's registries when this module is imported.
 """
@@ -31,7 +32,15 @@ from .. import _core
 from .._core import Constant, Graded
 from ..parsing import ERROR_KINDS, parse_judgement
 from ..rewards import float32_safe, score_batch
-from ._rows import POINTWISE_SIDES, Options, PairRows, infer_pairwise, pair_rows, unwrap_compute_score
+from ._rows import (
+    POINTWISE_SIDES,
+    Options,
+    PairRows,
+    infer_pairwise,
+    pair_rows,
+    read_flag,
+    unwrap_compute_score,
+)
 from .decode import FastDecoder, as_int64_matrix
 from .setup_checks import fully_async_message
 
@@ -47,11 +56,6 @@ logger = logging.getLogger(__name__)
 #: Name of the manager in verl's registries (``reward_model.reward_manager=patarm`` on verl <= 0.7,
 #: ``reward.reward_manager.name=patarm`` on verl >= 0.7.1).
 REGISTERED_NAME = "patarm"
-#: Per-rollout fields `run_single` records in verl's reward extra info (the same keys for every
-#: row, as verl requires); the agent-loop manager reads them back to compute PAR.
-LOOP_KEYS = ("judge_score", "format_reward", "error_code", "par_applied")
-#: Fields of `reward_extra_info` in the batch interface and after the agent-loop rewrite.
-EXTRA_KEYS = ("judge_score", "format_reward", "par", "opposite_mean", "error", "partner_found", "pair_correct")
 AGENT_LOOP_MANAGER = "patarm.verl.agent_loop.PairAgentLoopManager"
 
 _bases: tuple = (AbstractRewardManager,) if RewardManagerBase is None else (RewardManagerBase, AbstractRewardManager)
@@ -134,18 +138,13 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
         ids = as_int64_matrix(data.batch["responses"])
         lengths_np = np.ascontiguousarray(lengths.cpu().numpy(), dtype=np.int64)
         texts: list[str] | None = None
-        scores = None
-        if self.compute_score is None or infer_pairwise(rows.sides, self.options.pairwise):
-            scores = self._decode_and_score(ids, lengths_np, rows)
-        if scores is None:
+        scores = self._decode_and_score(ids, lengths_np, rows) if self._user_fn_for(rows) is None else None
+        if scores is not None:  # one native pass: decoding and scoring, no Python strings
+            rewards, extra = float32_safe(scores["reward"]), self.extra_info(scores)
+        else:
             texts = self.decoder.decode_rows(ids, lengths_np)
-            if self.compute_score is not None and not infer_pairwise(rows.sides, self.options.pairwise):
-                rewards, extra = self._score_with_user_fn(texts, rows, data)
-            else:
-                scores = self.score_texts(texts, rows)
-        if scores is not None:
-            rewards, extra = scores["reward"], self.extra_info(scores)
-        rewards = float32_safe(rewards)  # what reaches verl's advantage code (docs/method.md §4)
+            extras = data.non_tensor_batch.get("extra_info")
+            rewards, extra = self.score_rows(texts, rows, None if extras is None else list(extras))
         self._examine(
             lambda row: texts[row] if texts is not None else self.decoder.decode(ids[row, : lengths_np[row]]),
             rows,
@@ -155,6 +154,25 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
         if return_dict:
             return {"reward_tensor": reward_tensor, "reward_extra_info": extra}
         return reward_tensor
+
+    def _user_fn_for(self, rows: PairRows) -> Callable | None:
+        """The user's pair-form compute_score when it applies (pointwise rows), else None."""
+        if self.compute_score is None or infer_pairwise(rows.sides, self.options.pairwise):
+            return None
+        return self.compute_score
+
+    def score_rows(
+        self, texts: list[str], rows: PairRows, extra_infos: list[Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, list]]:
+        """Float32-safe rewards and verl's reward extra info for decoded judgements: the user's
+        pair-form ``compute_score`` when one is set (pointwise rows), else the native scoring.
+        Both interfaces and the agent-loop rendezvous score through here."""
+        if self._user_fn_for(rows) is not None:
+            rewards, extra = self._score_with_user_fn(texts, rows, extra_infos)
+        else:
+            scores = self.score_texts(texts, rows)
+            rewards, extra = scores["reward"], self.extra_info(scores)
+        return float32_safe(rewards), extra  # what reaches verl's advantage code (docs/method.md §4)
 
     def _decode_and_score(self, ids: np.ndarray, lengths: np.ndarray, rows: PairRows) -> dict[str, np.ndarray] | None:
         """Decoding and scoring in one native pass (no Python strings), when the tokenizer is
@@ -212,7 +230,9 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
             "pair_correct": (scores["par"] > 0).astype(float).tolist(),
         }
 
-    def _score_with_user_fn(self, texts: list[str], rows: PairRows, data: DataProto) -> tuple[np.ndarray, dict]:
+    def _score_with_user_fn(
+        self, texts: list[str], rows: PairRows, extra_infos: list[Any] | None
+    ) -> tuple[np.ndarray, dict]:
         """A user's pair-form compute_score: called once per pair with
         ``solution_str={"chosen": [...], "rejected": [...]}``; returns ``{"score": [chosen...,
         rejected...], other keys: lists in the same order}``."""
@@ -223,7 +243,6 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
             if side not in POINTWISE_SIDES:
                 raise ValueError(f"row {row} has side {side!r}; a pair-form compute_score needs 'chosen'/'rejected'")
             groups[(source, pair_id)][side].append(row)
-        extras = data.non_tensor_batch.get("extra_info")
         rewards = np.zeros(len(texts), dtype=np.float64)
         extra: dict[str, list] = {}
         for (source, pair_id), sides in groups.items():
@@ -232,8 +251,8 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
                 data_source=source,
                 solution_str={side: [texts[r] for r in sides[side]] for side in POINTWISE_SIDES},
                 ground_truth=None,
-                extra_info=dict(extras[order[0]])
-                if extras is not None and isinstance(extras[order[0]], Mapping)
+                extra_info=dict(extra_infos[order[0]])
+                if extra_infos is not None and isinstance(extra_infos[order[0]], Mapping)
                 else {},
             )
             if not isinstance(result, Mapping) or "score" not in result or len(result["score"]) != len(order):
@@ -277,7 +296,7 @@ class PairRewardManager(*_bases):  # type: ignore[misc]  # verl's base classes, 
         rather than train silently on format rewards only."""
         if hasattr(config, "get") and config.get("async_training") is not None:
             raise ValueError(fully_async_message())
-        if self.options.extra.get("allow_pointwise_fallback", False):
+        if read_flag(self.options.extra, "allow_pointwise_fallback", False):
             return
         legacy = config.get("reward_model") if hasattr(config, "get") else None
         if legacy is not None and hasattr(legacy, "get") and legacy.get("use_reward_loop") is False:

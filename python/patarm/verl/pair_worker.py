@@ -10,7 +10,7 @@ already carry a reward), so verl's reward workers never see a PaTaRM row.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Mapping
+from collections.abc import Awaitable, Hashable, Mapping
 from typing import Any
 
 from ._rows import _plain
@@ -20,8 +20,16 @@ from .pairing import DEFAULT_TIMEOUT_S, PairBoard
 # Set once the running rollout task handed its judgement to the board (a failure after that
 # point must not withdraw it a second time).
 _SUBMITTED: contextvars.ContextVar[bool] = contextvars.ContextVar("patarm_submitted", default=False)
-#: Columns a pair identity is read from.
-IDENTITY_COLUMNS = ("data_source", "extra_info", "reward_model")
+
+
+def identity_columns(reward_fn_key: str) -> tuple[str, ...]:
+    """The columns a row's pair identity is read from: its source (``data.reward_fn_key``), its
+    pair id and side. Registration and submission must read the same ones."""
+    return (reward_fn_key, "extra_info", "reward_model")
+
+
+def reward_fn_key_of(config: Any) -> str:
+    return config.data.get("reward_fn_key", "data_source")
 
 
 def pair_identity(fields: Mapping[str, Any], reward_fn_key: str = "data_source") -> tuple[str, Any, str] | None:
@@ -53,13 +61,20 @@ def plain_step(step: Any) -> Any:
 
 
 def build_pair_manager(config: Any, tokenizer: Any) -> tuple[PairRewardManager, float]:
-    """The scorer used by the workers, with the options of ``reward.reward_kwargs``."""
+    """The scorer used by the workers: the options of ``reward.reward_kwargs`` and the user's
+    ``reward.custom_reward_function`` (loaded as verl's reward workers load it), so a pair-form
+    compute_score or a custom f set in the config is what scores the pairs."""
     reward_cfg = config.get("reward") or {}
     kwargs = dict(reward_cfg.get("reward_kwargs") or {})
     timeout = float(kwargs.pop("pair_timeout_s", DEFAULT_TIMEOUT_S))
     kwargs.pop("allow_pointwise_fallback", None)
+    compute_score = None
+    if (reward_cfg.get("custom_reward_function") or {}).get("path"):
+        from verl.trainer.ppo.reward import get_custom_reward_fn
+
+        compute_score = get_custom_reward_fn(config)
     manager = PairRewardManager(
-        tokenizer=tokenizer, reward_fn_key=config.data.get("reward_fn_key", "data_source"), **kwargs
+        tokenizer=tokenizer, compute_score=compute_score, reward_fn_key=reward_fn_key_of(config), **kwargs
     )
     return manager, timeout
 
@@ -68,6 +83,7 @@ class PairWorkerMixin:
     """Adds the pair rendezvous to an agent-loop worker class (legacy or TransferQueue)."""
 
     _patarm_board_instance: PairBoard | None = None
+    _patarm_open_keys: list = []  # the pair keys the current dispatch registered (replaced, never mutated)
     # Set by the agent-loop worker class this is mixed into.
     config: Any
     tokenizer: Any
@@ -82,18 +98,40 @@ class PairWorkerMixin:
         self, fields: Mapping[str, Any], validate: Any, step: Any
     ) -> tuple[tuple[Any, ...], str, Any, str] | None:
         """(pair key, source, pair id, side) of one rollout, or None outside a PaTaRM pair row."""
-        reward_fn_key = self.config.data.get("reward_fn_key", "data_source")
-        identity = pair_identity(fields, reward_fn_key)
+        identity = pair_identity(fields, reward_fn_key_of(self.config))
         if identity is None:
             return None
         source, pair_id, side = identity
         return (bool(validate), plain_step(step), source, pair_id), source, pair_id, side
 
-    def _patarm_expect(self, fields: Mapping[str, Any], validate: Any, step: Any, count: int) -> None:
+    def _patarm_expect(self, fields: Mapping[str, Any], validate: Any, step: Any, count: int) -> Hashable | None:
+        """Registers `count` rollouts of this row's pair side; returns the pair key (None: not a pair row)."""
         ident = self._patarm_key(fields, validate, step)
-        if ident is not None:
-            key, source, pair_id, side = ident
-            self._patarm_board().expect(key, source, pair_id, side, count=count)
+        if ident is None:
+            return None
+        key, source, pair_id, side = ident
+        self._patarm_board().expect(key, source, pair_id, side, count=count)
+        return key
+
+    def _patarm_new_dispatch(self, registered: list) -> None:
+        """Called as a dispatch (one ``generate_sequences`` call) starts, with the pair keys it
+        registered. The previous dispatch is over by then (the sync trainers wait for every
+        rollout of a batch before they dispatch the next; the async modes are refused at
+        start-up), so whatever it left open can never complete: it is released, and what the
+        board holds is bounded by one dispatch."""
+        current = [key for key in registered if key is not None]
+        fresh = set(current)
+        self._patarm_board().release(key for key in self._patarm_open_keys if key not in fresh)
+        self._patarm_open_keys = current
+
+    async def _patarm_dispatch(self, generate: Awaitable[Any]) -> Any:
+        """Awaits verl's ``generate_sequences`` of a worker that waits for its rollouts (the
+        DataProto worker); once it returns or fails, the pairs it registered are released."""
+        try:
+            return await generate
+        finally:
+            self._patarm_board().release(self._patarm_open_keys)
+            self._patarm_open_keys = []
 
     async def _run_agent_loop(
         self, sampling_params: dict, trajectory: dict, *, agent_name: str, trace: bool = True, **kwargs: Any
@@ -123,9 +161,11 @@ class PairWorkerMixin:
             board = self._patarm_board()
             text = board.scorer.decoder.decode(final.response_ids)
             _SUBMITTED.set(True)
-            info = await board.submit(ident[0], ident[1], ident[2], ident[3], text)
+            info = await board.submit(*ident, text, kwargs.get("extra_info"))
             final.reward_score = info.pop("reward")
-            final.extra_fields["reward_extra_info"] = info
+            # A new dict, never an update in place: verl shares extra_fields dicts between
+            # outputs (the pattern of verl bug #7486, fixed in 0.9.1 only).
+            final.extra_fields = {**final.extra_fields, "reward_extra_info": info}
         return await super()._agent_loop_postprocess(  # type: ignore[misc]  # the worker class mixed into
             output, validate, **kwargs
         )

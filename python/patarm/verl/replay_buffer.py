@@ -3,8 +3,9 @@
 The v1 trainer logs the metrics its replay buffer returns with each sampled batch, and lets a
 user name the buffer class (``trainer.v1.sampler.custom_sampler``). ``PairReplayBuffer`` is
 verl's own sync ``ReplayBuffer`` plus, for each training batch, the number of rollouts scored
-without their pair's other side (``training/patarm/partner_missing``) and after a timeout
-(``training/patarm/partner_timeout``), read from the rollouts' reward extra info::
+without their pair's other side (``training/patarm/partner_missing``), after a timeout
+(``training/patarm/partner_timeout``) and the pair accuracy (``training/patarm/pair_accuracy``),
+read from the rollouts' reward extra info::
 
     trainer.v1.sampler.custom_sampler.path=pkg://patarm.verl.replay_buffer
     trainer.v1.sampler.custom_sampler.name=PairReplayBuffer
@@ -17,19 +18,18 @@ from typing import Any
 import transfer_queue as tq
 from verl.trainer.ppo.v1.replay_buffer import ReplayBuffer
 
+from .pairing import pair_counters
+
 METRIC_PARTNER_MISSING = "training/patarm/partner_missing"
 METRIC_PARTNER_TIMEOUT = "training/patarm/partner_timeout"
+METRIC_PAIR_ACCURACY = "training/patarm/pair_accuracy"
 
 
 def partner_counts(extra_fields: list[Any]) -> dict[str, float]:
-    """The two counters over the rollouts' ``extra_fields`` (rows without patarm info count 0)."""
-    missing = timeout = 0.0
-    for fields in extra_fields:
-        info = fields.get("reward_extra_info", {}) if isinstance(fields, dict) else {}
-        found = info.get("partner_found")
-        missing += float(found is not None and float(found) == 0.0)
-        timeout += float(info.get("partner_timeout") or 0.0)
-    return {METRIC_PARTNER_MISSING: missing, METRIC_PARTNER_TIMEOUT: timeout}
+    """The pair counters and pair accuracy over the rollouts' ``extra_fields`` (rows without
+    patarm info count 0)."""
+    infos = [fields.get("reward_extra_info", {}) if isinstance(fields, dict) else {} for fields in extra_fields]
+    return pair_counters(infos, prefix="training/")
 
 
 class PairReplayBuffer(ReplayBuffer):

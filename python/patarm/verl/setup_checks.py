@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from typing import Any
 
 #: Set to 1 to run a route on a verl version it was not tested on (at your own risk).
@@ -95,6 +96,30 @@ def check_trainer_setup(config: Any) -> None:
             "(data.gen_batch_size is forced to 1) and refills single prompts, which splits pairs across "
             "dispatches. Leave it False with patarm (a failed rollout is scored without its partner instead)."
         )
+
+
+def warn_about_silent_settings(config: Any) -> list[str]:
+    """Warns (UserWarning) about settings that run but do not do what a PaTaRM user means;
+    returns the messages. Checked when the agent-loop manager is created."""
+    messages = []
+    val_n = int(_get(config, "actor_rollout_ref.rollout.val_kwargs.n", 1))
+    if val_n > 1 and not _get(config, "actor_rollout_ref.rollout.val_kwargs.do_sample", False):
+        messages.append(
+            f"actor_rollout_ref.rollout.val_kwargs.n={val_n} with val_kwargs.do_sample=False: verl validates "
+            f"greedily, so each validation prompt gets {val_n} identical judgements at {val_n}x the cost. Set "
+            "val_kwargs.n=1, or val_kwargs.do_sample=True (with a val_kwargs.temperature) to vote over samples."
+        )
+    custom = _get(config, "data.custom_cls.name")
+    epochs = int(_get(config, "trainer.total_epochs", 1))
+    if custom == "PairShuffledDataset" and epochs > 1 and int(_get(config, "data.pair_epochs", 1)) == 1:
+        messages.append(
+            f"trainer.total_epochs={epochs} with PairShuffledDataset and data.pair_epochs=1: verl reads the "
+            f"dataset in order (data.shuffle=False), so all {epochs} epochs serve the same pair order. Set "
+            f"+data.pair_epochs={epochs} trainer.total_epochs=1 to reshuffle the pairs every epoch."
+        )
+    for message in messages:
+        warnings.warn("patarm: " + message, UserWarning, stacklevel=2)
+    return messages
 
 
 def fully_async_message() -> str:
