@@ -12,7 +12,7 @@ from patarm import _core
 HEAD = "<think>t</think><generate_rubrics>r</generate_rubrics><eval>e</eval><answer>"
 TEXTS = [HEAD + str(i % 10) + "</answer>" for i in range(64)]
 PAIR_IDS = [i // 2 for i in range(64)]
-SIDES = ["chosen", "rejected"] * 32
+SIDES = ["rejected", "chosen"] * 32  # the chosen side scores higher: rewards are not all 0
 # Token ids that decode to TEXTS[0]..TEXTS[3] with a one-byte-per-token table.
 PIECES = [bytes([b]) for b in range(256)]
 ENCODED = [list(text.encode()) for text in TEXTS[:4]]
