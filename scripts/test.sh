@@ -144,12 +144,13 @@ PYTHONDONTWRITEBYTECODE=1 "$VENVS/core/bin/python" -m pytest -q -p no:cacheprovi
 
 if [ "$QUICK" = 1 ]; then check_work_tree; exit 0; fi
 
-step "verl integration: pytest tests/verl_integration, plus the torch-only sampler tests (verl 0.9.1 venv)"
+step "verl integration: pytest tests/verl_integration, plus the torch-only sampler and DataLoader-fork tests (verl 0.9.1 venv)"
 ensure_venv verl
 "$UV" pip install -q --python "$VENVS/verl/bin/python" -r requirements/verl.txt
 "$UV" pip install -q --python "$VENVS/verl/bin/python" --reinstall-package patarm "$WHEEL[test]"
 PATARM_REQUIRE_FRAMEWORKS=1 PYTHONDONTWRITEBYTECODE=1 "$VENVS/verl/bin/python" -m pytest -q -p no:cacheprovider \
-  tests/verl_integration tests/test_sampler.py
+  tests/verl_integration tests/test_sampler.py \
+  tests/test_fork_safety.py::test_dataloader_fork_workers_while_threads_call_every_entry_point
 
 step "TRL integration: pytest tests/trl_integration (TRL venv)"
 ensure_venv trl

@@ -125,6 +125,9 @@ where
 pub fn warm_up() {
     let data = [0u8; 64];
     let _ = map_chunked(Some(1), &data, |_| 0, |_, &x| x);
+    // The epoch collector behind rayon's work-stealing queues is built on the first steal, in
+    // a pool thread of the first multi-thread call; a one-thread pool never steals.
+    drop(crossbeam_epoch::pin());
 }
 
 // ---- interruption --------------------------------------------------------------------------

@@ -10,7 +10,7 @@
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFrozenSet, PySet, PyString, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFrozenSet, PyList, PySet, PyString, PyTuple, PyType};
 
 use super::errors;
 mod integers;
@@ -39,6 +39,9 @@ pub fn prepare(py: Python<'_>) -> PyResult<()> {
     integers::prepare(py)?;
     // PyO3 interns the `__name__` key on first use: do it now, not in an error message later.
     type_name(PyBool::new(py, true).as_any());
+    // And imports `operator.length_hint` on the first `size_hint` of an iterator: no patarm
+    // call asks one (see `items`), but a PyO3 path might.
+    let _ = PyList::empty(py).try_iter()?.size_hint();
     Ok(())
 }
 
@@ -65,7 +68,19 @@ pub fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py
     let iterator = obj
         .try_iter()
         .map_err(|_| errors::not_a_sequence(what, &type_name(obj)))?;
-    iterator.collect()
+    // A loop, not `collect`: collecting asks the iterator's `size_hint`, which PyO3 (abi3)
+    // answers with `operator.length_hint`, imported on first use under a one-time lock that it
+    // holds while waiting for the GIL. A fork then copied that lock held: the child hung.
+    let capacity = match (obj.cast::<PyList>(), obj.cast::<PyTuple>()) {
+        (Ok(list), _) => list.len(),
+        (_, Ok(tuple)) => tuple.len(),
+        _ => 0,
+    };
+    let mut out = Vec::with_capacity(capacity);
+    for item in iterator {
+        out.push(item?);
+    }
+    Ok(out)
 }
 
 /// The UTF-8 bytes of each held str, to hand to the core with the GIL released.
