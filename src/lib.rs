@@ -13,6 +13,7 @@
 pub mod batch;
 pub mod decode;
 pub mod exact;
+pub mod group_par;
 #[allow(unsafe_code)]
 mod leaked_slot;
 pub mod par;

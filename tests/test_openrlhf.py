@@ -124,7 +124,7 @@ def test_verl_compute_score_posts_to_the_reward_router():
             )
         )
         (request,) = server.requests
-    assert result == {"score": 8.0, "judge_score": 8.0, "judge_valid": 2.0, "judge_n": 3.0}
+    assert result == {"score": 8.0, "judge_score": 8.0, "judge_valid": 2.0, "judge_n": 3.0, "judge_failed": 0.0}
     assert request["model"] == "/ckpt/judge" and request["n"] == 3
     expected = patarm.build_prompt("Translate 'cat' to German.", "Katze", domain="instruction_following")
     assert request["messages"] == [{"role": "user", "content": expected}]
@@ -146,7 +146,35 @@ def test_verl_compute_score_keeps_the_same_keys_without_a_valid_judgement():
                 scale=0.1,
             )
         )
-    assert result == {"score": -1.0, "judge_score": -1.0, "judge_valid": 0.0, "judge_n": 2.0}
+    assert result == {"score": -1.0, "judge_score": -1.0, "judge_valid": 0.0, "judge_n": 2.0, "judge_failed": 1.0}
+
+
+def test_verl_compute_score_is_float32_safe():
+    compute_score = import_framework_free("patarm.verl.reward_model").compute_score
+
+    # a mean of 22/3 is no binary fraction
+    rules = [{"match": "R", "judgements": [judgement(7), judgement(8), judgement(7)]}]
+    with ChatServer(rules) as server:
+        result = asyncio.run(
+            compute_score("d", "R", extra_info={"prompt": "Q"}, reward_router_address=server.address, model="m", n=3)
+        )
+    assert result["judge_score"] == pytest.approx(22 / 3)
+    assert result["score"] == 7509 / 1024  # the nearest multiple of 2^-10
+
+
+def test_verl_compute_score_flags_or_raises_a_failed_judge_call():
+    compute_score = import_framework_free("patarm.verl.reward_model").compute_score
+    from patarm.workflow.judge.client import JudgeError
+
+    with ChatServer([{"match": "R", "status": 503, "judgements": []}]) as server:
+        settings = dict(extra_info={"prompt": "Q"}, reward_router_address=server.address, model="m", n=2)
+        settings.update(max_retries=0, invalid_score=5.0)
+        with pytest.raises(JudgeError):
+            asyncio.run(compute_score("d", "R", **settings))
+        flagged = asyncio.run(compute_score("d", "R", on_judge_error="score", **settings))
+        with pytest.raises(ValueError, match="on_judge_error='skip'"):
+            asyncio.run(compute_score("d", "R", on_judge_error="skip", **settings))
+    assert flagged == {"score": 5.0, "judge_score": 5.0, "judge_valid": 0.0, "judge_n": 0.0, "judge_failed": 1.0}
 
 
 def test_verl_compute_score_concurrent_calls_share_one_client():

@@ -57,7 +57,8 @@ def test_mean_voting_with_the_instruction_following_rubrics():
         completions = [[{"role": "assistant", "content": "OBEYS"}], [{"role": "assistant", "content": "IGNORES"}]]
         rewards, metrics, extra = call(reward, prompts, completions)
         sent = [r["messages"][0]["content"] for r in server.requests]
-    assert rewards == pytest.approx([0.8, 0.2])  # mean of the valid scores (9, 7) and (2, 2, 2), x 0.1
+    # mean of the valid scores (9, 7) and (2, 2, 2), x 0.1, float32-safe (multiples of 2^-10)
+    assert rewards == [0.7998046875, 0.2001953125] == patarm.float32_safe([0.8, 0.2]).tolist()
     expected = patarm.build_prompt(prompts[0], "OBEYS", domain="instruction_following")
     assert expected in sent and all(r["n"] == 3 for r in server.requests)
     assert metrics["patarm_judge/judge_score"] == pytest.approx(5.0)
@@ -110,9 +111,9 @@ def test_majority_voting_counts_rounds_won_within_each_prompts_group():
     with ChatServer(rules) as server:
         reward = JudgeReward(base_url=server.url, model="judge", n=4, vote="majority", backoff=0.01)
         rewards, _, _ = call(reward, ["P1", "P1", "P1", "P2"], ["G1-A", "G1-B", "G1-C", "G2-A"])
-    # group P1, rounds: 9>4 A; 5<6 B; 7=7 shared: nobody; 2>1 A -> A 2/4, B 1/4, C no valid judgement
-    # group P2 has one completion: it wins every round with a valid score
-    assert rewards == [0.5, 0.25, 0.0, 1.0]
+    # group P1, rounds: 9>4 A; 5<6 B; 7=7 shared: nobody; 2>1 A -> A 2/4, B 1/4, C no valid
+    # judgement (masked: None); group P2 has one completion: it wins every round with a valid score
+    assert rewards == [0.5, 0.25, None, 1.0]
 
 
 def test_an_unreachable_judge_is_an_error_not_a_reward():
@@ -159,3 +160,79 @@ def test_pickles_with_a_short_repr():
     clone = pickle.loads(pickle.dumps(reward))
     assert repr(clone) == repr(reward) == "JudgeReward(vote='majority', n=4, model='judge', name='patarm_judge')"
     assert clone.__name__ == "patarm_judge" and clone.judge.domain == "instruction_following"
+
+
+def test_group_par_pays_each_completion_against_the_rest_of_its_group_and_mean_voting_does_not():
+    from patarm.trl import JudgeReward
+
+    rules = [
+        {"match": "G1-A", "judgements": [judgement(9), judgement(8)]},
+        {"match": "G1-B", "judgements": [judgement(6), MALFORMED]},
+        {"match": "G1-C", "judgements": [judgement(5), judgement(7)]},
+        {"match": "G2-A", "judgements": [judgement(4.4)]},
+        {"match": "G2-B", "judgements": [judgement(2.4)]},
+    ]
+    prompts = ["P1", "P1", "P1", "P2", "P2"]
+    completions = ["G1-A", "G1-B", "G1-C", "G2-A", "G2-B"]
+    with ChatServer(rules) as server:
+        judge = Judge(server.url, "judge", n=2, backoff=0.01)
+        group, metrics, _ = call(JudgeReward(judge, vote="group_par"), prompts, completions)
+        mean, _, _ = call(JudgeReward(judge, vote="mean"), prompts, completions)
+        calls = len(server.requests)
+    # P1: A's mean 8.5 against the others' pooled (6 + 5 + 7) / 3 = 6: gap 2.5 -> 1.4;
+    # B: 6 against (9 + 8 + 5 + 7) / 4 = 7.25 -> 0; C: 6 against 23/3 -> 0.
+    # P2: 4.4 against 2.4 is a gap of exactly 2 -> 1.2 (graded, decided exactly).
+    assert group == [1.400390625, 0.0, 0.0, 1.2001953125, 0.0]
+    assert mean == [8.5, 6.0, 6.0, 4.400390625, 2.400390625]  # float32-safe means
+    assert calls == 2 * len(completions)  # n x k judge calls per vote, no pairwise comparisons
+    assert metrics["patarm_judge/masked"] == 0.0
+
+
+def test_group_par_takes_a_shape_only_with_group_par():
+    from patarm.trl import JudgeReward
+
+    rules = [{"match": "RESP-A", "judgements": [judgement(9)]}, {"match": "RESP-B", "judgements": [judgement(2)]}]
+    with ChatServer(rules) as s:
+        reward = JudgeReward(base_url=s.url, model="judge", n=1, vote="group_par", f=patarm.Constant(1.3))
+        rewards, _, _ = call(reward, ["P", "P"], ["RESP-A", "RESP-B"])
+    assert rewards == [1.2998046875, 0.0]
+    with pytest.raises(ValueError, match="vote='group_par'"):
+        JudgeReward(base_url="http://127.0.0.1:9/v1", model="m", f=patarm.Constant(1.3))
+
+
+def test_a_failed_judge_call_masks_its_completion_and_is_counted():
+    from patarm.trl import JudgeReward
+
+    rules = [
+        {"match": "DOWN", "status": 503, "judgements": []},
+        {"match": "FINE", "judgements": [judgement(6)]},
+    ]
+    with ChatServer(rules) as server:
+        reward = JudgeReward(base_url=server.url, model="judge", n=1, max_retries=0, backoff=0.01)
+        rewards, metrics, _ = call(reward, ["Q", "Q"], ["DOWN", "FINE"])
+        strict = JudgeReward(base_url=server.url, model="judge", n=1, max_retries=0, on_judge_error="raise")
+        with pytest.raises(JudgeError):
+            call(strict, ["Q", "Q"], ["DOWN", "FINE"])
+        with pytest.raises(JudgeError, match="every judge call of this batch failed"):
+            call(reward, ["Q"], ["DOWN"])
+    assert rewards == [None, 6.0]  # TRL leaves None out of the group statistics (advantage 0)
+    assert metrics["patarm_judge/judge_failed"] == 0.5 and metrics["patarm_judge/masked"] == 0.5
+    with pytest.raises(ValueError, match="on_judge_error='skip'"):
+        JudgeReward(base_url="http://127.0.0.1:9/v1", model="m", on_judge_error="skip")
+
+
+def test_length_penalty_charges_longer_than_average_completions_and_the_correlation_is_logged():
+    from patarm.trl import JudgeReward
+
+    rules = [{"match": "x" * 30, "judgements": [judgement(9)]}, {"match": "short", "judgements": [judgement(3)]}]
+    completions = ["x" * 30, "short" + " " * 5]  # 30 and 10 characters: group mean 20
+    with ChatServer(rules) as server:
+        plain = JudgeReward(base_url=server.url, model="judge", n=1)
+        rewards, metrics, _ = call(plain, ["P", "P"], completions)
+        penalised = JudgeReward(base_url=server.url, model="judge", n=1, length_penalty=2.0)
+        charged, _, _ = call(penalised, ["P", "P"], completions)
+    assert rewards == [9.0, 3.0]
+    assert charged == [9.0 - 2.0 * 0.5, 3.0]  # (30 - 20) / 20 = 0.5 over the mean; shorter: no charge
+    assert metrics["patarm_judge/score_length_correlation"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="length_penalty"):
+        JudgeReward(base_url="http://127.0.0.1:9/v1", model="m", length_penalty=-1)

@@ -40,6 +40,7 @@ from .rewards import (
     SideRewards,
     compute_score,
     float32_safe,
+    group_par_rewards,
     par_rewards,
     score_batch,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "PairRewards",
     "SideRewards",
     "par_rewards",
+    "group_par_rewards",
     "score_batch",
     "compute_score",
     "float32_safe",

@@ -35,6 +35,7 @@ __all__ = [
     "read_int64",
     "read_seed",
     "read_epoch",
+    "group_par_arrays",
     "mean_vote_rows",
     "majority_vote_counts",
     "mean_vote_gaps",
@@ -76,6 +77,16 @@ def check_pair_batch_size(
 def read_int64(value: int, name: str) -> int: ...
 def read_seed(value: int, name: str = "seed") -> int: ...
 def read_epoch(value: int, name: str = "epoch") -> int: ...
+
+# --- group-relative PAR for policy groups (src/python/group_par.rs); typed API: patarm/rewards.py ---
+def group_par_arrays(
+    scores: npt.NDArray[np.float64],
+    groups: npt.NDArray[np.int64],
+    *,
+    f: Any = None,
+    float32_safe: bool = False,
+    num_threads: int | None = None,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 
 # --- voting (src/python/vote.rs); the typed API is patarm/voting.py ---
 def mean_vote_rows(

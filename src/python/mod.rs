@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 
 mod decode;
 mod errors;
+mod group_par;
 mod inputs;
 mod interrupt;
 mod judgement;
@@ -44,5 +45,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     template::register(m)?;
     prompt::register(m)?;
     decode::register(m)?;
+    group_par::register(m)?;
     Ok(())
 }

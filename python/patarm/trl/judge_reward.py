@@ -8,23 +8,38 @@ the pointwise judge prompt for (policy prompt, completion) with the ``instructio
 rubrics (or the row's ``domain`` column), samples ``n`` judgements through :class:`patarm.Judge`
 and votes:
 
-- ``vote="mean"``: the mean of the valid scores (0-10), times ``scale``;
-- ``vote="majority"``: docs/method.md §6's majority voting, within each GRPO group (the
-  completions of one prompt): round i votes for the completion scored highest in its i-th
-  judgement (a shared highest score votes for nobody: ties are not a win); the reward is the
-  completion's share of the n rounds, times ``scale``.
+- ``vote="mean"`` (the paper's form, default): the mean of the valid scores (0-10), times ``scale``;
+- ``vote="group_par"``: group-relative PAR (docs/method.md §9) within each GRPO group (the
+  completions of one prompt): a completion earns ``f(m - o)`` when its mean score m exceeds
+  the mean o of the valid scores of the group's other completions, else 0 (exact, as PAR; f
+  defaults to ``Graded()``), times ``scale``; n x k judge calls for a group of n;
+- ``vote="majority"``: docs/method.md §6's majority voting, within each GRPO group: round i
+  votes for the completion scored highest in its i-th judgement (a shared highest score votes
+  for nobody: ties are not a win); the reward is the completion's share of the n rounds, times
+  ``scale``.
 
-Invalid judgements (malformed, verdict out of range) have no vote. A completion with no valid
-judgement at all (for majority voting: none in any round) gets ``invalid_reward``: 0.0 by
-default, the same as ``patarm.verl.reward_model``; ``None`` hands TRL a missing reward (TRL turns it
-into NaN, leaves it out of the group statistics of this function and warns when every
-function is missing). A judge server that cannot be reached raises :class:`patarm.JudgeError`.
+Every reward is float32-safe (a multiple of 2^-10, ``patarm.float32_safe``), so a group of
+equal rewards gets an advantage of exactly 0 in TRL's float32 group normalisation.
+
+Judge failures are masked by default: a completion with no valid judgement (for majority
+voting: none in any round) gets ``invalid_reward``, default ``None``, which TRL 1.16 leaves out
+of the group's mean and std and gives an advantage of 0 (a number, e.g. 0.0, trains on it
+instead). A judge call that fails after its retries is also a masked completion
+(``on_judge_error="mask"``, default) unless every completion of the batch failed (the server is
+down: :class:`patarm.JudgeError`); ``on_judge_error="raise"`` raises at the first failure.
+
+Length control: ``length_penalty=c`` subtracts ``c x max(0, (L - L_g) / L_g)`` from the reward
+of a completion of L characters, L_g the mean length of its group's judged completions (only
+longer-than-average completions pay; default 0, off).
 
 Logged through TRL's ``log_metric`` under ``metric_prefix/``: ``judge_score`` (mean voted score
 of the completions with a valid judgement), ``valid_judgement_rate``, ``no_valid_judgement``
-(share of completions given ``invalid_reward``), ``judgements_per_second`` and, per error kind,
-``invalid/<kind>`` (share of judgements); per completion, ``log_extra`` adds the judge score and
-the valid judgement count to TRL's completions table.
+(share of completions without a valid judgement), ``judge_failed`` (share whose judge call
+failed), ``masked`` (share handed to TRL as None), ``score_length_correlation`` (Pearson, voted
+score against completion length in characters, over the judged completions of the step: a
+rising value is a sign of reward hacking by length), ``judgements_per_second`` and, per error
+kind, ``invalid/<kind>`` (share of judgements); per completion, ``log_extra`` adds the judge
+score and the valid judgement count to TRL's completions table.
 
 Imports neither trl nor torch.
 """
@@ -37,9 +52,11 @@ from typing import Any
 
 import numpy as np
 
+from ..rewards import float32_safe, group_par_rewards
 from ..workflow.judge.settings import DOWNSTREAM_DOMAIN
 
-VOTES = ("mean", "majority")
+VOTES = ("mean", "group_par", "majority")
+JUDGE_ERRORS = ("mask", "raise")
 
 
 class JudgeReward:
@@ -60,7 +77,10 @@ class JudgeReward:
         domain_column: str | None = "domain",
         rubrics: Any = None,
         scale: float = 1.0,
-        invalid_reward: float | None = 0.0,
+        invalid_reward: float | None = None,
+        on_judge_error: str = "mask",
+        f: Any = None,
+        length_penalty: float = 0.0,
         name: str = "patarm_judge",
         metric_prefix: str = "patarm_judge",
         log_completion_columns: bool = True,
@@ -82,15 +102,27 @@ class JudgeReward:
             raise TypeError(f"judge must be a patarm.Judge, not {type(judge).__name__}")
         if vote not in VOTES:
             raise ValueError(
-                f"vote={vote!r}; use 'mean' (mean of the valid scores) or 'majority' "
-                "(rounds won within each prompt's group)"
+                f"vote={vote!r}; use 'mean' (mean of the valid scores), 'group_par' (PAR against the "
+                "other completions of the prompt) or 'majority' (rounds won within each prompt's group)"
             )
+        if on_judge_error not in JUDGE_ERRORS:
+            raise ValueError(
+                f"on_judge_error={on_judge_error!r}; use 'mask' (a failed judge call masks its completion) "
+                "or 'raise' (it stops training with patarm.JudgeError)"
+            )
+        if f is not None and vote != "group_par":
+            raise ValueError(f"f= is the shape of group-relative PAR: pass it with vote='group_par', not vote={vote!r}")
+        if not (isinstance(length_penalty, (int, float)) and math.isfinite(length_penalty) and length_penalty >= 0):
+            raise ValueError(f"length_penalty must be a finite number >= 0 (0 turns it off), got {length_penalty!r}")
         if invalid_reward is not None and not math.isfinite(float(invalid_reward)):
             raise ValueError(f"invalid_reward must be a finite number or None, got {invalid_reward!r}")
         if not math.isfinite(float(scale)):
             raise ValueError(f"scale must be a finite number, got {scale!r}")
         self.judge = judge
         self.vote = vote
+        self.on_judge_error = on_judge_error
+        self.f = f
+        self.length_penalty = float(length_penalty)
         self.domain = domain
         self.domain_column = domain_column
         self.rubrics = rubrics
@@ -112,6 +144,7 @@ class JudgeReward:
         log_extra: Callable[[str, list], None] | None = None,
         **columns: Any,
     ) -> list[float | None]:
+        from ..workflow.judge.client import JudgeError
         from .reward import completion_texts
 
         if prompts is None or completions is None:
@@ -122,9 +155,16 @@ class JudgeReward:
             raise ValueError(f"got {len(prompts)} prompts for {len(completions)} completions; pass one per completion")
         texts = completion_texts(completions)
         domains = self._domains(columns, len(texts))
-        results = await self.judge.ascore_many(list(prompts), texts, domains=domains, rubrics=self.rubrics)
-        rewards, judged = self.rewards(results, prompts)
-        self._report(results, judged, log_metric, log_extra)
+        results = await self.judge.ascore_many(
+            list(prompts), texts, domains=domains, rubrics=self.rubrics, failures=self.on_judge_error
+        )
+        if results and all(r.failed for r in results):
+            raise JudgeError(
+                f"every judge call of this batch failed ({len(results)} completions): is the judge server at "
+                f"{self.judge.url} up? (on_judge_error='mask' masks single failures, not a server that is down)"
+            )
+        rewards, judged = self.rewards(results, prompts, texts)
+        self._report(results, judged, rewards, texts, log_metric, log_extra)
         return rewards
 
     def _domains(self, columns: dict[str, Any], rows: int) -> list[str]:
@@ -136,16 +176,25 @@ class JudgeReward:
             raise ValueError(f"the `{self.domain_column}` column has {len(values)} values for {rows} completions")
         return [value if isinstance(value, str) and value else self.domain for value in values]
 
-    def rewards(self, results: Sequence[Any], prompts: Sequence[Any]):
-        """(rewards, voted score per completion: NaN where no judgement is valid)."""
+    def rewards(self, results: Sequence[Any], prompts: Sequence[Any], texts: Sequence[str] | None = None):
+        """(float32-safe rewards with None where masked, voted value per completion: NaN where
+        no judgement is valid)."""
+        groups = [_group_key(p) for p in prompts]
         if self.vote == "mean":
             voted = np.array([r.score for r in results], dtype=np.float64)
+        elif self.vote == "group_par":
+            voted = group_par_rewards([r.scores for r in results], groups, f=self.f)["par"]
         else:
             voted = _group_round_shares(results, prompts)
-        rewards = [self.invalid_reward if math.isnan(v) else float(v) * self.scale for v in voted.tolist()]
+        values = voted * self.scale
+        if self.length_penalty and texts is not None:
+            values = values - self.length_penalty * _excess_length(texts, groups, ~np.isnan(voted))
+        snapped = float32_safe(values).tolist()
+        masked = None if self.invalid_reward is None else float(float32_safe(self.invalid_reward))
+        rewards = [masked if math.isnan(v) else v for v in snapped]
         return rewards, voted
 
-    def _report(self, results, judged: np.ndarray, log_metric, log_extra) -> None:
+    def _report(self, results, judged: np.ndarray, rewards, texts, log_metric, log_extra) -> None:
         prefix = self.metric_prefix
         if log_metric is not None and len(results):
             stats = getattr(results, "stats", None)
@@ -153,10 +202,13 @@ class JudgeReward:
             metrics = {
                 f"{prefix}/valid_judgement_rate": sum(r.num_valid for r in results) / total if total else math.nan,
                 f"{prefix}/no_valid_judgement": float(np.isnan(judged).mean()),
+                f"{prefix}/judge_failed": sum(r.failed for r in results) / len(results),
+                f"{prefix}/masked": sum(r is None for r in rewards) / len(results),
             }
             scores = np.array([r.score for r in results], dtype=np.float64)
             if (~np.isnan(scores)).any():
                 metrics[f"{prefix}/judge_score"] = float(np.nanmean(scores))
+            metrics[f"{prefix}/score_length_correlation"] = score_length_correlation(scores, texts)
             if stats is not None:
                 metrics[f"{prefix}/judgements_per_second"] = stats.judgements_per_second
                 for kind, count in stats.error_kinds.items():
@@ -167,6 +219,34 @@ class JudgeReward:
         if log_extra is not None and self.log_completion_columns:
             log_extra(f"{prefix}_score", [r.score for r in results])
             log_extra(f"{prefix}_valid", [r.num_valid for r in results])
+
+
+def score_length_correlation(scores: Any, texts: Sequence[str]) -> float:
+    """Pearson correlation of the voted scores with the completions' lengths (characters),
+    over the completions with a score; NaN when fewer than 2 or either is constant."""
+    values = np.asarray(scores, dtype=np.float64)
+    lengths = np.array([len(t) for t in texts], dtype=np.float64)
+    keep = ~np.isnan(values)
+    values, lengths = values[keep], lengths[keep]
+    if len(values) < 2 or values.std() == 0 or lengths.std() == 0:
+        return math.nan
+    return float(np.corrcoef(values, lengths)[0, 1])
+
+
+def _excess_length(texts: Sequence[str], groups: Sequence[Any], judged: np.ndarray) -> np.ndarray:
+    """Per completion: max(0, (L - L_g) / L_g), L_g the mean length of its group's judged
+    completions (0 where the group has none, or they are empty)."""
+    lengths = np.array([len(t) for t in texts], dtype=np.float64)
+    excess = np.zeros(len(texts))
+    members: dict[Any, list[int]] = {}
+    for index, group in enumerate(groups):
+        members.setdefault(group, []).append(index)
+    for rows in members.values():
+        own = [i for i in rows if judged[i]]
+        mean = lengths[own].mean() if own else 0.0
+        if mean > 0:
+            excess[rows] = np.maximum(0.0, (lengths[rows] - mean) / mean)
+    return excess
 
 
 def _group_key(prompt: Any) -> Any:

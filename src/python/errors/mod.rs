@@ -27,7 +27,11 @@ value_error_from!(crate::sampler::SamplerError, crate::vote::VoteError);
 
 // ---- core (parsing, shapes, PAR, batches) -------------------------------------------------
 
-value_error_from!(crate::shape::ShapeError, crate::batch::BatchError);
+value_error_from!(
+    crate::shape::ShapeError,
+    crate::batch::BatchError,
+    crate::group_par::GroupParError
+);
 
 /// An argument that must be a sequence got a single str/bytes (which would iterate by character).
 pub fn single_string_for_sequence(what: &str) -> PyErr {

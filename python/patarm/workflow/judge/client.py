@@ -261,9 +261,14 @@ class Judge:
         rubrics: Any = None,
         show_progress: bool = False,
         cache: Any = None,
+        failures: str = "raise",
         _slots: Sequence[dict[str, Any]] | None = None,
     ) -> Results:
         """Score many responses concurrently; one ``ScoreResult`` each, in input order.
+
+        ``failures``: a request that fails after its retries raises :class:`JudgeError`
+        (``"raise"``, the default) or, with ``"mask"``, gives its response a result with no
+        judgements and ``failed=True`` (counted in ``Results.stats.failed``).
 
         ``cache``: a judgements log path (``.jsonl``): every reply is appended as it arrives and
         judgements already there for the same request are reused, so an interrupted call costs
@@ -287,7 +292,9 @@ class Judge:
 
         log = open_log(cache)
         try:
-            judgement_lists, stats = await sample_logged(self, messages, _slots, log, show_progress=show_progress)
+            judgement_lists, stats = await sample_logged(
+                self, messages, _slots, log, show_progress=show_progress, failures=failures
+            )
         finally:
             if log is not None and not isinstance(cache, JudgementLog):
                 log.close()

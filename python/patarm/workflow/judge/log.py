@@ -198,6 +198,7 @@ class JudgingStats:
     seconds: float = 0.0
     invalid: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
+    failed: int = 0  # responses whose requests failed for good (``failures="mask"``)
 
     @property
     def judgements_per_second(self) -> float:
@@ -224,6 +225,7 @@ class JudgingStats:
             "invalid": self.invalid,
             "invalid_share": None if not self.judgements else self.invalid / self.judgements,
             "error_kinds": dict(self.error_kinds),
+            "failed_responses": self.failed,
         }
 
     def summary(self) -> str:
@@ -292,10 +294,16 @@ async def sample_logged(
     *,
     show_progress: bool = False,
     desc: str = "judging",
-) -> tuple[list[list[str]], JudgingStats]:
+    failures: str = "raise",
+) -> tuple[list[list[str] | None], JudgingStats]:
     """``judge.n`` judgements per prompt, in round order. Rounds already in ``log`` (same slot,
     same request hash) are reused; every reply is appended to the log as it arrives. ``slots``
-    name each prompt's item in the log (None: :func:`occurrence_slots`)."""
+    name each prompt's item in the log (None: :func:`occurrence_slots`). A request that fails
+    after its retries raises :class:`JudgeError` (``failures="raise"``) or, with
+    ``failures="mask"``, makes its prompt's entry None (counted in ``stats.failed``) while the
+    other prompts go on."""
+    if failures not in ("raise", "mask"):
+        raise ValueError(f"failures={failures!r}; use 'raise' or 'mask'")
     n = judge.n
     stats = JudgingStats(judgements=n * len(messages_list))
     payloads = [judge._payload(messages, 1) for messages in messages_list]
@@ -327,7 +335,18 @@ async def sample_logged(
             bar.update(len(texts))
         return rounds[len(texts) :]
 
-    async def one(index: int) -> list[str]:
+    async def one(index: int) -> list[str] | None:
+        if failures == "raise":
+            return await rounds_of(index)
+        from .client import JudgeError
+
+        try:
+            return await rounds_of(index)
+        except JudgeError:
+            stats.failed += 1
+            return None
+
+    async def rounds_of(index: int) -> list[str]:
         missing = [r for r in range(n) if r not in have[index]]
         if missing and judge.use_n:
             missing = await post(index, missing)

@@ -28,6 +28,7 @@ class ScoreResult:
     scores: np.ndarray
     errors: list[str | None]
     score: float  # mean of the valid scores; NaN when none is valid
+    failed: bool = False  # the judge call failed after its retries (no judgements)
 
     @property
     def n(self) -> int:
@@ -153,31 +154,34 @@ def score_results(
     prompts: Sequence[str],
     responses: Sequence[str],
     domains: Sequence[str],
-    judgement_lists: Sequence[Sequence[str]],
+    judgement_lists: Sequence[Sequence[str] | None],
     *,
     think_in_prompt: bool = False,
     answer_only: bool = False,
 ) -> list[ScoreResult]:
     """One ``ScoreResult`` per response from its judgement texts: all of them parsed in one Rust
-    batch, each response's valid scores mean-voted."""
+    batch, each response's valid scores mean-voted. A None list is a failed judge call: a
+    result with no judgements and ``failed=True``."""
     from ...parsing import ERROR_KINDS, parse_judgements
 
-    flat = [text for texts in judgement_lists for text in texts]
+    failed = [texts is None for texts in judgement_lists]
+    lists: list[Sequence[str]] = [[] if texts is None else texts for texts in judgement_lists]
+    flat = [text for texts in lists for text in texts]
     parsed = parse_judgements(flat, think_in_prompt=think_in_prompt, answer_only=answer_only)
     scores = np.asarray(parsed["score"], dtype=np.float64)
     codes = np.asarray(parsed["error_code"]).tolist()
     rows, start = [], 0
-    for texts in judgement_lists:
+    for texts in lists:
         rows.append(scores[start : start + len(texts)])
         start += len(texts)
     means = _mean_votes(rows)
     out, start = [], 0
-    for prompt, response, domain, texts, row, mean in zip(
-        prompts, responses, domains, judgement_lists, rows, means, strict=True
+    for prompt, response, domain, texts, row, mean, lost in zip(
+        prompts, responses, domains, lists, rows, means, failed, strict=True
     ):
         errors = [ERROR_KINDS[c] for c in codes[start : start + len(texts)]]
         start += len(texts)
-        out.append(ScoreResult(prompt, response, domain, list(texts), row, errors, float(mean)))
+        out.append(ScoreResult(prompt, response, domain, list(texts), row, errors, float(mean), lost))
     return out
 
 
