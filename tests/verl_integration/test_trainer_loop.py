@@ -197,10 +197,10 @@ def test_recipe_trains_through_verls_trainer_loop(use_v1, tokenizer, model_path,
 def pair_form_score(data_source: str, solution_str: dict, ground_truth: Any, extra_info: dict, **kwargs: Any) -> dict:
     """A user's pair-form compute_score: 1 for a chosen judgement whose score beats every
     rejected one, else 0 (rejected judgements get the mirror)."""
-    from patarm import parse_judgements
+    from patarm import parse_judgement
 
-    chosen = [j.score for j in parse_judgements(solution_str["chosen"])]
-    rejected = [j.score for j in parse_judgements(solution_str["rejected"])]
+    chosen = [parse_judgement(text).score for text in solution_str["chosen"]]
+    rejected = [parse_judgement(text).score for text in solution_str["rejected"]]
     valid_r = [s for s in rejected if s is not None]
     valid_c = [s for s in chosen if s is not None]
     score = [float(s is not None and all(s > r for r in valid_r)) for s in chosen]
@@ -227,7 +227,7 @@ def pair_form_reference(tokenizer: Any, rows: list[dict]) -> list[float]:
     "settings, check",
     [
         (["data.reward_fn_key=judge_source"], {"source_key": "judge_source"}),
-        (["+reward.reward_kwargs.f=pkg://trainer_harness.steep_f"], {"f": lambda d: trainer_harness.steep_f(float(d))}),
+        (["reward.reward_kwargs.f=pkg://trainer_harness.steep_f"], {"f": lambda d: trainer_harness.steep_f(float(d))}),
         (
             [
                 f"reward.custom_reward_function.path={Path(__file__).resolve()}",

@@ -103,15 +103,18 @@ class CpuPolicyWorkerGroup:
     def update_actor(self, data: TensorDict) -> TensorDict:
         mask = data["response_mask"]
         advantages = _rows(data["advantages"], mask)
-        rewards = _rows(data["token_level_rewards"], mask)
+        # the legacy trainer hands the rewards as token_level_rewards, the v1 trainer as rm_scores
+        rewards = _rows(data["token_level_rewards" if "token_level_rewards" in data.keys() else "rm_scores"], mask)
         responses = _rows(data["responses"], mask)
         uids, sources, extras = _column(data, "uid"), _column(data, "data_source"), _column(data, "extra_info")
+        judge_sources = _column(data, "judge_source") if "judge_source" in data.keys() else sources
         rows = []
         for i in range(len(uids)):
             rows.append(
                 {
                     "uid": uids[i],
                     "data_source": sources[i],
+                    "judge_source": judge_sources[i],
                     "extra_info": dict(extras[i]),
                     "response_ids": responses[i].tolist(),
                     "reward": float(rewards[i].sum()),
