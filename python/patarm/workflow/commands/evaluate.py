@@ -87,6 +87,13 @@ def register(subparsers) -> None:
         "(model, model_type, chat_template, per-subset accuracy of mean voting with all judgements)",
     )
     parser.add_argument("--plot", help="write a PNG: accuracy vs n and the score-gap distribution (needs matplotlib)")
+    parser.add_argument(
+        "--bias",
+        action="store_true",
+        help="add the judge's bias card (invalid share by kind, ties, score~length per domain, RM-Bench "
+        "styles, RewardBench 2 cycles; pairwise: position consistency, A-share) to the table and --json",
+    )
+    parser.add_argument("--bias-plot", help="write the bias card as a PNG (implies --bias; needs matplotlib)")
     parser.add_argument("--quiet", action="store_true", help="no table on the terminal")
     parser.set_defaults(func=run)
 
@@ -96,14 +103,20 @@ def run(args: argparse.Namespace) -> int:
     from ..data.io import write_json
     from ..evaluation.evaluate import evaluate_scores
     from ..evaluation.items import load_benchmark
-    from ..evaluation.judgements import load_judgement_scores, scores_from_rows
+    from ..evaluation.judgements import (
+        details_from_rows,
+        load_judgement_details,
+        load_judgement_scores,
+        scores_from_rows,
+    )
     from ..evaluation.render import format_report, plot_report
 
     # Missing packages and options fail before the benchmark is read or a server is called.
     if args.judge_url:
         check_judge_server(args)
-    if args.plot:
+    if args.plot or args.bias_plot:
         require_matplotlib()
+    bias = args.bias or bool(args.bias_plot)
     if args.resume and not args.save_judgements:
         raise ValueError("--resume continues the judgements log of --save-judgements PATH; add it")
     benchmark, items = load_benchmark(args.benchmark_file, args.benchmark, dataset_path=args.dataset_path)
@@ -150,7 +163,17 @@ def run(args: argparse.Namespace) -> int:
         )
 
         texts = load_pairwise_texts(args.judgements) if rows is None else pairwise_texts(rows_as_records(rows))
-        report = evaluate_pairwise(items, texts, ties=args.ties, think_in_prompt=args.think_in_prompt)
+        report = evaluate_pairwise(items, texts, ties=args.ties, think_in_prompt=args.think_in_prompt, bias=bias)
+    elif bias:
+        from ..evaluation.bias import pointwise_bias
+
+        details = (
+            load_judgement_details(args.judgements, think_in_prompt=args.think_in_prompt, answer_only=answer_only)
+            if rows is None
+            else details_from_rows(rows, think_in_prompt=args.think_in_prompt, answer_only=answer_only)
+        )
+        report = evaluate_scores(benchmark, items, {key: d.scores for key, d in details.items()}, ties=args.ties)
+        report["bias"] = pointwise_bias(report, benchmark, items, details)
     else:
         scores = (
             load_judgement_scores(args.judgements, think_in_prompt=args.think_in_prompt, answer_only=answer_only)
@@ -166,6 +189,10 @@ def run(args: argparse.Namespace) -> int:
             print(format_pairwise_line(report))
         if stats is not None:
             print(stats.summary())
+        if bias:
+            from ..evaluation.bias import format_bias
+
+            print(format_bias(report["bias"]))
     if args.json_out and args.json_format == "rewardbench":
         from ..evaluation.report import rewardbench_results, write_rewardbench_json
 
@@ -174,4 +201,8 @@ def run(args: argparse.Namespace) -> int:
         write_json(report, args.json_out)
     if args.plot:
         plot_report(report, args.plot)
+    if args.bias_plot:
+        from ..evaluation.bias import plot_bias
+
+        plot_bias(report["bias"], args.bias_plot)
     return 0

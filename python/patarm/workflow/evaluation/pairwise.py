@@ -102,8 +102,10 @@ def evaluate_pairwise(
     levels: Sequence[int] = VOTE_LEVELS,
     ties: str = "wrong",
     think_in_prompt: bool = False,
+    bias: bool = False,
 ) -> EvaluationReport:
-    """The RewardBench report of a pairwise judge (see the module doc)."""
+    """The RewardBench report of a pairwise judge (see the module doc); ``bias=True`` adds the
+    bias card (:func:`patarm.workflow.evaluation.bias.pairwise_bias`) of the full judgements."""
     tie_credit(ties)
     if not items:
         raise DataError("no benchmark items to evaluate")
@@ -131,7 +133,7 @@ def evaluate_pairwise(
             results[method][str(n)] = rewardbench_metrics(items, credit)
         full = judged
     summary = pairwise_summary(full, ties)
-    return EvaluationReport(
+    report = EvaluationReport(
         {
             "benchmark": "rewardbench",
             "judge": "pairwise",
@@ -150,6 +152,11 @@ def evaluate_pairwise(
             "score_gaps": [None if math.isnan(r.chosen_share) else 2 * r.chosen_share - 1 for r in full],
         }
     )
+    if bias:
+        from .bias import pairwise_bias
+
+        report["bias"] = pairwise_bias(full, summary)
+    return report
 
 
 def format_pairwise_line(report: dict[str, Any]) -> str:
