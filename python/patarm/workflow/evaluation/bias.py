@@ -184,7 +184,7 @@ def _cycles(items: Sequence[Item], details: dict[ResponseKey, JudgementDetails],
     return {"items": len(four), "with_cycle": with_cycle, "rate": with_cycle / len(four), "method": "majority"}
 
 
-def pairwise_bias(results: Sequence[Any], summary: dict[str, Any]) -> dict[str, Any]:
+def pairwise_bias(results: Sequence[Any], summary: dict[str, Any], benchmark: str = "rewardbench") -> dict[str, Any]:
     """The bias card of a pairwise judge from its :class:`patarm.workflow.judge.pairwise.PairwiseResult`
     list (both orders) and :func:`patarm.workflow.judge.pairwise.pairwise_summary`."""
     errors = [e for r in results for order in ("AB", "BA") for e in r.errors[order]]
@@ -196,8 +196,8 @@ def pairwise_bias(results: Sequence[Any], summary: dict[str, Any]) -> dict[str, 
             continue
         chosen_longer = len(r.chosen) > len(r.rejected)
         for verdict in r.verdicts[np.isfinite(r.verdicts)].tolist():  # 1.0 names the chosen response
-            # evaluate_pairwise keeps the RewardBench subset in ``domain``
-            longer.setdefault(judge_domain("rewardbench", r.domain), []).append((verdict == 1.0) == chosen_longer)
+            # evaluate_pairwise keeps the benchmark's subset (or source) in ``domain``
+            longer.setdefault(judge_domain(benchmark, r.domain), []).append((verdict == 1.0) == chosen_longer)
     return {
         "judge": "pairwise",
         "judgements": len(errors),
