@@ -230,6 +230,65 @@ def test_summary_counts_domains_and_length_percentiles(tmp_path):
     assert "6 pairs -> 12 rows" in text and "judge prompt length (tokens)" in text
 
 
+def _word_tokenizer(tmp_path):
+    pytest.importorskip("tokenizers")
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tok = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    path = tmp_path / "tokenizer.json"
+    tok.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("pairwise", [False, True])
+def test_max_prompt_tokens_leaves_out_whole_long_pairs(tmp_path, pairwise):
+    tok_path = _word_tokenizer(tmp_path)
+    prepare(PAIRS, tmp_path / "all.parquet", pairwise=pairwise, show_progress=False)
+    full = read_rows(tmp_path / "all.parquet")
+    words: dict[str, int] = {}
+    for row in full:  # the longest judge prompt of each pair, in words (= tokens here)
+        pair_id = row["extra_info"]["pair_id"]
+        words[pair_id] = max(words.get(pair_id, 0), len(row["prompt"][0]["content"].split()))
+    limit = sorted(words.values())[2]  # keeps the three shortest pairs (lengths differ)
+    assert len(set(words.values())) == len(words)
+    out = tmp_path / "short.parquet"
+    summary = prepare(
+        PAIRS, out, tokenizer=str(tok_path), pairwise=pairwise, max_prompt_tokens=limit, show_progress=False
+    )
+    kept = read_rows(out)
+    kept_ids = {r["extra_info"]["pair_id"] for r in kept}
+    assert kept_ids == {p for p, n in words.items() if n <= limit} and len(kept_ids) == 3
+    assert summary.pairs == 3 and summary.too_long == 3 and len(kept) == (3 if pairwise else 6)
+    assert [r["extra_info"]["index"] for r in kept] == list(range(len(kept)))  # indices stay dense
+    assert f"left out 3 pairs with a judge prompt over {limit} tokens" in summary.format()
+
+
+def test_max_prompt_tokens_needs_a_tokenizer_and_a_positive_count(tmp_path):
+    with pytest.raises(ValueError, match="max_prompt_tokens counts tokens: add tokenizer"):
+        prepare(PAIRS, tmp_path / "o.parquet", max_prompt_tokens=100, show_progress=False)
+    tok_path = str(_word_tokenizer(tmp_path))
+    with pytest.raises(ValueError, match="max_prompt_tokens must be a positive token count, got 0"):
+        prepare(PAIRS, tmp_path / "o.parquet", tokenizer=tok_path, max_prompt_tokens=0, show_progress=False)
+    with pytest.raises(DataError, match="every pair has a judge prompt over max_prompt_tokens=1 tokens"):
+        prepare(PAIRS, tmp_path / "o.parquet", tokenizer=tok_path, max_prompt_tokens=1, show_progress=False)
+    assert not (tmp_path / "o.parquet").exists()
+    code = main(
+        [
+            "prepare",
+            str(PAIRS),
+            "-o",
+            str(tmp_path / "c.parquet"),
+            "--tokenizer",
+            tok_path,
+            "--max-prompt-tokens",
+            "100000",
+            "--quiet",
+        ]
+    )
+    assert code == 0 and len(read_rows(tmp_path / "c.parquet")) == 12
+
+
 def test_cli_prepare_prints_a_summary(tmp_path, capsys):
     out = tmp_path / "train.parquet"
     val = tmp_path / "val.parquet"

@@ -260,7 +260,8 @@ class PairJudgeExecutor:
         if len(prompt_ids) > room:
             logger.warning(
                 "judge prompt of %d tokens exceeds max_length - max_tokens = %d: cut from the left as "
-                "OpenRLHF does; raise --data.max_len or filter long pairs (patarm prepare --tokenizer)",
+                "OpenRLHF does; raise --data.max_len or leave long pairs out "
+                "(patarm prepare --tokenizer T --max-prompt-tokens N)",
                 len(prompt_ids),
                 room,
             )

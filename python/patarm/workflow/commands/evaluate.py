@@ -11,18 +11,20 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate",
         help="RewardBench / RM-Bench accuracy with mean and majority voting",
-        description="Evaluate a judge on a RewardBench-format file (prompt, chosen, rejected, subset) or an "
-        "RM-Bench-format file (3 chosen x 3 rejected by style, domain). Judgements come from --judgements "
+        description="Evaluate a judge on a RewardBench-format file (prompt, chosen, rejected, subset), an "
+        "RM-Bench-format file (3 chosen x 3 rejected by style, domain), a RewardBench 2 or a JudgeBench file "
+        "(pair_id, source, question, response_A, response_B, label). Judgements come from --judgements "
         "or from a live OpenAI-compatible server (--judge-url, --model). Ties count as wrong unless --ties half.",
     )
     parser.add_argument(
         "benchmark_file",
         help="benchmark file (.jsonl, .json or .parquet), or a published benchmark "
-        "by name: allenai/reward-bench, THU-KEG/RM-Bench, allenai/reward-bench-2 (needs patarm[eval])",
+        "by name: allenai/reward-bench, THU-KEG/RM-Bench, allenai/reward-bench-2, "
+        "ScalerLab/JudgeBench (needs patarm[eval])",
     )
     parser.add_argument(
         "--benchmark",
-        choices=("auto", "rewardbench", "rmbench", "rewardbench2"),
+        choices=("auto", "rewardbench", "rmbench", "rewardbench2", "judgebench"),
         default="auto",
         help="benchmark format; auto (default) tells them apart by their fields",
     )
@@ -30,6 +32,9 @@ def register(subparsers) -> None:
         "--dataset-path",
         help="a local copy of the named benchmark's dataset (repository directory "
         "or save_to_disk directory), read in place of the Hugging Face hub",
+    )
+    parser.add_argument(
+        "--split", help="another split of the named benchmark: ScalerLab/JudgeBench has gpt (default) and claude"
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--judgements", help="judgements file: id, side, [style], judgements|text|scores")
@@ -87,6 +92,13 @@ def register(subparsers) -> None:
         "(model, model_type, chat_template, per-subset accuracy of mean voting with all judgements)",
     )
     parser.add_argument("--plot", help="write a PNG: accuracy vs n and the score-gap distribution (needs matplotlib)")
+    parser.add_argument(
+        "--bias",
+        action="store_true",
+        help="add the judge's bias card (invalid share by kind, ties, score~length per domain, RM-Bench "
+        "styles, RewardBench 2 cycles; pairwise: position consistency, A-share) to the table and --json",
+    )
+    parser.add_argument("--bias-plot", help="write the bias card as a PNG (implies --bias; needs matplotlib)")
     parser.add_argument("--quiet", action="store_true", help="no table on the terminal")
     parser.set_defaults(func=run)
 
@@ -96,21 +108,29 @@ def run(args: argparse.Namespace) -> int:
     from ..data.io import write_json
     from ..evaluation.evaluate import evaluate_scores
     from ..evaluation.items import load_benchmark
-    from ..evaluation.judgements import load_judgement_scores, scores_from_rows
+    from ..evaluation.judgements import (
+        details_from_rows,
+        load_judgement_details,
+        load_judgement_scores,
+        scores_from_rows,
+    )
     from ..evaluation.render import format_report, plot_report
 
     # Missing packages and options fail before the benchmark is read or a server is called.
     if args.judge_url:
         check_judge_server(args)
-    if args.plot:
+    if args.plot or args.bias_plot:
         require_matplotlib()
+    bias = args.bias or bool(args.bias_plot)
     if args.resume and not args.save_judgements:
         raise ValueError("--resume continues the judgements log of --save-judgements PATH; add it")
-    benchmark, items = load_benchmark(args.benchmark_file, args.benchmark, dataset_path=args.dataset_path)
-    if args.json_format == "rewardbench" and (benchmark == "rmbench" or not args.json_out):
+    benchmark, items = load_benchmark(
+        args.benchmark_file, args.benchmark, dataset_path=args.dataset_path, split=args.split
+    )
+    if args.json_format == "rewardbench" and (benchmark in ("rmbench", "judgebench") or not args.json_out):
         raise ValueError(
             "--format rewardbench writes --json PATH as a RewardBench or RewardBench 2 result file; "
-            + ("RM-Bench has no such file" if args.json_out else "add --json PATH")
+            + (f"{benchmark} has no such file" if args.json_out else "add --json PATH")
         )
     answer_only = args.template == "baseline"
     if args.pairwise:
@@ -132,7 +152,9 @@ def run(args: argparse.Namespace) -> int:
             if args.pairwise:
                 from ..evaluation.pairwise import judge_pairwise_benchmark
 
-                rows, stats = judge_pairwise_benchmark(items, judge, log=log, show_progress=not args.quiet)
+                rows, stats = judge_pairwise_benchmark(
+                    items, judge, log=log, show_progress=not args.quiet, benchmark=benchmark
+                )
             else:
                 from ..evaluation.evaluate import judge_benchmark_logged
 
@@ -150,7 +172,19 @@ def run(args: argparse.Namespace) -> int:
         )
 
         texts = load_pairwise_texts(args.judgements) if rows is None else pairwise_texts(rows_as_records(rows))
-        report = evaluate_pairwise(items, texts, ties=args.ties, think_in_prompt=args.think_in_prompt)
+        report = evaluate_pairwise(
+            items, texts, ties=args.ties, think_in_prompt=args.think_in_prompt, bias=bias, benchmark=benchmark
+        )
+    elif bias:
+        from ..evaluation.bias import pointwise_bias
+
+        details = (
+            load_judgement_details(args.judgements, think_in_prompt=args.think_in_prompt, answer_only=answer_only)
+            if rows is None
+            else details_from_rows(rows, think_in_prompt=args.think_in_prompt, answer_only=answer_only)
+        )
+        report = evaluate_scores(benchmark, items, {key: d.scores for key, d in details.items()}, ties=args.ties)
+        report["bias"] = pointwise_bias(report, benchmark, items, details)
     else:
         scores = (
             load_judgement_scores(args.judgements, think_in_prompt=args.think_in_prompt, answer_only=answer_only)
@@ -166,6 +200,10 @@ def run(args: argparse.Namespace) -> int:
             print(format_pairwise_line(report))
         if stats is not None:
             print(stats.summary())
+        if bias:
+            from ..evaluation.bias import format_bias
+
+            print(format_bias(report["bias"]))
     if args.json_out and args.json_format == "rewardbench":
         from ..evaluation.report import rewardbench_results, write_rewardbench_json
 
@@ -174,4 +212,8 @@ def run(args: argparse.Namespace) -> int:
         write_json(report, args.json_out)
     if args.plot:
         plot_report(report, args.plot)
+    if args.bias_plot:
+        from ..evaluation.bias import plot_bias
+
+        plot_bias(report["bias"], args.bias_plot)
     return 0

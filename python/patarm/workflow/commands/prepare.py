@@ -39,6 +39,12 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--rubrics", help="a rubric file for every row without its own 'rubrics' field")
     parser.add_argument("--tokenizer", help="tokenizer.json or a local Hugging Face tokenizer, for token percentiles")
+    parser.add_argument(
+        "--max-prompt-tokens",
+        type=int,
+        help="leave out pairs whose judge prompt (either side) is over this many tokens of --tokenizer "
+        "(before the split; chat-template tokens not counted); the summary says how many",
+    )
     parser.add_argument("--data-source-prefix", default="patarm", help="data_source is PREFIX/DOMAIN (default patarm)")
     add_pair_field_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -66,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         data_source_prefix=args.data_source_prefix,
         show_progress=not args.quiet,
         format=args.format,
+        max_prompt_tokens=args.max_prompt_tokens,
     )
     if not args.quiet:
         print(summary.format())

@@ -231,6 +231,8 @@ class PrepareSummary:
     prompt_tokens: dict[str, float] | None = None
     splits: dict[str, int] = field(default_factory=dict)
     layout: str = "verl"
+    too_long: int = 0  # pairs left out by max_prompt_tokens
+    max_prompt_tokens: int | None = None
 
     def __repr__(self) -> str:
         return f"PrepareSummary(pairs={self.pairs}, rows={self.rows}, domains={len(self.pairs_per_domain)})"
@@ -243,6 +245,8 @@ class PrepareSummary:
         if self.layout == "openrlhf":
             mode = f"OpenRLHF, {'pairwise' if self.pairwise else 'pointwise'}: one row per pair"
         lines = [f"{self.pairs} pairs -> {self.rows} rows ({mode})"]
+        if self.max_prompt_tokens is not None:
+            lines.append(f"left out {self.too_long} pairs with a judge prompt over {self.max_prompt_tokens} tokens")
         if self.splits:
             lines.append("split: " + ", ".join(f"{name} {count} pairs" for name, count in self.splits.items()))
         width = max(len(d) for d in self.pairs_per_domain) if self.pairs_per_domain else 6

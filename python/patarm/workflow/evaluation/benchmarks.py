@@ -19,6 +19,12 @@ THU-KEG/RM-Bench       train      ``id``; ``prompt``; ``chosen`` and ``rejected`
                                   matrix; ``domain`` (chat, code, math, safety-refuse,
                                   safety-response; the last two are reported as safety).
                                   The repository's one data file loads as the ``train`` split.
+ScalerLab/JudgeBench   gpt        ``pair_id``; ``question`` -> prompt; ``response_A`` and
+                       (claude)   ``response_B`` -> chosen and rejected by ``label`` (``A>B``
+                                  or ``B>A``); ``source`` -> the group (categories by prefix:
+                                  :mod:`patarm.workflow.evaluation.judgebench`). Two splits:
+                                  ``gpt`` (350 pairs of GPT-4o responses, the default) and
+                                  ``claude`` (``--split claude``).
 allenai/reward-bench-2 test       ``id`` (str; ``ref:N`` / ``tied:N`` in Ties); ``prompt``;
                                   ``chosen`` (list: one response, several in Ties);
                                   ``rejected`` (list: three, more in Ties); ``num_correct``
@@ -56,6 +62,7 @@ class PublishedBenchmark:
     benchmark: str
     split: str
     config: str | None = None
+    other_splits: tuple[str, ...] = ()  # further splits a caller may pick (``--split``)
 
     def __repr__(self) -> str:
         return f"PublishedBenchmark({self.name!r}, split={self.split!r}, format={self.benchmark!r})"
@@ -67,6 +74,7 @@ PUBLISHED = {
         PublishedBenchmark("allenai/reward-bench", "rewardbench", "filtered"),
         PublishedBenchmark("THU-KEG/RM-Bench", "rmbench", "train"),
         PublishedBenchmark("allenai/reward-bench-2", "rewardbench2", "test"),
+        PublishedBenchmark("ScalerLab/JudgeBench", "judgebench", "gpt", other_splits=("claude",)),
     )
 }
 
@@ -82,12 +90,12 @@ def _import_datasets():
     return require_datasets()
 
 
-def load_published_dataset(name: str, *, dataset_path: PathLike | None = None):
+def load_published_dataset(name: str, *, dataset_path: PathLike | None = None, split: str | None = None):
     """The published benchmark's split as a ``datasets.Dataset`` (``dataset_path``: a local
-    copy to read in place of the hub)."""
+    copy to read in place of the hub; ``split``: another of its splits, JudgeBench's ``claude``)."""
     if name not in PUBLISHED:
         raise ValueError(f"unknown benchmark name {name!r}; known: {', '.join(PUBLISHED)} (or pass a local file)")
-    spec = PUBLISHED[name]
+    spec = _with_split(PUBLISHED[name], split)
     datasets = _import_datasets()
     source = name if dataset_path is None else os.fspath(dataset_path)
     if dataset_path is not None and not Path(source).exists():
@@ -108,17 +116,26 @@ def load_published_dataset(name: str, *, dataset_path: PathLike | None = None):
         return datasets.load_dataset(source, spec.config, split=spec.split, cache_dir=cache_dir, keep_in_memory=True)
 
 
+def _with_split(spec: PublishedBenchmark, split: str | None) -> PublishedBenchmark:
+    if split is None or split == spec.split:
+        return spec
+    if split not in spec.other_splits:
+        known = ", ".join((spec.split, *spec.other_splits))
+        raise ValueError(f"--split {split!r}: {spec.name} is scored on the split {known}; drop --split or pick one")
+    return PublishedBenchmark(spec.name, spec.benchmark, split, spec.config, spec.other_splits)
+
+
 def _is_saved_to_disk(path: Path) -> bool:
     # save_to_disk writes dataset_info.json + state.json, or dataset_dict.json for a DatasetDict
     return path.is_dir() and ((path / "state.json").exists() or (path / "dataset_dict.json").exists())
 
 
-def load_published(name: str, *, dataset_path: PathLike | None = None) -> tuple[str, list]:
+def load_published(name: str, *, dataset_path: PathLike | None = None, split: str | None = None) -> tuple[str, list]:
     """Read a published benchmark; returns (patarm benchmark format, items)."""
     from .items import items_from_records
 
-    dataset = load_published_dataset(name, dataset_path=dataset_path)
-    spec = PUBLISHED[name]
+    dataset = load_published_dataset(name, dataset_path=dataset_path, split=split)
+    spec = _with_split(PUBLISHED[name], split)
     records = ((f"{name}[{spec.split}] row {i}", row) for i, row in enumerate(dataset))
     return spec.benchmark, items_from_records(list(records), spec.benchmark)
 

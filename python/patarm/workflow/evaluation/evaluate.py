@@ -50,7 +50,12 @@ def evaluate_scores(
     chosen, rejected = score_tensors(items, scores)
     k = chosen.shape[2]
     ns = vote_levels(k, levels)
-    metrics = rewardbench_metrics if benchmark == "rewardbench" else rmbench_metrics
+    if benchmark == "judgebench":
+        from .judgebench import judgebench_metrics
+
+        metrics = judgebench_metrics
+    else:
+        metrics = rewardbench_metrics if benchmark == "rewardbench" else rmbench_metrics
     results: dict[str, dict[str, Any]] = {m: {} for m in METHODS}
     for method in METHODS:
         for n in ns:

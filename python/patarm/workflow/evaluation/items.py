@@ -66,13 +66,17 @@ class Item:
         return f"Item(id={self.id!r}, group={self.group!r}, styles={len(self.chosen)})"
 
 
-BENCHMARK_FORMATS = ("rewardbench", "rmbench", "rewardbench2")
+BENCHMARK_FORMATS = ("rewardbench", "rmbench", "rewardbench2", "judgebench")
 
 
 def judge_domain(benchmark: str, group: str) -> str:
     """The rubric domain to judge an item with."""
     if benchmark == "rmbench":
         return rmbench_domain(group)
+    if benchmark == "judgebench":
+        from .judgebench import judgebench_domain
+
+        return judgebench_domain(group)
     if benchmark == "rewardbench2":
         from .rewardbench2 import rb2_domain
 
@@ -92,6 +96,8 @@ def detect_benchmark(records: Sequence[tuple[str, dict[str, Any]]]) -> str:
     if not records:
         raise DataError("the benchmark file is empty")
     where, first = records[0]
+    if "response_A" in first and "label" in first:
+        return "judgebench"
     if isinstance(first.get("chosen"), (list, tuple)):
         return "rewardbench2" if "subset" in first and "domain" not in first else "rmbench"
     if "subset" in first:
@@ -99,24 +105,28 @@ def detect_benchmark(records: Sequence[tuple[str, dict[str, Any]]]) -> str:
     raise DataError(
         f"{where}: cannot tell the benchmark: RewardBench records have 'subset' and string responses, "
         "RM-Bench records have three 'chosen' and three 'rejected' responses and 'domain', RewardBench 2 "
-        "records have lists of responses and 'subset'; pass --benchmark"
+        "records have lists of responses and 'subset', JudgeBench records have 'response_A', 'response_B' "
+        "and 'label'; pass --benchmark"
     )
 
 
 def load_benchmark(
-    path: PathLike, benchmark: str = "auto", *, dataset_path: PathLike | None = None
+    path: PathLike, benchmark: str = "auto", *, dataset_path: PathLike | None = None, split: str | None = None
 ) -> tuple[str, list[Item]]:
     """Read a benchmark: a local RewardBench, RM-Bench or RewardBench 2 file, or a published
     dataset by name (``allenai/reward-bench``, ``THU-KEG/RM-Bench``, ``allenai/reward-bench-2``,
-    read with ``datasets``; ``dataset_path`` reads a local copy in its place). Returns
+    ``ScalerLab/JudgeBench``, read with ``datasets``; ``dataset_path`` reads a local copy in its
+    place, ``split`` picks another published split). Returns
     (benchmark format, items)."""
     from .benchmarks import is_published_name, load_published
 
     if is_published_name(path):
-        found, items = load_published(str(path), dataset_path=dataset_path)
+        found, items = load_published(str(path), dataset_path=dataset_path, split=split)
         if benchmark not in ("auto", found):
             raise ValueError(f"{path} is a {found} benchmark, not {benchmark!r}; drop --benchmark")
         return found, items
+    if split is not None:
+        raise ValueError(f"--split is for a benchmark given by name, not for the local file {path}")
     if dataset_path is not None:
         raise ValueError(
             f"--dataset-path is for a benchmark given by name ({', '.join(_published_names())}), "
@@ -139,7 +149,13 @@ def _published_names() -> list[str]:
 def items_from_records(records: Sequence[tuple[str, dict[str, Any]]], benchmark: str) -> list[Item]:
     """Benchmark items from ``(location, record)`` pairs in the benchmark's published format."""
     if benchmark not in BENCHMARK_FORMATS:
-        raise ValueError(f"unknown benchmark {benchmark!r}; use 'rewardbench', 'rmbench', 'rewardbench2' or 'auto'")
+        raise ValueError(
+            f"unknown benchmark {benchmark!r}; use 'rewardbench', 'rmbench', 'rewardbench2', 'judgebench' or 'auto'"
+        )
+    if benchmark == "judgebench":
+        from .judgebench import judgebench_items
+
+        return judgebench_items(records)
     styles = {"rmbench": 3, "rewardbench": 1}.get(benchmark)  # None: lists of any length
     group_key = "domain" if benchmark == "rmbench" else "subset"
     items, seen = [], set()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,34 @@ def judgement_scores(
     records: Iterable[tuple[str, dict[str, Any]]], *, think_in_prompt: bool = False, answer_only: bool = False
 ) -> dict[ResponseKey, np.ndarray]:
     """Scores per response from ``(location, record)`` judgement rows (see the module doc)."""
-    from ...parsing import parse_judgements
+    details = judgement_details(records, think_in_prompt=think_in_prompt, answer_only=answer_only)
+    return {key: detail.scores for key, detail in details.items()}
+
+
+@dataclass(frozen=True)
+class JudgementDetails:
+    """One response's judgements in order: scores (NaN invalid), error kinds (None for a valid
+    text; ``"no_text"`` for a null in a ``scores`` row) and text lengths in characters (None for
+    a row that holds scores, not texts)."""
+
+    scores: np.ndarray
+    errors: tuple[str | None, ...]
+    lengths: tuple[int | None, ...]
+
+    def __repr__(self) -> str:
+        return f"JudgementDetails(judgements={len(self.scores)})"
+
+
+NO_TEXT = "no_text"  # an invalid judgement given as a null score: its error kind is unknown
+_Judged = tuple[float, str | None, int | None]  # score, error kind, text length
+
+
+def judgement_details(
+    records: Iterable[tuple[str, dict[str, Any]]], *, think_in_prompt: bool = False, answer_only: bool = False
+) -> dict[ResponseKey, JudgementDetails]:
+    """Scores, error kinds and text lengths per response, in the order
+    :func:`judgement_scores` places them (the bias card reads all three)."""
+    from ...parsing import ERROR_KINDS, parse_judgements
 
     entries: list[tuple[ResponseKey, list[Any], bool, list[int] | None]] = []
     for where, record in records:
@@ -82,27 +110,40 @@ def judgement_scores(
         else:
             raise DataError(f"{where}: needs 'judgements' (texts), 'text' or 'scores'")
     flat = [t for _, texts, is_text, _ in entries if is_text for t in texts]
+    out = parse_judgements(flat, think_in_prompt=think_in_prompt, answer_only=answer_only) if flat else None
     parsed = iter(
-        np.asarray(
-            parse_judgements(flat, think_in_prompt=think_in_prompt, answer_only=answer_only)["score"], dtype=np.float64
-        ).tolist()
-        if flat
+        zip(
+            np.asarray(out["score"], dtype=np.float64).tolist(),
+            [ERROR_KINDS[c] for c in np.asarray(out["error_code"]).tolist()],
+            (len(text) for text in flat),
+            strict=True,
+        )
+        if out is not None
         else []
     )
     # Rows without "rounds" accumulate in file order; rows of a judgements log (with "rounds")
     # are placed by round after them, the last reply for a round winning.
-    store: dict[ResponseKey, tuple[list[float], dict[int, float]]] = {}
+    store: dict[ResponseKey, tuple[list[_Judged], dict[int, _Judged]]] = {}
     for key, values, is_text, rounds in entries:
         listed, by_round = store.setdefault(key, ([], {}))
-        scores = [next(parsed) for _ in values] if is_text else values
+        judged = (
+            [next(parsed) for _ in values]
+            if is_text
+            else [(v, NO_TEXT if math.isnan(v) else None, None) for v in values]
+        )
         if rounds is None:
-            listed.extend(scores)
+            listed.extend(judged)
         else:
-            by_round.update(zip(rounds, scores, strict=True))
-    return {
-        key: np.asarray(listed + [by_round[r] for r in sorted(by_round)], dtype=np.float64)
-        for key, (listed, by_round) in store.items()
-    }
+            by_round.update(zip(rounds, judged, strict=True))
+    details = {}
+    for key, (listed, by_round) in store.items():
+        ordered = listed + [by_round[r] for r in sorted(by_round)]
+        details[key] = JudgementDetails(
+            np.asarray([j[0] for j in ordered], dtype=np.float64),
+            tuple(j[1] for j in ordered),
+            tuple(j[2] for j in ordered),
+        )
+    return details
 
 
 def _rounds(record: dict[str, Any], count: int, where: str) -> list[int] | None:
@@ -119,6 +160,27 @@ def _rounds(record: dict[str, Any], count: int, where: str) -> list[int] | None:
     return rounds
 
 
+def load_judgement_details(
+    path: PathLike, *, think_in_prompt: bool = False, answer_only: bool = False
+) -> dict[ResponseKey, JudgementDetails]:
+    """:func:`load_judgement_scores` with each judgement's error kind and text length."""
+    records = read_records(path)
+    if not records:
+        raise DataError(f"{path}: no judgements in the file (it is empty)")
+    return judgement_details(records, think_in_prompt=think_in_prompt, answer_only=answer_only)
+
+
+def details_from_rows(
+    rows: Iterable[dict[str, Any]], *, think_in_prompt: bool = False, answer_only: bool = False
+) -> dict[ResponseKey, JudgementDetails]:
+    """:func:`scores_from_rows` with each judgement's error kind and text length."""
+    return judgement_details(
+        ((f"judgement row {i}", row) for i, row in enumerate(rows)),
+        think_in_prompt=think_in_prompt,
+        answer_only=answer_only,
+    )
+
+
 def scores_from_rows(
     rows: Iterable[dict[str, Any]], *, think_in_prompt: bool = False, answer_only: bool = False
 ) -> dict[ResponseKey, np.ndarray]:
@@ -131,4 +193,14 @@ def scores_from_rows(
     )
 
 
-__all__ = ["ResponseKey", "judgement_scores", "load_judgement_scores", "scores_from_rows"]
+__all__ = [
+    "JudgementDetails",
+    "NO_TEXT",
+    "ResponseKey",
+    "details_from_rows",
+    "judgement_details",
+    "load_judgement_details",
+    "judgement_scores",
+    "load_judgement_scores",
+    "scores_from_rows",
+]

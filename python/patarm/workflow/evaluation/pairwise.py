@@ -1,4 +1,4 @@
-"""Evaluating a pairwise judge on RewardBench (``patarm evaluate --pairwise``).
+"""Evaluating a pairwise judge on RewardBench and JudgeBench (``patarm evaluate --pairwise``).
 
 Each pair is judged with the A/B prompt ``n`` times in both orders (:mod:`patarm.workflow.judge.pairwise`).
 Accuracy per subset and section is computed as for pointwise judges (rewardbench's weights),
@@ -29,19 +29,21 @@ PairKey = tuple[str, str]  # (item id, order)
 
 
 def check_pairwise_benchmark(benchmark: str) -> None:
-    if benchmark != "rewardbench":
+    if benchmark not in ("rewardbench", "judgebench"):
         raise ValueError(
-            f"--pairwise evaluates RewardBench-format pairs (one chosen, one rejected); "
+            f"--pairwise evaluates RewardBench or JudgeBench pairs (one chosen, one rejected); "
             f"{benchmark} items have several responses per side: drop --pairwise"
         )
 
 
-def judge_pairwise_benchmark(items: Sequence[Item], judge, *, log=None, show_progress: bool = True):
+def judge_pairwise_benchmark(
+    items: Sequence[Item], judge, *, log=None, show_progress: bool = True, benchmark: str = "rewardbench"
+):
     """Judge every pair in both orders; returns (rows, stats) as the judgements file holds them."""
     prompts = [item.prompt for item in items]
     chosen = [item.chosen[0] for item in items]
     rejected = [item.rejected[0] for item in items]
-    domains = [judge_domain("rewardbench", item.group) for item in items]
+    domains = [judge_domain(benchmark, item.group) for item in items]
     slots = [{"id": item.id, "side": "pair", "order": order} for order in ORDERS for item in items]
     results = judge.compare_pairwise_many(
         prompts,
@@ -102,8 +104,12 @@ def evaluate_pairwise(
     levels: Sequence[int] = VOTE_LEVELS,
     ties: str = "wrong",
     think_in_prompt: bool = False,
+    bias: bool = False,
+    benchmark: str = "rewardbench",
 ) -> EvaluationReport:
-    """The RewardBench report of a pairwise judge (see the module doc)."""
+    """The RewardBench (or ``benchmark="judgebench"``: JudgeBench, by its two-game rule) report
+    of a pairwise judge (see the module doc); ``bias=True`` adds the
+    bias card (:func:`patarm.workflow.evaluation.bias.pairwise_bias`) of the full judgements."""
     tie_credit(ties)
     if not items:
         raise DataError("no benchmark items to evaluate")
@@ -113,6 +119,13 @@ def evaluate_pairwise(
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         raise DataError(f"no pairwise judgements for {shown}{more}; every pair needs judgements in both orders")
     k = min(len(texts[(item.id, order)]) for item in items for order in ORDERS)
+    check_pairwise_benchmark(benchmark)
+    if benchmark == "judgebench":
+        from .judgebench import judgebench_metrics
+
+        metrics = judgebench_metrics
+    else:
+        metrics = rewardbench_metrics
     ns = vote_levels(k, levels)
     results: dict[str, dict[str, Any]] = {m: {} for m in METHODS}
     full: list[PairwiseResult] = []
@@ -127,13 +140,19 @@ def evaluate_pairwise(
             think_in_prompt=think_in_prompt,
         )
         for method in METHODS:
-            credit = np.array([r.credit(method, ties) for r in judged], dtype=np.float64).reshape(-1, 1, 1)
-            results[method][str(n)] = rewardbench_metrics(items, credit)
+            if benchmark == "judgebench" and method == "mean":
+                from .judgebench import pairwise_credit
+
+                values = [pairwise_credit(r.verdicts, tie_credit(ties)) for r in judged]
+            else:
+                values = [r.credit(method, ties) for r in judged]
+            credit = np.array(values, dtype=np.float64).reshape(-1, 1, 1)
+            results[method][str(n)] = metrics(items, credit)
         full = judged
     summary = pairwise_summary(full, ties)
-    return EvaluationReport(
+    report = EvaluationReport(
         {
-            "benchmark": "rewardbench",
+            "benchmark": benchmark,
             "judge": "pairwise",
             "items": len(items),
             "judgements_per_response": k,  # per pair and order
@@ -150,6 +169,11 @@ def evaluate_pairwise(
             "score_gaps": [None if math.isnan(r.chosen_share) else 2 * r.chosen_share - 1 for r in full],
         }
     )
+    if bias:
+        from .bias import pairwise_bias
+
+        report["bias"] = pairwise_bias(full, summary, benchmark)
+    return report
 
 
 def format_pairwise_line(report: dict[str, Any]) -> str:

@@ -56,6 +56,15 @@ def report_table(report: dict[str, Any]) -> tuple[str, list[str], list[list[str]
                     )
         rows.append(["score (mean of sections)"] + [_pct(res[m][n]["score"]) for m in METHODS for n in ns])
         return title, ["section / subset (pairs)", *columns], rows
+    if report["benchmark"] == "judgebench":
+        first = res["mean"][ns[0]]
+        rows = [
+            [f"{category} ({first['categories'][category]['pairs']})"]
+            + [_pct(res[m][n]["categories"][category]["accuracy"]) for m in METHODS for n in ns]
+            for category in first["categories"]
+        ]
+        rows.append([f"overall ({first['pairs']})"] + [_pct(res[m][n]["score"]) for m in METHODS for n in ns])
+        return title, ["category (pairs)", *columns], rows
     if report["benchmark"] == "rewardbench2":
         first = res["mean"][ns[0]]
         rows = [
