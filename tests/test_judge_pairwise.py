@@ -212,7 +212,7 @@ def test_cli_pairwise_refuses_benchmarks_with_several_responses_per_side(tmp_pat
         + "\n"
     )
     assert main(["evaluate", str(bench), "--pairwise", "--judge-url", "http://127.0.0.1:9/v1", "--model", "m"]) == 2
-    assert "--pairwise evaluates RewardBench-format pairs" in capsys.readouterr().err
+    assert "--pairwise evaluates RewardBench or JudgeBench pairs" in capsys.readouterr().err
 
 
 def test_pairwise_judgements_file_needs_orders(tmp_path, capsys):
