@@ -66,7 +66,15 @@ try:  # the fake implements verl's client interface (importable only where verl 
                 self._failed.add(prompt)
                 raise RuntimeError("fake LLM server: request failed")
             ids = tokenizer.encode(fake_judgement(rng), add_special_tokens=False)
-            return TokenOutput(token_ids=ids, log_probs=[0.0] * len(ids), stop_reason="completed", num_preempted=0)
+            # A real server reports the weight version it generated with (verl's client copies it
+            # to min/max_global_steps, which the v1 trainer's metrics read); this one has no weights.
+            return TokenOutput(
+                token_ids=ids,
+                log_probs=[0.0] * len(ids),
+                stop_reason="completed",
+                num_preempted=0,
+                extra_fields={"global_steps": 0, "min_global_steps": 0, "max_global_steps": 0},
+            )
 
     from verl.experimental.reward_loop import RewardLoopWorker
 

@@ -251,7 +251,7 @@ def test_settings_that_would_silently_mislead_warn(model_path, data_dir, tmp_pat
     from patarm.verl.setup_checks import warn_about_silent_settings
 
     config = trainer_config(model_path, data_dir, tmp_path, "actor_rollout_ref.rollout.val_kwargs.n=4",
-                            "trainer.total_epochs=30", "+data.pair_epochs=1")  # fmt: skip
+                            "trainer.total_epochs=30", "data.pair_epochs=1")  # fmt: skip
     with pytest.warns(UserWarning) as caught:
         messages = warn_about_silent_settings(config)
     assert len(messages) == 2 and len(caught) == 2
