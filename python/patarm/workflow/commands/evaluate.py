@@ -130,7 +130,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json_format == "rewardbench" and (benchmark in ("rmbench", "judgebench") or not args.json_out):
         raise ValueError(
             "--format rewardbench writes --json PATH as a RewardBench or RewardBench 2 result file; "
-            + (f"{benchmark} has no such file" if args.json_out else "add --json PATH")
+            + (
+                f"{ {'rmbench': 'RM-Bench', 'judgebench': 'JudgeBench'}[benchmark] } has no such file"
+                if args.json_out
+                else "add --json PATH"
+            )
         )
     answer_only = args.template == "baseline"
     if args.pairwise:
